@@ -1,0 +1,20 @@
+# The two commands of the README: `make demo` and `make test`. Each sets itself up first.
+.PHONY: setup demo test lint lab bench
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/evalkit demo
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check src tests benchmarks
+
+lab: setup
+	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser notebooks/
+
+bench: setup
+	.venv/bin/python benchmarks/bench_scoring.py

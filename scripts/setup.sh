@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything evalkit needs on this machine, doing only what is missing:
+#   - Debian packages: CJK fonts for charts and PDFs, Pango for WeasyPrint (apt-get, when missing);
+#   - a virtual environment in .venv with evalkit (editable) and its dev tools.
+# Safe to run repeatedly; the second run takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.evalkit-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (evalkit)" >/dev/null
+  touch "$stamp"
+fi

@@ -1,0 +1,29 @@
+"""evalkit: scoring, explanation and reporting for county assessments of school Party-building.
+
+From a notebook cell::
+
+    import evalkit
+    fw = evalkit.load_framework()                 # the shipped default framework
+    results = evalkit.score(observations, fw, registry)
+    results.schools.head()
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("evalkit")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+local"
+
+from evalkit.framework import Framework, FrameworkError, load_framework  # noqa: E402
+
+__all__ = ["Framework", "FrameworkError", "__version__", "load_framework", "score"]
+
+
+def score(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """Score Observations with a Framework: see :func:`evalkit.scoring.score`."""
+    from evalkit.scoring import score as _score
+
+    return _score(*args, **kwargs)

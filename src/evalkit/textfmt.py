@@ -1,0 +1,73 @@
+"""Formatting numbers for Chinese report sentences.
+
+Rules: integers print without decimals (``4.0`` → ``"4"``), other numbers with at most two
+decimals and no trailing zeros (``3.50`` → ``"3.5"``); ratios print as percentages
+(``0.855`` → ``"85.5%"``). Missing values print as ``"—"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING_TEXT = "—"
+
+LEVEL_NAMES = {
+    "national": "国家级",
+    "province": "省级",
+    "city": "市级",
+    "county": "县级",
+    "none": "无",
+}
+RATING_NAMES = {"A": "好", "B": "较好", "C": "一般", "D": "差"}
+ITEM_NAMES = {**LEVEL_NAMES, "warning": "警示", "violation": "违规"}
+SOURCE_NAMES = {"self": "自评", "inspection": "实地核查", "survey": "测评"}
+
+
+def is_missing(x: object) -> bool:
+    """True for ``None`` and float NaN (and pandas NA)."""
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN and pd.NA
+    except TypeError:
+        return True
+
+
+def num(x: object, decimals: int = 2) -> str:
+    """A number as a short string: no trailing zeros, at most ``decimals`` decimals."""
+    if is_missing(x):
+        return MISSING_TEXT
+    v = float(x)  # type: ignore[arg-type]
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    text = f"{round(v, decimals):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def pct(x: object, decimals: int = 1) -> str:
+    """A ratio in 0–1 as a percentage: ``0.855`` → ``"85.5%"``."""
+    if is_missing(x):
+        return MISSING_TEXT
+    return f"{num(float(x) * 100, decimals)}%"  # type: ignore[arg-type]
+
+
+def value_text(value: object, data_type: str, unit: str = "") -> str:
+    """A canonical observation value as an evaluator reads it, by data type.
+
+    ``count`` 17 → ``"17次"`` (with the unit), ``ratio`` 0.85 → ``"85%"``, ``yesno`` 1 → ``"是"``,
+    ``rating`` ``"B"`` → ``"B（较好）"``, ``level`` ``"city"`` → ``"市级"``.
+    """
+    if is_missing(value):
+        return MISSING_TEXT
+    if data_type == "ratio":
+        return pct(value)
+    if data_type == "yesno":
+        return "是" if float(value) >= 0.5 else "否"  # type: ignore[arg-type]
+    if data_type == "rating":
+        label = str(value)
+        return f"{label}（{RATING_NAMES[label]}）" if label in RATING_NAMES else label
+    if data_type == "level":
+        return LEVEL_NAMES.get(str(value), str(value))
+    if isinstance(value, str):
+        return value
+    return f"{num(value)}{unit}"
