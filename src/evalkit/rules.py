@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evalkit import methods
-from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, RATING_NAMES, num, pct
+from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num, pct
 
 __all__ = ["RULES", "Case", "Rule", "get_rule", "rule_names"]
 
@@ -51,6 +51,7 @@ class Case:
     value_text: str
     points: float
     max_points: float
+    decimals: int = 2
 
     def amount(self, x: float) -> str:
         """A threshold in the indicator's own terms: ``12次`` or ``90%``."""
@@ -60,7 +61,7 @@ class Case:
     def got(self) -> str:
         if self.points >= self.max_points - 1e-9:
             return f"得满分 {num(self.max_points)} 分"
-        return f"得 {num(self.points)} 分（满分 {num(self.max_points)} 分）"
+        return f"得 {num(self.points, self.decimals)} 分（满分 {num(self.max_points)} 分）"
 
 
 def _numeric(values: pd.Series) -> pd.Series:
@@ -330,7 +331,9 @@ class Bands(Rule):
         return f"{case.name} {case.value_text}，达到“{case.amount(band.min)}及以上”档，{case.got}"
 
 
-DEFAULT_RATING_SCALE = {"A": 1.0, "B": 0.75, "C": 0.5, "D": 0.0, "好": 1.0, "较好": 0.75, "一般": 0.5, "差": 0.0}
+DEFAULT_RATING_SCALE = {
+    "A": 1.0, "B": 0.75, "C": 0.5, "D": 0.0, "好": 1.0, "较好": 0.75, "一般": 0.5, "差": 0.0,
+}
 
 
 @register
@@ -370,7 +373,9 @@ class Rating(Rule):
 @register
 class LevelPoints(Rule):
     """Level of an honour: ``points = min(max, levels[level])``
-    (e.g. province 2, city 1.5, county 1, none 0)."""
+    (e.g. province 2, city 1.5, county 1, none 0). A known level that ``levels`` does not list
+    takes the points of the nearest listed level below it (0 when there is none): with
+    ``{province: 2, city: 1}`` a national honour earns 2, a county one 0."""
 
     name = "level_points"
     title = "荣誉级别计分"
@@ -391,8 +396,12 @@ class LevelPoints(Rule):
 
     @staticmethod
     def score(values, max_points, params, higher_is_better=True):
-        levels = {"none": 0.0, **params.levels}
-        return _clip(values.map(levels).astype(float), max_points)
+        table: dict[str, float] = {}
+        carry = 0.0
+        for level in reversed(LEVEL_NAMES):  # none → county → city → province → national
+            carry = params.levels.get(level, carry)
+            table[level] = carry
+        return _clip(values.map(table).astype(float), max_points)
 
     @staticmethod
     def explain(case, params):
@@ -476,6 +485,14 @@ class MinMax(Rule):
         upper: float
         log: bool = False
         cap: bool = True
+
+        @model_validator(mode="after")
+        def _goalposts(self) -> MinMax.Params:
+            if not self.upper > self.lower:
+                raise ValueError("upper must be greater than lower")
+            if self.log and self.lower <= 0:
+                raise ValueError("with log, lower must be positive")
+            return self
 
     @staticmethod
     def score(values, max_points, params, higher_is_better=True):

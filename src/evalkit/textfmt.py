@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
+
 MISSING_TEXT = "—"
 
 LEVEL_NAMES = {
@@ -33,15 +36,40 @@ def is_missing(x: object) -> bool:
         return True
 
 
+def round_half_up(x, decimals: int = 0):  # type: ignore[no-untyped-def]
+    """Round half away from zero (四舍五入), for scalars, arrays and Series.
+
+    ``round_half_up(3.65, 1) == 3.7`` although 3.65 is stored as 3.6499…: a tolerance of 1e-9
+    in the scaled value absorbs binary representation error (``round`` would give 3.6).
+    """
+    factor = 10.0**decimals
+    scaled = np.abs(np.asarray(x, dtype=float)) * factor
+    out = np.sign(np.asarray(x, dtype=float)) * np.floor(scaled + 0.5 + 1e-9) / factor
+    out = out + 0.0  # no negative zero
+    if isinstance(x, pd.Series):
+        return pd.Series(out, index=x.index, name=x.name)
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def num(x: object, decimals: int = 2) -> str:
-    """A number as a short string: no trailing zeros, at most ``decimals`` decimals."""
+    """A number as a short string: no trailing zeros, at most ``decimals`` decimals
+    (rounded half up)."""
     if is_missing(x):
         return MISSING_TEXT
     v = float(x)  # type: ignore[arg-type]
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
-    text = f"{round(v, decimals):.{decimals}f}".rstrip("0").rstrip(".")
+    text = f"{round_half_up(v, decimals):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def num_series(values: pd.Series, decimals: int = 2) -> pd.Series:
+    """Vectorised :func:`num` over a Series of floats (missing → ``"—"``)."""
+    rounded = round_half_up(values.astype(float), decimals)
+    table = {v: num(v, decimals) for v in pd.unique(rounded.dropna())}
+    return rounded.map(table).where(values.notna(), MISSING_TEXT).astype(object)
 
 
 def pct(x: object, decimals: int = 1) -> str:

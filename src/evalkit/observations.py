@@ -1,0 +1,89 @@
+"""The Observations table: the long format every source of data is brought into.
+
+One row per school × year × indicator × item × source × rater (see ``docs/architecture.md``).
+:func:`coerce_observations` returns a copy with the contract's dtypes (ids as strings, years as
+ints, empty strings for absent item/rater/evidence); the caller's frame is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+KEY = ["school_id", "year", "indicator_id", "item", "source", "rater"]
+COLUMNS = [*KEY, "value", "evidence"]
+PROVENANCE = ["file", "sheet", "cell"]
+REQUIRED = ["school_id", "year", "indicator_id", "value"]
+
+
+class ObservationsError(ValueError):
+    """Observations that cannot be scored; ``problems`` lists every one in Chinese."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        body = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"观测数据有 {len(problems)} 个问题 / problems in the observations:\n{body}")
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """Strings with missing as ``""``; numbers that are whole print without ``.0``."""
+    out = col.astype(object).where(col.notna(), "")
+    return out.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype(object)
+
+
+def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -> pd.DataFrame:
+    """A copy of ``obs`` with the contract's columns and dtypes.
+
+    Missing optional columns are added (``item``/``rater``/``evidence`` = ``""``, ``source`` =
+    ``default_source``); ``school_id`` stays text (a number like ``1.0`` becomes ``"1"``, but
+    ``"001"`` is kept as given). Raises :class:`ObservationsError` for absent required columns
+    or years that are not whole numbers.
+    """
+    missing = [c for c in REQUIRED if c not in obs.columns]
+    if missing:
+        raise ObservationsError([f"缺少必需的列：{', '.join(missing)} / missing columns"])
+    out = pd.DataFrame(index=pd.RangeIndex(len(obs)))
+    out["school_id"] = _text(obs["school_id"].reset_index(drop=True))
+    years = pd.to_numeric(obs["year"].reset_index(drop=True), errors="coerce")
+    bad = years.isna() | (years != years.round())
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:20])
+        raise ObservationsError([f"第 {rows} 行的年度不是整数年份 / year is not a whole number"])
+    out["year"] = years.astype("int64")
+    out["indicator_id"] = _text(obs["indicator_id"].reset_index(drop=True)).str.strip().astype(object)
+    for col, default in (("item", ""), ("source", default_source), ("rater", "")):
+        if col in obs.columns:
+            vals = _text(obs[col].reset_index(drop=True)).str.strip().astype(object)
+            out[col] = vals.where(vals != "", default) if col == "source" else vals
+        else:
+            out[col] = default
+    out["value"] = obs["value"].reset_index(drop=True).astype(object)
+    out["evidence"] = _text(obs["evidence"].reset_index(drop=True)) if "evidence" in obs.columns else ""
+    for col in PROVENANCE:
+        if col in obs.columns:
+            out[col] = obs[col].reset_index(drop=True).to_numpy()
+    return out
+
+
+def fingerprint(obs: pd.DataFrame) -> str:
+    """sha256 over the contract columns of ``obs`` in a canonical row order.
+
+    Independent of row order and of provenance columns, so the same data read from a CSV or a
+    workbook has the same fingerprint.
+    """
+    canon = obs[COLUMNS].copy()
+    canon["value"] = canon["value"].map(_canonical_value)
+    canon = canon.astype({c: str for c in COLUMNS if c != "year"})
+    canon = canon.sort_values(COLUMNS, kind="stable").reset_index(drop=True)
+    hashes = pd.util.hash_pandas_object(canon, index=False).to_numpy()
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
+
+
+def _canonical_value(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, int | float | np.integer | np.floating):
+        return repr(float(v))
+    return str(v)

@@ -1,0 +1,315 @@
+"""Observations × Framework → Results.
+
+The pipeline, each step vectorised over all schools and years:
+
+1. check the observations against the framework (every problem at once);
+2. one scorable row per school × year × node × source × rater (items collapsed);
+3. points per row by the node's rule (one call per distinct rule application);
+4. raters → source (trimmed mean), sources → indicator (re-normalised weights), with the
+   explanation sentence;
+5. the full grid of schools × indicators, with the missing-data policy applied;
+6. areas and base total by the framework's aggregation; bonus (item caps, overall cap);
+7. vetoes, grades, quota, ranks;
+8. rounding, once, to the framework's precision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+import evalkit
+from evalkit import methods
+from evalkit.framework import Aggregate, Framework
+from evalkit.observations import ObservationsError, coerce_observations, fingerprint
+from evalkit.results import Results
+from evalkit.scoring.combine import NODE_KEY, combine_raters, combine_sources, rule_sentences
+from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
+from evalkit.scoring.nodes import node_table
+from evalkit.scoring.prepare import check, score_rows, scorable_rows
+from evalkit.textfmt import num_series, round_half_up
+
+SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "township"]
+
+
+def score(
+    observations: pd.DataFrame,
+    framework: Framework,
+    registry: pd.DataFrame | None = None,
+    *,
+    years: list[int] | None = None,
+) -> Results:
+    """Score every school and year in ``observations`` with ``framework``.
+
+    ``registry`` (see :mod:`evalkit.registry`) gives names and types and the schools that must
+    be scored (those active in a year); without it the schools are those in the data. The
+    input frame is not modified. Raises :class:`evalkit.observations.ObservationsError` listing
+    every observation that cannot be scored.
+    """
+    fw = framework
+    obs = coerce_observations(observations)
+    if years is not None:
+        obs = obs[obs["year"].isin(years)].reset_index(drop=True)
+    nodes, rules = node_table(fw)
+    check(obs, fw, nodes, rules)
+    decimals = fw.precision
+    schools = _school_years(obs, registry, years)
+    _check_schools(obs, schools, registry)
+
+    rows = scorable_rows(obs, nodes, rules)
+    rows["points"] = score_rows(rows, nodes, rules)
+    rows["sentence"] = rule_sentences(rows, nodes, rules, decimals)
+    per_source = combine_raters(rows, nodes, fw.sources.trim, decimals)
+    per_node = combine_sources(per_source, nodes, fw, decimals)
+
+    indicators, flags = _indicator_grid(per_node, schools, nodes, fw, decimals)
+    areas, base = _areas(indicators, fw)
+    bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
+    vetoes = _vetoes(obs, indicators, fw)
+
+    table = schools.merge(base, on=["school_id", "year"], how="left")
+    table = table.merge(bonus_total, on=["school_id", "year"], how="left")
+    table["bonus"] = table["bonus"].fillna(0.0)
+    table["base"] = round_half_up(table["base"], decimals)
+    table["bonus"] = round_half_up(table["bonus"], decimals)
+    table["total"] = round_half_up(table["base"] + table["bonus"], decimals)
+    table = _grade(table, vetoes, fw)
+
+    meta = {
+        "framework_id": fw.id,
+        "framework_name": fw.name,
+        "framework_version": fw.version,
+        "framework_fingerprint": fw.fingerprint,
+        "data_fingerprint": fingerprint(obs),
+        "evalkit_version": evalkit.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "years": sorted(int(y) for y in table["year"].unique()),
+        "precision": decimals,
+        "n_observations": len(obs),
+    }
+    return Results(
+        indicators=_round(indicators, ["points", "max_points"], decimals),
+        areas=_round(areas, ["points", "max_points"], decimals),
+        schools=table,
+        bonus=_round(bonus_detail, ["points"], decimals),
+        vetoes=vetoes,
+        flags=flags,
+        meta=meta,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _school_years(obs: pd.DataFrame, registry: pd.DataFrame | None, years: list[int] | None) -> pd.DataFrame:
+    """Every school × year to be scored, with name, type and township."""
+    year_list = sorted(years) if years is not None else sorted(int(y) for y in obs["year"].unique())
+    if registry is None:
+        pairs = obs[["school_id", "year"]].drop_duplicates()
+        pairs = pairs.assign(school_name=pairs["school_id"], school_type="", township="")
+        return pairs.sort_values(["year", "school_id"]).reset_index(drop=True)
+    reg = registry.copy()
+    for col in SCHOOL_COLUMNS:
+        if col not in reg.columns:
+            reg[col] = reg["school_id"] if col == "school_name" else ""
+    reg["school_id"] = reg["school_id"].astype(str)
+    frames = []
+    for year in year_list:
+        active = pd.Series(True, index=reg.index)
+        if "active_from" in reg.columns:
+            active &= pd.to_numeric(reg["active_from"], errors="coerce").fillna(-np.inf) <= year
+        if "active_to" in reg.columns:
+            active &= pd.to_numeric(reg["active_to"], errors="coerce").fillna(np.inf) >= year
+        frames.append(reg.loc[active, SCHOOL_COLUMNS].assign(year=year))
+    out = pd.concat(frames, ignore_index=True)[["school_id", "year", *SCHOOL_COLUMNS[1:]]]
+    return out.astype({"school_name": object, "school_type": object, "township": object})
+
+
+def _check_schools(obs: pd.DataFrame, schools: pd.DataFrame, registry: pd.DataFrame | None) -> None:
+    if registry is None:
+        return
+    known = set(zip(schools["school_id"], schools["year"], strict=True))
+    pairs = obs[["school_id", "year"]].drop_duplicates()
+    unknown = [f"学校 {s}（{y} 年）不在学校名册中或当年不参评 / school not in the registry"
+               for s, y in zip(pairs["school_id"], pairs["year"], strict=True) if (s, y) not in known]
+    if unknown:
+        raise ObservationsError(unknown)
+
+
+def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # type: ignore[no-untyped-def]
+    """Every school × year × indicator, with the missing-data policy applied."""
+    ind_nodes = nodes[nodes["kind"] == "indicator"]
+    grid = schools[["school_id", "year"]].merge(
+        pd.DataFrame({"indicator_id": ind_nodes.index}), how="cross"
+    )
+    grid = grid.merge(per_node, on=NODE_KEY, how="left")
+    meta = ind_nodes.loc[grid["indicator_id"]]
+    for col in ("area_id", "name", "max_points", "missing", "order"):
+        grid[col] = meta[col].to_numpy()
+    grid = grid.rename(columns={"name": "indicator_name"})
+    missing = grid["points"].isna()
+    grid["missing"] = missing
+    policy = grid["policy"] = meta["missing"].to_numpy()
+
+    errors = grid[missing & (policy == "error")]
+    if not errors.empty:
+        raise ObservationsError(
+            [f"学校 {r.school_id} {r.year} 年缺少指标 {r.indicator_id} {r.indicator_name} 的数据（该指标不允许缺失）/ required"
+             for r in errors.itertuples()]
+        )
+    zero = missing & (policy == "zero_flag")
+    grid.loc[zero, "points"] = 0.0
+    max_text = num_series(grid["max_points"])
+    grid.loc[zero, "explanation"] = (
+        grid.loc[zero, "indicator_name"] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
+    )
+    rew = missing & (policy == "reweight")
+    grid.loc[rew, "explanation"] = (
+        grid.loc[rew, "indicator_name"] + "：未提供数据，不计分，所在领域其余指标按比例折算"
+    )
+    grid["value_text"] = grid["value_text"].fillna("—")
+    grid["evidence"] = grid["evidence"].fillna("")
+    grid["n_obs"] = grid["n_obs"].fillna(0).astype(int)
+    grid["share"] = grid["points"] / grid["max_points"].replace(0, np.nan)
+    flags = grid.loc[missing, ["school_id", "year", "indicator_id", "indicator_name"]].assign(
+        kind=np.where(zero[missing], "missing_zero", "missing_reweight"),
+        message=np.where(zero[missing], "缺少数据，按 0 分计", "缺少数据，所在领域按比例折算"),
+    )
+    grid = grid.sort_values(["year", "school_id", "order"]).reset_index(drop=True)
+    area_names = {a.id: a.name for a in fw.areas}
+    grid["area_name"] = grid["area_id"].map(area_names)
+    cols = ["school_id", "year", "area_id", "area_name", "indicator_id", "indicator_name", "value",
+            "value_text", "points", "max_points", "share", "missing", "explanation", "evidence", "n_obs"]
+    return grid[cols], flags.reset_index(drop=True)
+
+
+def _aggregate(points: pd.DataFrame, maxima: pd.Series, node_points: float, agg: Aggregate) -> pd.Series:
+    """A node's points from its children's (columns of ``points``; NaN = left out).
+
+    ``sum``: ``Σ p_i × node_points / Σ max_i`` over children present (= ``Σ p_i`` when all are
+    present and their maxima add up to the node's points). ``weighted_mean`` /
+    ``geometric_mean``: the mean of the children's shares ``p_i / max_i`` × ``node_points``.
+    """
+    if agg.method == "sum":
+        present_max = points.notna().mul(maxima, axis=1).sum(axis=1)
+        total = points.sum(axis=1, min_count=1)
+        return (total * node_points / present_max).where(present_max > 0)
+    shares = points.div(maxima.replace(0, np.nan), axis=1)
+    if agg.method == "weighted_mean":
+        return node_points * methods.weighted_arithmetic_mean(shares, agg.weights)
+    return node_points * methods.weighted_geometric_mean(shares, agg.weights)
+
+
+def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Area points per school × year (long) and the base total (wide), unrounded."""
+    wide = indicators.pivot_table(
+        index=["school_id", "year"], columns="indicator_id", values="points", aggfunc="first", dropna=False
+    )
+    maxima = indicators.drop_duplicates("indicator_id").set_index("indicator_id")["max_points"]
+    area_points = {}
+    for area in fw.areas:
+        ids = [i.id for i in area.indicators]
+        area_points[area.id] = _aggregate(wide.reindex(columns=ids), maxima[ids], area.points, area.aggregate)
+    area_wide = pd.DataFrame(area_points)
+    area_max = pd.Series({a.id: a.points for a in fw.areas})
+    base = _aggregate(area_wide, area_max, fw.total_points, fw.aggregate).fillna(0.0)
+    long = area_wide.stack(future_stack=True).rename("points").reset_index().rename(columns={"level_2": "area_id"})
+    long.columns = ["school_id", "year", "area_id", "points"]
+    long["points"] = long["points"].fillna(0.0)
+    long["area_name"] = long["area_id"].map({a.id: a.name for a in fw.areas})
+    long["max_points"] = long["area_id"].map(area_max).astype(float)
+    long["share"] = long["points"] / long["max_points"]
+    order = {a.id: i for i, a in enumerate(fw.areas)}
+    long = long.sort_values(["year", "school_id"], kind="stable")
+    long = long.iloc[np.lexsort((long["area_id"].map(order), long["school_id"], long["year"]))]
+    base_frame = base.rename("base").reset_index()
+    return long[["school_id", "year", "area_id", "area_name", "points", "max_points", "share"]].reset_index(
+        drop=True
+    ), base_frame
+
+
+def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bonus items (each already capped at its cap by its rule) and the capped total."""
+    bonus_ids = nodes.index[nodes["kind"] == "bonus"]
+    detail = per_node[per_node["indicator_id"].isin(bonus_ids)].copy()
+    detail = detail.rename(columns={"indicator_id": "item_id"})
+    detail["item_name"] = detail["item_id"].map(nodes["name"])
+    detail = detail[["school_id", "year", "item_id", "item_name", "value", "value_text", "points", "explanation", "evidence"]]
+    total = detail.groupby(["school_id", "year"], as_index=False)["points"].sum()
+    total["bonus"] = total["points"].clip(upper=fw.bonus.cap)
+    return detail.reset_index(drop=True), total[["school_id", "year", "bonus"]]
+
+
+def _vetoes(obs: pd.DataFrame, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Triggered vetoes: a flag veto when any observation of it is yes (≥ 0.5); a threshold
+    veto when the indicator's combined value is below / above its threshold."""
+    frames = []
+    flag_ids = {v.id: v for v in fw.vetoes if v.trigger.indicator is None}
+    flagged = obs[obs["indicator_id"].isin(flag_ids)]
+    if not flagged.empty:
+        yes = pd.to_numeric(flagged["value"], errors="coerce") >= 0.5
+        hit = flagged[yes].groupby(["school_id", "year", "indicator_id"], as_index=False).agg(
+            evidence=("evidence", lambda s: "；".join(dict.fromkeys(x for x in s if x)))
+        )
+        frames.append(hit.rename(columns={"indicator_id": "veto_id"}))
+    for v in fw.vetoes:
+        t = v.trigger
+        if t.indicator is None:
+            continue
+        rows = indicators[indicators["indicator_id"] == t.indicator]
+        value = pd.to_numeric(rows["value"], errors="coerce")
+        hit = value < t.below if t.below is not None else value > t.above
+        sel = rows[hit.fillna(False)]
+        bound = f"低于 {t.below:g}" if t.below is not None else f"高于 {t.above:g}"
+        frames.append(
+            pd.DataFrame({
+                "school_id": sel["school_id"], "year": sel["year"], "veto_id": v.id,
+                "evidence": sel["indicator_name"] + " " + sel["value_text"] + "，" + bound,
+            })
+        )
+    cols = ["school_id", "year", "veto_id", "veto_name", "grade", "evidence"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)
+    names = {v.id: v.name for v in fw.vetoes}
+    grades = {v.id: v.grade for v in fw.vetoes}
+    out["veto_name"] = out["veto_id"].map(names)
+    out["grade"] = out["veto_id"].map(grades)
+    return out[cols].sort_values(["year", "school_id", "veto_id"]).reset_index(drop=True)
+
+
+def _grade(table: pd.DataFrame, vetoes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    table["grade_by_score"] = grade_by_score(table["total"], fw)
+    order = {g: i for i, g in enumerate(fw.grade_order)}
+    if vetoes.empty:
+        worst = pd.DataFrame(columns=["school_id", "year", "veto_grade", "veto_ids"])
+    else:
+        v = vetoes.assign(rank=vetoes["grade"].map(order))
+        worst = v.sort_values("rank").groupby(["school_id", "year"], as_index=False).agg(
+            veto_grade=("grade", "last"), veto_ids=("veto_id", lambda s: "、".join(sorted(s)))
+        )
+    table = table.merge(worst, on=["school_id", "year"], how="left")
+    table["veto"] = table["veto_grade"].notna()
+    table["veto_ids"] = table["veto_ids"].fillna("").astype(object)
+    table["grade"] = apply_vetoes(table["grade_by_score"], table["veto_grade"], fw)
+    demoted = apply_quota(table, fw)
+    table["quota_demoted"] = demoted
+    table.loc[demoted, "grade"] = next_grade(table.loc[demoted, "grade"], fw)
+    table = table.drop(columns="veto_grade")
+    table = pd.concat([table, ranks(table)], axis=1)
+    table = table.sort_values(["year", "rank", "school_id"]).reset_index(drop=True)
+    cols = ["school_id", "year", "school_name", "school_type", "township", "base", "bonus", "total",
+            "grade_by_score", "veto", "veto_ids", "grade", "quota_demoted", "rank", "rank_in_type",
+            "n_in_type", "n_schools"]
+    return table[cols]
+
+
+def _round(frame: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:
+    out = frame.copy()
+    for col in columns:
+        out[col] = round_half_up(out[col].astype(float), decimals)
+    if "share" in out.columns:
+        out["share"] = out["points"] / out["max_points"].replace(0, np.nan)
+    return out
