@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "minmax",
-    "zscore",
-    "percentile_rank",
     "distance_to_target",
+    "minmax",
+    "percentile_rank",
     "weighted_arithmetic_mean",
     "weighted_geometric_mean",
+    "zscore",
 ]
 
 
@@ -45,13 +45,14 @@ def minmax(
     ``x' = (f(x) - f(lower)) / (f(upper) - f(lower))`` where ``f`` is ``ln`` when ``log`` is
     true and the identity otherwise; with ``higher_is_better=False`` the result is ``1 - x'``.
     With ``cap`` the result is clipped to ``[0, 1]`` (values beyond the goalposts score as the
-    goalpost). Missing values stay missing.
+    goalpost; with ``log``, a value ≤ 0 is beyond the lower goalpost). Missing values stay
+    missing.
     """
     x = pd.to_numeric(values, errors="coerce").astype(float)
     lo, hi = float(lower), float(upper)
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.log(x.where(x > 0))
+            x = np.log(x.clip(lower=0.0))  # ln 0 = -inf: x <= 0 lies below the lower goalpost
         lo, hi = np.log(lo), np.log(hi)
     scaled = (x - lo) / (hi - lo)
     if not higher_is_better:
