@@ -19,7 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from evalkit.framework import Framework, FrameworkError, load_framework  # noqa: E402
 
-__all__ = ["Framework", "FrameworkError", "__version__", "load_framework", "score"]
+__all__ = ["Framework", "FrameworkError", "__version__", "load_framework", "load_results", "score", "score_files"]
 
 
 def score(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -27,3 +27,18 @@ def score(*args, **kwargs):  # type: ignore[no-untyped-def]
     from evalkit.scoring import score as _score
 
     return _score(*args, **kwargs)
+
+
+def load_results(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """Results for a year (saved scores, or the demo county scored now): see
+    :func:`evalkit.api.load_results`."""
+    from evalkit.api import load_results as _load
+
+    return _load(*args, **kwargs)
+
+
+def score_files(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """Score observation files: see :func:`evalkit.api.score_files`."""
+    from evalkit.api import score_files as _score_files
+
+    return _score_files(*args, **kwargs)

@@ -1,0 +1,84 @@
+"""The few calls a notebook cell needs: read data, score it, load saved scores.
+
+>>> import evalkit
+>>> results = evalkit.load_results(2024)            # the bundled demo county   # doctest: +SKIP
+>>> results.school("001", 2024)["grade"]                                        # doctest: +SKIP
+'较好'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.framework import DEFAULT_FRAMEWORK, Framework, load_framework
+from evalkit.results import Results
+
+PathLike = str | Path
+
+
+def read_long(paths: Sequence[PathLike]) -> pd.DataFrame:
+    """Read long-format observation files (CSV in UTF-8, or XLSX) into one frame, ids and
+    notes as text. For evaluators' workbooks with validation, use :mod:`evalkit.intake`."""
+    frames = []
+    for path in paths:
+        path = Path(path)
+        text_cols = {"school_id": str, "item": str, "rater": str, "evidence": str, "indicator_id": str, "source": str}
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frames.append(pd.read_excel(path, dtype={**text_cols, "value": object}))
+        else:
+            frames.append(
+                pd.read_csv(path, dtype={**text_cols, "value": object}, keep_default_na=False, na_values=[""])
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def demo_inputs() -> tuple[list[Path], Path]:
+    """(observation files, registry) of the bundled demo county."""
+    from evalkit.demo import demo_observation_paths, demo_registry_path
+
+    return list(demo_observation_paths()), demo_registry_path()
+
+
+def score_files(
+    data: Sequence[PathLike] | None = None,
+    framework: PathLike | Framework = DEFAULT_FRAMEWORK,
+    registry: PathLike | None = None,
+    *,
+    years: Sequence[int] | None = None,
+) -> Results:
+    """Score observation files with a framework and registry; with no ``data``, the bundled
+    demo county (its registry too)."""
+    from evalkit.registry import load_registry
+    from evalkit.scoring import score
+
+    if data is None:
+        data, demo_registry = demo_inputs()
+        registry = registry or demo_registry
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    reg = load_registry(registry) if registry else None
+    return score(read_long(data), fw, reg, years=list(years) if years else None)
+
+
+def load_results(
+    year: int | None = None,
+    *,
+    scores: PathLike | None = None,
+    data: Sequence[PathLike] | None = None,
+    framework: PathLike | Framework = DEFAULT_FRAMEWORK,
+    registry: PathLike | None = None,
+) -> Results:
+    """Results for notebooks: read from ``scores`` (a folder saved by the batch runner) when
+    given, otherwise scored now from ``data`` (default: the bundled demo county). All years up
+    to ``year`` are kept, so reports can show the change from last year and trends."""
+    results = Results.load(scores) if scores else score_files(data, framework, registry)
+    if year is None:
+        return results
+    keep = [y for y in results.years if y <= int(year)]
+    if int(year) not in keep:
+        raise KeyError(f"没有 {year} 年的评分结果（现有：{results.years}）/ no results for {year}")
+    tables = {n: getattr(results, n) for n in ("indicators", "areas", "schools", "bonus", "vetoes", "flags")}
+    return Results(**{n: t[t["year"].isin(keep)].reset_index(drop=True) for n, t in tables.items()},
+                   meta={**results.meta, "year": int(year)})
