@@ -180,8 +180,9 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
     grid = grid.sort_values(["year", "school_id", "order"]).reset_index(drop=True)
     area_names = {a.id: a.name for a in fw.areas}
     grid["area_name"] = grid["area_id"].map(area_names)
+    grid = _split_value(grid)
     cols = ["school_id", "year", "area_id", "area_name", "indicator_id", "indicator_name", "value",
-            "value_text", "points", "max_points", "share", "missing", "explanation", "evidence", "n_obs"]
+            "value_label", "value_text", "points", "max_points", "share", "missing", "explanation", "evidence", "n_obs"]
     return grid[cols], flags.reset_index(drop=True)
 
 
@@ -236,7 +237,8 @@ def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[
     detail = per_node[per_node["indicator_id"].isin(bonus_ids)].copy()
     detail = detail.rename(columns={"indicator_id": "item_id"})
     detail["item_name"] = detail["item_id"].map(nodes["name"])
-    detail = detail[["school_id", "year", "item_id", "item_name", "value", "value_text", "points", "explanation", "evidence"]]
+    detail = _split_value(detail)[["school_id", "year", "item_id", "item_name", "value", "value_label",
+                                   "value_text", "points", "explanation", "evidence"]]
     total = detail.groupby(["school_id", "year"], as_index=False)["points"].sum()
     total["bonus"] = total["points"].clip(upper=fw.bonus.cap)
     return detail.reset_index(drop=True), total[["school_id", "year", "bonus"]]
@@ -304,6 +306,16 @@ def _grade(table: pd.DataFrame, vetoes: pd.DataFrame, fw: Framework) -> pd.DataF
             "grade_by_score", "veto", "veto_ids", "grade", "quota_demoted", "rank", "rank_in_type",
             "n_in_type", "n_schools"]
     return table[cols]
+
+
+def _split_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """``value`` as a float column (numeric values) and ``value_label`` as text (ratings,
+    levels), so every column has one type (and the tables store as parquet)."""
+    is_label = frame["value"].map(lambda v: isinstance(v, str))
+    out = frame.copy()
+    out["value_label"] = frame["value"].where(is_label, "").astype(object)
+    out["value"] = pd.to_numeric(frame["value"].where(~is_label), errors="coerce").astype(float)
+    return out
 
 
 def _round(frame: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:
