@@ -200,6 +200,22 @@ def test_all_missing_gives_all_missing(rule):
     assert all(math.isnan(x) for x in got)
 
 
+@pytest.mark.parametrize("rule", sorted(n for n, r in RULES.items() if not r.population))
+def test_max_points_may_vary_by_row(rule):
+    """The engine scores every indicator sharing a rule in one call, with a Series of maxima:
+    each row must score as if its own maximum were a scalar."""
+    r = get_rule(rule)
+    params = r.Params(**SAMPLE_PARAMS[rule])
+    values = SAMPLE_VALUES.get(rule, [3.0, 7.0]) * 2
+    series = pd.Series(values, index=[10, 11, 12, 13], dtype=object if r.labels else float)
+    maxima = pd.Series([1.0, 2.0, 4.0, 0.5], index=series.index)
+    together = r.score(series, maxima, params, True).tolist()
+    one_by_one = [
+        float(r.score(series.iloc[[i]], float(maxima.iloc[i]), params, True).iloc[0]) for i in range(4)
+    ]
+    assert same(together, one_by_one)
+
+
 def test_population_rules_ignore_missing_schools():
     # percentile over [10, —, 30]: n = 2, so 10 → 0 and 30 → 1
     assert same(points("percentile", [10, None, 30], 1), [0, NAN, 1])
