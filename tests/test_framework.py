@@ -340,6 +340,28 @@ def test_minmax_goalposts_are_checked_in_a_framework(shipped_data):
     assert [p for p, _ in problems_of(d)] == ["areas[4].indicators[6].rule.params"]
 
 
+def test_duplicate_keys_are_reported(shipped_text, tmp_path):
+    """PyYAML keeps the last of two equal keys silently; the loader reports the second."""
+    t = replace_once(
+        shipped_text,
+        "        max_points: 3\n        rule: {name: met}\n        definition: 党组织设置",
+        "        max_points: 3\n        max_points: 2\n"
+        "        rule: {name: met}\n        definition: 党组织设置",
+    )
+    path = tmp_path / "dup.yaml"
+    path.write_text(t, encoding="utf-8")
+    with pytest.raises(FrameworkError) as info:
+        load_framework(path)
+    second = t[: t.index("        max_points: 3\n        max_points: 2")].count("\n") + 2
+    got = [(p.path, p.line, p.message) for p in info.value.problems]
+    duplicate = "字段“max_points”重复，后一个会覆盖前一个 / duplicate key"
+    assert got[0] == ("areas[1].indicators[0].max_points", second, duplicate)
+    # the last value (2) is the one that counts: B now adds up to 19
+    assert got[1][:2] == ("areas[1].points", _nth_line(t, "    points: 20", 2))
+    assert "指标满分合计 19" in got[1][2]
+    assert len(got) == 2
+
+
 def test_yaml_syntax_error_has_a_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("id: x\nname: 测试\nversion: '1'\nyears: [2024\ntotal_points: 100\n", encoding="utf-8")

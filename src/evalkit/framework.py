@@ -283,6 +283,32 @@ def _line_index(text: str) -> dict[tuple[Any, ...], int]:
     return index
 
 
+def _duplicate_keys(text: str) -> list[tuple[tuple, str]]:
+    """Keys given twice in one mapping: PyYAML silently keeps the last, so report them."""
+    out: list[tuple[tuple, str]] = []
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return out
+
+    def walk(node: yaml.Node, loc: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key, value in node.value:
+                if key.value in seen:
+                    msg = f"字段“{key.value}”重复，后一个会覆盖前一个 / duplicate key"
+                    out.append(((*loc, key.value), msg))
+                seen.add(key.value)
+                walk(value, (*loc, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*loc, i))
+
+    if root is not None:
+        walk(root, ())
+    return out
+
+
 def _line_for(index: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
     while loc:
         if loc in index:
@@ -458,7 +484,7 @@ def _band_problems(fw: Framework) -> list[tuple[tuple, str]]:
 def parse_framework(data: Any, source: str = "<framework>", text: str | None = None) -> Framework:
     """Validate a framework mapping; raise :class:`FrameworkError` listing every problem."""
     lines = _line_index(text) if text else {}
-    found: list[tuple[tuple, str]] = []
+    found: list[tuple[tuple, str]] = _duplicate_keys(text) if text else []
     fw: Framework | None = None
     if not isinstance(data, dict):
         found.append(((), "文件内容应为键值表 / the file must be a mapping"))
