@@ -1,0 +1,27 @@
+"""Reading evaluators' files (CSV/XLSX, long or wide) into Observations.
+
+Every normalisation of what evaluators wrote is recorded, and every problem is reported with
+its file, sheet and cell, all in one pass::
+
+    from evalkit.intake import read_observations
+    result = read_observations(["2024_实地核查.xlsx"], fw, registry, year=2024)
+    result.problems        # list of Issue, each with a Chinese message
+    result.normalisations  # what was normalised, cell by cell
+    result.raise_if_errors()
+    obs = result.observations
+
+Modules: :mod:`~evalkit.intake.normalise` (values), :mod:`~evalkit.intake.columns` (headers),
+:mod:`~evalkit.intake.long` and :mod:`~evalkit.intake.wide` (the two shapes),
+:mod:`~evalkit.intake.workbook` (a file's sheets), :mod:`~evalkit.intake.validate` (checks
+across rows), :mod:`~evalkit.intake.cli` (``evalkit validate``), :mod:`~evalkit.intake.messy`
+(the messy demo copy).
+"""
+
+from __future__ import annotations
+
+from evalkit.intake.cli import cli_validate
+from evalkit.intake.read import read_observations
+from evalkit.intake.result import IntakeError, IntakeResult
+from evalkit.issues import Issue
+
+__all__ = ["IntakeError", "IntakeResult", "Issue", "cli_validate", "read_observations"]

@@ -1,0 +1,139 @@
+"""Helpers shared by the long and wide readers: the sheet context, parsing one value cell,
+school ids, merged cells and empty rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.intake.normalise import Parsed, canonical_text, parse_value, shown
+from evalkit.intake.records import Collector
+from evalkit.intake.specs import ValueSpec
+from evalkit.issues import cell_ref
+from evalkit.sheets import Sheet, cell_text, is_blank
+
+
+@dataclass
+class Context:
+    """Where a sheet is and what applies to all of it: the year and source given by the
+    workbook's 说明 sheet or by the caller (``None`` if unknown). ``reported``: kinds of
+    problems already reported for the whole workbook (not to repeat per sheet)."""
+
+    file: str
+    sheet: str
+    year: int | None
+    source: str | None
+    reported: frozenset[str] = frozenset()
+
+
+def parse_cell(
+    col: Collector,
+    spec: ValueSpec,
+    raw: Any,
+    *,
+    ctx: Context,
+    cell: str,
+    row: int,
+    school_id: str,
+    number_format: str = "General",
+) -> Parsed:
+    """Parse one value; report its problem or record its normalisation."""
+    parsed = parse_value(
+        raw,
+        spec.data_type,
+        unit=spec.unit,
+        number_format=number_format,
+        levels=spec.levels,
+        upper=spec.upper,
+    )
+    if parsed.problem is not None:
+        kind, detail, expected = parsed.problem
+        col.issue(
+            kind,
+            "error",
+            detail,
+            file=ctx.file,
+            sheet=ctx.sheet,
+            cell=cell,
+            row=row,
+            school_id=school_id,
+            indicator_id=spec.id,
+            value=shown(raw),
+            expected=expected,
+        )
+    else:
+        col.normalised(
+            ctx.file,
+            ctx.sheet,
+            cell,
+            school_id,
+            spec.id,
+            shown(raw),
+            canonical_text(parsed.value),
+            parsed.actions,
+        )
+    return parsed
+
+
+def school_id_text(col: Collector, sheet: Sheet, ctx: Context, row: int, column: int) -> str:
+    """The school id in a cell as text, recording a normalisation when it was changed
+    (spaces, full-width digits, a number shown with leading zeros)."""
+    raw = sheet.value(row, column)
+    text = cell_text(raw)
+    fmt = sheet.number_format(row, column)
+    actions = []
+    if isinstance(raw, int | float) and fmt.strip("0") == "" and len(fmt) > len(text):
+        text = text.zfill(len(fmt))
+        actions.append("按单元格格式补齐前导零")
+    elif isinstance(raw, str) and text != raw:
+        if raw.strip() != raw:
+            actions.append("去掉首尾空格")
+        if text != raw.strip():
+            actions.append("全角转半角")
+    col.normalised(ctx.file, ctx.sheet, cell_ref(row, column), text, "", shown(raw), text, actions)
+    return text
+
+
+def check_merged(col: Collector, sheet: Sheet, ctx: Context, header_row: int) -> set[tuple[int, int]]:
+    """Report merged ranges in the data area that would hide values: a merged range's value
+    belongs to its top-left cell only. Returns the hidden cells (row, column)."""
+    hidden: set[tuple[int, int]] = set()
+    for min_row, min_col, max_row, max_col in sheet.merged:
+        if max_row <= header_row or is_blank(sheet.value(min_row, min_col)):
+            continue
+        covered = [
+            (r, c)
+            for r in range(max(min_row, header_row + 1), max_row + 1)
+            for c in range(min_col, max_col + 1)
+            if (r, c) != (min_row, min_col)
+        ]
+        if not covered:
+            continue
+        hidden.update(covered)
+        first = cell_ref(min_row, min_col)
+        span = f"{first}:{cell_ref(max_row, max_col)}"
+        others = "、".join(cell_ref(r, c) for r, c in covered[:6]) + ("等" if len(covered) > 6 else "")
+        col.issue(
+            "merged_cells",
+            "error",
+            f"单元格 {span} 是合并单元格：值“{shown(sheet.value(min_row, min_col))}”只计入 {first}，"
+            f"{others} 将按未填处理；请取消合并，在每个单元格分别填写 / merged cells hide values",
+            file=ctx.file,
+            sheet=ctx.sheet,
+            cell=first,
+            row=min_row,
+            value=shown(sheet.value(min_row, min_col)),
+            expected="不合并单元格",
+        )
+    return hidden
+
+
+def note_blank_rows(col: Collector, ctx: Context, blank_rows: list[int], last_data_row: int) -> None:
+    """Empty rows between data rows are skipped and listed as unused (trailing ones are not)."""
+    for r in blank_rows:
+        if r < last_data_row:
+            col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", "空行，已跳过")
+
+
+def row_is_blank(values: list[Any]) -> bool:
+    return all(is_blank(v) for v in values)

@@ -1,0 +1,313 @@
+"""Reading a long sheet or CSV: one row per school × year × indicator × item × source × rater.
+
+Required columns: 学校编号 (school_id), 指标编号 (indicator_id), 值 (value, also 评分). Year and
+source come from their columns when present, else from the sheet context (the workbook's 说明
+sheet, the caller's ``year``, the 核查评分 sheet meaning inspection). A row with an empty value
+is kept as an observation with a missing value (the missing-data check reports it).
+"""
+
+from __future__ import annotations
+
+from evalkit.intake.cells import (
+    Context,
+    check_merged,
+    note_blank_rows,
+    parse_cell,
+    row_is_blank,
+    school_id_text,
+)
+from evalkit.intake.columns import CHINESE_HEADERS, long_column
+from evalkit.intake.normalise import parse_item, parse_source, parse_year, shown
+from evalkit.intake.records import Collector, Record
+from evalkit.intake.specs import ValueSpec
+from evalkit.issues import cell_ref
+from evalkit.sheets import Sheet, cell_text, is_blank
+from evalkit.textfmt import SOURCE_NAMES
+
+REQUIRED = ("school_id", "indicator_id", "value")
+
+
+def read_long(
+    col: Collector, sheet: Sheet, header_row: int, ctx: Context, specs: dict[str, ValueSpec]
+) -> None:
+    """Parse a long sheet into ``col.records`` (reporting problems into ``col``)."""
+    columns: dict[str, int] = {}
+    ignored: dict[int, str] = {}
+    for c, head in enumerate(sheet.rows[header_row - 1], start=1):
+        where = {"file": ctx.file, "sheet": ctx.sheet, "cell": cell_ref(header_row, c), "row": header_row}
+        role = long_column(head)
+        has_data = any(not is_blank(sheet.value(r, c)) for r in range(header_row + 1, sheet.n_rows + 1))
+        if role is None:
+            if has_data:
+                text = cell_text(head)
+                ignored[c] = f"无法识别的列“{text}”" if text else "该列没有表头"
+                col.issue(
+                    "unknown_column",
+                    "warning",
+                    f"{ignored[c]}，其中的数据未读取 / column ignored",
+                    value=text,
+                    **where,
+                )
+        elif role in columns:
+            ignored[c] = f"重复的“{CHINESE_HEADERS[role]}”列"
+            col.issue(
+                "duplicate",
+                "error",
+                f"“{CHINESE_HEADERS[role]}”列重复（另见 {cell_ref(header_row, columns[role])}），该列未读取",
+                value=cell_text(head),
+                **where,
+            )
+        else:
+            columns[role] = c
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        names = "、".join(f"{CHINESE_HEADERS[c]}（{c}）" for c in missing)
+        col.issue(
+            "missing_column",
+            "error",
+            f"缺少必需的列：{names}，整张表未读取 / missing columns",
+            file=ctx.file,
+            sheet=ctx.sheet,
+            row=header_row,
+            expected=names,
+        )
+        for r in range(header_row + 1, sheet.n_rows + 1):
+            if not row_is_blank(sheet.rows[r - 1]):
+                col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", f"工作表缺少必需的列：{names}")
+        return
+    if "year" not in columns and ctx.year is None and "missing_year" not in ctx.reported:
+        col.issue(
+            "missing_year",
+            "error",
+            "无法确定年度：没有“年度”列，也没有指定评价年度 / year unknown",
+            file=ctx.file,
+            sheet=ctx.sheet,
+            row=header_row,
+            expected="年度，如 2024",
+        )
+    if "source" not in columns and ctx.source is None and "missing_source" not in ctx.reported:
+        names = "、".join(SOURCE_NAMES.get(s, s) for s in col.framework.sources.weights)
+        col.issue(
+            "missing_source",
+            "error",
+            f"无法确定来源：没有“来源”列；请增加来源列（{names}） / source unknown",
+            file=ctx.file,
+            sheet=ctx.sheet,
+            row=header_row,
+            expected=names,
+        )
+    hidden = check_merged(col, sheet, ctx, header_row)
+    blank_rows: list[int] = []
+    last_data_row = header_row
+    for r in range(header_row + 1, sheet.n_rows + 1):
+        if row_is_blank(sheet.rows[r - 1]):
+            blank_rows.append(r)
+            continue
+        last_data_row = r
+        _read_row(col, sheet, r, ctx, specs, columns, ignored, hidden)
+    note_blank_rows(col, ctx, blank_rows, last_data_row)
+
+
+def _read_row(
+    col: Collector,
+    sheet: Sheet,
+    r: int,
+    ctx: Context,
+    specs: dict[str, ValueSpec],
+    columns: dict[str, int],
+    ignored: dict[int, str],
+    hidden: set[tuple[int, int]],
+) -> None:
+    file, name = ctx.file, ctx.sheet
+    sid = school_id_text(col, sheet, ctx, r, columns["school_id"])
+    school_cell = cell_ref(r, columns["school_id"])
+    value_cell = cell_ref(r, columns["value"])
+    raw = sheet.value(r, columns["value"])
+    for c, reason in ignored.items():
+        if not is_blank(sheet.value(r, c)):
+            col.skip(file, name, cell_ref(r, c), r, sid, "", shown(sheet.value(r, c)), reason)
+    rec = Record(
+        file=file,
+        sheet=name,
+        cell=value_cell,
+        row=r,
+        shape="long",
+        school_id=sid,
+        school_cell=school_cell,
+        school_name=cell_text(sheet.value(r, columns["school_name"])) if "school_name" in columns else "",
+        year=ctx.year,
+        indicator_id="",
+        item="",
+        source=ctx.source or "",
+        rater="",
+        value=None,
+        evidence="",
+        raw=raw,
+    )
+    col.records.append(rec)
+    problems: list[str] = []
+    if any((r, c) in hidden for c in columns.values()):
+        problems.append("合并单元格中被遮盖的单元格")
+    if not sid:
+        col.issue(
+            "missing_school_id",
+            "error",
+            "缺少学校编号 / empty school id",
+            file=file,
+            sheet=name,
+            cell=school_cell,
+            row=r,
+        )
+        problems.append("没有学校编号")
+
+    # indicator
+    ind_cell = cell_ref(r, columns["indicator_id"])
+    ind_raw = sheet.value(r, columns["indicator_id"])
+    ind_text = cell_text(ind_raw)
+    spec = specs.get(ind_text) or specs.get(ind_text.upper())
+    if spec is None:
+        if ind_text:
+            col.issue(
+                "unknown_indicator",
+                "error",
+                "不在指标体系中，这一行未使用 / unknown indicator",
+                file=file,
+                sheet=name,
+                cell=ind_cell,
+                row=r,
+                school_id=sid,
+                indicator_id=ind_text,
+                value=shown(ind_raw),
+                expected="指标体系中的指标编号",
+            )
+        else:
+            col.issue(
+                "unknown_indicator",
+                "error",
+                "缺少指标编号 / empty indicator id",
+                file=file,
+                sheet=name,
+                cell=ind_cell,
+                row=r,
+                school_id=sid,
+                expected="指标体系中的指标编号",
+            )
+        rec.indicator_id = ind_text
+        col.reject(rec, f"指标编号“{ind_text}”不存在" if ind_text else "缺少指标编号")
+        return
+    rec.indicator_id = spec.id
+    actions = []
+    if shown(ind_raw) != ind_text:
+        actions.append("去掉空格或全角字符")
+    if ind_text != spec.id:
+        actions.append("改为大写")
+    col.normalised(file, name, ind_cell, sid, spec.id, shown(ind_raw), spec.id, actions)
+
+    # item, year, source, rater
+    item_raw = sheet.value(r, columns["item"]) if "item" in columns else None
+    item = parse_item(item_raw, spec.items)
+    item_cell = cell_ref(r, columns["item"]) if "item" in columns else ind_cell
+    if item.problem:
+        col.issue(
+            item.problem[0],
+            "error",
+            item.problem[1],
+            file=file,
+            sheet=name,
+            cell=item_cell,
+            row=r,
+            school_id=sid,
+            indicator_id=spec.id,
+            value=shown(item_raw),
+            expected=item.problem[2],
+        )
+        problems.append("子项不正确")
+    else:
+        rec.item = item.value
+        col.normalised(file, name, item_cell, sid, spec.id, shown(item_raw), item.value, item.actions)
+    if "year" in columns:
+        y_raw = sheet.value(r, columns["year"])
+        year = parse_year(y_raw)
+        y_cell = cell_ref(r, columns["year"])
+        if year.problem:
+            col.issue(
+                year.problem[0],
+                "error",
+                year.problem[1],
+                file=file,
+                sheet=name,
+                cell=y_cell,
+                row=r,
+                school_id=sid,
+                indicator_id=spec.id,
+                value=shown(y_raw),
+                expected=year.problem[2],
+            )
+            problems.append("年度不正确")
+        elif year.value is not None:
+            rec.year = year.value
+            col.normalised(file, name, y_cell, sid, spec.id, shown(y_raw), str(year.value), year.actions)
+    if rec.year is None and "年度不正确" not in problems:
+        if "year" in columns:
+            col.issue(
+                "missing_year",
+                "error",
+                "缺少年度 / empty year",
+                file=file,
+                sheet=name,
+                cell=cell_ref(r, columns["year"]),
+                row=r,
+                school_id=sid,
+                indicator_id=spec.id,
+                expected="年度，如 2024",
+            )
+        problems.append("年度无法确定")
+    s_raw = sheet.value(r, columns["source"]) if "source" in columns else None
+    if "source" in columns and not (is_blank(s_raw) and ctx.source):
+        source = parse_source(s_raw, col.framework.sources.weights)
+        s_cell = cell_ref(r, columns["source"])
+        if source.problem:
+            col.issue(
+                source.problem[0],
+                "error",
+                source.problem[1],
+                file=file,
+                sheet=name,
+                cell=s_cell,
+                row=r,
+                school_id=sid,
+                indicator_id=spec.id,
+                value=shown(s_raw),
+                expected=source.problem[2],
+            )
+            problems.append("来源不正确")
+        else:
+            rec.source = source.value
+            col.normalised(file, name, s_cell, sid, spec.id, shown(s_raw), source.value, source.actions)
+    if spec.source and rec.source and rec.source != spec.source and "source" not in columns:
+        rec.source = spec.source  # a survey indicator in a sheet without a source column
+    if not rec.source and "来源不正确" not in problems:
+        problems.append("来源无法确定")
+    if "rater" in columns:
+        rec.rater = cell_text(sheet.value(r, columns["rater"]))
+    if "evidence" in columns:
+        ev = sheet.value(r, columns["evidence"])
+        rec.evidence = "" if is_blank(ev) else str(ev).strip()
+
+    # value
+    parsed = parse_cell(
+        col,
+        spec,
+        raw,
+        ctx=ctx,
+        cell=value_cell,
+        row=r,
+        school_id=sid,
+        number_format=sheet.number_format(r, columns["value"]),
+    )
+    if parsed.problem:
+        problems.append(parsed.problem[1].lstrip("的"))
+    else:
+        rec.value = parsed.value
+    if problems:
+        col.reject(rec, "；".join(problems))

@@ -1,0 +1,110 @@
+"""``read_observations``: evaluators' CSV/XLSX files → Observations, problems, normalisations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.framework import Framework, load_framework
+from evalkit.intake.records import NORMALISATION_COLUMNS, UNUSED_COLUMNS, Collector, Record
+from evalkit.intake.result import IntakeResult
+from evalkit.intake.specs import value_specs
+from evalkit.intake.validate import validate
+from evalkit.intake.workbook import read_file
+from evalkit.issues import Issue, column_number
+from evalkit.observations import COLUMNS, PROVENANCE
+from evalkit.registry import read_registry
+
+
+def read_observations(
+    paths: str | Path | Iterable[str | Path],
+    framework: Framework | str | Path,
+    registry: pd.DataFrame | str | Path | None = None,
+    year: int | None = None,
+    *,
+    source: str | None = None,
+) -> IntakeResult:
+    """Read evaluators' files (CSV or XLSX, long or wide) into Observations.
+
+    ``framework``: a :class:`~evalkit.framework.Framework` or a framework file / shipped name.
+    ``registry``: a registry DataFrame (see :func:`evalkit.registry.load_registry`) or a
+    registry file, whose problems are then reported too; without one, school ids are not checked.
+    ``year``: the assessment year — data of other years is reported and not used; it is also the
+    year of sheets that say none. ``source``: the source of sheets that say none (the template's
+    说明 sheet names one).
+
+    Never raises for bad input: every problem is in ``result.problems``; call
+    ``result.raise_if_errors()`` to stop on errors. Input files are never modified.
+    """
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    files = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
+    col = Collector(fw)
+    reg = registry
+    if isinstance(registry, str | Path):
+        reg, reg_issues = read_registry(registry)
+        col.issues.extend(reg_issues)
+    specs = value_specs(fw)
+    order: dict[tuple[str, str], int] = {}
+    for f_i, path in enumerate(files):
+        for s_i, name in enumerate(read_file(col, path, specs, year=year, source=source)):
+            order[(path, name)] = f_i * 1000 + s_i
+    validate(col, specs, reg, year)
+    registry_file = str(registry) if isinstance(registry, str | Path) else None
+    return IntakeResult(
+        observations=observations_frame(col.records),
+        normalisations=pd.DataFrame(col.normalisations, columns=NORMALISATION_COLUMNS),
+        problems=_sorted(col.issues, files, order, registry_file),
+        unused_rows=_unused_frame(col.unused),
+        files=files,
+    )
+
+
+def observations_frame(records: list[Record]) -> pd.DataFrame:
+    """The usable records as an Observations table with provenance columns."""
+    ok = [r for r in records if r.status == "ok"]
+    data = {
+        "school_id": [r.school_id for r in ok],
+        "year": [r.year for r in ok],
+        "indicator_id": [r.indicator_id for r in ok],
+        "item": [r.item for r in ok],
+        "source": [r.source for r in ok],
+        "rater": [r.rater for r in ok],
+        "value": [r.value for r in ok],
+        "evidence": [r.evidence for r in ok],
+        "file": [r.file for r in ok],
+        "sheet": [r.sheet for r in ok],
+        "cell": [r.cell for r in ok],
+    }
+    frame = pd.DataFrame(
+        {k: pd.Series(v, dtype=object) for k, v in data.items()}, columns=[*COLUMNS, *PROVENANCE]
+    )
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def _unused_frame(unused: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(unused, columns=UNUSED_COLUMNS)
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def _sorted(
+    issues: list[Issue], files: list[str], order: dict[tuple[str, str], int], registry_file: str | None
+) -> list[Issue]:
+    """Registry problems first, then by file and sheet as read, row and column; issues about
+    no particular file (schools with no data) last."""
+    file_rank = {f: i for i, f in enumerate(files)}
+
+    def key(pair: tuple[int, Issue]) -> tuple:
+        seq, issue = pair
+        if registry_file is not None and issue.file == registry_file:
+            group = -1
+        elif issue.file:
+            group = order.get((issue.file, issue.sheet), file_rank.get(issue.file, len(files)) * 1000)
+        else:
+            group = 10**9
+        return (group, issue.row or 0, column_number(issue.cell) or 0, seq)
+
+    return [i for _, i in sorted(enumerate(issues), key=key)]

@@ -1,0 +1,405 @@
+"""Checks across records, after every file has been read: years, schools against the
+registry, duplicates, conflicting inspector marks, implausible values, missing indicators
+under the framework's missing-data policy, and registry schools with no data at all.
+
+Each check reports every case it finds (nothing is dropped silently): a record that cannot be
+used is rejected with its reason, and appears in ``IntakeResult.unused_rows``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.intake.normalise import shown
+from evalkit.intake.records import Collector, Record
+from evalkit.intake.specs import ValueSpec
+from evalkit.issues import Issue
+from evalkit.registry import active_schools
+from evalkit.sheets import nfkc
+from evalkit.textfmt import num
+
+MISSING_DETAILS = {
+    "error": ("error", "未填写；按指标体系规定该指标缺数时无法评分，必须补齐 / required value missing"),
+    "zero_flag": ("warning", "未填写；评分时该指标按 0 分计并标注 / missing: will score 0"),
+    "reweight": (
+        "warning",
+        "未填写；评分时该指标不计入，所在领域按其余指标重新折算权重 / missing: the area will be re-weighted",
+    ),
+}
+
+
+class SchoolMatcher:
+    """Match school ids as written to registry ids: exactly, or by number when the registry
+    keeps leading zeros (``3`` → ``003``) and exactly one registry id matches."""
+
+    def __init__(self, registry: pd.DataFrame | None):
+        self.registry = registry
+        self.ids: set[str] = set(registry["school_id"].astype(str)) if registry is not None else set()
+        self.names: dict[str, str] = (
+            dict(zip(registry["school_id"].astype(str), registry["school_name"].astype(str), strict=True))
+            if registry is not None
+            else {}
+        )
+        by_number: dict[int, list[str]] = defaultdict(list)
+        for sid in self.ids:
+            if sid.isdigit():
+                by_number[int(sid)].append(sid)
+        self.by_number = {n: ids[0] for n, ids in by_number.items() if len(ids) == 1}
+
+    def match(self, sid: str) -> str | None:
+        if self.registry is None or sid in self.ids:
+            return sid
+        if sid.isdigit():
+            return self.by_number.get(int(sid))
+        return None
+
+
+def validate(
+    col: Collector,
+    specs: dict[str, ValueSpec],
+    registry: pd.DataFrame | None,
+    year: int | None,
+) -> None:
+    """Run every cross-record check, rejecting records that cannot be used."""
+    matcher = SchoolMatcher(registry)
+    _check_years(col, year)
+    _check_schools(col, registry, matcher)
+    _check_duplicates(col)
+    _check_conflicts(col)
+    _check_values(col, specs)
+    _check_missing(col, specs, registry, year)
+    _fill_names(col, matcher)
+
+
+def _live(col: Collector) -> list[Record]:
+    return [r for r in col.records if r.status != "invalid"]
+
+
+def _check_years(col: Collector, year: int | None) -> None:
+    fw_years = set(col.framework.years)
+    reported: set[tuple[str, int]] = set()
+    for rec in _live(col):
+        if rec.year is None:
+            continue
+        if year is not None and rec.year != year:
+            detail = (
+                f"年度为 {rec.year}，与本次评价年度 {year} 不符，这些数据未使用 / not the year being assessed"
+            )
+            reason = f"年度 {rec.year} 不是评价年度 {year}"
+        elif rec.year not in fw_years:
+            years = "、".join(str(y) for y in sorted(fw_years))
+            detail = f"年度 {rec.year} 不在指标体系适用的年度（{years}）内，这些数据未使用 / year not covered"
+            reason = f"年度 {rec.year} 不在指标体系适用年度内"
+        else:
+            continue
+        if (rec.file, rec.year) not in reported:
+            reported.add((rec.file, rec.year))
+            col.issue(
+                "wrong_year",
+                "error",
+                detail,
+                file=rec.file,
+                sheet=rec.sheet,
+                value=str(rec.year),
+                expected=str(year) if year is not None else "、".join(map(str, sorted(fw_years))),
+            )
+        col.reject(rec, reason)
+
+
+def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: SchoolMatcher) -> None:
+    if registry is None:
+        return
+    reg = registry.set_index(registry["school_id"].astype(str))
+    seen: set[tuple[str, str, str, str]] = set()
+    for rec in [r for r in col.records if r.status != "invalid" or r.school_id]:
+        if not rec.school_id:
+            continue
+        where = (rec.file, rec.sheet, rec.school_cell)
+        matched = matcher.match(rec.school_id)
+        if matched is None:
+            if (*where, "unknown") not in seen:
+                seen.add((*where, "unknown"))
+                named = f"（表中学校名称“{rec.school_name}”）" if rec.school_name else ""
+                col.issue(
+                    "unknown_school",
+                    "error",
+                    f"不在学校名册中{named}，这一行的数据未使用 / unknown school",
+                    file=rec.file,
+                    sheet=rec.sheet,
+                    cell=rec.school_cell,
+                    row=rec.row,
+                    school_id=rec.school_id,
+                    value=rec.school_id,
+                    expected="学校名册中的学校编号",
+                )
+            col.reject(rec, f"学校编号 {rec.school_id} 不在名册中")
+            continue
+        if matched != rec.school_id:
+            if (*where, "matched") not in seen:
+                seen.add((*where, "matched"))
+                col.normalised(
+                    rec.file,
+                    rec.sheet,
+                    rec.school_cell,
+                    matched,
+                    "",
+                    rec.school_id,
+                    matched,
+                    (f"按学校名册补齐前导零（{rec.school_id} → {matched}）",),
+                )
+            rec.school_id = matched
+        row = reg.loc[matched]
+        if isinstance(row, pd.DataFrame):
+            row = row.iloc[0]
+        if rec.year is not None and rec.status != "invalid":
+            start, end = row.get("active_from"), row.get("active_to")
+            before = start is not None and not pd.isna(start) and rec.year < start
+            after = end is not None and not pd.isna(end) and rec.year > end
+            if before or after:
+                if (*where, "inactive") not in seen:
+                    seen.add((*where, "inactive"))
+                    span = _span(start, end)
+                    col.issue(
+                        "inactive_school",
+                        "error",
+                        f"按学校名册 {rec.year} 年不参评（参评年度 {span}），这一行的数据未使用"
+                        " / not assessed that year",
+                        file=rec.file,
+                        sheet=rec.sheet,
+                        cell=rec.school_cell,
+                        row=rec.row,
+                        school_id=matched,
+                        value=str(rec.year),
+                        expected=span,
+                    )
+                col.reject(rec, f"学校 {matched} {rec.year} 年不参评")
+        if rec.school_name and _same_name(rec.school_name) != _same_name(str(row["school_name"])):
+            if (*where, "name") not in seen:
+                seen.add((*where, "name"))
+                col.issue(
+                    "school_name_mismatch",
+                    "warning",
+                    f"表中学校名称“{rec.school_name}”与名册“{row['school_name']}”不一致，请核对学校编号 / "
+                    "name differs from the registry",
+                    file=rec.file,
+                    sheet=rec.sheet,
+                    cell=rec.school_cell,
+                    row=rec.row,
+                    school_id=matched,
+                    value=rec.school_name,
+                    expected=str(row["school_name"]),
+                )
+
+
+def _span(start: object, end: object) -> str:
+    """Registry years as words: ``2020–2023 年``, ``2020 年起``, ``至 2023 年``."""
+    a = None if start is None or pd.isna(start) else int(start)  # type: ignore[call-overload]
+    b = None if end is None or pd.isna(end) else int(end)  # type: ignore[call-overload]
+    if a is not None and b is not None:
+        return f"{a}–{b} 年"
+    return f"{a} 年起" if a is not None else f"至 {b} 年"
+
+
+def _same_name(name: str) -> str:
+    return "".join(nfkc(name).split())
+
+
+def _where(rec: Record, other: Record, cell: bool = True) -> str:
+    """Where ``other`` is, as seen from ``rec``: only what differs (file, sheet), then the cell."""
+    parts = []
+    if rec.file != other.file:
+        parts.append(f"文件 {Path(other.file).name}")
+    if (rec.file != other.file or rec.sheet != other.sheet) and other.sheet:
+        parts.append(f"工作表 {other.sheet}")
+    if cell:
+        parts.append(f"单元格 {other.cell}")
+    return " ".join(parts)
+
+
+def _check_duplicates(col: Collector) -> None:
+    first: dict[tuple, Record] = {}
+    pairs: list[tuple[Record, Record]] = []
+    for rec in col.records:
+        if rec.status != "ok":
+            continue
+        if rec.key in first:
+            pairs.append((rec, first[rec.key]))
+        else:
+            first[rec.key] = rec
+    groups: dict[tuple, list[tuple[Record, Record]]] = defaultdict(list)
+    for rec, other in pairs:
+        if rec.shape == "wide" and other.shape == "wide":
+            groups[(rec.file, rec.sheet, rec.row, other.file, other.sheet, other.row)].append((rec, other))
+        else:
+            groups[(id(rec),)].append((rec, other))
+    for group in groups.values():
+        rec, other = group[0]
+        if len(group) > 1:
+            ids = "、".join(r.indicator_id for r, _ in group)
+            where = _where(rec, other, cell=False)
+            col.issue(
+                "duplicate",
+                "error",
+                f"在{where + ' ' if where else ''}第 {other.row} 行已出现，"
+                f"第 {rec.row} 行重复（{ids} 共 {len(group)} 项），重复行的值未使用 / duplicate row",
+                file=rec.file,
+                sheet=rec.sheet,
+                cell=rec.school_cell,
+                row=rec.row,
+                school_id=rec.school_id,
+                value=rec.school_id,
+                expected="每所学校一行",
+            )
+        else:
+            col.issue(
+                "duplicate",
+                "error",
+                f"与 {_where(rec, other)} 重复（同一学校、年度、指标、子项、来源、评分人），"
+                "此值未使用 / duplicate",
+                file=rec.file,
+                sheet=rec.sheet,
+                cell=rec.cell,
+                row=rec.row,
+                school_id=rec.school_id,
+                indicator_id=rec.indicator_id,
+                value=shown(rec.raw),
+                expected="每项只填一次",
+            )
+        for r, o in group:
+            col.reject(r, f"与 {_where(r, o)} 重复")
+
+
+def _check_conflicts(col: Collector) -> None:
+    groups: dict[tuple, list[Record]] = defaultdict(list)
+    for rec in col.records:
+        if rec.status == "ok" and rec.value is not None:
+            groups[(rec.school_id, rec.year, rec.indicator_id, rec.item, rec.source)].append(rec)
+    for recs in groups.values():
+        single = [r for r in recs if not r.rater]
+        marks = [r for r in recs if r.rater]
+        if single and marks:
+            rec = single[0]
+            raters = "、".join(r.rater for r in marks)
+            col.issue(
+                "conflict",
+                "warning",
+                f"既填写了单一的值，又有评分人（{raters}）的分别评分；评分时将一并计入，请确认是否重复 / "
+                "both a single value and inspectors' marks",
+                file=rec.file,
+                sheet=rec.sheet,
+                cell=rec.cell,
+                row=rec.row,
+                school_id=rec.school_id,
+                indicator_id=rec.indicator_id,
+                value=shown(rec.raw),
+            )
+
+
+def _check_values(col: Collector, specs: dict[str, ValueSpec]) -> None:
+    for rec in col.records:
+        if rec.status != "ok" or rec.value is None:
+            continue
+        spec = specs[rec.indicator_id]
+        if spec.auto:
+            col.issue(
+                "not_needed",
+                "warning",
+                "由相关指标自动判定，无需填写；填写的值不参与判定 / determined automatically",
+                file=rec.file,
+                sheet=rec.sheet,
+                cell=rec.cell,
+                row=rec.row,
+                school_id=rec.school_id,
+                indicator_id=rec.indicator_id,
+                value=shown(rec.raw),
+            )
+        limit = spec.plausible_max
+        if limit is not None and isinstance(rec.value, float) and rec.value > limit:
+            col.issue(
+                "implausible",
+                "warning",
+                f"的值 {num(rec.value)} 异常偏大（一般不超过 {num(limit)}{spec.unit}），请核实"
+                " / implausibly large",
+                file=rec.file,
+                sheet=rec.sheet,
+                cell=rec.cell,
+                row=rec.row,
+                school_id=rec.school_id,
+                indicator_id=rec.indicator_id,
+                value=shown(rec.raw),
+                expected=f"≤ {num(limit)}",
+            )
+
+
+def _check_missing(
+    col: Collector, specs: dict[str, ValueSpec], registry: pd.DataFrame | None, year: int | None
+) -> None:
+    """Required indicators without a value (per the missing-data policy) and schools with no
+    data at all (registry schools active that year, and rows left entirely empty)."""
+    fw = col.framework
+    by_school: dict[tuple[str, int], list[Record]] = defaultdict(list)
+    for rec in col.records:
+        if rec.school_id and rec.year is not None:
+            by_school[(rec.school_id, rec.year)].append(rec)
+    years = {year} if year is not None else {r.year for r in col.records if r.status == "ok" and r.year}
+    known = set(registry["school_id"].astype(str)) if registry is not None else None
+    schools: set[tuple[str, int]] = {
+        k for k in by_school if k[1] in years and (known is None or k[0] in known)
+    }
+    if registry is not None:
+        for y in years:
+            schools.update((sid, y) for sid in active_schools(registry, y)["school_id"].astype(str))
+    policies = {fw.missing_policy(i) for i in fw.indicators}
+    no_data_severity = "error" if "error" in policies else "warning"
+    for sid, y in sorted(schools):
+        recs = by_school.get((sid, y), [])
+        has_data = any((r.status == "ok" and r.value is not None) or r.status == "invalid" for r in recs)
+        if not has_data:
+            first = recs[0] if recs else None
+            where = (
+                {"file": first.file, "sheet": first.sheet, "cell": first.school_cell, "row": first.row}
+                if first
+                else {}
+            )
+            consequence = "评分时所有指标按缺数处理" if no_data_severity == "warning" else "无法评分"
+            col.issue(
+                "no_data",
+                no_data_severity,
+                f"{y} 年参评，但没有任何数据；{consequence} / school has no data",
+                school_id=sid,
+                **where,
+            )
+            continue
+        for ind in fw.indicators:
+            mine = [r for r in recs if r.indicator_id == ind.id]
+            if any(r.status == "ok" and r.value is not None for r in mine) or any(
+                r.status == "invalid" for r in mine
+            ):
+                continue
+            severity, detail = MISSING_DETAILS[fw.missing_policy(ind)]
+            spot = mine[0] if mine else None
+            where = (
+                {"file": spot.file, "sheet": spot.sheet, "cell": spot.cell, "row": spot.row} if spot else {}
+            )
+            col.issue("missing_value", severity, detail, school_id=sid, indicator_id=ind.id, **where)
+
+
+def _fill_names(col: Collector, matcher: SchoolMatcher) -> None:
+    """Registry ids and names on every issue and table entry recorded before ids were matched."""
+
+    def fix(sid: str) -> str:
+        matched = matcher.match(sid) if sid else None
+        return matched or sid
+
+    out: list[Issue] = []
+    for issue in col.issues:
+        sid = fix(issue.school_id)
+        out.append(replace(issue, school_id=sid, school_name=issue.school_name or matcher.names.get(sid, "")))
+    col.issues[:] = out
+    for table in (col.normalisations, col.unused):
+        for entry in table:
+            entry["school_id"] = fix(entry["school_id"])
