@@ -1,0 +1,78 @@
+"""Matplotlib set-up for Chinese reports (evalkit.fonts)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+import warnings
+
+import matplotlib
+import pytest
+from matplotlib.colors import to_rgb
+
+from evalkit import fonts
+
+
+def _lightness(hex_color: str) -> float:
+    """CIE L* of an sRGB colour: how light it prints in grey."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(hex_color)]
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
+
+
+@pytest.fixture
+def rc():
+    with matplotlib.rc_context():  # leave matplotlib as other tests found it
+        yield matplotlib.rcParams
+
+
+def test_font_is_found() -> None:
+    path = fonts.cjk_font_path()
+    assert path.exists() and "NotoSansCJK" in path.name
+
+
+def test_setup_configures_chinese_and_print(rc) -> None:
+    assert fonts.setup_matplotlib() == "Noto Sans CJK SC"
+    assert rc["font.sans-serif"][0] == "Noto Sans CJK SC" and rc["font.family"] == ["sans-serif"]
+    assert rc["axes.unicode_minus"] is False
+    assert rc["figure.dpi"] >= 150 and rc["savefig.dpi"] >= 150
+    assert rc["axes.prop_cycle"].by_key()["color"] == list(fonts.PALETTE)
+
+
+def test_chinese_text_renders_without_missing_glyphs(rc) -> None:
+    fonts.setup_matplotlib()
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.bar(["党的建设", "思想政治"], [18.5, -2.0], color=fonts.color(0), hatch=fonts.hatch(1))
+    ax.set_title("各领域得分（满分 100）")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
+        fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+
+
+def test_setup_is_idempotent_cheap_and_self_healing(rc) -> None:
+    fonts.setup_matplotlib()
+    start = time.perf_counter()
+    for _ in range(200):
+        fonts.setup_matplotlib()
+    assert (time.perf_counter() - start) / 200 < 0.001
+    matplotlib.rcdefaults()  # a notebook resets matplotlib ...
+    fonts.setup_matplotlib()  # ... the next call puts the settings back
+    assert rc["font.sans-serif"][0] == "Noto Sans CJK SC" and rc["axes.unicode_minus"] is False
+
+
+def test_palette_stays_apart_in_grey_print() -> None:
+    light = [_lightness(c) for c in fonts.PALETTE]
+    assert min(abs(a - b) for a, b in itertools.combinations(light[:4], 2)) >= 15
+    assert min(abs(a - b) for a, b in itertools.combinations(light, 2)) >= 9
+    assert len(set(fonts.HATCHES)) == len(fonts.HATCHES) and fonts.hatch(0) == ""
+    assert fonts.color(len(fonts.PALETTE)) == fonts.PALETTE[0]
+
+
+def test_missing_font_message_says_how_to_install() -> None:
+    message = str(fonts.CJKFontNotFoundError())
+    assert "未找到中文字体 Noto Sans CJK SC" in message and "apt-get install fonts-noto-cjk" in message
