@@ -187,7 +187,7 @@ def _grade_order(results) -> list[str]:  # type: ignore[no-untyped-def]
 
     try:
         return load_framework(results.meta["framework_id"]).grade_order
-    except Exception:  # noqa: BLE001 - a custom framework file: fall back to what appears
+    except Exception:
         return list(dict.fromkeys(results.schools["grade"]))
 
 

@@ -28,9 +28,12 @@ class ObservationsError(ValueError):
 
 
 def _text(col: pd.Series) -> pd.Series:
-    """Strings with missing as ``""``; numbers that are whole print without ``.0``."""
+    """Text (pandas' string dtype) with missing as ``""``; whole numbers print without ``.0``
+    (a column read as numbers, ``1.0`` → ``"1"``)."""
+    if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        return col.astype("str").fillna("")
     out = col.astype(object).where(col.notna(), "")
-    return out.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype(object)
+    return out.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype("str")
 
 
 def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -> pd.DataFrame:
@@ -52,15 +55,18 @@ def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:20])
         raise ObservationsError([f"第 {rows} 行的年度不是整数年份 / year is not a whole number"])
     out["year"] = years.astype("int64")
-    out["indicator_id"] = _text(obs["indicator_id"].reset_index(drop=True)).str.strip().astype(object)
+    out["indicator_id"] = _text(obs["indicator_id"].reset_index(drop=True)).str.strip()
     for col, default in (("item", ""), ("source", default_source), ("rater", "")):
         if col in obs.columns:
-            vals = _text(obs[col].reset_index(drop=True)).str.strip().astype(object)
+            vals = _text(obs[col].reset_index(drop=True)).str.strip()
             out[col] = vals.where(vals != "", default) if col == "source" else vals
         else:
-            out[col] = default
+            out[col] = pd.Series(default, index=out.index, dtype="str")
     out["value"] = obs["value"].reset_index(drop=True).astype(object)
-    out["evidence"] = _text(obs["evidence"].reset_index(drop=True)) if "evidence" in obs.columns else ""
+    out["evidence"] = (
+        _text(obs["evidence"].reset_index(drop=True)) if "evidence" in obs.columns
+        else pd.Series("", index=out.index, dtype="str")
+    )
     for col in PROVENANCE:
         if col in obs.columns:
             out[col] = obs[col].reset_index(drop=True).to_numpy()
@@ -70,20 +76,15 @@ def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -
 def fingerprint(obs: pd.DataFrame) -> str:
     """sha256 over the contract columns of ``obs`` in a canonical row order.
 
-    Independent of row order and of provenance columns, so the same data read from a CSV or a
-    workbook has the same fingerprint.
+    Numbers are hashed as float64 (so ``17``, ``17.0`` and ``"17"`` agree) and labels as text. Independent
+    of row order and of provenance columns, so the same data read from a CSV or a workbook has
+    the same fingerprint.
     """
-    canon = obs[COLUMNS].copy()
-    canon["value"] = canon["value"].map(_canonical_value)
-    canon = canon.astype({c: str for c in COLUMNS if c != "year"})
-    canon = canon.sort_values(COLUMNS, kind="stable").reset_index(drop=True)
-    hashes = pd.util.hash_pandas_object(canon, index=False).to_numpy()
-    return hashlib.sha256(hashes.tobytes()).hexdigest()
-
-
-def _canonical_value(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, int | float | np.integer | np.floating):
-        return repr(float(v))
-    return str(v)
+    canon = obs[KEY].astype({c: "str" for c in KEY if c != "year"})
+    value = obs["value"]
+    as_num = pd.to_numeric(value, errors="coerce")
+    canon["value_num"] = as_num.astype(float)
+    canon["value_text"] = value.where(as_num.isna()).astype("str").fillna("")
+    canon["evidence"] = obs["evidence"].astype("str")
+    row_hashes = np.sort(pd.util.hash_pandas_object(canon, index=False).to_numpy())
+    return hashlib.sha256(row_hashes.tobytes()).hexdigest()

@@ -10,7 +10,8 @@ re-normalised over those present. The combined raw value of a numeric indicator 
 weighted mean of the sources' values (used for veto thresholds and display).
 
 Explanations are built once per distinct (indicator, value, points) with the rule's own
-sentence, then joined onto rows; combination clauses are assembled column-wise.
+sentence and taken onto rows by position; combination clauses are assembled column-wise.
+Groups are integer ids (one factorisation), and sums per group are ``np.bincount``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import Framework, RaterTrim
+from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
 from evalkit.rules import Case
+from evalkit.scoring.nodes import lookup
+from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import SOURCE_NAMES, num, num_series
 
 SOURCE_KEY = ["school_id", "year", "indicator_id", "source"]
@@ -28,70 +31,77 @@ NODE_KEY = ["school_id", "year", "indicator_id"]
 
 def got_series(points: pd.Series, max_points: pd.Series, decimals: int) -> pd.Series:
     """Vectorised :attr:`evalkit.rules.Case.got`: ``得满分 4 分`` or ``得 3.5 分（满分 4 分）``."""
-    full = points >= max_points - 1e-9
-    max_text = num_series(max_points)
-    partial = "得 " + num_series(points, decimals) + " 分（满分 " + max_text + " 分）"
-    return ("得满分 " + max_text + " 分").where(full, partial)
+    full = (points >= max_points - 1e-9).to_numpy()
+    max_text = num_series(max_points).to_numpy(dtype=object)
+    pts_text = num_series(points, decimals).to_numpy(dtype=object)
+    out = np.where(full, "得满分 " + max_text + " 分", "得 " + pts_text + " 分（满分 " + max_text + " 分）")
+    return pd.Series(out, index=points.index, dtype=object)
+
+
+def _group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    return frame.groupby(keys, sort=False).ngroup().to_numpy()
 
 
 def rule_sentences(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict, decimals: int) -> pd.Series:
     """The rule's own sentence for every row, computed once per distinct
     (indicator, value as shown, points)."""
-    keys = ["indicator_id", "value_text", "points"]
-    distinct = rows.drop_duplicates(keys)[[*keys, "value"]]
-    sentences = []
-    for ind_id, text, pts, value in distinct.itertuples(index=False):
+    gid = _group_ids(rows, ["indicator_id", "value_text", "points"])
+    _, first = np.unique(gid, return_index=True)
+    distinct = rows.iloc[first]
+    sentences = np.empty(len(first), dtype=object)
+    for k, (ind_id, text, pts, value) in enumerate(
+        zip(distinct["indicator_id"], distinct["value_text"], distinct["points"], distinct["value"], strict=True)
+    ):
         node = nodes.loc[ind_id]
         spec = rules[node["rule_key"]][0]
         case = Case(
             name=node["name"], unit=node["unit"], data_type=node["data_type"], value=value,
             value_text=text, points=float(pts), max_points=float(node["max_points"]), decimals=decimals,
         )
-        sentences.append(spec.rule.explain(case, spec.parsed))
-    distinct = distinct.assign(sentence=sentences)
-    merged = rows[keys].merge(distinct[[*keys, "sentence"]], on=keys, how="left")
-    return pd.Series(merged["sentence"].to_numpy(), index=rows.index)
+        sentences[gid[first[k]]] = spec.rule.explain(case, spec.parsed)
+    return pd.Series(sentences[gid], index=rows.index, dtype=object)
 
 
 def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
     """One row per school × year × indicator × source: points (trimmed mean over raters),
     value, value_text, sentence, evidence, n_raters."""
-    n = rows.groupby(SOURCE_KEY, sort=False)["points"].transform("size")
-    single = rows[n == 1]
-    out = [single[[*SOURCE_KEY, "value", "value_text", "points", "sentence", "evidence"]].assign(n_raters=1)]
-    multi = rows[n > 1]
-    if not multi.empty:
-        out.append(_trimmed(multi, nodes, trim, decimals))
+    gid = _group_ids(rows, SOURCE_KEY)
+    n = np.bincount(gid)[gid]
+    cols = [*SOURCE_KEY, "value", "value_text", "points", "sentence", "evidence"]
+    out = [rows.loc[n == 1, cols].assign(n_raters=1)]
+    if (n > 1).any():
+        out.append(_trimmed(rows[n > 1], nodes, trim, decimals))
     return pd.concat(out, ignore_index=True)
 
 
 def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
-    g = rows.groupby(SOURCE_KEY, sort=False)["points"]
-    n = g.transform("size")
-    lo = g.rank(method="first", ascending=True)
-    hi = g.rank(method="first", ascending=False)
-    trimmed = n >= trim.min_raters
-    keep = ~trimmed | ((lo > trim.drop) & (hi > trim.drop))
-    rows = rows.assign(kept=rows["points"].where(keep))
-    agg = rows.groupby(SOURCE_KEY, sort=False).agg(
-        points=("kept", "mean"),
-        n_raters=("points", "size"),
-        value_text=("value_text", "、".join),
-        evidence=("evidence", lambda s: "；".join(dict.fromkeys(x for x in s if x))),
-    ).reset_index()
+    gid = _group_ids(rows, SOURCE_KEY)
+    g = pd.Series(rows["points"].to_numpy(), index=gid).groupby(level=0, sort=False)
+    n = g.transform("size").to_numpy()
+    lo = g.rank(method="first", ascending=True).to_numpy()
+    hi = g.rank(method="first", ascending=False).to_numpy()
+    keep = (n < trim.min_raters) | ((lo > trim.drop) & (hi > trim.drop))
+    points = rows["points"].to_numpy()
+    sums = np.bincount(gid, weights=np.where(keep, points, 0.0))
+    counts = np.bincount(gid, weights=keep.astype(float))
+    _, first = np.unique(gid, return_index=True)
+    agg = rows.iloc[first][SOURCE_KEY].reset_index(drop=True)
+    agg["points"] = sums / counts
+    agg["n_raters"] = np.bincount(gid)
+    keyed = rows.assign(_gid=gid)
+    agg["value_text"] = join_by_group(keyed, ["_gid"], "value_text", "、").sort_index().to_numpy()
+    evidence = join_by_group(keyed, ["_gid"], "evidence", "；", skip_empty=True)
+    agg["evidence"] = evidence.reindex(range(len(agg))).fillna("").to_numpy()
     node = nodes.loc[agg["indicator_id"]]
     max_points = pd.Series(node["max_points"].to_numpy(), index=agg.index)
-    is_trimmed = agg["n_raters"] >= trim.min_raters
+    is_trimmed = (agg["n_raters"] >= trim.min_raters).to_numpy()
     drop_clause = f"，去掉最高和最低各 {trim.drop} 个后" if trim.drop else "，"
     agg["sentence"] = (
-        pd.Series(node["name"].to_numpy(), index=agg.index)
-        + "："
-        + agg["n_raters"].astype(str)
-        + " 位评分人评定为 "
-        + agg["value_text"]
-        + np.where(is_trimmed, drop_clause, "，")
-        + "平均"
-        + got_series(agg["points"], max_points, decimals)
+        node["name"].to_numpy(dtype=object) + "："
+        + agg["n_raters"].astype(str).to_numpy(dtype=object) + " 位评分人评定为 "
+        + agg["value_text"].to_numpy(dtype=object)
+        + np.where(is_trimmed, drop_clause, "，") + "平均"
+        + got_series(agg["points"], max_points, decimals).to_numpy()
     )
     agg["value"] = None
     return agg
@@ -101,78 +111,76 @@ def combine_sources(
     per_source: pd.DataFrame, nodes: pd.DataFrame, fw: Framework, decimals: int
 ) -> pd.DataFrame:
     """One row per school × year × indicator: weighted points over the sources present,
-    the combined value, ``value_text``, ``explanation``, ``evidence``, ``n_obs``."""
+    the combined value, ``value_text``, ``explanation``, ``evidence``, ``n_obs``.
+
+    The explanation is the sentence of the highest-weighted source present; when the sources'
+    points differ it goes on with the other sources and the weighting, e.g.
+    ``…得 3 分（满分 4 分）；自评 12次，得 4 分；按实地核查 70%、自评 30% 加权合成，得 3.3 分（满分 4 分）``.
+    """
     weights = fw.sources.weights
     order = sorted(weights, key=lambda s: (-weights[s], s))
-    ps = per_source.assign(w=per_source["source"].map(weights).astype(float))
-    ps = ps[ps["w"] > 0] if (ps["w"] > 0).any() else ps
-    num_val = pd.to_numeric(ps["value"].where(ps["value"].map(lambda v: not isinstance(v, str))), errors="coerce")
-    ps = ps.assign(wp=ps["w"] * ps["points"], wv=ps["w"] * num_val, wn=ps["w"].where(num_val.notna(), 0.0))
-    g = ps.groupby(NODE_KEY, sort=False)
-    out = g.agg(
-        wp=("wp", "sum"), w=("w", "sum"), wv=("wv", "sum"), wn=("wn", "sum"),
-        n_sources=("source", "size"), n_obs=("n_raters", "sum"),
-    )
-    out["points"] = out["wp"] / out["w"]
+    rank = {s: i for i, s in enumerate(order)}
+    ps = per_source[lookup(per_source["source"], weights, 0.0).astype(float) > 0]
+    ps = ps.assign(_rank=lookup(ps["source"], rank).astype(int))
+    gid = _group_ids(ps, NODE_KEY)
+    ps = ps.assign(_gid=gid).sort_values(["_gid", "_rank"], kind="stable").reset_index(drop=True)
+    gid = ps["_gid"].to_numpy()
+    w = lookup(ps["source"], weights).to_numpy(dtype=float)
+    pts = ps["points"].to_numpy(dtype=float)
+    is_label = lookup(ps["indicator_id"], nodes["data_type"]).isin(LABEL_TYPES)
+    num_val = pd.to_numeric(ps["value"].where(~is_label), errors="coerce").to_numpy(dtype=float)
+    has_val = ~np.isnan(num_val)
 
-    wide = ps.set_index([*NODE_KEY, "source"])[["points", "value", "value_text", "sentence", "evidence"]].unstack(
-        "source"
-    )
-    wide = wide.reindex(out.index)
-    present = [s for s in order if ("points", s) in wide.columns]
-    # primary source: the highest-weighted source present for that school × indicator
-    primary = pd.Series(None, index=out.index, dtype=object)
-    for s in reversed(present):
-        primary = primary.mask(wide[("points", s)].notna(), s)
-    out["primary_source"] = primary
-    for col in ("sentence", "value_text", "value", "evidence"):
-        picked = pd.Series(None, index=out.index, dtype=object)
-        for s in present:
-            picked = picked.mask(primary == s, wide[(col, s)])
-        out[f"primary_{col}"] = picked
+    first = np.r_[True, gid[1:] != gid[:-1]]
+    out = ps.loc[first, [*NODE_KEY, "source", "value", "value_text", "sentence", "evidence"]].reset_index(drop=True)
+    w_sum = np.bincount(gid, weights=w)
+    out["points"] = np.bincount(gid, weights=w * pts) / w_sum
+    wn = np.bincount(gid, weights=np.where(has_val, w, 0.0))
+    wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
+    combined = pd.Series(np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan))
+    out["value"] = combined.astype(object).where(wn > 0, out["value"])
+    out["n_obs"] = np.bincount(gid, weights=ps["n_raters"].to_numpy(dtype=float)).astype(int)
+    n_sources = np.bincount(gid)
+    out["n_sources"] = n_sources
 
-    out["value"] = (out["wv"] / out["wn"]).where(out["wn"] > 0).astype(object)
-    labels = out["value"].isna()
-    out.loc[labels, "value"] = out.loc[labels, "primary_value"]
-    out["value_text"] = out["primary_value_text"]
-    out["evidence"] = out["primary_evidence"].fillna("")
-
-    max_points = out.index.get_level_values("indicator_id").map(nodes["max_points"]).to_numpy()
-    max_points = pd.Series(max_points, index=out.index, dtype=float)
-    p_min = ps.groupby(NODE_KEY, sort=False)["points"].min().reindex(out.index)
-    p_max = ps.groupby(NODE_KEY, sort=False)["points"].max().reindex(out.index)
-    differ = (out["n_sources"] > 1) & ((p_max - p_min).abs() > 1e-9)
-    explanation = out["primary_sentence"].astype(object)
+    p_min = pd.Series(pts).groupby(gid, sort=False).min().to_numpy()
+    p_max = pd.Series(pts).groupby(gid, sort=False).max().to_numpy()
+    differ = (n_sources > 1) & (p_max - p_min > 1e-9)
+    explanation = out["sentence"].to_numpy(dtype=object).copy()
     if differ.any():
-        explanation[differ] = _combination_clause(out[differ], wide[differ], present, weights, max_points[differ], decimals)
-    out["explanation"] = explanation
-    out = out.reset_index()
+        explanation[differ] = _combination_clause(ps, gid, first, differ, out, order, weights, nodes, decimals)
+    out["explanation"] = pd.Series(explanation, dtype=object)
+    out["evidence"] = out["evidence"].fillna("")
     return out[[*NODE_KEY, "points", "value", "value_text", "explanation", "evidence", "n_obs", "n_sources"]]
 
 
 def _combination_clause(
-    out: pd.DataFrame, wide: pd.DataFrame, present: list[str], weights: dict[str, float],
-    max_points: pd.Series, decimals: int,
-) -> pd.Series:
-    """``<primary sentence>；自评 17次，得 4 分；按实地核查 70%、自评 30% 加权，得 3.3 分（满分 4 分）``."""
-    text = out["primary_sentence"].astype(str)
-    mask_cols = []
-    for s in present:
-        has = wide[("points", s)].notna()
-        mask_cols.append(has)
-        other = has & (out["primary_source"] != s)
-        piece = (
-            "；" + SOURCE_NAMES.get(s, s) + " " + wide[("value_text", s)].astype(str)
-            + "，得 " + num_series(wide[("points", s)], decimals) + " 分"
-        )
-        text = text + piece.where(other, "")
-    # weights clause per combination of sources present
-    combo = pd.Series("", index=out.index, dtype=object)
-    for s, has in zip(present, mask_cols, strict=True):
-        combo = combo + np.where(has, s + ",", "")
+    ps: pd.DataFrame, gid: np.ndarray, first: np.ndarray, differ: np.ndarray, out: pd.DataFrame,
+    order: list[str], weights: dict[str, float], nodes: pd.DataFrame, decimals: int,
+) -> np.ndarray:
+    """Sentences for the groups whose sources disagree: primary sentence, the other sources'
+    values and points, and the weighting."""
+    in_differ = differ[gid]
+    others = ps[in_differ & ~first]
+    piece = (
+        "；" + lookup(others["source"], {s: SOURCE_NAMES.get(s, s) for s in order}).astype(object)
+        + " " + others["value_text"].astype(object) + "，得 "
+        + num_series(others["points"], decimals).astype(object) + " 分"
+    )
+    other_text = join_by_group(others.assign(_piece=piece), ["_gid"], "_piece", "")
+    groups = np.flatnonzero(differ)
+    other_text = other_text.reindex(groups).fillna("").to_numpy(dtype=object)
+
+    bit = lookup(ps["source"], {s: 1 << i for i, s in enumerate(order)}).to_numpy(dtype=float)
+    mask = np.bincount(gid, weights=bit).astype(int)[groups]
     clause = {}
-    for key in combo.unique():
-        srcs = [s for s in key.split(",") if s]
+    for m in np.unique(mask):
+        srcs = [s for i, s in enumerate(order) if m & (1 << i)]
         total = sum(weights[s] for s in srcs)
-        clause[key] = "、".join(f"{SOURCE_NAMES.get(s, s)} {num(100 * weights[s] / total, 1)}%" for s in srcs)
-    return text + "；按" + combo.map(clause) + " 加权合成，" + got_series(out["points"], max_points, decimals)
+        clause[m] = "、".join(f"{SOURCE_NAMES.get(s, s)} {num(100 * weights[s] / total, 1)}%" for s in srcs)
+    weighting = np.array([clause[m] for m in mask], dtype=object)
+
+    sub = out.iloc[groups]
+    max_points = pd.Series(lookup(sub["indicator_id"], nodes["max_points"]).to_numpy(dtype=float))
+    got = got_series(pd.Series(sub["points"].to_numpy()), max_points, decimals).to_numpy()
+    return sub["sentence"].to_numpy(dtype=object) + other_text + "；按" + weighting + " 加权合成，" + got

@@ -22,13 +22,13 @@ import pandas as pd
 
 import evalkit
 from evalkit import methods
-from evalkit.framework import Aggregate, Framework
+from evalkit.framework import LABEL_TYPES, Aggregate, Framework
 from evalkit.observations import ObservationsError, coerce_observations, fingerprint
 from evalkit.results import Results
-from evalkit.scoring.combine import NODE_KEY, combine_raters, combine_sources, rule_sentences
+from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
-from evalkit.scoring.prepare import check, score_rows, scorable_rows
+from evalkit.scoring.prepare import check, scorable_rows, score_rows
 from evalkit.textfmt import num_series, round_half_up
 
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "township"]
@@ -119,9 +119,9 @@ def _school_years(obs: pd.DataFrame, registry: pd.DataFrame | None, years: list[
     for year in year_list:
         active = pd.Series(True, index=reg.index)
         if "active_from" in reg.columns:
-            active &= pd.to_numeric(reg["active_from"], errors="coerce").fillna(-np.inf) <= year
+            active &= pd.to_numeric(reg["active_from"], errors="coerce").astype(float).fillna(-np.inf) <= year
         if "active_to" in reg.columns:
-            active &= pd.to_numeric(reg["active_to"], errors="coerce").fillna(np.inf) >= year
+            active &= pd.to_numeric(reg["active_to"], errors="coerce").astype(float).fillna(np.inf) >= year
         frames.append(reg.loc[active, SCHOOL_COLUMNS].assign(year=year))
     out = pd.concat(frames, ignore_index=True)[["school_id", "year", *SCHOOL_COLUMNS[1:]]]
     return out.astype({"school_name": object, "school_type": object, "township": object})
@@ -139,51 +139,78 @@ def _check_schools(obs: pd.DataFrame, schools: pd.DataFrame, registry: pd.DataFr
 
 
 def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # type: ignore[no-untyped-def]
-    """Every school × year × indicator, with the missing-data policy applied."""
-    ind_nodes = nodes[nodes["kind"] == "indicator"]
-    grid = schools[["school_id", "year"]].merge(
-        pd.DataFrame({"indicator_id": ind_nodes.index}), how="cross"
+    """Every school × year × indicator (ordered by year, school, framework order), with the
+    missing-data policy applied. Built positionally: row ``s × n_indicators + i`` is
+    school-year ``s`` and indicator ``i``; scored rows are scattered into place."""
+    ind = nodes[nodes["kind"] == "indicator"].sort_values("order")
+    sy = schools[["school_id", "year"]].sort_values(["year", "school_id"]).reset_index(drop=True)
+    n_sy, n_ind = len(sy), len(ind)
+    sy_pos = pd.MultiIndex.from_frame(sy).get_indexer(
+        pd.MultiIndex.from_arrays([per_node["school_id"], per_node["year"]])
     )
-    grid = grid.merge(per_node, on=NODE_KEY, how="left")
-    meta = ind_nodes.loc[grid["indicator_id"]]
-    for col in ("area_id", "name", "max_points", "missing", "order"):
-        grid[col] = meta[col].to_numpy()
-    grid = grid.rename(columns={"name": "indicator_name"})
-    missing = grid["points"].isna()
-    grid["missing"] = missing
-    policy = grid["policy"] = meta["missing"].to_numpy()
+    ind_pos = ind.index.get_indexer(per_node["indicator_id"])
+    hit = (sy_pos >= 0) & (ind_pos >= 0)
+    pos = sy_pos[hit] * n_ind + ind_pos[hit]
+    scored = per_node[hit]
 
-    errors = grid[missing & (policy == "error")]
-    if not errors.empty:
+    area_names = {a.id: a.name for a in fw.areas}
+    grid = pd.DataFrame({
+        "school_id": np.repeat(sy["school_id"].to_numpy(dtype=object), n_ind),
+        "year": np.repeat(sy["year"].to_numpy(), n_ind),
+        "area_id": np.tile(ind["area_id"].to_numpy(dtype=object), n_sy),
+        "area_name": np.tile(ind["area_id"].map(area_names).to_numpy(dtype=object), n_sy),
+        "indicator_id": np.tile(ind.index.to_numpy(dtype=object), n_sy),
+        "indicator_name": np.tile(ind["name"].to_numpy(dtype=object), n_sy),
+        "max_points": np.tile(ind["max_points"].to_numpy(dtype=float), n_sy),
+    })
+    n = len(grid)
+    points = np.full(n, np.nan)
+    points[pos] = scored["points"].to_numpy(dtype=float)
+    n_obs = np.zeros(n, dtype=int)
+    n_obs[pos] = scored["n_obs"].to_numpy()
+    text_cols = {}
+    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", "")):
+        arr = np.full(n, empty, dtype=object)
+        arr[pos] = scored[col].to_numpy(dtype=object)
+        text_cols[col] = arr
+    value = np.full(n, None, dtype=object)
+    value[pos] = scored["value"].to_numpy(dtype=object)
+    is_label = np.tile(ind["data_type"].isin(LABEL_TYPES).to_numpy(), n_sy)
+
+    policy = np.tile(ind["missing"].to_numpy(dtype=object), n_sy)
+    missing = np.isnan(points)
+    errors = np.flatnonzero(missing & (policy == "error"))
+    if errors.size:
+        g = grid.iloc[errors]
         raise ObservationsError(
-            [f"学校 {r.school_id} {r.year} 年缺少指标 {r.indicator_id} {r.indicator_name} 的数据（该指标不允许缺失）/ required"
-             for r in errors.itertuples()]
+            [f"学校 {r.school_id} {r.year} 年缺少指标 {r.indicator_id} {r.indicator_name} 的数据"
+             "（该指标不允许缺失）/ required"
+             for r in g.itertuples()]
         )
     zero = missing & (policy == "zero_flag")
-    grid.loc[zero, "points"] = 0.0
-    max_text = num_series(grid["max_points"])
-    grid.loc[zero, "explanation"] = (
-        grid.loc[zero, "indicator_name"] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
-    )
     rew = missing & (policy == "reweight")
-    grid.loc[rew, "explanation"] = (
-        grid.loc[rew, "indicator_name"] + "：未提供数据，不计分，所在领域其余指标按比例折算"
-    )
-    grid["value_text"] = grid["value_text"].fillna("—")
-    grid["evidence"] = grid["evidence"].fillna("")
-    grid["n_obs"] = grid["n_obs"].fillna(0).astype(int)
-    grid["share"] = grid["points"] / grid["max_points"].replace(0, np.nan)
+    points[zero] = 0.0
+    names = grid["indicator_name"].to_numpy(dtype=object)
+    max_text = num_series(grid["max_points"]).to_numpy(dtype=object)
+    expl = text_cols["explanation"]
+    expl[zero] = names[zero] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
+    expl[rew] = names[rew] + "：未提供数据，不计分，所在领域其余指标按比例折算"
+
+    labels = np.where(is_label & pd.notna(value), value, "")
+    grid["value"] = pd.to_numeric(pd.Series(np.where(is_label, None, value), dtype=object), errors="coerce")
+    grid["value_label"] = pd.Series(labels, dtype=object)
+    grid["value_text"] = pd.Series(text_cols["value_text"], dtype=object)
+    grid["points"] = points
+    grid["share"] = points / np.where(grid["max_points"] > 0, grid["max_points"], np.nan)
+    grid["missing"] = missing
+    grid["explanation"] = pd.Series(expl, dtype=object)
+    grid["evidence"] = pd.Series(text_cols["evidence"], dtype=object)
+    grid["n_obs"] = n_obs
     flags = grid.loc[missing, ["school_id", "year", "indicator_id", "indicator_name"]].assign(
         kind=np.where(zero[missing], "missing_zero", "missing_reweight"),
         message=np.where(zero[missing], "缺少数据，按 0 分计", "缺少数据，所在领域按比例折算"),
     )
-    grid = grid.sort_values(["year", "school_id", "order"]).reset_index(drop=True)
-    area_names = {a.id: a.name for a in fw.areas}
-    grid["area_name"] = grid["area_id"].map(area_names)
-    grid = _split_value(grid)
-    cols = ["school_id", "year", "area_id", "area_name", "indicator_id", "indicator_name", "value",
-            "value_label", "value_text", "points", "max_points", "share", "missing", "explanation", "evidence", "n_obs"]
-    return grid[cols], flags.reset_index(drop=True)
+    return grid, flags.reset_index(drop=True)
 
 
 def _aggregate(points: pd.DataFrame, maxima: pd.Series, node_points: float, agg: Aggregate) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, RuleSpec
@@ -46,3 +47,13 @@ def node_table(fw: Framework) -> tuple[pd.DataFrame, dict[str, tuple[RuleSpec, b
         )
         order += 1
     return pd.DataFrame(rows).set_index("id"), rules
+
+
+def lookup(keys: pd.Series, mapping: dict | pd.Series, default: object = None) -> pd.Series:
+    """``keys.map(mapping)`` through the distinct keys: factorise once, map the few distinct
+    values, take by code. Same result as ``Series.map`` and much faster on long text columns
+    (pandas' pointwise map over Arrow-backed strings costs about a microsecond a row)."""
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    get = mapping.get if isinstance(mapping, dict) else mapping.to_dict().get
+    values = np.array([get(u, default) for u in uniques] + [default], dtype=object)
+    return pd.Series(values[codes], index=keys.index, dtype=object)

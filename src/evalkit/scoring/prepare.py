@@ -14,6 +14,8 @@ import pandas as pd
 from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
 from evalkit.observations import ObservationsError
 from evalkit.rules import get_rule
+from evalkit.scoring.nodes import lookup
+from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 
 RATER_KEY = ["school_id", "year", "indicator_id", "source", "rater"]
@@ -24,7 +26,8 @@ def _where(df: pd.DataFrame) -> pd.Series:
     text = "学校 " + df["school_id"].astype(str) + " " + df["year"].astype(str) + "年 指标 " + df["indicator_id"]
     extra = np.where(df["rater"] != "", "（评分人 " + df["rater"].astype(str) + "）", "")
     if "cell" in df.columns:
-        loc = " [" + df.get("file", "").astype(str) + " " + df.get("sheet", "").astype(str) + " " + df["cell"].astype(str) + "]"
+        file, sheet = df.get("file", "").astype(str), df.get("sheet", "").astype(str)
+        loc = " [" + file + " " + sheet + " " + df["cell"].astype(str) + "]"
         return text + extra + loc
     return text + extra
 
@@ -42,36 +45,35 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) ->
         problems.append(
             f"未知的数据来源“{src}”（{n} 行），应为 {', '.join(sorted(sources))} 之一 / unknown source"
         )
-    scored = obs[obs["indicator_id"].isin(nodes.index)]
-    dtype = scored["indicator_id"].map(nodes["data_type"])
-    present = scored["value"].notna()
+    scored = obs  # rows of other ids (vetoes, unknown) have no data type and are skipped below
+    dtype = lookup(scored["indicator_id"], nodes["data_type"], "")
+    present = scored["value"].notna() & (dtype != "")
 
-    numeric = present & ~dtype.isin(LABEL_TYPES)
+    numeric = present & ~dtype.isin([*LABEL_TYPES, ""])
     as_num = pd.to_numeric(scored.loc[numeric, "value"], errors="coerce")
     for idx in as_num.index[as_num.isna()]:
         row = scored.loc[idx]
         problems.append(f"{_where(scored.loc[[idx]]).iloc[0]}：值“{row['value']}”不是数字 / not a number")
 
-    for data_type, allowed in (("level", set(LEVEL_NAMES)),):
-        mask = present & (dtype == data_type)
-        bad = mask & ~scored["value"].astype(str).isin(allowed)
-        for idx in scored.index[bad]:
+    labelled = scored[present & dtype.isin(LABEL_TYPES)]
+    label_text = labelled["value"].astype("str")
+    label_type = lookup(labelled["indicator_id"], nodes["data_type"])
+    bad = (label_type == "level") & ~label_text.isin(list(LEVEL_NAMES))
+    for idx in labelled.index[bad]:
+        problems.append(
+            f"{_where(scored.loc[[idx]]).iloc[0]}：级别“{scored.at[idx, 'value']}”无法识别，"
+            f"应为 {'/'.join(LEVEL_NAMES)} / unknown level"
+        )
+    for ind_id in labelled.loc[label_type == "rating", "indicator_id"].unique():
+        scale = _spec(nodes, rules, ind_id).parsed.scale
+        mask = (labelled["indicator_id"] == ind_id) & ~label_text.isin(list(scale))
+        for idx in labelled.index[mask]:
             problems.append(
-                f"{_where(scored.loc[[idx]]).iloc[0]}：级别“{scored.at[idx, 'value']}”无法识别，"
-                f"应为 {'/'.join(allowed)} / unknown level"
+                f"{_where(scored.loc[[idx]]).iloc[0]}：等级“{scored.at[idx, 'value']}”无法识别，"
+                f"应为 {'/'.join(scale)} / unknown rating"
             )
-    rating = present & (dtype == "rating")
-    if rating.any():
-        for ind_id in scored.loc[rating, "indicator_id"].unique():
-            scale = _spec(nodes, rules, ind_id).parsed.scale
-            mask = rating & (scored["indicator_id"] == ind_id) & ~scored["value"].astype(str).isin(scale)
-            for idx in scored.index[mask]:
-                problems.append(
-                    f"{_where(scored.loc[[idx]]).iloc[0]}：等级“{scored.at[idx, 'value']}”无法识别，"
-                    f"应为 {'/'.join(scale)} / unknown rating"
-                )
 
-    with_items = scored[scored["item"] != ""]
+    with_items = scored[(scored["item"] != "") & (dtype != "")]
     for ind_id, grp in with_items.groupby("indicator_id", sort=True):
         weights = _item_weights(_spec(nodes, rules, ind_id))
         if weights is None:
@@ -80,11 +82,23 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) ->
             for item in sorted(set(grp["item"]) - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
 
-    dup = obs.duplicated(["school_id", "year", "indicator_id", "item", "source", "rater"], keep="first")
+    dup = _duplicated(obs, ["school_id", "year", "indicator_id", "item", "source", "rater"])
     for idx in obs.index[dup]:
-        problems.append(f"{_where(obs.loc[[idx]]).iloc[0]}：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate")
+        where = _where(obs.loc[[idx]]).iloc[0]
+        problems.append(f"{where}：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate")
     if problems:
         raise ObservationsError(problems)
+
+
+def _duplicated(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """``frame.duplicated(keys)`` through 64-bit row hashes: candidates by hash, confirmed
+    exactly (a hash collision cannot report a false duplicate)."""
+    hashes = pd.Series(pd.util.hash_pandas_object(frame[keys], index=False).to_numpy(), index=frame.index)
+    candidates = hashes.duplicated(keep=False)
+    out = pd.Series(False, index=frame.index)
+    if candidates.any():
+        out[candidates] = frame.loc[candidates, keys].duplicated(keep="first")
+    return out
 
 
 def _spec(nodes: pd.DataFrame, rules: dict, node_id: str) -> RuleSpec:
@@ -107,7 +121,7 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     no observation; the engine applies the missing-data policy).
     """
     rows = obs[obs["indicator_id"].isin(nodes.index) & obs["value"].notna()].copy()
-    dtype = rows["indicator_id"].map(nodes["data_type"])
+    dtype = lookup(rows["indicator_id"], nodes["data_type"])
     numeric = ~dtype.isin(LABEL_TYPES)
     rows["num"] = np.nan
     rows.loc[numeric, "num"] = pd.to_numeric(rows.loc[numeric, "value"], errors="coerce")
@@ -130,23 +144,17 @@ def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> 
 
 
 def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.Series:
-    """Vectorised :func:`evalkit.textfmt.value_text` by data type."""
+    """:func:`evalkit.textfmt.value_text` for every row, computed once per distinct
+    (indicator, value) and taken onto rows by group id."""
     from evalkit.textfmt import value_text
 
-    dtype = rows["indicator_id"].map(nodes["data_type"])
-    unit = rows["indicator_id"].map(nodes["unit"]).fillna("")
-    text = pd.Series("", index=rows.index, dtype=object)
-    for kind in dtype.unique():
-        mask = dtype == kind
-        vals = rows.loc[mask, "value"]
-        if kind in ("count", "number", "score"):
-            text[mask] = num_series(vals.astype(float)) + unit[mask]
-        elif kind == "ratio":
-            text[mask] = num_series(vals.astype(float) * 100, 1) + "%"
-        else:
-            table = {v: value_text(v, kind) for v in pd.unique(vals)}
-            text[mask] = vals.map(table)
-    return text
+    gid = rows.groupby(["indicator_id", "value"], sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(gid, return_index=True)
+    texts = np.empty(len(first), dtype=object)
+    data_type, unit = nodes["data_type"].to_dict(), nodes["unit"].to_dict()
+    for k, (ind_id, value) in enumerate(zip(rows["indicator_id"].iloc[first], rows["value"].iloc[first], strict=True)):
+        texts[gid[first[k]]] = value_text(value, data_type[ind_id], unit[ind_id])
+    return pd.Series(texts[gid], index=rows.index, dtype=object)
 
 
 def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
@@ -156,17 +164,17 @@ def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.
     for node_id in rows["indicator_id"].unique():
         w = _item_weights(_spec(nodes, rules, node_id)) or {}
         weights.update({(node_id, k): v for k, v in w.items()})
-    keys = list(zip(rows["indicator_id"], rows["item"], strict=True))
-    w = pd.Series([weights.get(k, 1.0) for k in keys], index=rows.index)
+    pair = rows["indicator_id"].astype("str") + "\x1f" + rows["item"].astype("str")
+    w = lookup(pair, {f"{i}\x1f{k}": v for (i, k), v in weights.items()}, 1.0).astype(float)
     rows = rows.assign(weighted=rows["num"] * w)
-    unit = rows["indicator_id"].map(nodes["unit"]).fillna("")
-    rows["piece"] = rows["item"].map(lambda k: ITEM_NAMES.get(k, k)) + " " + num_series(rows["num"]) + unit
-    g = rows.groupby(RATER_KEY, sort=False)
-    out = g.agg(
-        value=("weighted", "sum"),
-        value_text=("piece", "、".join),
-        evidence=("evidence", lambda s: "；".join(x for x in s if x)),
-    ).reset_index()
+    unit = lookup(rows["indicator_id"], nodes["unit"], "").astype(object)
+    names = lookup(rows["item"], {k: ITEM_NAMES.get(k, k) for k in rows["item"].unique()}).astype(object)
+    rows["piece"] = names + " " + num_series(rows["num"]) + unit
+    out = rows.groupby(RATER_KEY, sort=False)["weighted"].sum().rename("value").to_frame()
+    out["value_text"] = join_by_group(rows, RATER_KEY, "piece", "、")
+    out["evidence"] = join_by_group(rows, RATER_KEY, "evidence", "；", skip_empty=True)
+    out["evidence"] = out["evidence"].fillna("")
+    out = out.reset_index()
     out["value"] = out["value"].astype(object)
     return out
 
@@ -176,8 +184,8 @@ def score_rows(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Serie
     parameters, direction), over every row of every node that uses it; population rules
     (z-score, percentile) within each node × year × source × rater."""
     points = pd.Series(np.nan, index=rows.index, dtype=float)
-    keys = rows["indicator_id"].map(nodes["rule_key"])
-    max_points = rows["indicator_id"].map(nodes["max_points"]).astype(float)
+    keys = lookup(rows["indicator_id"], nodes["rule_key"])
+    max_points = lookup(rows["indicator_id"], nodes["max_points"]).astype(float)
     for key, idx in rows.groupby(keys, sort=False).groups.items():
         spec, hib = rules[key]
         rule, params = spec.rule, spec.parsed
