@@ -148,6 +148,18 @@ def test_threshold_veto_on_satisfaction(fw):
     assert (s["total"], s["grade"], s["veto_ids"]) == (98.9, "差", "V5")
 
 
+def test_threshold_veto_uses_the_raters_trimmed_mean(fw):
+    # E7 marked by five raters 30, 35, 38, 40, 60: drop the highest and lowest → mean 37.67 < 50
+    rows = full_marks(fw)
+    rows = [r_ for r_ in rows if r_["indicator_id"] != "E7"]
+    rows += [dict(school_id="001", year=2024, indicator_id="E7", item="", source="inspection", rater=f"R{i}",
+                  value=v, evidence="") for i, v in enumerate([30.0, 35.0, 38.0, 40.0, 60.0])]
+    r = score(pd.DataFrame(rows), fw)
+    assert row(r, "001", "E7")["value"] == pytest.approx(113 / 3)
+    assert row(r, "001", "E7")["points"] == 0.8  # (0.7 + 0.76 + 0.8) / 3 = 0.7533 → 0.8
+    assert r.school("001", 2024)["veto_ids"] == "V5"
+
+
 # --- a one-indicator framework for grades, quota and ranks -------------------------------------
 
 DIRECT = textwrap.dedent(

@@ -103,7 +103,13 @@ def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals:
         + np.where(is_trimmed, drop_clause, "，") + "平均"
         + got_series(agg["points"], max_points, decimals).to_numpy()
     )
-    agg["value"] = None
+    # the raw value of a numeric indicator: the mean of the kept raters' values
+    num = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+    use = keep & ~np.isnan(num)
+    v_sum = np.bincount(gid, weights=np.where(use, num, 0.0))
+    v_cnt = np.bincount(gid, weights=use.astype(float))
+    agg["value"] = pd.Series(np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan)).astype(object)
+    agg.loc[v_cnt == 0, "value"] = None
     return agg
 
 
