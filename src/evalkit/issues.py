@@ -7,7 +7,8 @@ is about (school, indicator), the value found and the value expected, and says i
     文件 2024.xlsx 工作表 思想强基 单元格 D12：学校 003 城关三小 指标 A1 理论学习中心组学习
     的值“十七”不是数字，应填写次数（如 17）
 
-(one line in practice). Kinds (``Issue.kind``) are stable English identifiers, listed in :data:`KINDS` with a Chinese label.
+(one line in practice). Kinds (``Issue.kind``) are stable English identifiers, listed in
+:data:`KINDS` with a Chinese label.
 """
 
 from __future__ import annotations

@@ -123,22 +123,24 @@ def read_registry(path: str | Path) -> tuple[pd.DataFrame | None, list[Issue]]:
         return None, issues
     columns = _map_columns(sheet, header_row, issues)
     missing_required = [c for c in REQUIRED if c not in columns]
-    for col in COLUMNS:
-        if col not in columns:
-            required = col in missing_required
-            issues.append(
-                Issue(
-                    "missing_column",
-                    "error" if required else "warning",
-                    f"缺少列“{CHINESE_HEADERS[col]}”（{col}）"
-                    + ("" if required else "，该列按空值处理")
-                    + " / missing column",
-                    file=sheet.file,
-                    sheet=sheet.name,
-                    row=header_row,
-                    expected=CHINESE_HEADERS[col],
-                )
+    where = {"file": sheet.file, "sheet": sheet.name, "row": header_row}
+    for col in missing_required:
+        head = CHINESE_HEADERS[col]
+        issues.append(
+            Issue("missing_column", "error", f"缺少列“{head}”（{col}） / missing column", expected=head, **where)
+        )
+    optional = [CHINESE_HEADERS[c] for c in COLUMNS if c not in columns and c not in REQUIRED]
+    if optional:
+        names = "、".join(optional)
+        issues.append(
+            Issue(
+                "missing_column",
+                "warning",
+                f"缺少列 {names}，这些列按空值处理 / optional columns missing",
+                expected=names,
+                **where,
             )
+        )
     if missing_required:
         return None, issues
     frame = _rows(sheet, header_row, columns, issues)
@@ -211,7 +213,7 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
         records.append(rec)
     frame = pd.DataFrame(records, columns=["_row", *COLUMNS])
     for col in TEXT_COLUMNS:
-        frame[col] = frame[col].astype(object)
+        frame[col] = frame[col].astype("str")
     for col in INT_COLUMNS:
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
     return frame

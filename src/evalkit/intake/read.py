@@ -54,9 +54,9 @@ def read_observations(
     registry_file = str(registry) if isinstance(registry, str | Path) else None
     return IntakeResult(
         observations=observations_frame(col.records),
-        normalisations=pd.DataFrame(col.normalisations, columns=NORMALISATION_COLUMNS),
+        normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, files, order, registry_file),
-        unused_rows=_unused_frame(col.unused),
+        unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
         files=files,
     )
 
@@ -77,17 +77,35 @@ def observations_frame(records: list[Record]) -> pd.DataFrame:
         "sheet": [r.sheet for r in ok],
         "cell": [r.cell for r in ok],
     }
+    text = {k: pd.Series(v, dtype="str") for k, v in data.items() if k not in ("year", "value")}
     frame = pd.DataFrame(
-        {k: pd.Series(v, dtype=object) for k, v in data.items()}, columns=[*COLUMNS, *PROVENANCE]
+        {
+            **text,
+            "year": pd.Series(data["year"], dtype="int64"),
+            "value": pd.Series(data["value"], dtype=object),
+        },
+        columns=[*COLUMNS, *PROVENANCE],
     )
-    frame["year"] = frame["year"].astype("int64")
     return frame
 
 
-def _unused_frame(unused: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(unused, columns=UNUSED_COLUMNS)
-    frame["row"] = frame["row"].astype("Int64")
+def _in_order(entries: list[dict], columns: list[str], order: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """Table entries in reading order (file, sheet, row, column)."""
+
+    def key(pair: tuple[int, dict]) -> tuple:
+        seq, entry = pair
+        group = order.get((entry["file"], entry["sheet"]), 10**9)
+        return (group, _row_of(entry["cell"]) or entry.get("row") or 0, column_number(entry["cell"]) or 0, seq)
+
+    frame = pd.DataFrame([e for _, e in sorted(enumerate(entries), key=key)], columns=columns)
+    if "row" in frame.columns:
+        frame["row"] = frame["row"].astype("Int64")
     return frame
+
+
+def _row_of(cell: str) -> int | None:
+    digits = "".join(ch for ch in cell or "" if ch.isdigit())
+    return int(digits) if digits else None
 
 
 def _sorted(

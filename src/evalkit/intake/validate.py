@@ -346,13 +346,10 @@ def _check_missing(
         if rec.school_id and rec.year is not None:
             by_school[(rec.school_id, rec.year)].append(rec)
     years = {year} if year is not None else {r.year for r in col.records if r.status == "ok" and r.year}
-    known = set(registry["school_id"].astype(str)) if registry is not None else None
-    schools: set[tuple[str, int]] = {
-        k for k in by_school if k[1] in years and (known is None or k[0] in known)
-    }
-    if registry is not None:
-        for y in years:
-            schools.update((sid, y) for sid in active_schools(registry, y)["school_id"].astype(str))
+    if registry is None:
+        schools = {k for k in by_school if k[1] in years}
+    else:  # only schools assessed that year: unknown and inactive ones are reported already
+        schools = {(sid, y) for y in years for sid in active_schools(registry, y)["school_id"].astype(str)}
     policies = {fw.missing_policy(i) for i in fw.indicators}
     no_data_severity = "error" if "error" in policies else "warning"
     for sid, y in sorted(schools):
