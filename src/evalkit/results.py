@@ -24,14 +24,6 @@ import pandas as pd
 TABLES = ("indicators", "areas", "schools", "bonus", "vetoes", "flags")
 
 
-def _text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as pandas' string dtype, so a Results built in memory and one read back
-    from parquet have the same dtypes."""
-    text = [c for c in frame.columns if frame[c].dtype == object
-            and pd.api.types.infer_dtype(frame[c], skipna=True) in ("string", "empty")]
-    return frame.astype({c: "str" for c in text}) if text else frame
-
-
 @dataclass
 class Results:
     """Scored tables (see ``docs/architecture.md``) and ``meta``: framework id/version,
@@ -44,10 +36,6 @@ class Results:
     vetoes: pd.DataFrame
     flags: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in TABLES:
-            setattr(self, name, _text_as_str(getattr(self, name)))
 
     @property
     def years(self) -> list[int]:

@@ -39,13 +39,17 @@ def got_series(points: pd.Series, max_points: pd.Series, decimals: int) -> pd.Se
 
 
 def _group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Group number of each row, in order of first appearance (one int64 key column is the
+    fast case: the engine's ``_node`` / ``_source`` codes)."""
+    if len(keys) == 1:
+        return pd.factorize(frame[keys[0]])[0]
     return frame.groupby(keys, sort=False).ngroup().to_numpy()
 
 
 def rule_sentences(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict, decimals: int) -> pd.Series:
     """The rule's own sentence for every row, computed once per distinct
     (indicator, value as shown, points)."""
-    gid = _group_ids(rows, ["indicator_id", "value_text", "points"])
+    gid = _group_ids(rows, ["_ind", "_text", "points"])
     _, first = np.unique(gid, return_index=True)
     distinct = rows.iloc[first]
     sentences = np.empty(len(first), dtype=object)
@@ -65,9 +69,9 @@ def rule_sentences(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict, decimal
 def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
     """One row per school × year × indicator × source: points (trimmed mean over raters),
     value, value_text, sentence, evidence, n_raters."""
-    gid = _group_ids(rows, SOURCE_KEY)
+    gid = _group_ids(rows, ["_source"])
     n = np.bincount(gid)[gid]
-    cols = [*SOURCE_KEY, "value", "value_text", "points", "sentence", "evidence"]
+    cols = [*SOURCE_KEY, "_node", "value", "value_text", "points", "sentence", "evidence"]
     out = [rows.loc[n == 1, cols].assign(n_raters=1)]
     if (n > 1).any():
         out.append(_trimmed(rows[n > 1], nodes, trim, decimals))
@@ -75,7 +79,7 @@ def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, dec
 
 
 def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
-    gid = _group_ids(rows, SOURCE_KEY)
+    gid = _group_ids(rows, ["_source"])
     g = pd.Series(rows["points"].to_numpy(), index=gid).groupby(level=0, sort=False)
     n = g.transform("size").to_numpy()
     lo = g.rank(method="first", ascending=True).to_numpy()
@@ -85,7 +89,7 @@ def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals:
     sums = np.bincount(gid, weights=np.where(keep, points, 0.0))
     counts = np.bincount(gid, weights=keep.astype(float))
     _, first = np.unique(gid, return_index=True)
-    agg = rows.iloc[first][SOURCE_KEY].reset_index(drop=True)
+    agg = rows.iloc[first][[*SOURCE_KEY, "_node"]].reset_index(drop=True)
     agg["points"] = sums / counts
     agg["n_raters"] = np.bincount(gid)
     keyed = rows.assign(_gid=gid)
@@ -128,7 +132,7 @@ def combine_sources(
     rank = {s: i for i, s in enumerate(order)}
     ps = per_source[lookup(per_source["source"], weights, 0.0).astype(float) > 0]
     ps = ps.assign(_rank=lookup(ps["source"], rank).astype(int))
-    gid = _group_ids(ps, NODE_KEY)
+    gid = _group_ids(ps, ["_node"])
     ps = ps.assign(_gid=gid).sort_values(["_gid", "_rank"], kind="stable").reset_index(drop=True)
     gid = ps["_gid"].to_numpy()
     w = lookup(ps["source"], weights).to_numpy(dtype=float)

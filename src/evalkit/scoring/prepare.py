@@ -120,8 +120,9 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     ``evidence``. Rows whose value is missing are left out here (a missing value is the same as
     no observation; the engine applies the missing-data policy).
     """
-    rows = obs[obs["indicator_id"].isin(nodes.index) & obs["value"].notna()].copy()
-    dtype = lookup(rows["indicator_id"], nodes["data_type"])
+    rows = obs[obs["indicator_id"].isin(nodes.index) & obs["value"].notna()]
+    rows = pd.concat([rows, _integer_keys(rows, nodes)], axis=1)
+    dtype = pd.Series(nodes["data_type"].to_numpy(dtype=object)[rows["_ind"].to_numpy()], index=rows.index)
     numeric = ~dtype.isin(LABEL_TYPES)
     rows["num"] = np.nan
     rows.loc[numeric, "num"] = pd.to_numeric(rows.loc[numeric, "value"], errors="coerce")
@@ -132,29 +133,47 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     if itemised.any():
         parts.append(_collapse_items(rows[itemised], nodes, rules))
     out = pd.concat(parts, ignore_index=True)
+    out["_text"] = pd.factorize(out["value_text"])[0] if len(parts) > 1 else out["_text"]
     return out
+
+
+def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """Integer codes for the grouping keys, so every later group-by is over one int64 column:
+    ``_ind`` (node position), ``_node`` (school × year × node), ``_source`` (… × source),
+    ``_rater`` (… × rater)."""
+    school, _ = pd.factorize(rows["school_id"])
+    year, years = pd.factorize(rows["year"])
+    source, sources = pd.factorize(rows["source"])
+    rater, raters = pd.factorize(rows["rater"])
+    ind = nodes.index.get_indexer(rows["indicator_id"]).astype(np.int64)
+    node = (school.astype(np.int64) * len(years) + year) * len(nodes) + ind
+    src = node * max(len(sources), 1) + source
+    return pd.DataFrame(
+        {"_ind": ind, "_node": node, "_source": src, "_rater": src * max(len(raters), 1) + rater},
+        index=rows.index,
+    )
 
 
 def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> pd.DataFrame:
-    out = rows[[*RATER_KEY, "evidence"]].copy()
+    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater"]].copy()
     out["value"] = rows["value"].astype(object)
     out.loc[numeric, "value"] = rows.loc[numeric, "num"]
-    out["value_text"] = _value_text(out, nodes)
+    out["value_text"], out["_text"] = _value_text(out, nodes)
     return out
 
 
-def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.Series:
+def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     """:func:`evalkit.textfmt.value_text` for every row, computed once per distinct
-    (indicator, value) and taken onto rows by group id."""
+    (indicator, value) and taken onto rows by group id; also returns the group ids."""
     from evalkit.textfmt import value_text
 
-    gid = rows.groupby(["indicator_id", "value"], sort=False, dropna=False).ngroup().to_numpy()
+    gid = rows.groupby(["_ind", "value"], sort=False, dropna=False).ngroup().to_numpy()
     _, first = np.unique(gid, return_index=True)
     texts = np.empty(len(first), dtype=object)
     data_type, unit = nodes["data_type"].to_dict(), nodes["unit"].to_dict()
     for k, (ind_id, value) in enumerate(zip(rows["indicator_id"].iloc[first], rows["value"].iloc[first], strict=True)):
         texts[gid[first[k]]] = value_text(value, data_type[ind_id], unit[ind_id])
-    return pd.Series(texts[gid], index=rows.index, dtype=object)
+    return pd.Series(texts[gid], index=rows.index, dtype=object), gid
 
 
 def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
@@ -170,13 +189,14 @@ def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.
     unit = lookup(rows["indicator_id"], nodes["unit"], "").astype(object)
     names = lookup(rows["item"], {k: ITEM_NAMES.get(k, k) for k in rows["item"].unique()}).astype(object)
     rows["piece"] = names + " " + num_series(rows["num"]) + unit
-    out = rows.groupby(RATER_KEY, sort=False)["weighted"].sum().rename("value").to_frame()
-    out["value_text"] = join_by_group(rows, RATER_KEY, "piece", "、")
-    out["evidence"] = join_by_group(rows, RATER_KEY, "evidence", "；", skip_empty=True)
+    keys = ["_rater"]
+    first = ~rows["_rater"].duplicated()
+    out = rows.loc[first, [*RATER_KEY, "_ind", "_node", "_source", "_rater"]].set_index("_rater", drop=False)
+    out["value"] = rows.groupby(keys, sort=False)["weighted"].sum().astype(object)
+    out["value_text"] = join_by_group(rows, keys, "piece", "、")
+    out["evidence"] = join_by_group(rows, keys, "evidence", "；", skip_empty=True)
     out["evidence"] = out["evidence"].fillna("")
-    out = out.reset_index()
-    out["value"] = out["value"].astype(object)
-    return out
+    return out.reset_index(drop=True)
 
 
 def score_rows(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Series:
