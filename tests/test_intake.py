@@ -596,3 +596,36 @@ def test_shipped_messy_copy_is_reproducible(tmp_path):
     make_messy_copy(DEMO_DATA_DIR, tmp_path)
     for path in sorted(tmp_path.iterdir()):
         assert (shipped / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_formulas_saved_without_their_values_are_reported(tmp_path, registry):
+    path = _workbook(
+        tmp_path / "f.xlsx",
+        {"思想强基": [A_HEADER[:4], ["001", "城关一小", "=10+7", 90], ["002", "城关二小", 12, "=80+5"]]},
+    )
+    result = read_observations(path, MINI, registry, year=2024, source="self")
+    wrong = [(p.cell, p.detail) for p in result.problems if p.kind == "wrong_type"]
+    assert wrong == [
+        ("C2", "是公式“=10+7”，但文件中没有保存计算结果；请用 Excel 打开并保存后再提交，或直接填写数值"),
+        ("D3", "是公式“=80+5”，但文件中没有保存计算结果；请用 Excel 打开并保存后再提交，或直接填写数值"),
+    ]
+    assert result.observations["cell"].tolist() == ["D2", "C3"]
+
+
+def test_data_of_another_year_is_reported_once_per_file_and_not_used(tmp_path, registry):
+    path = _workbook(
+        tmp_path / "2023.xlsx",
+        {"说明": [["年度", 2023], ["来源", "自评"]], "思想强基": [A_HEADER[:4], ["001", "城关一小", 12, 90]]},
+    )
+    result = read_observations(path, MINI, registry, year=2024)
+    assert [(p.kind, p.sheet, p.school_id, p.value, p.expected) for p in result.problems] == [
+        ("wrong_year", "思想强基", "", "2023", "2024"),
+        # so no school has 2024 data (no_data is an error: the framework has a required indicator)
+        *[("no_data", "", sid, "", "") for sid in ("001", "002", "003", "005", "006")],
+    ]
+    assert (
+        result.problems[0].detail
+        == "年度为 2023，与本次评价年度 2024 不符，这些数据未使用 / not the year being assessed"
+    )
+    assert result.observations.empty
+    assert result.unused_rows["reason"].tolist() == ["年度 2023 不是评价年度 2024"] * 2

@@ -57,6 +57,32 @@ class Sheet:
         return self.formats.get((row, col), "General")
 
 
+class UncomputedFormula(str):
+    """A formula cell saved without its computed value (e.g. a file written by a program
+    rather than by Excel): the text is the formula, the value is unknown."""
+
+
+_FORMULA_TAG = re.compile(rb"<f[ >]")
+
+
+def _formulas(data: bytes) -> dict[tuple[str, int, int], str]:
+    """(sheet, row, column) → formula of every formula cell, read only when the workbook has any."""
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(_FORMULA_TAG.search(zf.read(n)) for n in names):
+            return {}
+    wb = load_workbook(io.BytesIO(data), data_only=False)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    out[(ws.title, cell.row, cell.column)] = cell.value
+    return out
+
+
 def is_blank(value: Any) -> bool:
     """True for ``None`` and for text that is empty or only spaces."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -157,8 +183,9 @@ def _read_xlsx(path: Path) -> tuple[list[Sheet], list[Issue]]:
 
     file = str(path)
     try:
-        with path.open("rb") as fh:
-            wb = load_workbook(io.BytesIO(fh.read()), data_only=True)
+        data = path.read_bytes()
+        wb = load_workbook(io.BytesIO(data), data_only=True)
+        formulas = _formulas(data)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
         return [], [
             Issue(
@@ -175,7 +202,8 @@ def _read_xlsx(path: Path) -> tuple[list[Sheet], list[Issue]]:
         for r_i, row in enumerate(ws.iter_rows(), start=1):
             values = []
             for c_i, cell in enumerate(row, start=1):
-                values.append(cell.value)
+                formula = formulas.get((ws.title, r_i, c_i)) if cell.value is None else None
+                values.append(UncomputedFormula(formula) if formula else cell.value)
                 if isinstance(cell.value, int | float) and cell.number_format != "General":
                     formats[(r_i, c_i)] = cell.number_format
             rows.append(values)

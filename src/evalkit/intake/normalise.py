@@ -25,7 +25,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.sheets import nfkc
+from evalkit.sheets import UncomputedFormula, nfkc
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, RATING_NAMES, SOURCE_NAMES, num
 
 RATIO_DIGITS = 10  # ratios are rounded to 10 decimals after dividing a percentage by 100
@@ -151,6 +151,12 @@ def parse_value(
     """
     if raw is None:
         return Parsed()
+    if isinstance(raw, UncomputedFormula):
+        return _problem(
+            "wrong_type",
+            f"是公式“{raw}”，但文件中没有保存计算结果；请用 Excel 打开并保存后再提交，或直接填写数值",
+            data_type,
+        )
     if isinstance(raw, dt.datetime | dt.date | dt.time):
         return _problem(
             "wrong_type",
