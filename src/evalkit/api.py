@@ -49,8 +49,11 @@ def score_files(
     *,
     years: Sequence[int] | None = None,
 ) -> Results:
-    """Score observation files with a framework and registry; with no ``data``, the bundled
-    demo county (its registry too)."""
+    """Read evaluators' files through :func:`evalkit.intake.read_observations` (every row
+    validated; any error stops with the complete list) and score them; with no ``data``, the
+    bundled demo county (its registry too). Intake warnings and normalisations are kept in
+    ``results.flags`` so reports can show the data-quality notes."""
+    from evalkit.intake import read_observations
     from evalkit.registry import load_registry
     from evalkit.scoring import score
 
@@ -59,7 +62,27 @@ def score_files(
         registry = registry or demo_registry
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     reg = load_registry(registry) if registry else None
-    return score(read_long(data), fw, reg, years=list(years) if years else None)
+    intake = read_observations(list(data), fw, reg)
+    intake.raise_if_errors()
+    results = score(intake.observations, fw, reg, years=list(years) if years else None)
+    results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)
+    results.meta["intake"] = {
+        "files": [str(p) for p in data],
+        "warnings": len(intake.warnings),
+        "normalisations": len(intake.normalisations),
+        "unused_rows": len(intake.unused_rows),
+    }
+    return results
+
+
+def intake_flags(intake) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Intake warnings as rows of ``Results.flags`` (kind ``intake:<kind>``)."""
+    rows = [
+        {"school_id": i.school_id, "year": None, "indicator_id": i.indicator_id,
+         "indicator_name": i.indicator_name, "kind": f"intake:{i.kind}", "message": i.message}
+        for i in intake.warnings
+    ]
+    return pd.DataFrame(rows, columns=["school_id", "year", "indicator_id", "indicator_name", "kind", "message"])
 
 
 def load_results(

@@ -111,40 +111,21 @@ def cmd_framework_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _read_long(paths: Sequence[str]):  # type: ignore[no-untyped-def]
-    import pandas as pd
-
-    frames = []
-    for path in paths:
-        if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
-            frames.append(pd.read_excel(path, dtype={"school_id": str}))
-        else:
-            frames.append(pd.read_csv(path, dtype={"school_id": str, "item": str, "rater": str,
-                                                   "evidence": str, "value": object}, keep_default_na=False,
-                                      na_values=[""]))
-    return pd.concat(frames, ignore_index=True)
-
-
 def cmd_score(args: argparse.Namespace) -> int:
-    from evalkit.framework import FrameworkError, load_framework
+    """Read the files through intake (stops with every error listed), score, write."""
+    from evalkit.api import score_files
+    from evalkit.framework import FrameworkError
+    from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError
-    from evalkit.scoring import score
+    from evalkit.registry import RegistryError
 
     try:
-        fw = load_framework(args.framework)
-        registry = _load_registry(args.registry) if args.registry else None
-        results = score(_read_long(args.files), fw, registry, years=args.year)
-    except (FrameworkError, ObservationsError) as err:
+        results = score_files(args.files, args.framework, args.registry, years=args.year)
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
         print(err, file=sys.stderr)
         return 1
     _write_results(results, args.output)
     return 0
-
-
-def _load_registry(path: str):  # type: ignore[no-untyped-def]
-    from evalkit.registry import load_registry
-
-    return load_registry(path)
 
 
 def _write_results(results, output: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -193,14 +174,9 @@ def _grade_order(results) -> list[str]:  # type: ignore[no-untyped-def]
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Score the bundled demo county and print the latest year's county table."""
-    from evalkit.demo import demo_observation_paths, demo_registry_path
-    from evalkit.framework import load_framework
-    from evalkit.registry import load_registry
-    from evalkit.scoring import score
+    from evalkit.api import score_files
 
-    fw = load_framework()
-    obs = _read_long([str(p) for p in demo_observation_paths()])
-    results = score(obs, fw, load_registry(demo_registry_path()))
+    results = score_files()
     print_county_table(results, results.years[-1])
     return 0
 
