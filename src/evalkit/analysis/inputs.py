@@ -1,0 +1,46 @@
+"""From a report notebook's string parameters to the Results and Framework it shows.
+
+The parameter contract of the batch runner: ``scores`` (folder of saved Results, ``""`` =
+score the demo county now), ``data`` (comma-separated observation files, ``""`` = demo),
+``framework`` (name or path), ``registry`` (path, ``""`` = none / demo).
+
+>>> parse_paths("")
+>>> parse_paths(" a.csv, b.xlsx ,")
+['a.csv', 'b.xlsx']
+"""
+
+from __future__ import annotations
+
+from evalkit.framework import DEFAULT_FRAMEWORK, Framework, load_framework
+from evalkit.results import Results
+
+__all__ = ["parse_paths", "report_inputs"]
+
+
+def parse_paths(text: str) -> list[str] | None:
+    """Comma-separated paths → list (blanks dropped); ``None`` when there are none."""
+    paths = [p.strip() for p in str(text or "").split(",") if p.strip()]
+    return paths or None
+
+
+def report_inputs(
+    year: int, scores: str = "", data: str = "", framework: str = DEFAULT_FRAMEWORK, registry: str = ""
+) -> tuple[Results, Framework]:
+    """The Results (every year up to ``year``) and the Framework of a report.
+
+    Raises ``ValueError`` (Chinese and English) when saved scores were made with another
+    framework than ``framework``: its suggestions and names would not match the scores.
+    """
+    from evalkit.api import load_results
+
+    fw = load_framework(framework or DEFAULT_FRAMEWORK)
+    results = load_results(
+        int(year), scores=scores or None, data=parse_paths(data), framework=fw, registry=registry or None
+    )
+    made_with = results.meta.get("framework_id")
+    if made_with and made_with != fw.id:
+        raise ValueError(
+            f"评分结果使用的指标体系为 {made_with}，与参数 framework={fw.id} 不一致 / "
+            "scores were made with another framework"
+        )
+    return results, fw
