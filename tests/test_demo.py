@@ -95,8 +95,9 @@ def test_demo_paths_api():
 def test_county_composition_and_sizes(registry):
     counts = registry["school_type"].value_counts().to_dict()
     assert counts["高中"] == 2 and counts["职高"] == 1
-    assert 5 <= counts["初中"] <= 7 and 4 <= counts["九年一贯制"] <= 6 and 18 <= counts["小学"] <= 24
+    assert 5 <= counts["初中"] <= 7 and 4 <= counts["九年一贯制"] <= 6 and 18 <= counts["小学"] <= 32
     assert set(counts) == {"高中", "职高", "初中", "九年一贯制", "小学"}
+    assert 45 <= len(registry) <= 55  # assessed K-12 units of a county of this kind
 
     assert registry["school_id"].tolist() == [f"{i:03d}" for i in range(1, len(registry) + 1)]
     assert registry["school_name"].is_unique and registry["school_name"].str.contains("[\u4e00-\u9fff]").all()

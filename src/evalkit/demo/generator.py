@@ -7,10 +7,13 @@ function of the seed and the years: the files shipped in ``evalkit/demo/data/`` 
 
 How the data is made:
 
-- **The county.** 40 schools in 11 townships: 2 高中, 1 职高, 7 初中, 6 九年一贯制, 24 小学
-  (4 county-town primaries, 6 township central primaries, 14 village primaries). Names,
-  types and townships are fixed; pupils, staff and Party members are drawn within realistic
-  ranges for each kind of school. Some village primaries share a joint Party branch.
+- **The county.** 48 schools in 11 townships: 2 高中, 1 职高, 7 初中, 6 九年一贯制, 32 小学
+  (4 county-town primaries, 6 township central primaries, 22 village primaries), within the
+  45–55 assessed units of a real county of this kind (teaching points belong to a central
+  school and are not assessed separately). Names, types and townships are fixed, and ids
+  follow the order of ``_SCHOOLS`` (schools added later are appended, so ids never move);
+  pupils, staff and Party members are drawn within realistic ranges for each kind of school.
+  Some village primaries (pairs in the same township) share a joint Party branch.
 - **A latent quality per school and year.** A school-level random walk (with a slight
   county-wide improvement each year) plus a stable offset per area, so a school strong in one
   area tends to be strong in the others; small village schools with few Party members miss
@@ -132,6 +135,15 @@ _SCHOOLS: tuple[tuple[str, str, str], ...] = (
     ("马鞍镇金竹小学", "马鞍镇", "village"),
     ("桃园镇河口小学", "桃园镇", "village"),
     ("龙潭镇沙坪小学", "龙潭镇", "village"),
+    # village primaries added after the first release: appended, so the schools above keep their ids
+    ("白鹤镇茶园小学", "白鹤镇", "village"),
+    ("黄龙镇庙坪村小学", "黄龙镇", "village"),
+    ("清水镇核桃坪小学", "清水镇", "village"),
+    ("松坪镇罗家湾小学", "松坪镇", "village"),
+    ("枫林镇三合村小学", "枫林镇", "village"),
+    ("马鞍镇青龙村小学", "马鞍镇", "village"),
+    ("桃园镇油坊小学", "桃园镇", "village"),
+    ("龙潭镇狮子口小学", "龙潭镇", "village"),
 )
 
 #: Village primaries that share a joint Party branch (联合党支部).
@@ -142,6 +154,10 @@ _JOINT_BRANCHES = {
     "石门镇麻坪小学": "石门镇村小联合党支部",
     "柳溪镇新庄小学": "柳溪镇村小联合党支部",
     "柳溪镇红岩小学": "柳溪镇村小联合党支部",
+    "黄龙镇月河小学": "黄龙镇村小联合党支部",
+    "黄龙镇庙坪村小学": "黄龙镇村小联合党支部",
+    "龙潭镇沙坪小学": "龙潭镇村小联合党支部",
+    "龙潭镇狮子口小学": "龙潭镇村小联合党支部",
 }
 
 
