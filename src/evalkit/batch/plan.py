@@ -1,0 +1,189 @@
+"""Planning a year's reports: one :class:`Job` per notebook to execute, with its parameters,
+fingerprints and output paths, and which of them can be skipped.
+
+Output layout (under ``<output>/<year>/``)::
+
+    scores/                          the year's Results (all years of the data), read by notebooks
+    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf}
+    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf}
+    county/全县汇总_<year>.{ipynb,html,pdf}
+    scoreboard.xlsx, manifest.json
+
+A school id that cannot be a folder name (see :func:`evalkit.batch.names.folder_name_problem`)
+gives a job with ``refused`` set: it is never executed and is reported as failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import evalkit
+from evalkit.batch.fingerprints import DataFingerprints, sha256_file, sha256_json
+from evalkit.batch.names import (
+    UnsafePathError,
+    check_literal_round_trip,
+    display,
+    folder_name_problem,
+    safe_child,
+)
+from evalkit.batch.runfile import NOTEBOOK_LABELS, RunSpec
+from evalkit.results import Results
+
+FILE_STEMS = {"school_report": "报告", "school_trend": "趋势"}
+COUNTY_STEM = "全县汇总"
+WORK_DIR = ".work"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to execute and render (picklable: it is sent to a worker process)."""
+
+    key: str
+    kind: str
+    school_id: str
+    school_name: str
+    year: int
+    notebook: Path
+    parameters: dict[str, Any]
+    fingerprints: dict[str, str]
+    outputs: dict[str, Path] = field(default_factory=dict)
+    failed_notebook: Path | None = None
+    work_dir: Path | None = None
+    title: str = ""
+    header: str = ""
+    header_left: str = ""
+    header_right: str = ""
+    cell_timeout: float | None = None
+    start_timeout: float = 60
+    refused: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Who the job is for, printable: ``001 城关一小（学校报告）``."""
+        who = (
+            "全县"
+            if self.kind == "county_summary"
+            else f"{display(self.school_id)} {display(self.school_name)}"
+        )
+        return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
+
+
+def job_key(kind: str, school_id: str = "") -> str:
+    """The manifest key of a report: ``school_report:001``, ``county_summary``."""
+    return f"{kind}:{school_id}" if school_id else kind
+
+
+@dataclass
+class Plan:
+    """The jobs of one year: all planned (``jobs``) and those to execute now (``todo``)."""
+
+    year: int
+    folder: Path
+    jobs: list[Job]
+    todo: list[Job] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+
+
+def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
+    return {
+        "year": int(year),
+        "scores": str(scores),
+        "data": ",".join(str(p) for p in spec.data),
+        "framework": spec.framework,
+        "registry": str(spec.registry) if spec.registry else "",
+        "intake_notes": spec.intake_notes,
+    }
+
+
+def plan_year(
+    spec: RunSpec,
+    results: Results,
+    fingerprints: DataFingerprints,
+    year: int,
+    *,
+    schools: list[str] | None = None,
+) -> Plan:
+    """Every job of ``year``: a school report per school scored that year, a trend per school
+    scored in two years or more up to it, the county summary (unless ``schools`` restricts the
+    run to some schools)."""
+    folder = spec.output / str(year)
+    work = folder / WORK_DIR
+    scores = folder / "scores"
+    base = _base_parameters(spec, scores, year)
+    fw_meta = results.meta
+    common = {
+        "framework": str(fw_meta.get("framework_fingerprint", "")),
+        "evalkit": evalkit.__version__,
+    }
+    notebook_sha = {kind: sha256_file(path) for kind, path in spec.notebooks.items()}
+    table = results.schools
+    this_year = table[table["year"] == year].sort_values("school_id", key=lambda s: s.astype(str))
+    years_per_school = table[table["year"] <= year].groupby("school_id")["year"].nunique()
+
+    def make(kind: str, school_id: str, name: str, data_fp: str) -> Job:
+        params = {"school_id": school_id, **base}
+        fps = {"data": data_fp, **common, "notebook": notebook_sha[kind], "params": sha256_json(params)}
+        key = job_key(kind, school_id)
+        common_args: dict[str, Any] = {
+            "key": key,
+            "kind": kind,
+            "school_id": school_id,
+            "school_name": name,
+            "year": int(year),
+            "notebook": spec.notebooks[kind],
+            "parameters": params,
+            "fingerprints": fps,
+            "cell_timeout": spec.cell_timeout,
+            "start_timeout": spec.start_timeout,
+            "work_dir": work,
+        }
+        problem = folder_name_problem(school_id) if kind != "county_summary" else None
+        if problem:
+            return Job(**common_args, refused=f"学校编号“{display(school_id)}”不能用作文件夹名：{problem}")
+        try:
+            check_literal_round_trip(params)
+        except ValueError as err:
+            return Job(**common_args, refused=str(err))
+        try:
+            if kind == "county_summary":
+                out_dir, stem = safe_child(folder, "county"), f"{COUNTY_STEM}_{year}"
+            else:
+                out_dir, stem = (
+                    safe_child(folder, "schools", school_id),
+                    f"{school_id}_{year}_{FILE_STEMS[kind]}",
+                )
+        except UnsafePathError as err:
+            return Job(**common_args, refused=str(err))
+        if kind == "county_summary":
+            title = f"{year} 年度全县中小学校党建工作质量评价汇总"
+            left, header = "全县汇总", ""
+        else:
+            what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
+            title = f"{name} {year} 年度{what}"
+            left, header = name, ""
+        return Job(
+            **common_args,
+            outputs={fmt: out_dir / f"{stem}.{fmt}" for fmt in spec.formats},
+            failed_notebook=out_dir / f"{stem}.failed.ipynb",
+            title=title,
+            header=header,
+            header_left=left,
+            header_right=f"{year} 年度",
+        )
+
+    wanted = set(schools) if schools is not None else None
+    jobs: list[Job] = []
+    for row in this_year.itertuples(index=False):
+        sid, name = str(row.school_id), str(row.school_name)
+        if wanted is not None and sid not in wanted:
+            continue
+        data_fp = fingerprints.school(sid)
+        if "school_report" in spec.notebooks:
+            jobs.append(make("school_report", sid, name, data_fp))
+        if "school_trend" in spec.notebooks and years_per_school.get(row.school_id, 0) >= 2:
+            jobs.append(make("school_trend", sid, name, data_fp))
+    if "county_summary" in spec.notebooks and wanted is None:
+        jobs.append(make("county_summary", "", "全县", fingerprints.county))
+    return Plan(year=int(year), folder=folder, jobs=jobs)

@@ -1,0 +1,466 @@
+"""``evalkit run``: score once, then plan, execute and record every report of the run file.
+
+Per run year, in ``<output>/<year>/``:
+
+1. take the folder's lock (a second ``evalkit run`` on the same folder is refused) and sweep
+   what an interrupted run may have left (the ``.work/`` folder, hidden temporary files);
+2. save the Results of the whole data (every year, scored once per run) to ``scores/``, and
+   write ``scoreboard.xlsx``;
+3. plan the jobs and skip those whose manifest entry is fresh (see
+   :mod:`evalkit.batch.fingerprints`); ``--force`` redoes all, ``--only-failed`` only failures;
+4. execute the rest in parallel, recording each in ``manifest.json`` as it finishes;
+5. print a summary table (完成 / 跳过 / 失败 with the reason).
+
+Exit status: 0 when nothing failed, 1 when a report failed, 2 for a problem with the run
+file, the data or the options, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+import evalkit
+from evalkit.batch.execute import Executor, JobResult, PapermillExecutor, run_jobs
+from evalkit.batch.fingerprints import DataFingerprints
+from evalkit.batch.manifest import Manifest, now
+from evalkit.batch.names import display
+from evalkit.batch.plan import WORK_DIR, Job, Plan, plan_year
+from evalkit.batch.runfile import RunSpec
+from evalkit.batch.scoreboard import write_scoreboard
+from evalkit.results import Results
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+STATUS_ZH = {"done": "完成", "skipped": "跳过", "failed": "失败"}
+
+
+class RunError(Exception):
+    """A problem that stops the run before any report (bad data, unknown school, locked folder)."""
+
+
+@dataclass
+class Outcome:
+    """One report's line in the summary."""
+
+    year: int
+    job: Job
+    status: str  # done | skipped | failed
+    reason: str = ""
+    seconds: float | None = None
+
+
+@dataclass
+class RunReport:
+    """What a run did: one :class:`Outcome` per planned report."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED if self.count("failed") else EXIT_OK
+
+
+# --------------------------------------------------------------------------- folder hygiene
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (released when the process ends, however it ends)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"另一个 evalkit run 正在写入 {folder}，请等它结束 / another run holds this folder"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep(folder: Path) -> list[Path]:
+    """Remove what an interrupted run may have left in a year's folder: the ``.work/`` folder,
+    hidden temporary files of atomic writes, and temporary copies of ``scores/``."""
+    removed: list[Path] = []
+    work = folder / WORK_DIR
+    if work.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        removed.append(work)
+    candidates = [folder, folder / "county", *(p for p in (folder / "schools").glob("*") if p.is_dir())]
+    for d in candidates:
+        if not d.is_dir():
+            continue
+        for p in d.iterdir():
+            name = p.name
+            if p.is_file() and name.startswith(".") and ".tmp" in name:
+                p.unlink(missing_ok=True)
+                removed.append(p)
+            elif p.is_dir() and name.startswith(".scores."):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
+    """Read the run's data and score it once (all years); return (observations, Results, grade order)."""
+    from evalkit.api import read_long
+    from evalkit.framework import FrameworkError, load_framework
+    from evalkit.observations import ObservationsError, coerce_observations
+    from evalkit.scoring import score
+
+    try:
+        fw = load_framework(spec.framework)
+        registry = None
+        if spec.registry is not None:
+            from evalkit.registry import load_registry
+
+            registry = load_registry(spec.registry)
+        obs = coerce_observations(read_long(spec.data))
+        results = score(obs, fw, registry)
+    except (FrameworkError, ObservationsError) as err:
+        raise RunError(str(err)) from None
+    except (OSError, ValueError) as err:
+        raise RunError(f"无法读取数据 / cannot read the data: {err}") from None
+    return obs, results, fw.grade_order
+
+
+# --------------------------------------------------------------------------- one year
+
+
+def _entry(
+    job: Job, folder: Path, result: JobResult | None, previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    def rel(p: str | Path | None) -> str | None:
+        if p is None:
+            return None
+        try:
+            return Path(p).relative_to(folder).as_posix()
+        except ValueError:
+            return str(p)
+
+    entry: dict[str, Any] = {
+        "kind": job.kind,
+        "school_id": job.school_id,
+        "school_name": job.school_name,
+        "year": job.year,
+        "notebook": str(job.notebook),
+        "parameters": job.parameters,
+        "fingerprints": job.fingerprints,
+    }
+    if result is None:  # skipped: keep what the earlier run recorded
+        return {**(previous or {}), **entry, "last_run": "skipped"}
+    entry.update(
+        {
+            "status": result.status,
+            "last_run": result.status,
+            "started": result.started,
+            "finished": result.finished,
+            "seconds": result.seconds,
+            "timings": result.timings,
+            "outputs": {fmt: rel(p) for fmt, p in result.outputs.items()},
+            "failed_notebook": rel(result.failed_notebook),
+            "error": result.error,
+        }
+    )
+    return entry
+
+
+def _select(
+    plan: Plan,
+    manifest: Manifest,
+    formats: tuple[str, ...],
+    force: bool,
+    only_failed: bool,
+) -> list[Outcome]:
+    """Split ``plan.jobs`` into ``plan.todo`` and skipped outcomes."""
+    skipped: list[Outcome] = []
+    for job in plan.jobs:
+        entry = manifest.reports.get(job.key) or {}
+        if only_failed:
+            if entry.get("status") == "failed" or job.refused:
+                plan.todo.append(job)
+            else:
+                reason = (
+                    "未失败（--only-failed）"
+                    if entry.get("status") == "done"
+                    else "尚未运行（--only-failed）"
+                )
+                skipped.append(Outcome(plan.year, job, "skipped", reason))
+        elif force or job.refused or not manifest.is_fresh(job.key, job.fingerprints, formats):
+            plan.todo.append(job)
+        else:
+            skipped.append(Outcome(plan.year, job, "skipped", "输入未变，输出已存在 / up to date"))
+    return skipped
+
+
+def _remove_stale(manifest: Manifest, job: Job) -> None:
+    """Outputs an earlier run recorded for this report that this run will not rewrite."""
+    new = {str(p) for p in job.outputs.values()}
+    for path in manifest.output_paths(job.key).values():
+        if str(path) not in new and path.is_file():
+            path.unlink()
+
+
+def run_year(
+    spec: RunSpec,
+    obs: pd.DataFrame,
+    results: Results,
+    grades: list[str],
+    year: int,
+    *,
+    executor: Executor,
+    schools: list[str] | None,
+    force: bool,
+    only_failed: bool,
+    progress: bool,
+    report: RunReport,
+) -> None:
+    """Everything for one run year (see the module docstring), appending to ``report``."""
+    folder = spec.output / str(year)
+    with folder_lock(folder):
+        sweep(folder)
+        results.save(folder / "scores")
+        write_scoreboard(results, year, folder / "scoreboard.xlsx", grades)
+        manifest = Manifest.load(folder)
+        manifest.data.update(
+            {
+                "year": int(year),
+                "evalkit_version": evalkit.__version__,
+                "run": {
+                    "run_file": str(spec.source),
+                    "started": now(),
+                    "state": "running",
+                    "jobs": spec.jobs,
+                    "formats": list(spec.formats),
+                },
+                "scores": {
+                    "path": "scores",
+                    **{
+                        k: results.meta.get(k)
+                        for k in (
+                            "framework_id",
+                            "framework_version",
+                            "framework_fingerprint",
+                            "data_fingerprint",
+                            "evalkit_version",
+                            "years",
+                        )
+                    },
+                },
+                "scoreboard": "scoreboard.xlsx",
+            }
+        )
+        plan = plan_year(spec, results, DataFingerprints(obs, results, year), year, schools=schools)
+        skipped = _select(plan, manifest, spec.formats, force, only_failed)
+        for outcome in skipped:
+            if outcome.job.key in manifest.reports:
+                manifest.reports[outcome.job.key] = _entry(
+                    outcome.job, folder, None, manifest.reports[outcome.job.key]
+                )
+        report.outcomes.extend(skipped)
+        manifest.save()
+        for job in plan.todo:
+            _remove_stale(manifest, job)
+
+        def record(job: Job, result: JobResult) -> None:
+            manifest.set_report(job.key, _entry(job, folder, result, None))
+            reason = result.error or ""
+            report.outcomes.append(Outcome(year, job, result.status, reason, result.seconds))
+
+        # refused jobs are recorded without a worker
+        runnable = []
+        for job in plan.todo:
+            if job.refused:
+                record(job, JobResult.failure(job, job.refused))
+            else:
+                runnable.append(job)
+        # longest first: the county summary, then schools in id order
+        runnable.sort(key=lambda j: j.kind != "county_summary")
+        try:
+            run_jobs(
+                runnable,
+                executor,
+                spec.jobs or os.cpu_count() or 1,
+                record,
+                progress=progress,
+                desc=f"{year} 年报告",
+            )
+        except KeyboardInterrupt:
+            sweep(folder)
+            manifest.data["run"].update({"state": "interrupted", "finished": now()})
+            manifest.save()
+            raise
+        counts = {s: sum(o.status == s and o.year == year for o in report.outcomes) for s in STATUS_ZH}
+        manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
+        manifest.save()
+        sweep(folder)
+
+
+# --------------------------------------------------------------------------- whole run
+
+
+def _years(spec: RunSpec, results: Results) -> list[int]:
+    have = results.years
+    years = list(spec.years) or ([have[-1]] if have else [])
+    missing = [y for y in years if y not in have]
+    if missing or not years:
+        raise RunError(
+            f"数据中没有 {', '.join(map(str, missing)) or '任何'} 年的评分结果（现有：{have}）/ "
+            "no results for that year"
+        )
+    return years
+
+
+def _check_schools(results: Results, years: list[int], schools: list[str] | None) -> None:
+    if schools is None:
+        return
+    for year in years:
+        have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
+        unknown = [s for s in schools if s not in have]
+        if unknown:
+            raise RunError(
+                f"{year} 年没有这些学校的评分结果 / unknown schools: "
+                + "、".join(display(s) for s in unknown)
+            )
+
+
+def run_batch(
+    spec: RunSpec,
+    *,
+    schools: list[str] | None = None,
+    force: bool = False,
+    only_failed: bool = False,
+    executor: Executor | None = None,
+    progress: bool = True,
+    out: TextIO | None = None,
+) -> RunReport:
+    """Run every report of ``spec``; return what happened (raises :class:`RunError` for
+    problems found before any report runs). Ctrl-C / SIGTERM end the run cleanly with
+    ``report.interrupted`` set: finished reports are kept and recorded, nothing partial is left."""
+    out = out or sys.stdout
+    t0 = time.monotonic()
+    report = RunReport()
+    executor = executor or PapermillExecutor()
+    print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
+    obs, results, grades = score_run(spec)
+    years = _years(spec, results)
+    _check_schools(results, years, schools)
+    print(
+        f"评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
+        f"年度 {', '.join(map(str, results.years))}",
+        file=out,
+        flush=True,
+    )
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main = _is_main_thread()
+    if in_main:
+        signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        for year in years:
+            run_year(
+                spec,
+                obs,
+                results,
+                grades,
+                year,
+                executor=executor,
+                schools=schools,
+                force=force,
+                only_failed=only_failed,
+                progress=progress,
+                report=report,
+            )
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary_table(report: RunReport) -> pd.DataFrame:
+    """The closing summary: 年度, 状态, 报告, 用时（秒）, 说明."""
+    rows = [
+        {
+            "年度": o.year,
+            "状态": STATUS_ZH[o.status],
+            "报告": o.job.label,
+            "用时（秒）": f"{o.seconds:.1f}" if o.seconds is not None and o.status != "skipped" else "",
+            "说明": display(o.reason),
+        }
+        for o in sorted(
+            report.outcomes, key=lambda o: (o.year, o.status != "failed", o.job.kind, o.job.school_id)
+        )
+    ]
+    return pd.DataFrame(rows, columns=["年度", "状态", "报告", "用时（秒）", "说明"])
+
+
+def print_summary(report: RunReport, out: TextIO | None = None) -> None:
+    """Print the summary table and the counts."""
+    out = out or sys.stdout
+    table = summary_table(report)
+    if len(table):
+        with pd.option_context(
+            "display.max_rows",
+            None,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            120,
+            "display.unicode.east_asian_width",
+            True,
+        ):
+            print(table.to_string(index=False), file=out)
+    print(
+        f"\n完成 {report.count('done')} 份，跳过 {report.count('skipped')} 份，"
+        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）/ done, skipped, failed",
+        file=out,
+    )
+    if report.interrupted:
+        print(
+            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续 / interrupted: rerun to resume",
+            file=out,
+        )
+    elif report.count("failed"):
+        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告 / some reports failed", file=out)
