@@ -250,6 +250,16 @@ def test_second_run_skips_everything_and_one_schools_change_redoes_it_and_the_co
                                   "REPORT ")[0])
     assert "三小" in shown and "总分" in shown
 
+    # asking for HTML too renders the up-to-date notebooks without executing them again
+    ipynb_mtimes = {k: (tmp_path / "out" / "2024" / e["outputs"]["ipynb"]).stat().st_mtime_ns
+                    for k, e in third.items()}
+    assert run(run_file, "--formats", "html") == 0
+    fourth = manifest(tmp_path)["reports"]
+    assert all(e["last_run"] == "done" and "execute" not in e["timings"] for e in fourth.values())
+    assert all((tmp_path / "out" / "2024" / e["outputs"]["html"]).is_file() for e in fourth.values())
+    assert {k: (tmp_path / "out" / "2024" / e["outputs"]["ipynb"]).stat().st_mtime_ns
+            for k, e in fourth.items()} == ipynb_mtimes
+
     # the scoreboard for the bureau
     from openpyxl import load_workbook
 

@@ -130,9 +130,12 @@ class PapermillExecutor:
         timings: dict[str, float] = {}
         try:
             try:
-                self._execute(job, work)
-                timings["execute"] = round(time.monotonic() - t0, 3)
-                written = _render_and_write(job, work, timings)
+                if job.render_only:  # the executed notebook is up to date: only render it
+                    written = _render_and_write(job, job.outputs["ipynb"], timings, move=False)
+                else:
+                    self._execute(job, work)
+                    timings["execute"] = round(time.monotonic() - t0, 3)
+                    written = _render_and_write(job, work, timings)
             except Exception as err:  # every failure becomes a result
                 error = describe_error(err, job)
                 kept = _keep_failed(work, job.failed_notebook, error, err) if work.exists() else None
@@ -198,9 +201,9 @@ def _keep_failed(work: Path, target: Path, error: str, err: BaseException) -> st
     return str(target)
 
 
-def _render_and_write(job: Job, work: Path, timings: dict[str, float]) -> dict[str, str]:
-    """Render the executed notebook at ``work`` to the requested formats and move everything to
-    its final name; return the written paths by format."""
+def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: bool = True) -> dict[str, str]:
+    """Render the executed notebook at ``work`` to the requested formats and (``move``) rename it
+    to its final name; return the written paths by format."""
     html = pdf = None
     if "html" in job.outputs or "pdf" in job.outputs:
         import nbformat
@@ -221,8 +224,9 @@ def _render_and_write(job: Job, work: Path, timings: dict[str, float]) -> dict[s
     if pdf is not None:
         written["pdf"] = str(atomic_write_bytes(job.outputs["pdf"], pdf))
     target = job.outputs["ipynb"]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(work, target)
+    if move:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(work, target)
     written["ipynb"] = str(target)
     return written
 

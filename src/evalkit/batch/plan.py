@@ -58,6 +58,7 @@ class Job:
     cell_timeout: float | None = None
     start_timeout: float = 60
     refused: str | None = None
+    render_only: bool = False
 
     @property
     def label(self) -> str:

@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -213,8 +213,13 @@ def _select(
                     else "尚未运行（--only-failed）"
                 )
                 skipped.append(Outcome(plan.year, job, "skipped", reason))
-        elif force or job.refused or not manifest.is_fresh(job.key, job.fingerprints, formats):
+        elif force or job.refused:
             plan.todo.append(job)
+        elif not manifest.is_fresh(job.key, job.fingerprints, formats):
+            # executed notebook up to date, only a format missing (e.g. --formats pdf after html)
+            render = manifest.is_fresh(job.key, job.fingerprints, ("ipynb",)) and str(
+                manifest.output_paths(job.key)["ipynb"]) == str(job.outputs.get("ipynb"))
+            plan.todo.append(replace(job, render_only=True) if render else job)
         else:
             skipped.append(Outcome(plan.year, job, "skipped", "输入未变，输出已存在 / up to date"))
     return skipped
@@ -368,21 +373,21 @@ def run_batch(
     t0 = time.monotonic()
     report = RunReport()
     executor = executor or PapermillExecutor()
-    print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
-    obs, results, grades = score_run(spec)
-    years = _years(spec, results)
-    _check_schools(results, years, schools)
-    print(
-        f"评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
-        f"年度 {', '.join(map(str, results.years))}",
-        file=out,
-        flush=True,
-    )
     previous = signal.getsignal(signal.SIGTERM)
     in_main = _is_main_thread()
     if in_main:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
+        print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
+        obs, results, grades = score_run(spec)
+        years = _years(spec, results)
+        _check_schools(results, years, schools)
+        print(
+            f"评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
+            f"年度 {', '.join(map(str, results.years))}",
+            file=out,
+            flush=True,
+        )
         for year in years:
             run_year(
                 spec,
