@@ -262,7 +262,7 @@ def run_year(
                     "run_file": str(spec.source),
                     "started": now(),
                     "state": "running",
-                    "jobs": spec.jobs,
+                    "jobs": spec.jobs or os.cpu_count() or 1,
                     "formats": list(spec.formats),
                 },
                 "scores": {
