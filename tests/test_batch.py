@@ -414,4 +414,4 @@ def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(tmp_path: P
             embedded = ("/FontFile", "/FontFile2", "/FontFile3")
             if desc is not None and any(k in desc.get_object() for k in embedded):
                 fonts.add(str(font["/BaseFont"]))
-    assert any("CJK" in f or "SC" in f for f in fonts), fonts
+    assert any("CJK" in f for f in fonts), fonts  # e.g. TSPJMR+Noto-Sans-CJK-SC, embedded subset
