@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/evalkit demo
+	.venv/bin/evalkit run params/demo.yaml
 
 test: setup
 	.venv/bin/python -m pytest -q

@@ -82,8 +82,11 @@ def fingerprint(obs: pd.DataFrame) -> str:
     Columns are hashed through their distinct values (``pd.factorize``), which keeps this
     cheap for millions of rows.
     """
-    hashed = pd.DataFrame({col: _column_hash(obs[col]) for col in COLUMNS})
-    rows = np.sort(pd.util.hash_pandas_object(hashed, index=False).to_numpy())
+    rows = np.zeros(len(obs), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in COLUMNS:  # an order-sensitive combination of the column hashes (FNV-style)
+            rows = (rows ^ _column_hash(obs[col])) * np.uint64(0x100000001B3)
+    rows = np.sort(rows)
     return hashlib.sha256(rows.tobytes()).hexdigest()
 
 

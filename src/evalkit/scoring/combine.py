@@ -53,10 +53,11 @@ def rule_sentences(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict, decimal
     _, first = np.unique(gid, return_index=True)
     distinct = rows.iloc[first]
     sentences = np.empty(len(first), dtype=object)
+    info = nodes.to_dict("index")
     for k, (ind_id, text, pts, value) in enumerate(
         zip(distinct["indicator_id"], distinct["value_text"], distinct["points"], distinct["value"], strict=True)
     ):
-        node = nodes.loc[ind_id]
+        node = info[ind_id]
         spec = rules[node["rule_key"]][0]
         case = Case(
             name=node["name"], unit=node["unit"], data_type=node["data_type"], value=value,

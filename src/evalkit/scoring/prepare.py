@@ -73,11 +73,12 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) ->
                 f"应为 {'/'.join(scale)} / unknown rating"
             )
 
-    with_items = scored[(scored["item"] != "") & (dtype != "")]
-    for ind_id, grp in with_items.groupby("indicator_id", sort=True):
+    pairs = scored.loc[scored["item"] != "", ["indicator_id", "item"]].drop_duplicates()
+    pairs = pairs[pairs["indicator_id"].isin(nodes.index)]
+    for ind_id, grp in pairs.groupby("indicator_id", sort=True):
         weights = _item_weights(_spec(nodes, rules, ind_id))
         if weights is None:
-            problems.append(f"指标 {ind_id} 不分子项，但数据中有子项 {sorted(grp['item'].unique())} / takes no items")
+            problems.append(f"指标 {ind_id} 不分子项，但数据中有子项 {sorted(grp['item'])} / takes no items")
         else:
             for item in sorted(set(grp["item"]) - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
@@ -91,9 +92,18 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) ->
 
 
 def _duplicated(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """``frame.duplicated(keys)`` through 64-bit row hashes: candidates by hash, confirmed
+    """``frame.duplicated(keys)`` through one integer key per row (factor codes of each column
+    in mixed radix; 64-bit row hashes when that would overflow): candidates by key, confirmed
     exactly (a hash collision cannot report a false duplicate)."""
-    hashes = pd.Series(pd.util.hash_pandas_object(frame[keys], index=False).to_numpy(), index=frame.index)
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for col in keys:  # mixed-radix integer key from each column's factor codes
+        codes, uniques = pd.factorize(frame[col])
+        span *= len(uniques) + 1
+        key = key * (len(uniques) + 1) + codes + 1
+    if span >= 2**62:  # too many combinations for one int64: fall back to 64-bit row hashes
+        key = pd.util.hash_pandas_object(frame[keys], index=False).to_numpy()
+    hashes = pd.Series(key, index=frame.index)
     candidates = hashes.duplicated(keep=False)
     out = pd.Series(False, index=frame.index)
     if candidates.any():
@@ -120,8 +130,10 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     ``evidence``. Rows whose value is missing are left out here (a missing value is the same as
     no observation; the engine applies the missing-data policy).
     """
-    rows = obs[obs["indicator_id"].isin(nodes.index) & obs["value"].notna()]
-    rows = pd.concat([rows, _integer_keys(rows, nodes)], axis=1)
+    keep = obs["indicator_id"].isin(nodes.index) & obs["value"].notna()
+    rows = obs.loc[keep, [*RATER_KEY, "item", "value", "evidence"]]
+    for col, codes in _integer_keys(rows, nodes).items():
+        rows[col] = codes
     dtype = pd.Series(nodes["data_type"].to_numpy(dtype=object)[rows["_ind"].to_numpy()], index=rows.index)
     numeric = ~dtype.isin(LABEL_TYPES)
     rows["num"] = np.nan
@@ -137,7 +149,7 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     return out
 
 
-def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> dict[str, np.ndarray]:
     """Integer codes for the grouping keys, so every later group-by is over one int64 column:
     ``_ind`` (node position), ``_node`` (school × year × node), ``_source`` (… × source),
     ``_rater`` (… × rater)."""
@@ -148,10 +160,7 @@ def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     ind = nodes.index.get_indexer(rows["indicator_id"]).astype(np.int64)
     node = (school.astype(np.int64) * len(years) + year) * len(nodes) + ind
     src = node * max(len(sources), 1) + source
-    return pd.DataFrame(
-        {"_ind": ind, "_node": node, "_source": src, "_rater": src * max(len(raters), 1) + rater},
-        index=rows.index,
-    )
+    return {"_ind": ind, "_node": node, "_source": src, "_rater": src * max(len(raters), 1) + rater}
 
 
 def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> pd.DataFrame:
@@ -167,7 +176,8 @@ def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.
     (indicator, value) and taken onto rows by group id; also returns the group ids."""
     from evalkit.textfmt import value_text
 
-    gid = rows.groupby(["_ind", "value"], sort=False, dropna=False).ngroup().to_numpy()
+    value_code = pd.factorize(rows["value"].astype(object))[0].astype(np.int64)
+    gid = pd.factorize(rows["_ind"].to_numpy() * (value_code.max(initial=0) + 2) + value_code + 1)[0]
     _, first = np.unique(gid, return_index=True)
     texts = np.empty(len(first), dtype=object)
     data_type, unit = nodes["data_type"].to_dict(), nodes["unit"].to_dict()
