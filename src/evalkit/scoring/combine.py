@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
+from evalkit.framework import Framework, RaterTrim
 from evalkit.rules import Case
 from evalkit.scoring.nodes import lookup
 from evalkit.scoring.strjoin import join_by_group
@@ -72,7 +72,7 @@ def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, dec
     value, value_text, sentence, evidence, n_raters."""
     gid = _group_ids(rows, ["_source"])
     n = np.bincount(gid)[gid]
-    cols = [*SOURCE_KEY, "_node", "value", "value_text", "points", "sentence", "evidence"]
+    cols = [*SOURCE_KEY, "_node", "value", "num", "value_text", "points", "sentence", "evidence"]
     out = [rows.loc[n == 1, cols].assign(n_raters=1)]
     if (n > 1).any():
         out.append(_trimmed(rows[n > 1], nodes, trim, decimals))
@@ -109,11 +109,12 @@ def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals:
         + got_series(agg["points"], max_points, decimals).to_numpy()
     )
     # the raw value of a numeric indicator: the mean of the kept raters' values
-    num = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+    num = rows["num"].to_numpy(dtype=float)
     use = keep & ~np.isnan(num)
     v_sum = np.bincount(gid, weights=np.where(use, num, 0.0))
     v_cnt = np.bincount(gid, weights=use.astype(float))
-    agg["value"] = pd.Series(np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan)).astype(object)
+    agg["num"] = np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan)
+    agg["value"] = agg["num"].astype(object)
     agg.loc[v_cnt == 0, "value"] = None
     return agg
 
@@ -138,8 +139,7 @@ def combine_sources(
     gid = ps["_gid"].to_numpy()
     w = lookup(ps["source"], weights).to_numpy(dtype=float)
     pts = ps["points"].to_numpy(dtype=float)
-    is_label = lookup(ps["indicator_id"], nodes["data_type"]).isin(LABEL_TYPES)
-    num_val = pd.to_numeric(ps["value"].where(~is_label), errors="coerce").to_numpy(dtype=float)
+    num_val = ps["num"].to_numpy(dtype=float)
     has_val = ~np.isnan(num_val)
 
     first = np.r_[True, gid[1:] != gid[:-1]]
@@ -148,8 +148,8 @@ def combine_sources(
     out["points"] = np.bincount(gid, weights=w * pts) / w_sum
     wn = np.bincount(gid, weights=np.where(has_val, w, 0.0))
     wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
-    combined = pd.Series(np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan))
-    out["value"] = combined.astype(object).where(wn > 0, out["value"])
+    out["num"] = np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan)
+    out["value"] = out["num"].astype(object).where(wn > 0, out["value"])
     out["n_obs"] = np.bincount(gid, weights=ps["n_raters"].to_numpy(dtype=float)).astype(int)
     n_sources = np.bincount(gid)
     out["n_sources"] = n_sources
@@ -162,7 +162,7 @@ def combine_sources(
         explanation[differ] = _combination_clause(ps, gid, first, differ, out, order, weights, nodes, decimals)
     out["explanation"] = pd.Series(explanation, dtype=object)
     out["evidence"] = out["evidence"].fillna("")
-    return out[[*NODE_KEY, "points", "value", "value_text", "explanation", "evidence", "n_obs", "n_sources"]]
+    return out[[*NODE_KEY, "points", "value", "num", "value_text", "explanation", "evidence", "n_obs", "n_sources"]]
 
 
 def _combination_clause(

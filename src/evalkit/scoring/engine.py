@@ -175,6 +175,8 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
         text_cols[col] = arr
     value = np.full(n, None, dtype=object)
     value[pos] = scored["value"].to_numpy(dtype=object)
+    num = np.full(n, np.nan)
+    num[pos] = scored["num"].to_numpy(dtype=float)
     is_label = np.tile(ind["data_type"].isin(LABEL_TYPES).to_numpy(), n_sy)
 
     policy = np.tile(ind["missing"].to_numpy(dtype=object), n_sy)
@@ -197,7 +199,7 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
     expl[rew] = names[rew] + "：未提供数据，不计分，所在领域其余指标按比例折算"
 
     labels = np.where(is_label & pd.notna(value), value, "")
-    grid["value"] = pd.to_numeric(pd.Series(np.where(is_label, None, value), dtype=object), errors="coerce")
+    grid["value"] = np.where(is_label, np.nan, num)
     grid["value_label"] = pd.Series(labels, dtype=object)
     grid["value_text"] = pd.Series(text_cols["value_text"], dtype=object)
     grid["points"] = points

@@ -125,7 +125,8 @@ def _item_weights(spec: RuleSpec) -> dict[str, float] | None:
 def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
     """One row per school × year × node × source × rater with a usable value.
 
-    Columns: the rater key, ``value`` (float for numeric types, label otherwise),
+    Columns: the rater key, ``value`` (float for numeric types, label otherwise), ``num``
+    (the value as a float; NaN for labels),
     ``value_text`` (as an evaluator reads it: ``17次``, ``85%``, ``警示 1次、违规 0次``),
     ``evidence``. Rows whose value is missing are left out here (a missing value is the same as
     no observation; the engine applies the missing-data policy).
@@ -164,7 +165,7 @@ def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> dict[str, np.ndarr
 
 
 def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> pd.DataFrame:
-    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater"]].copy()
+    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater", "num"]]
     out["value"] = rows["value"].astype(object)
     out.loc[numeric, "value"] = rows.loc[numeric, "num"]
     out["value_text"], out["_text"] = _value_text(out, nodes)
@@ -202,7 +203,8 @@ def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.
     keys = ["_rater"]
     first = ~rows["_rater"].duplicated()
     out = rows.loc[first, [*RATER_KEY, "_ind", "_node", "_source", "_rater"]].set_index("_rater", drop=False)
-    out["value"] = rows.groupby(keys, sort=False)["weighted"].sum().astype(object)
+    out["num"] = rows.groupby(keys, sort=False)["weighted"].sum()
+    out["value"] = out["num"].astype(object)
     out["value_text"] = join_by_group(rows, keys, "piece", "、")
     out["evidence"] = join_by_group(rows, keys, "evidence", "；", skip_empty=True)
     out["evidence"] = out["evidence"].fillna("")
