@@ -17,7 +17,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+local"
 
-from evalkit.framework import Framework, FrameworkError, load_framework  # noqa: E402
+from evalkit.framework import Framework, FrameworkError, load_framework
 
 __all__ = ["Framework", "FrameworkError", "__version__", "load_framework", "load_results", "score", "score_files"]
 

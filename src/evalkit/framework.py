@@ -411,11 +411,18 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
         t = veto.trigger
         if t.indicator is not None:
             if t.indicator not in indicator_ids:
-                out.append((("vetoes", v_i, "trigger", "indicator"), f"指标 {t.indicator} 不存在 / unknown indicator"))
+                out.append(
+                    (("vetoes", v_i, "trigger", "indicator"), f"指标 {t.indicator} 不存在 / unknown indicator")
+                )
             if (t.below is None) == (t.above is None):
-                out.append((("vetoes", v_i, "trigger"), "指标触发须且只须给出 below 或 above 之一 / give exactly one of below, above"))
+                out.append(
+                    (("vetoes", v_i, "trigger"),
+                     "指标触发须且只须给出 below 或 above 之一 / give exactly one of below, above")
+                )
         elif t.below is not None or t.above is not None:
-            out.append((("vetoes", v_i, "trigger", "indicator"), "给出了阈值却没有指标 / threshold without an indicator"))
+            out.append(
+                (("vetoes", v_i, "trigger", "indicator"), "给出了阈值却没有指标 / threshold without an indicator")
+            )
 
     if fw.quota is not None:
         if fw.quota.grade not in grade_names:
@@ -433,7 +440,8 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
 
 def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tuple, str]]:
     if spec.name not in rules.RULES:
-        return [((*loc, "name"), f"未知的计分规则“{spec.name}”；可用规则：{', '.join(rules.rule_names())} / unknown rule")]
+        available = ", ".join(rules.rule_names())
+        return [((*loc, "name"), f"未知的计分规则“{spec.name}”；可用规则：{available} / unknown rule")]
     try:
         spec.parsed  # noqa: B018 - parse and cache
     except ValidationError as err:
@@ -441,7 +449,10 @@ def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tup
     rule = spec.rule
     if rule.labels != (data_type in LABEL_TYPES):
         kind = "等级/级别" if rule.labels else "数值"
-        return [((*loc, "name"), f"规则“{spec.name}”需要{kind}型数据，与 data_type={data_type} 不符 / rule does not fit the data type")]
+        return [
+            ((*loc, "name"),
+             f"规则“{spec.name}”需要{kind}型数据，与 data_type={data_type} 不符 / rule does not fit the data type")
+        ]
     return []
 
 
@@ -463,19 +474,31 @@ def _band_problems(fw: Framework) -> list[tuple[tuple, str]]:
     order = sorted(range(len(fw.grades)), key=lambda i: fw.grades[i].min)
     bands = [fw.grades[i] for i in order]
     if bands[0].min > 0:
-        out.append((("grades", order[0], "min"), f"最低等次从 {bands[0].min:g} 分开始，0 到 {bands[0].min:g} 分没有等次 / gap below the lowest band"))
+        low = bands[0].min
+        out.append(
+            (("grades", order[0], "min"),
+             f"最低等次从 {low:g} 分开始，0 到 {low:g} 分没有等次 / gap below the lowest band")
+        )
     for k, band in enumerate(bands):
         i = order[k]
         if band.max is not None and band.max <= band.min:
-            out.append((("grades", i, "max"), f"等次“{band.name}”上限 {band.max:g} 不大于下限 {band.min:g} / empty band"))
+            out.append(
+                (("grades", i, "max"), f"等次“{band.name}”上限 {band.max:g} 不大于下限 {band.min:g} / empty band")
+            )
         if k + 1 < len(bands):
             nxt = bands[k + 1]
             if band.max is None:
                 out.append((("grades", i, "max"), f"等次“{band.name}”没有上限，与“{nxt.name}”重叠 / overlaps"))
             elif band.max < nxt.min:
-                out.append((("grades", i, "max"), f"等次“{band.name}”与“{nxt.name}”之间 {band.max:g}–{nxt.min:g} 分没有等次 / gap"))
+                out.append(
+                    (("grades", i, "max"),
+                     f"等次“{band.name}”与“{nxt.name}”之间 {band.max:g}–{nxt.min:g} 分没有等次 / gap")
+                )
             elif band.max > nxt.min:
-                out.append((("grades", i, "max"), f"等次“{band.name}”与“{nxt.name}”在 {nxt.min:g}–{band.max:g} 分重叠 / overlap"))
+                out.append(
+                    (("grades", i, "max"),
+                     f"等次“{band.name}”与“{nxt.name}”在 {nxt.min:g}–{band.max:g} 分重叠 / overlap")
+                )
         elif band.max is not None:
             out.append((("grades", i, "max"), f"最高等次“{band.name}”应不设上限 / the top band takes no max"))
     return out
