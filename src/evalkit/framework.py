@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from evalkit import rules
+from evalkit.yamlpaths import (
+    Problem,
+    duplicate_keys,
+    format_path,
+    line_for,
+    pydantic_problems,
+    yaml_line_index,
+)
 
 DataType = Literal["count", "ratio", "yesno", "rating", "level", "score", "number"]
 MissingPolicy = Literal["zero_flag", "reweight", "error"]
@@ -226,19 +233,6 @@ class Framework(_Model):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem in a framework file: where (YAML path and line) and what."""
-
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path} (第 {self.line} 行)" if self.line else self.path
-        return f"{where}: {self.message}"
-
-
 class FrameworkError(ValueError):
     """A framework file with problems; ``problems`` lists every one of them."""
 
@@ -247,104 +241,6 @@ class FrameworkError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"指标体系文件 {source} 有 {len(problems)} 个问题 / problems:\n{lines}")
-
-
-def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``("areas", 1, "indicators", 3, "rule")`` → ``areas[1].indicators[3].rule``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(root)"
-
-
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map every YAML path in ``text`` to its 1-based line, from PyYAML's node marks."""
-    index: dict[tuple[Any, ...], int] = {}
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return index
-
-    def walk(node: yaml.Node, loc: tuple[Any, ...]) -> None:
-        index[loc] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, (*loc, key.value))
-                index.setdefault((*loc, key.value), key.start_mark.line + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*loc, i))
-
-    if root is not None:
-        walk(root, ())
-    return index
-
-
-def _duplicate_keys(text: str) -> list[tuple[tuple, str]]:
-    """Keys given twice in one mapping: PyYAML silently keeps the last, so report them."""
-    out: list[tuple[tuple, str]] = []
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return out
-
-    def walk(node: yaml.Node, loc: tuple[Any, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key, value in node.value:
-                if key.value in seen:
-                    msg = f"字段“{key.value}”重复，后一个会覆盖前一个 / duplicate key"
-                    out.append(((*loc, key.value), msg))
-                seen.add(key.value)
-                walk(value, (*loc, key.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*loc, i))
-
-    if root is not None:
-        walk(root, ())
-    return out
-
-
-def _line_for(index: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
-    while loc:
-        if loc in index:
-            return index[loc]
-        loc = loc[:-1]
-    return index.get(())
-
-
-_PYDANTIC_ZH = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "不认识的字段",
-    "float_parsing": "应为数字",
-    "float_type": "应为数字",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "string_type": "应为文字",
-    "bool_parsing": "应为 true/false",
-    "literal_error": "取值不在允许范围内",
-    "greater_than": "应大于下限",
-    "greater_than_equal": "应不小于下限",
-    "less_than_equal": "应不大于上限",
-    "too_short": "至少应有一项",
-    "list_type": "应为列表",
-    "dict_type": "应为键值表",
-    "model_type": "应为键值表",
-    "string_pattern_mismatch": "编号只能用字母、数字、下划线、点或连字符，且以字母开头",
-    "value_error": "取值不合要求",
-}
-
-
-def _pydantic_problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[tuple, str]]:
-    out = []
-    for e in err.errors():
-        zh = _PYDANTIC_ZH.get(e["type"], "取值不合要求")
-        out.append(((*prefix, *e["loc"]), f"{zh} / {e['msg']} (值 / got: {e.get('input')!r})"))
-    return out
 
 
 def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
@@ -445,7 +341,7 @@ def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tup
     try:
         spec.parsed  # noqa: B018 - parse and cache
     except ValidationError as err:
-        return _pydantic_problems(err, (*loc, "params"))
+        return pydantic_problems(err, (*loc, "params"))
     rule = spec.rule
     if rule.labels != (data_type in LABEL_TYPES):
         kind = "等级/级别" if rule.labels else "数值"
@@ -506,8 +402,8 @@ def _band_problems(fw: Framework) -> list[tuple[tuple, str]]:
 
 def parse_framework(data: Any, source: str = "<framework>", text: str | None = None) -> Framework:
     """Validate a framework mapping; raise :class:`FrameworkError` listing every problem."""
-    lines = _line_index(text) if text else {}
-    found: list[tuple[tuple, str]] = _duplicate_keys(text) if text else []
+    lines = yaml_line_index(text) if text else {}
+    found: list[tuple[tuple, str]] = duplicate_keys(text) if text else []
     fw: Framework | None = None
     if not isinstance(data, dict):
         found.append(((), "文件内容应为键值表 / the file must be a mapping"))
@@ -515,14 +411,14 @@ def parse_framework(data: Any, source: str = "<framework>", text: str | None = N
         try:
             fw = Framework.model_validate(data)
         except ValidationError as err:
-            found.extend(_pydantic_problems(err))
+            found.extend(pydantic_problems(err))
         if fw is None:
             # structural errors first; still check what parts we can (rule names and params)
             found.extend(_partial_rule_problems(data))
         else:
             found.extend(_semantic_problems(fw))
     if found:
-        problems = [Problem(format_path(loc), msg, _line_for(lines, loc)) for loc, msg in found]
+        problems = [Problem(format_path(loc), msg, line_for(lines, loc)) for loc, msg in found]
         raise FrameworkError(source, _dedupe(problems))
     assert fw is not None
     return fw

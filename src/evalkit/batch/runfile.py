@@ -34,15 +34,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from evalkit.framework import (
-    DEFAULT_FRAMEWORK,
-    Problem,
-    _line_for,
-    _line_index,
-    _pydantic_problems,
-    builtin_framework_path,
-    format_path,
-)
+from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
 Format = Literal["ipynb", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
@@ -199,7 +192,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
     """Validate a run file's mapping (paths relative to ``path``'s folder); raise
     :class:`RunFileError` listing every problem."""
     base = path.resolve().parent
-    lines = _line_index(text) if text else {}
+    lines = yaml_line_index(text) if text else {}
     found: list[tuple[tuple, str]] = []
     model: RunFileModel | None = None
     if not isinstance(data, dict):
@@ -208,13 +201,13 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         try:
             model = RunFileModel.model_validate(data)
         except ValidationError as err:
-            found.extend(_merge_union_problems(_pydantic_problems(err)))
+            found.extend(_merge_union_problems(pydantic_problems(err)))
         found.extend(_file_problems(data, base))
         if model is not None:
             found.extend(_semantic_problems(model))
     if found:
         raise RunFileError(
-            str(path), [Problem(format_path(loc), msg, _line_for(lines, loc)) for loc, msg in found]
+            str(path), [Problem(format_path(loc), msg, line_for(lines, loc)) for loc, msg in found]
         )
     assert model is not None
     years = model.year if isinstance(model.year, list) else [model.year] if model.year is not None else []
