@@ -11,6 +11,7 @@ from evalkit.intake.records import Collector
 from evalkit.intake.specs import ValueSpec
 from evalkit.issues import cell_ref
 from evalkit.sheets import Sheet, cell_text, is_blank
+from evalkit.textfmt import SOURCE_NAMES
 
 
 @dataclass
@@ -46,20 +47,32 @@ def parse_cell(
         levels=spec.levels,
         upper=spec.upper,
     )
+    return report_parsed(col, parsed, raw, ctx=ctx, cell=cell, row=row, school_id=school_id, indicator_id=spec.id)
+
+
+def report_parsed(
+    col: Collector,
+    parsed: Parsed,
+    raw: Any,
+    *,
+    ctx: Context,
+    cell: str,
+    row: int,
+    school_id: str,
+    indicator_id: str = "",
+) -> Parsed:
+    """Report the problem of a parsed cell (a value, year, source or sub-item) as an error at
+    ``cell``, or record its normalisation; returns ``parsed``."""
     if parsed.problem is not None:
-        kind, detail, expected = parsed.problem
-        col.issue(
-            kind,
-            "error",
-            detail,
+        col.bad_value(
+            parsed.problem,
+            raw,
             file=ctx.file,
             sheet=ctx.sheet,
             cell=cell,
             row=row,
             school_id=school_id,
-            indicator_id=spec.id,
-            value=shown(raw),
-            expected=expected,
+            indicator_id=indicator_id,
         )
     else:
         col.normalised(
@@ -67,7 +80,7 @@ def parse_cell(
             ctx.sheet,
             cell,
             school_id,
-            spec.id,
+            indicator_id,
             shown(raw),
             canonical_text(parsed.value),
             parsed.actions,
@@ -136,4 +149,15 @@ def note_blank_rows(col: Collector, ctx: Context, blank_rows: list[int], last_da
 
 
 def row_is_blank(values: list[Any]) -> bool:
+    """Whether every cell of a row is empty."""
     return all(is_blank(v) for v in values)
+
+
+def column_has_data(sheet: Sheet, header_row: int, column: int) -> bool:
+    """Whether any cell below the header row in ``column`` is filled."""
+    return any(not is_blank(sheet.value(r, column)) for r in range(header_row + 1, sheet.n_rows + 1))
+
+
+def source_names(col: Collector) -> list[str]:
+    """The framework's sources in Chinese (自评、实地核查、测评)."""
+    return [SOURCE_NAMES.get(s, s) for s in col.framework.sources.weights]

@@ -8,21 +8,25 @@ is kept as an observation with a missing value (the missing-data check reports i
 
 from __future__ import annotations
 
+from typing import Any
+
 from evalkit.intake.cells import (
     Context,
     check_merged,
+    column_has_data,
     note_blank_rows,
     parse_cell,
+    report_parsed,
     row_is_blank,
     school_id_text,
+    source_names,
 )
 from evalkit.intake.columns import CHINESE_HEADERS, long_column
-from evalkit.intake.normalise import parse_item, parse_source, parse_year, shown
+from evalkit.intake.normalise import Parsed, parse_item, parse_source, parse_year, shown
 from evalkit.intake.records import Collector, Record
 from evalkit.intake.specs import ValueSpec
 from evalkit.issues import cell_ref
 from evalkit.sheets import Sheet, cell_text, is_blank
-from evalkit.textfmt import SOURCE_NAMES
 
 REQUIRED = ("school_id", "indicator_id", "value")
 
@@ -36,9 +40,8 @@ def read_long(
     for c, head in enumerate(sheet.rows[header_row - 1], start=1):
         where = {"file": ctx.file, "sheet": ctx.sheet, "cell": cell_ref(header_row, c), "row": header_row}
         role = long_column(head)
-        has_data = any(not is_blank(sheet.value(r, c)) for r in range(header_row + 1, sheet.n_rows + 1))
         if role is None:
-            if has_data:
+            if column_has_data(sheet, header_row, c):
                 text = cell_text(head)
                 ignored[c] = f"无法识别的列“{text}”" if text else "该列没有表头"
                 col.issue(
@@ -86,7 +89,7 @@ def read_long(
             expected="年度，如 2024",
         )
     if "source" not in columns and ctx.source is None and "missing_source" not in ctx.reported:
-        names = "、".join(SOURCE_NAMES.get(s, s) for s in col.framework.sources.weights)
+        names = "、".join(source_names(col))
         col.issue(
             "missing_source",
             "error",
@@ -149,15 +152,7 @@ def _read_row(
     if any((r, c) in hidden for c in columns.values()):
         problems.append("合并单元格中被遮盖的单元格")
     if not sid:
-        col.issue(
-            "missing_school_id",
-            "error",
-            "缺少学校编号 / empty school id",
-            file=file,
-            sheet=name,
-            cell=school_cell,
-            row=r,
-        )
+        col.issue_at(rec, "missing_school_id", "error", "缺少学校编号 / empty school id", whole_row=True)
         problems.append("没有学校编号")
 
     # indicator
@@ -166,33 +161,16 @@ def _read_row(
     ind_text = cell_text(ind_raw)
     spec = specs.get(ind_text) or specs.get(ind_text.upper())
     if spec is None:
-        if ind_text:
-            col.issue(
-                "unknown_indicator",
-                "error",
-                "不在指标体系中，这一行未使用 / unknown indicator",
-                file=file,
-                sheet=name,
-                cell=ind_cell,
-                row=r,
-                school_id=sid,
-                indicator_id=ind_text,
-                value=shown(ind_raw),
-                expected="指标体系中的指标编号",
-            )
-        else:
-            col.issue(
-                "unknown_indicator",
-                "error",
-                "缺少指标编号 / empty indicator id",
-                file=file,
-                sheet=name,
-                cell=ind_cell,
-                row=r,
-                school_id=sid,
-                expected="指标体系中的指标编号",
-            )
         rec.indicator_id = ind_text
+        col.issue_at(
+            rec,
+            "unknown_indicator",
+            "error",
+            "不在指标体系中，这一行未使用 / unknown indicator" if ind_text else "缺少指标编号 / empty indicator id",
+            cell=ind_cell,
+            value=shown(ind_raw) if ind_text else "",
+            expected="指标体系中的指标编号",
+        )
         col.reject(rec, f"指标编号“{ind_text}”不存在" if ind_text else "缺少指标编号")
         return
     rec.indicator_id = spec.id
@@ -204,86 +182,44 @@ def _read_row(
     col.normalised(file, name, ind_cell, sid, spec.id, shown(ind_raw), spec.id, actions)
 
     # item, year, source, rater
+    indicator_id = spec.id
+
+    def report(parsed: Parsed, raw: Any, cell: str) -> Parsed:
+        """Report a field's problem, or record its normalisation, at ``cell`` of this row."""
+        return report_parsed(col, parsed, raw, ctx=ctx, cell=cell, row=r, school_id=sid, indicator_id=indicator_id)
+
     item_raw = sheet.value(r, columns["item"]) if "item" in columns else None
-    item = parse_item(item_raw, spec.items)
     item_cell = cell_ref(r, columns["item"]) if "item" in columns else ind_cell
+    item = report(parse_item(item_raw, spec.items), item_raw, item_cell)
     if item.problem:
-        col.issue(
-            item.problem[0],
-            "error",
-            item.problem[1],
-            file=file,
-            sheet=name,
-            cell=item_cell,
-            row=r,
-            school_id=sid,
-            indicator_id=spec.id,
-            value=shown(item_raw),
-            expected=item.problem[2],
-        )
         problems.append("子项不正确")
     else:
         rec.item = item.value
-        col.normalised(file, name, item_cell, sid, spec.id, shown(item_raw), item.value, item.actions)
     if "year" in columns:
         y_raw = sheet.value(r, columns["year"])
-        year = parse_year(y_raw)
-        y_cell = cell_ref(r, columns["year"])
+        year = report(parse_year(y_raw), y_raw, cell_ref(r, columns["year"]))
         if year.problem:
-            col.issue(
-                year.problem[0],
-                "error",
-                year.problem[1],
-                file=file,
-                sheet=name,
-                cell=y_cell,
-                row=r,
-                school_id=sid,
-                indicator_id=spec.id,
-                value=shown(y_raw),
-                expected=year.problem[2],
-            )
             problems.append("年度不正确")
         elif year.value is not None:
             rec.year = year.value
-            col.normalised(file, name, y_cell, sid, spec.id, shown(y_raw), str(year.value), year.actions)
     if rec.year is None and "年度不正确" not in problems:
         if "year" in columns:
-            col.issue(
+            col.issue_at(
+                rec,
                 "missing_year",
                 "error",
                 "缺少年度 / empty year",
-                file=file,
-                sheet=name,
                 cell=cell_ref(r, columns["year"]),
-                row=r,
-                school_id=sid,
-                indicator_id=spec.id,
                 expected="年度，如 2024",
             )
         problems.append("年度无法确定")
     s_raw = sheet.value(r, columns["source"]) if "source" in columns else None
     if "source" in columns and not (is_blank(s_raw) and ctx.source):
-        source = parse_source(s_raw, col.framework.sources.weights)
-        s_cell = cell_ref(r, columns["source"])
+        source = report(parse_source(s_raw, col.framework.sources.weights), s_raw, cell_ref(r, columns["source"]))
         if source.problem:
-            col.issue(
-                source.problem[0],
-                "error",
-                source.problem[1],
-                file=file,
-                sheet=name,
-                cell=s_cell,
-                row=r,
-                school_id=sid,
-                indicator_id=spec.id,
-                value=shown(s_raw),
-                expected=source.problem[2],
-            )
             problems.append("来源不正确")
         else:
             rec.source = source.value
-            col.normalised(file, name, s_cell, sid, spec.id, shown(s_raw), source.value, source.actions)
     if spec.source and rec.source and rec.source != spec.source and "source" not in columns:
         rec.source = spec.source  # a survey indicator in a sheet without a source column
     if not rec.source and "来源不正确" not in problems:

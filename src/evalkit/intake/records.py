@@ -110,6 +110,37 @@ class Collector:
         self.issues.append(issue)
         return issue
 
+    def issue_at(
+        self,
+        rec: Record,
+        kind: str,
+        severity: Severity,
+        detail: str,
+        *,
+        whole_row: bool = False,
+        **extra: Any,
+    ) -> Issue:
+        """An issue where ``rec`` is (file, sheet, value cell, row) and about its school and
+        indicator. ``whole_row``: about the row's school as a whole (at the school id cell, no
+        indicator). ``extra``: further :meth:`issue` keywords (``value``, ``expected``), or
+        another location to use instead (``cell=...``)."""
+        where: dict[str, Any] = {
+            "file": rec.file,
+            "sheet": rec.sheet,
+            "cell": rec.school_cell if whole_row else rec.cell,
+            "row": rec.row,
+            "school_id": rec.school_id,
+            "indicator_id": "" if whole_row else rec.indicator_id,
+        }
+        return self.issue(kind, severity, detail, **{**where, **extra})
+
+    def bad_value(self, problem: tuple[str, str, str], raw: Any, **where: Any) -> Issue:
+        """An error for a cell that did not parse: ``problem`` is a :class:`~evalkit.intake.normalise.Parsed`
+        problem (kind, Chinese detail, expected), ``raw`` the value as written, ``where`` the
+        location keywords of :meth:`issue`."""
+        kind, detail, expected = problem
+        return self.issue(kind, "error", detail, value=shown(raw), expected=expected, **where)
+
     def normalised(
         self,
         file: str,

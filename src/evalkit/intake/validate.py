@@ -124,15 +124,12 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
             if (*where, "unknown") not in seen:
                 seen.add((*where, "unknown"))
                 named = f"（表中学校名称“{rec.school_name}”）" if rec.school_name else ""
-                col.issue(
+                col.issue_at(
+                    rec,
                     "unknown_school",
                     "error",
                     f"不在学校名册中{named}，这一行的数据未使用 / unknown school",
-                    file=rec.file,
-                    sheet=rec.sheet,
-                    cell=rec.school_cell,
-                    row=rec.row,
-                    school_id=rec.school_id,
+                    whole_row=True,
                     value=rec.school_id,
                     expected="学校名册中的学校编号",
                 )
@@ -163,16 +160,13 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
                 if (*where, "inactive") not in seen:
                     seen.add((*where, "inactive"))
                     span = _span(start, end)
-                    col.issue(
+                    col.issue_at(
+                        rec,
                         "inactive_school",
                         "error",
                         f"按学校名册 {rec.year} 年不参评（参评年度 {span}），这一行的数据未使用"
                         " / not assessed that year",
-                        file=rec.file,
-                        sheet=rec.sheet,
-                        cell=rec.school_cell,
-                        row=rec.row,
-                        school_id=matched,
+                        whole_row=True,
                         value=str(rec.year),
                         expected=span,
                     )
@@ -180,16 +174,13 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
         if rec.school_name and _same_name(rec.school_name) != _same_name(str(row["school_name"])):
             if (*where, "name") not in seen:
                 seen.add((*where, "name"))
-                col.issue(
+                col.issue_at(
+                    rec,
                     "school_name_mismatch",
                     "warning",
                     f"表中学校名称“{rec.school_name}”与名册“{row['school_name']}”不一致，请核对学校编号 / "
                     "name differs from the registry",
-                    file=rec.file,
-                    sheet=rec.sheet,
-                    cell=rec.school_cell,
-                    row=rec.row,
-                    school_id=matched,
+                    whole_row=True,
                     value=rec.school_name,
                     expected=str(row["school_name"]),
                 )
@@ -241,31 +232,23 @@ def _check_duplicates(col: Collector) -> None:
         if len(group) > 1:
             ids = "、".join(r.indicator_id for r, _ in group)
             where = _where(rec, other, cell=False)
-            col.issue(
+            col.issue_at(
+                rec,
                 "duplicate",
                 "error",
                 f"在{where + ' ' if where else ''}第 {other.row} 行已出现，"
                 f"第 {rec.row} 行重复（{ids} 共 {len(group)} 项），重复行的值未使用 / duplicate row",
-                file=rec.file,
-                sheet=rec.sheet,
-                cell=rec.school_cell,
-                row=rec.row,
-                school_id=rec.school_id,
+                whole_row=True,
                 value=rec.school_id,
                 expected="每所学校一行",
             )
         else:
-            col.issue(
+            col.issue_at(
+                rec,
                 "duplicate",
                 "error",
                 f"与 {_where(rec, other)} 重复（同一学校、年度、指标、子项、来源、评分人），"
                 "此值未使用 / duplicate",
-                file=rec.file,
-                sheet=rec.sheet,
-                cell=rec.cell,
-                row=rec.row,
-                school_id=rec.school_id,
-                indicator_id=rec.indicator_id,
                 value=shown(rec.raw),
                 expected="每项只填一次",
             )
@@ -284,17 +267,12 @@ def _check_conflicts(col: Collector) -> None:
         if single and marks:
             rec = single[0]
             raters = "、".join(r.rater for r in marks)
-            col.issue(
+            col.issue_at(
+                rec,
                 "conflict",
                 "warning",
                 f"既填写了单一的值，又有评分人（{raters}）的分别评分；评分时将一并计入，请确认是否重复 / "
                 "both a single value and inspectors' marks",
-                file=rec.file,
-                sheet=rec.sheet,
-                cell=rec.cell,
-                row=rec.row,
-                school_id=rec.school_id,
-                indicator_id=rec.indicator_id,
                 value=shown(rec.raw),
             )
 
@@ -305,31 +283,21 @@ def _check_values(col: Collector, specs: dict[str, ValueSpec]) -> None:
             continue
         spec = specs[rec.indicator_id]
         if spec.auto:
-            col.issue(
+            col.issue_at(
+                rec,
                 "not_needed",
                 "warning",
                 "由相关指标自动判定，无需填写；填写的值不参与判定 / determined automatically",
-                file=rec.file,
-                sheet=rec.sheet,
-                cell=rec.cell,
-                row=rec.row,
-                school_id=rec.school_id,
-                indicator_id=rec.indicator_id,
                 value=shown(rec.raw),
             )
         limit = spec.plausible_max
         if limit is not None and isinstance(rec.value, float) and rec.value > limit:
-            col.issue(
+            col.issue_at(
+                rec,
                 "implausible",
                 "warning",
                 f"的值 {num(rec.value)} 异常偏大（一般不超过 {num(limit)}{spec.unit}），请核实"
                 " / implausibly large",
-                file=rec.file,
-                sheet=rec.sheet,
-                cell=rec.cell,
-                row=rec.row,
-                school_id=rec.school_id,
-                indicator_id=rec.indicator_id,
                 value=shown(rec.raw),
                 expected=f"≤ {num(limit)}",
             )

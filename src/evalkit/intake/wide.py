@@ -16,10 +16,13 @@ from typing import Any
 from evalkit.intake.cells import (
     Context,
     check_merged,
+    column_has_data,
     note_blank_rows,
     parse_cell,
+    report_parsed,
     row_is_blank,
     school_id_text,
+    source_names,
 )
 from evalkit.intake.columns import (
     CHINESE_HEADERS,
@@ -33,7 +36,6 @@ from evalkit.intake.records import Collector, Record
 from evalkit.intake.specs import ValueSpec
 from evalkit.issues import cell_ref
 from evalkit.sheets import Sheet, cell_text, is_blank
-from evalkit.textfmt import SOURCE_NAMES
 
 ValueKey = tuple[str, str, str]  # indicator id, item, source tag
 
@@ -44,7 +46,7 @@ def read_wide(
     """Parse a wide sheet into ``col.records`` (reporting problems into ``col``)."""
     roles, values, evidence, ignored = _columns(col, sheet, header_row, ctx, specs)
     hidden = check_merged(col, sheet, ctx, header_row)
-    sources = list(ctx_sources(col))
+    sources = source_names(col)
     year_missing = "year" not in roles and ctx.year is None and "missing_year" not in ctx.reported
     source_missing = (
         "source" not in roles
@@ -83,11 +85,6 @@ def read_wide(
     note_blank_rows(col, ctx, blank_rows, last_data_row)
 
 
-def ctx_sources(col: Collector) -> list[str]:
-    """The framework's sources in Chinese."""
-    return [SOURCE_NAMES.get(s, s) for s in col.framework.sources.weights]
-
-
 def _columns(
     col: Collector, sheet: Sheet, header_row: int, ctx: Context, specs: dict[str, ValueSpec]
 ) -> tuple[dict[str, int], dict[int, tuple[ValueSpec, str, str]], dict[ValueKey, int], dict[int, str]]:
@@ -104,7 +101,7 @@ def _columns(
         head = sheet.value(header_row, c)
         where = {"file": ctx.file, "sheet": ctx.sheet, "cell": cell_ref(header_row, c), "row": header_row}
         if is_blank(head):
-            if _has_data(sheet, header_row, c):
+            if column_has_data(sheet, header_row, c):
                 ignored[c] = "该列没有表头"
                 col.issue(
                     "unknown_column",
@@ -241,10 +238,6 @@ def _header_problem(
     return ""
 
 
-def _has_data(sheet: Sheet, header_row: int, c: int) -> bool:
-    return any(not is_blank(sheet.value(r, c)) for r in range(header_row + 1, sheet.n_rows + 1))
-
-
 def _read_row(
     col: Collector,
     sheet: Sheet,
@@ -326,16 +319,12 @@ def _read_row(
         if is_blank(raw):
             rec.status = "blank"
             if ev:
-                col.issue(
+                col.issue_at(
+                    rec,
                     "missing_value",
                     "warning",
                     "填写了佐证材料但没有填写值，佐证材料未使用 / evidence without value",
-                    file=ctx.file,
-                    sheet=ctx.sheet,
                     cell=cell_ref(r, ev_col or c),
-                    row=r,
-                    school_id=sid,
-                    indicator_id=spec.id,
                     value=ev,
                 )
                 col.skip(
@@ -367,54 +356,16 @@ def _row_context(
     if "year" in roles:
         raw = sheet.value(r, roles["year"])
         parsed = parse_year(raw)
+        report_parsed(col, parsed, raw, ctx=ctx, cell=cell_ref(r, roles["year"]), row=r, school_id=sid)
         if parsed.problem:
-            col.issue(
-                parsed.problem[0],
-                "error",
-                parsed.problem[1],
-                file=ctx.file,
-                sheet=ctx.sheet,
-                cell=cell_ref(r, roles["year"]),
-                row=r,
-                school_id=sid,
-                value=shown(raw),
-                expected=parsed.problem[2],
-            )
             year = None
         elif parsed.value is not None:
             year = parsed.value
-            col.normalised(
-                ctx.file,
-                ctx.sheet,
-                cell_ref(r, roles["year"]),
-                sid,
-                "",
-                shown(raw),
-                str(year),
-                parsed.actions,
-            )
     source = ctx.source
     if "source" in roles and not is_blank(sheet.value(r, roles["source"])):
         raw = sheet.value(r, roles["source"])
         parsed = parse_source(raw, col.framework.sources.weights)
-        if parsed.problem:
-            col.issue(
-                parsed.problem[0],
-                "error",
-                parsed.problem[1],
-                file=ctx.file,
-                sheet=ctx.sheet,
-                cell=cell_ref(r, roles["source"]),
-                row=r,
-                school_id=sid,
-                value=shown(raw),
-                expected=parsed.problem[2],
-            )
-            source = None
-        else:
-            source = parsed.value
-            col.normalised(
-                ctx.file, ctx.sheet, cell_ref(r, roles["source"]), sid, "", shown(raw), source, parsed.actions
-            )
+        report_parsed(col, parsed, raw, ctx=ctx, cell=cell_ref(r, roles["source"]), row=r, school_id=sid)
+        source = None if parsed.problem else parsed.value
     rater = cell_text(sheet.value(r, roles["rater"])) if "rater" in roles else ""
     return year, source, rater

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalkit.intake.cells import Context
+from evalkit.intake.cells import Context, source_names
 from evalkit.intake.columns import LONG_COLUMNS
 from evalkit.intake.long import read_long
 from evalkit.intake.normalise import parse_source, parse_year, shown
@@ -21,7 +21,6 @@ from evalkit.intake.specs import ValueSpec
 from evalkit.intake.wide import read_wide
 from evalkit.issues import cell_ref
 from evalkit.sheets import Sheet, find_header_row, header_key, is_blank, read_sheets
-from evalkit.textfmt import SOURCE_NAMES
 
 META_SHEET = "说明"
 META_SHEETS = {header_key(n) for n in (META_SHEET, "填表说明", "readme", "instructions")}
@@ -104,19 +103,12 @@ def _meta(col: Collector, sheets: list[Sheet]) -> Meta:
         if label in META_LABELS["year"] and meta.year is None:
             parsed = parse_year(raw)
             if parsed.problem:
-                col.issue(
-                    parsed.problem[0],
-                    "error",
-                    parsed.problem[1],
-                    value=shown(raw),
-                    expected=parsed.problem[2],
-                    **where,
-                )
+                col.bad_value(parsed.problem, raw, **where)
                 meta.reported.add("missing_year")
             elif parsed.value is not None:
                 meta.year = parsed.value
         elif label in META_LABELS["source"] and meta.source is None:
-            names = "、".join(SOURCE_NAMES.get(s, s) for s in weights)
+            names = "、".join(source_names(col))
             if is_blank(raw):
                 col.issue(
                     "missing_source",
@@ -130,14 +122,7 @@ def _meta(col: Collector, sheets: list[Sheet]) -> Meta:
                 continue
             parsed = parse_source(raw, weights)
             if parsed.problem:
-                col.issue(
-                    parsed.problem[0],
-                    "error",
-                    parsed.problem[1],
-                    value=shown(raw),
-                    expected=parsed.problem[2],
-                    **where,
-                )
+                col.bad_value(parsed.problem, raw, **where)
                 meta.reported.add("missing_source")
             else:
                 meta.source = parsed.value
