@@ -1,17 +1,16 @@
-"""Writing files atomically, and XLSX workbooks byte for byte reproducibly.
+"""Writing XLSX workbooks byte for byte reproducibly, and tables as CSV/XLSX, atomically.
 
-Every output goes to a temporary file in the target's folder and is then moved into place with
-``os.replace``, so a reader never sees half a file. Workbooks are saved with fixed timestamps
-(document properties and zip entries), so the same content gives the same bytes.
+Every output is written with :func:`evalkit.atomic.atomic_write_bytes` (a temporary file in the
+target's folder, then ``os.replace``), so a reader never sees half a file. Workbooks are saved
+with fixed timestamps (document properties and zip entries), so the same content gives the
+same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import secrets
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,30 +19,11 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from evalkit.atomic import atomic_write_bytes
+
 FIXED_TIME = dt.datetime(2000, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:  # 0o666 minus the umask: the usual permissions
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:  # pragma: no cover - a clash of random names
-            continue
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
@@ -67,13 +47,13 @@ def workbook_bytes(wb: Workbook) -> bytes:
 
 def save_workbook(wb: Workbook, path: str | Path) -> Path:
     """Save ``wb`` to ``path`` atomically and reproducibly."""
-    return write_bytes_atomic(path, workbook_bytes(wb))
+    return atomic_write_bytes(path, workbook_bytes(wb))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """A DataFrame as UTF-8 CSV with a BOM (so Excel shows Chinese correctly), atomically."""
     text = frame.to_csv(index=False, lineterminator="\n")
-    return write_bytes_atomic(path, text.encode("utf-8-sig"))
+    return atomic_write_bytes(path, text.encode("utf-8-sig"))
 
 
 def write_tables_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:

@@ -21,12 +21,13 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evalkit.atomic import atomic_write_bytes
 from evalkit.framework import Framework, load_framework
 from evalkit.intake.read import read_observations
 from evalkit.issues import cell_ref
 from evalkit.registry import load_registry
 from evalkit.templates import build_template
-from evalkit.xlsxio import save_workbook, workbook_bytes, write_bytes_atomic
+from evalkit.xlsxio import save_workbook, workbook_bytes
 
 _OBS = re.compile(r"^observations_(\d{4})\.csv$")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -74,7 +75,7 @@ def make_messy_copy(
     area = {a.id: a.name for a in fw.areas}
     messes = _spoil(wb[area["A"]], wb["核查评分"])
     save_workbook(wb, out_dir / messy_file_name(year))
-    write_bytes_atomic(out_dir / "README.md", _readme(year, messes).encode("utf-8"))
+    atomic_write_bytes(out_dir / "README.md", _readme(year, messes).encode("utf-8"))
     return messes
 
 
