@@ -141,11 +141,28 @@ def check_merged(col: Collector, sheet: Sheet, ctx: Context, header_row: int) ->
     return hidden
 
 
-def note_blank_rows(col: Collector, ctx: Context, blank_rows: list[int], last_data_row: int) -> None:
-    """Empty rows between data rows are skipped and listed as unused (trailing ones are not)."""
-    for r in blank_rows:
-        if r < last_data_row:
+def data_rows(sheet: Sheet, header_row: int) -> list[int]:
+    """The 1-based rows below the header row that are not entirely empty."""
+    return [r for r in range(header_row + 1, sheet.n_rows + 1) if not row_is_blank(sheet.rows[r - 1])]
+
+
+def note_blank_rows(col: Collector, ctx: Context, header_row: int, rows: list[int]) -> None:
+    """Empty rows between the header and the last of the data ``rows`` are skipped and listed
+    as unused (trailing ones are not)."""
+    taken = set(rows)
+    for r in range(header_row + 1, rows[-1] if rows else header_row):
+        if r not in taken:
             col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", "空行，已跳过")
+
+
+def skip_ignored(
+    col: Collector, sheet: Sheet, ctx: Context, row: int, school_id: str, ignored: dict[int, str]
+) -> None:
+    """List a row's filled cells in ignored columns (column → reason) as unused."""
+    for c, reason in ignored.items():
+        raw = sheet.value(row, c)
+        if not is_blank(raw):
+            col.skip(ctx.file, ctx.sheet, cell_ref(row, c), row, school_id, "", shown(raw), reason)
 
 
 def row_is_blank(values: list[Any]) -> bool:

@@ -14,11 +14,12 @@ from evalkit.intake.cells import (
     Context,
     check_merged,
     column_has_data,
+    data_rows,
     note_blank_rows,
     parse_cell,
     report_parsed,
-    row_is_blank,
     school_id_text,
+    skip_ignored,
     source_names,
 )
 from evalkit.intake.columns import CHINESE_HEADERS, long_column
@@ -74,9 +75,8 @@ def read_long(
             row=header_row,
             expected=names,
         )
-        for r in range(header_row + 1, sheet.n_rows + 1):
-            if not row_is_blank(sheet.rows[r - 1]):
-                col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", f"工作表缺少必需的列：{names}")
+        for r in data_rows(sheet, header_row):
+            col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", f"工作表缺少必需的列：{names}")
         return
     if "year" not in columns and ctx.year is None and "missing_year" not in ctx.reported:
         col.issue(
@@ -100,15 +100,10 @@ def read_long(
             expected=names,
         )
     hidden = check_merged(col, sheet, ctx, header_row)
-    blank_rows: list[int] = []
-    last_data_row = header_row
-    for r in range(header_row + 1, sheet.n_rows + 1):
-        if row_is_blank(sheet.rows[r - 1]):
-            blank_rows.append(r)
-            continue
-        last_data_row = r
+    rows = data_rows(sheet, header_row)
+    for r in rows:
         _read_row(col, sheet, r, ctx, specs, columns, ignored, hidden)
-    note_blank_rows(col, ctx, blank_rows, last_data_row)
+    note_blank_rows(col, ctx, header_row, rows)
 
 
 def _read_row(
@@ -126,9 +121,7 @@ def _read_row(
     school_cell = cell_ref(r, columns["school_id"])
     value_cell = cell_ref(r, columns["value"])
     raw = sheet.value(r, columns["value"])
-    for c, reason in ignored.items():
-        if not is_blank(sheet.value(r, c)):
-            col.skip(file, name, cell_ref(r, c), r, sid, "", shown(sheet.value(r, c)), reason)
+    skip_ignored(col, sheet, ctx, r, sid, ignored)
     rec = Record(
         file=file,
         sheet=name,

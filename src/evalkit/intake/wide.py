@@ -17,11 +17,12 @@ from evalkit.intake.cells import (
     Context,
     check_merged,
     column_has_data,
+    data_rows,
     note_blank_rows,
     parse_cell,
     report_parsed,
-    row_is_blank,
     school_id_text,
+    skip_ignored,
     source_names,
 )
 from evalkit.intake.columns import (
@@ -73,16 +74,10 @@ def read_wide(
             sheet=ctx.sheet,
             expected=names,
         )
-    blank_rows: list[int] = []
-    last_data_row = header_row
-    for r in range(header_row + 1, sheet.n_rows + 1):
-        cells = sheet.rows[r - 1]
-        if row_is_blank(cells):
-            blank_rows.append(r)
-            continue
-        last_data_row = r
+    rows = data_rows(sheet, header_row)
+    for r in rows:
         _read_row(col, sheet, r, ctx, specs, roles, values, evidence, ignored, hidden)
-    note_blank_rows(col, ctx, blank_rows, last_data_row)
+    note_blank_rows(col, ctx, header_row, rows)
 
 
 def _columns(
@@ -256,10 +251,7 @@ def _read_row(
     name = cell_text(sheet.value(r, roles["school_name"])) if "school_name" in roles else ""
     year, source, rater = _row_context(col, sheet, r, ctx, roles, sid)
     has_values = any(not is_blank(sheet.value(r, c)) for c in (*values, *evidence.values()))
-    for c, reason in ignored.items():
-        raw = sheet.value(r, c)
-        if not is_blank(raw):
-            col.skip(ctx.file, ctx.sheet, cell_ref(r, c), r, sid, "", shown(raw), reason)
+    skip_ignored(col, sheet, ctx, r, sid, ignored)
     if not sid:
         if has_values:
             named = f"（学校名称“{name}”）" if name else ""
