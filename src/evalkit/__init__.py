@@ -42,3 +42,16 @@ def score_files(*args, **kwargs):  # type: ignore[no-untyped-def]
     from evalkit.api import score_files as _score_files
 
     return _score_files(*args, **kwargs)
+
+
+_SUBMODULES = {"analysis", "charts", "rules", "methods", "scoring", "intake", "render", "batch", "demo"}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """``evalkit.charts.radar(...)`` from a notebook without importing the submodule first
+    (submodules load on first use, so ``import evalkit`` stays fast)."""
+    if name in _SUBMODULES:
+        from importlib import import_module
+
+        return import_module(f"evalkit.{name}")
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
