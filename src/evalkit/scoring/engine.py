@@ -23,8 +23,9 @@ import pandas as pd
 import evalkit
 from evalkit import methods
 from evalkit.framework import LABEL_TYPES, Aggregate, Framework
-from evalkit.observations import ObservationsError, coerce_observations, fingerprint
+from evalkit.observations import COLUMNS, ObservationsError, coerce_observations, fingerprint
 from evalkit.results import Results
+from evalkit.scoring.codes import Encoded
 from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
@@ -53,12 +54,13 @@ def score(
     if years is not None:
         obs = obs[obs["year"].isin(years)].reset_index(drop=True)
     nodes, rules = node_table(fw)
-    check(obs, fw, nodes, rules)
+    enc = Encoded.of(obs, COLUMNS)
+    parsed = check(obs, fw, nodes, rules, enc)
     decimals = fw.precision
     schools = _school_years(obs, registry, years)
     _check_schools(obs, schools, registry)
 
-    rows = scorable_rows(obs, nodes, rules)
+    rows = scorable_rows(obs, nodes, rules, enc, parsed)
     rows["points"] = score_rows(rows, nodes, rules)
     rows["sentence"] = rule_sentences(rows, nodes, rules, decimals)
     per_source = combine_raters(rows, nodes, fw.sources.trim, decimals)
@@ -82,7 +84,7 @@ def score(
         "framework_name": fw.name,
         "framework_version": fw.version,
         "framework_fingerprint": fw.fingerprint,
-        "data_fingerprint": fingerprint(obs),
+        "data_fingerprint": fingerprint(obs, enc),
         "evalkit_version": evalkit.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "years": sorted(int(y) for y in table["year"].unique()),

@@ -8,12 +8,15 @@ silently), converts values to numbers for numeric data types, and collapses item
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
-from evalkit.observations import ObservationsError
+from evalkit.observations import KEY, ObservationsError
 from evalkit.rules import get_rule
+from evalkit.scoring.codes import Encoded
 from evalkit.scoring.nodes import lookup
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
@@ -32,49 +35,53 @@ def _where(df: pd.DataFrame) -> pd.Series:
     return text + extra
 
 
-def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) -> None:
+def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, enc: Encoded) -> Parsed:
     """Raise :class:`ObservationsError` listing every observation that cannot be scored:
-    unknown indicator ids, unknown sources, unknown items, and values of the wrong type."""
+    unknown indicator ids, unknown sources, unknown items, values of the wrong type, and
+    duplicates. Every test runs on the distinct values (``enc``) and is taken onto rows.
+    Returns the parsed values for :func:`scorable_rows`."""
     problems: list[str] = []
-    unknown = ~obs["indicator_id"].isin(fw.known_ids)
-    for ind_id, n in obs.loc[unknown, "indicator_id"].value_counts().sort_index().items():
-        problems.append(f"未知指标编号“{ind_id}”（{n} 行）/ unknown indicator id")
     sources = set(fw.sources.weights)
-    bad_src = ~obs["source"].isin(sources)
-    for src, n in obs.loc[bad_src, "source"].value_counts().sort_index().items():
-        problems.append(
-            f"未知的数据来源“{src}”（{n} 行），应为 {', '.join(sorted(sources))} 之一 / unknown source"
-        )
-    scored = obs  # rows of other ids (vetoes, unknown) have no data type and are skipped below
-    dtype = lookup(scored["indicator_id"], nodes["data_type"], "")
-    present = scored["value"].notna() & (dtype != "")
+    for col, known in (("indicator_id", fw.known_ids), ("source", sources)):
+        counts = np.bincount(enc.codes[col][enc.codes[col] >= 0], minlength=len(enc.uniques[col]))
+        for value, n in sorted(zip(enc.uniques[col], counts, strict=True)):
+            if value in known:
+                continue
+            if col == "source":
+                problems.append(
+                    f"未知的数据来源“{value}”（{n} 行），应为 {', '.join(sorted(sources))} 之一 / unknown source"
+                )
+            else:
+                problems.append(f"未知指标编号“{value}”（{n} 行）/ unknown indicator id")
 
-    numeric = present & ~dtype.isin([*LABEL_TYPES, ""])
-    as_num = pd.to_numeric(scored.loc[numeric, "value"], errors="coerce")
-    for idx in as_num.index[as_num.isna()]:
-        row = scored.loc[idx]
-        problems.append(f"{_where(scored.loc[[idx]]).iloc[0]}：值“{row['value']}”不是数字 / not a number")
+    dtype = enc.per_row("indicator_id", nodes["data_type"].to_dict(), "")
+    present = (enc.codes["value"] >= 0) & (dtype != "")
+    is_label = np.isin(dtype, list(LABEL_TYPES))
+    num_u = pd.to_numeric(pd.Series(enc.uniques["value"], dtype=object), errors="coerce").to_numpy(dtype=float)
+    num = np.append(num_u, np.nan)[enc.codes["value"]]
+    for idx in np.flatnonzero(present & ~is_label & np.isnan(num)):
+        problems.append(f"{_where(obs.iloc[[idx]]).iloc[0]}：值“{obs['value'].iat[idx]}”不是数字 / not a number")
 
-    labelled = scored[present & dtype.isin(LABEL_TYPES)]
-    label_text = labelled["value"].astype("str")
-    label_type = lookup(labelled["indicator_id"], nodes["data_type"])
-    bad = (label_type == "level") & ~label_text.isin(list(LEVEL_NAMES))
-    for idx in labelled.index[bad]:
+    text_u = np.array([str(u) for u in enc.uniques["value"]] + [""], dtype=object)
+    level_ok = np.isin(text_u, list(LEVEL_NAMES))[enc.codes["value"]]
+    for idx in np.flatnonzero(present & (dtype == "level") & ~level_ok):
         problems.append(
-            f"{_where(scored.loc[[idx]]).iloc[0]}：级别“{scored.at[idx, 'value']}”无法识别，"
+            f"{_where(obs.iloc[[idx]]).iloc[0]}：级别“{obs['value'].iat[idx]}”无法识别，"
             f"应为 {'/'.join(LEVEL_NAMES)} / unknown level"
         )
-    for ind_id in labelled.loc[label_type == "rating", "indicator_id"].unique():
+    rating = present & (dtype == "rating")
+    indicator = obs["indicator_id"].to_numpy()
+    for ind_id in sorted(set(indicator[rating])):
         scale = _spec(nodes, rules, ind_id).parsed.scale
-        mask = (labelled["indicator_id"] == ind_id) & ~label_text.isin(list(scale))
-        for idx in labelled.index[mask]:
+        ok = np.isin(text_u, list(scale))[enc.codes["value"]]
+        for idx in np.flatnonzero(rating & (indicator == ind_id) & ~ok):
             problems.append(
-                f"{_where(scored.loc[[idx]]).iloc[0]}：等级“{scored.at[idx, 'value']}”无法识别，"
+                f"{_where(obs.iloc[[idx]]).iloc[0]}：等级“{obs['value'].iat[idx]}”无法识别，"
                 f"应为 {'/'.join(scale)} / unknown rating"
             )
 
-    pairs = scored.loc[scored["item"] != "", ["indicator_id", "item"]].drop_duplicates()
-    pairs = pairs[pairs["indicator_id"].isin(nodes.index)]
+    has_item = enc.per_row("item", {"": False}, True, dtype=bool) & (dtype != "")
+    pairs = obs.loc[has_item, ["indicator_id", "item"]].drop_duplicates()
     for ind_id, grp in pairs.groupby("indicator_id", sort=True):
         weights = _item_weights(_spec(nodes, rules, ind_id))
         if weights is None:
@@ -83,31 +90,33 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict) ->
             for item in sorted(set(grp["item"]) - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
 
-    dup = _duplicated(obs, ["school_id", "year", "indicator_id", "item", "source", "rater"])
-    for idx in obs.index[dup]:
-        where = _where(obs.loc[[idx]]).iloc[0]
+    for idx in np.flatnonzero(_duplicated(obs, enc, KEY)):
+        where = _where(obs.iloc[[idx]]).iloc[0]
         problems.append(f"{where}：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate")
     if problems:
         raise ObservationsError(problems)
+    return Parsed(dtype=dtype, num=num, is_label=is_label)
 
 
-def _duplicated(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """``frame.duplicated(keys)`` through one integer key per row (factor codes of each column
-    in mixed radix; 64-bit row hashes when that would overflow): candidates by key, confirmed
-    exactly (a hash collision cannot report a false duplicate)."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    for col in keys:  # mixed-radix integer key from each column's factor codes
-        codes, uniques = pd.factorize(frame[col])
-        span *= len(uniques) + 1
-        key = key * (len(uniques) + 1) + codes + 1
-    if span >= 2**62:  # too many combinations for one int64: fall back to 64-bit row hashes
+@dataclass(frozen=True)
+class Parsed:
+    """Per observation row: its node's data type (``""`` for vetoes), value as a float, label?"""
+
+    dtype: np.ndarray
+    num: np.ndarray
+    is_label: np.ndarray
+
+
+def _duplicated(frame: pd.DataFrame, enc: Encoded, keys: list[str]) -> np.ndarray:
+    """``frame.duplicated(keys)`` through one integer key per row (mixed radix over the codes;
+    64-bit row hashes when that would overflow): candidates by key, confirmed exactly."""
+    key = enc.key(keys)
+    if key is None:
         key = pd.util.hash_pandas_object(frame[keys], index=False).to_numpy()
-    hashes = pd.Series(key, index=frame.index)
-    candidates = hashes.duplicated(keep=False)
-    out = pd.Series(False, index=frame.index)
+    candidates = pd.Series(key).duplicated(keep=False).to_numpy()
+    out = np.zeros(len(frame), dtype=bool)
     if candidates.any():
-        out[candidates] = frame.loc[candidates, keys].duplicated(keep="first")
+        out[candidates] = frame.loc[candidates, keys].duplicated(keep="first").to_numpy()
     return out
 
 
@@ -122,23 +131,29 @@ def _item_weights(spec: RuleSpec) -> dict[str, float] | None:
     return getattr(spec.parsed, rule.item_weights) or None
 
 
-def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
+def scorable_rows(
+    obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
+) -> pd.DataFrame:
     """One row per school × year × node × source × rater with a usable value.
 
     Columns: the rater key, ``value`` (float for numeric types, label otherwise), ``num``
     (the value as a float; NaN for labels),
     ``value_text`` (as an evaluator reads it: ``17次``, ``85%``, ``警示 1次、违规 0次``),
-    ``evidence``. Rows whose value is missing are left out here (a missing value is the same as
-    no observation; the engine applies the missing-data policy).
+    ``evidence``, and integer keys ``_ind`` (node), ``_node``, ``_source``, ``_rater`` built
+    from the codes of ``enc`` (mixed radix). Rows whose value is missing are left out here (a
+    missing value is the same as no observation; the engine applies the missing-data policy).
     """
-    keep = obs["indicator_id"].isin(nodes.index) & obs["value"].notna()
+    ind = enc.per_row("indicator_id", {n: i for i, n in enumerate(nodes.index)}, -1, dtype=np.int64)
+    keep = (ind >= 0) & (enc.codes["value"] >= 0)
     rows = obs.loc[keep, [*RATER_KEY, "item", "value", "evidence"]]
-    for col, codes in _integer_keys(rows, nodes).items():
-        rows[col] = codes
-    dtype = pd.Series(nodes["data_type"].to_numpy(dtype=object)[rows["_ind"].to_numpy()], index=rows.index)
-    numeric = ~dtype.isin(LABEL_TYPES)
-    rows["num"] = np.nan
-    rows.loc[numeric, "num"] = pd.to_numeric(rows.loc[numeric, "value"], errors="coerce")
+    ny, ns, nr = (len(enc.uniques[c]) + 1 for c in ("year", "source", "rater"))
+    node = ((enc.codes["school_id"][keep] + 1) * ny + enc.codes["year"][keep] + 1) * len(nodes) + ind[keep]
+    source = node * ns + enc.codes["source"][keep] + 1
+    rows["_ind"], rows["_node"], rows["_source"] = ind[keep], node, source
+    rows["_rater"] = source * nr + enc.codes["rater"][keep] + 1
+    rows["_vcode"] = enc.codes["value"][keep]
+    numeric = pd.Series(~parsed.is_label[keep], index=rows.index)
+    rows["num"] = np.where(numeric, parsed.num[keep], np.nan)
 
     itemised = rows["item"] != ""
     plain = rows[~itemised]
@@ -150,22 +165,8 @@ def scorable_rows(obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Dat
     return out
 
 
-def _integer_keys(rows: pd.DataFrame, nodes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Integer codes for the grouping keys, so every later group-by is over one int64 column:
-    ``_ind`` (node position), ``_node`` (school × year × node), ``_source`` (… × source),
-    ``_rater`` (… × rater)."""
-    school, _ = pd.factorize(rows["school_id"])
-    year, years = pd.factorize(rows["year"])
-    source, sources = pd.factorize(rows["source"])
-    rater, raters = pd.factorize(rows["rater"])
-    ind = nodes.index.get_indexer(rows["indicator_id"]).astype(np.int64)
-    node = (school.astype(np.int64) * len(years) + year) * len(nodes) + ind
-    src = node * max(len(sources), 1) + source
-    return {"_ind": ind, "_node": node, "_source": src, "_rater": src * max(len(raters), 1) + rater}
-
-
 def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> pd.DataFrame:
-    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater", "num"]]
+    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater", "_vcode", "num"]]
     out["value"] = rows["value"].astype(object)
     out.loc[numeric, "value"] = rows.loc[numeric, "num"]
     out["value_text"], out["_text"] = _value_text(out, nodes)
@@ -177,7 +178,7 @@ def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.
     (indicator, value) and taken onto rows by group id; also returns the group ids."""
     from evalkit.textfmt import value_text
 
-    value_code = pd.factorize(rows["value"].astype(object))[0].astype(np.int64)
+    value_code = rows["_vcode"].to_numpy()
     gid = pd.factorize(rows["_ind"].to_numpy() * (value_code.max(initial=0) + 2) + value_code + 1)[0]
     _, first = np.unique(gid, return_index=True)
     texts = np.empty(len(first), dtype=object)

@@ -1,0 +1,56 @@
+"""Observations encoded once as integer codes over their distinct values.
+
+Every later step — checks, grouping keys, value parsing, the data fingerprint — works on the
+codes and touches each distinct value once (``pd.factorize`` per column), instead of hashing or
+parsing millions of strings again at every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """``codes[col][i]`` is row ``i``'s position in ``uniques[col]`` (``-1`` for missing)."""
+
+    codes: dict[str, np.ndarray]
+    uniques: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, columns: list[str]) -> Encoded:
+        codes, uniques = {}, {}
+        for col in columns:
+            c, u = pd.factorize(frame[col], use_na_sentinel=True)
+            codes[col], uniques[col] = c.astype(np.int64), np.asarray(u, dtype=object)
+        return cls(codes, uniques)
+
+    def per_row(
+        self, col: str, mapping: Mapping | Callable, default: object = None, dtype: object = object
+    ) -> np.ndarray:
+        """``mapping`` applied to each distinct value of ``col`` and taken onto rows (missing
+        values and values ``mapping`` lacks give ``default``)."""
+        get = mapping.get if isinstance(mapping, Mapping) else mapping
+        if isinstance(mapping, Mapping):
+            values = [get(u, default) for u in self.uniques[col]]
+        else:
+            values = [get(u) for u in self.uniques[col]]
+        table = np.array([*values, default], dtype=dtype)
+        return table[self.codes[col]]
+
+    def key(self, columns: list[str]) -> np.ndarray | None:
+        """One int64 per row identifying its combination of ``columns`` (mixed radix over the
+        codes); ``None`` when the combinations would not fit in 62 bits."""
+        key = np.zeros(len(self.codes[columns[0]]), dtype=np.int64)
+        span = 1
+        for col in columns:
+            base = len(self.uniques[col]) + 1
+            span *= base
+            if span >= 2**62:
+                return None
+            key = key * base + self.codes[col] + 1
+        return key
