@@ -55,6 +55,20 @@ def _figure(width: float = 6.4, height: float = 4.0, **kwargs: object) -> Figure
     return Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
 
 
+def _legend_below(fig: Figure, ncols: int, fontsize: float = 8) -> None:
+    """A legend centred below the plot in at most ``ncols`` columns: as many as fit in the
+    figure's width, so a long school name moves entries onto another row instead of being
+    clipped at the figure's edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for n in range(ncols, 0, -1):
+        legend = fig.legend(loc="outside lower center", ncols=n, fontsize=fontsize)
+        if n == 1 or legend.get_window_extent(renderer).width <= 0.96 * fig.bbox.width:
+            return
+        legend.remove()
+
+
 def _pct_axis(ax: object, axis: str = "y") -> None:
     """Ticks of a 0–100 axis as whole percentages (at most 8 ticks, on whole numbers)."""
     from matplotlib.ticker import MaxNLocator, PercentFormatter
@@ -86,7 +100,7 @@ def show(fig: Figure, name: str = "") -> None:
 def radar(areas: pd.DataFrame, school_name: str = "本校") -> Figure:
     """Each area's share of its maximum, the school against the county mean (and the
     same-type mean when shown): the table of :func:`evalkit.analysis.area_comparison`."""
-    fig = _figure(4.2, 3.7)
+    fig = _figure(3.8, 3.3)
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
@@ -110,7 +124,7 @@ def radar(areas: pd.DataFrame, school_name: str = "本校") -> Figure:
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     ax.tick_params(axis="y", labelsize=7, labelcolor=_MUTED)
     ax.set_title("各领域得分率")
-    fig.legend(loc="outside lower center", ncols=len(series))
+    _legend_below(fig, len(series))
     return fig
 
 
@@ -160,7 +174,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校") -> Figure:
     ax.set_ylabel("总分（分）")
     ax.set_title("总分变化")
     ax.margins(x=0.15, y=0.25)
-    fig.legend(loc="outside lower center", ncols=len(series), fontsize=8)
+    _legend_below(fig, len(series))
     return fig
 
 
