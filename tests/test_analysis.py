@@ -7,6 +7,7 @@ Hand-checked values come from the tiny example county of :mod:`evalkit.analysis.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -289,6 +290,14 @@ def test_headline_html_markers_and_sentences(ex) -> None:
     assert 'data-school-id="001"' in info and "小学" in info and "城关镇" in info and "版本 1.0" in info
     footer = present.provenance_html(ex.meta, "示例指标体系")
     assert "数据指纹：0000000000000000" in footer and f'data-evalkit-version="{evalkit.__version__}"' in footer
+
+
+def test_provenance_times_are_china_standard_time_and_meta_stays_utc(ex) -> None:
+    now = datetime(2026, 11, 29, 12, 2, 41, tzinfo=UTC)
+    footer = present.provenance_html(ex.meta, "示例指标体系", now=now)
+    assert "评分时间：2024-12-01 08:00" in footer and "报告生成时间：2026-11-29 20:02" in footer
+    assert "+00:00" not in footer
+    assert ex.meta["created"] == "2024-12-01T00:00:00+00:00"
 
 
 def test_report_inputs_refuses_scores_of_another_framework(ex, tmp_path) -> None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import html as _html
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import numpy as np
@@ -39,9 +39,11 @@ import pandas as pd
 from evalkit.analysis.school import Headline
 
 __all__ = [
+    "CHINA_TZ",
     "COLUMN_NAMES",
     "PERCENT_COLUMNS",
     "SIGNED_COLUMNS",
+    "china_time",
     "county_info_html",
     "heading_html",
     "headline_html",
@@ -234,12 +236,51 @@ def headline_html(h: Headline, decimals: int = 1) -> str:
     )
 
 
+def _china_tz() -> tzinfo:
+    """Asia/Shanghai from the time-zone database, or its fixed UTC+8 (no daylight saving since
+    1991) where the database is missing."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except ZoneInfoNotFoundError:  # pragma: no cover - no tz database (e.g. Windows without tzdata)
+        return timezone(timedelta(hours=8), "CST")
+
+
+CHINA_TZ = _china_tz()
+"""China Standard Time: reports show times in it; stored metadata stays in ISO UTC."""
+
+
+def china_time(stamp: str | datetime | None) -> str:
+    """A timestamp as China Standard Time to the minute, for reports. Naive times are taken as
+    UTC (evalkit stores UTC); text that is not an ISO timestamp is returned as it is.
+
+    >>> china_time("2026-11-29T12:02:41+00:00")
+    '2026-11-29 20:02'
+    >>> china_time(datetime(2026, 12, 31, 17, 30)), china_time(""), china_time("unknown")
+    ('2027-01-01 01:30', '', 'unknown')
+    """
+    if stamp is None or stamp == "":
+        return ""
+    if isinstance(stamp, datetime):
+        when = stamp
+    else:
+        try:
+            when = datetime.fromisoformat(str(stamp))
+        except ValueError:
+            return str(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetime | None = None) -> str:
     """The provenance footer: framework and version, data fingerprint, evalkit version of the
-    scores and of the report, when scored and when generated."""
+    scores and of the report, when scored and when generated (China Standard Time, see
+    :func:`china_time`; ``now`` defaults to the current time)."""
     import evalkit
 
-    now = now or datetime.now().astimezone()
+    now = now or datetime.now(UTC)
     fp = str(meta.get("data_fingerprint", ""))
     scored_with = str(meta.get("evalkit_version", ""))
     version = (scored_with if scored_with in ("", evalkit.__version__)
@@ -249,12 +290,12 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
         f"（{meta.get('framework_id', '')}，版本 {meta.get('framework_version', '')}）",
         f"数据指纹：{fp[:16]}",
         f"evalkit 版本：{version or evalkit.__version__}",
-        f"评分时间：{str(meta.get('created', '')).replace('T', ' ')}",
-        f"报告生成时间：{now.isoformat(sep=' ', timespec='seconds')}",
+        f"评分时间：{china_time(meta.get('created'))}",
+        f"报告生成时间：{china_time(now)}",
     ]
     return (
         f'<div class="ekr-provenance" data-framework-version="{_e(meta.get("framework_version", ""))}" '
         f'data-data-fingerprint="{_e(fp)}" data-evalkit-version="{_e(evalkit.__version__)}" '
-        'style="color:#5a5a5a;font-size:9pt">'
+        'style="color:#5a5a5a;font-size:9pt;break-inside:avoid;page-break-inside:avoid">'
         + "<br>".join(_e(p) for p in parts) + "</div>"
     )
