@@ -9,7 +9,9 @@
 
 Modules: :mod:`~evalkit.batch.runfile` (the run file), :mod:`~evalkit.batch.plan` (jobs and
 paths), :mod:`~evalkit.batch.fingerprints` (what a report depends on),
-:mod:`~evalkit.batch.execute` (executors, parallel runner), :mod:`~evalkit.batch.manifest`,
+:mod:`~evalkit.batch.execute` (executors, parallel runner), :mod:`~evalkit.batch.kernelpool` (the
+default executor: pre-started kernels) and :mod:`~evalkit.batch.kernelfork` (kernels forked from a
+warm template), :mod:`~evalkit.batch.manifest`,
 :mod:`~evalkit.batch.scoreboard`, :mod:`~evalkit.batch.run` (the whole run).
 """
 
@@ -19,6 +21,7 @@ import argparse
 import sys
 
 from evalkit.batch.execute import Executor, JobResult, PapermillExecutor
+from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.plan import Job
 from evalkit.batch.run import EXIT_USAGE, RunError, RunReport, print_summary, run_batch
 from evalkit.batch.runfile import RunFileError, RunSpec, load_run_file
@@ -27,6 +30,7 @@ __all__ = [
     "Executor",
     "Job",
     "JobResult",
+    "KernelPoolExecutor",
     "PapermillExecutor",
     "RunError",
     "RunFileError",

@@ -14,6 +14,7 @@ removed. Nothing is ever left half-written under a final name.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -95,7 +96,8 @@ def _remove(paths: list[Path]) -> None:
             pass
 
 
-def _ipc_kernel_manager_class() -> type:
+@functools.cache
+def ipc_kernel_manager_class() -> type:
     """A kernel manager talking to its kernel over Unix sockets in the temp folder rather than
     localhost TCP (no open ports; no "running over TCP without encryption" warning)."""
     import tempfile
@@ -112,61 +114,90 @@ def _ipc_kernel_manager_class() -> type:
     return IPCKernelManager
 
 
+ExecuteFn = Callable[[Job, Path, dict[str, float]], None]
+"""Executes ``job``'s notebook and writes the executed notebook to the given work path, adding
+its timings (seconds) to the dict; raises for a failing notebook (leaving at the work path what
+was executed, if anything)."""
+
+
+def run_and_render(job: Job, execute: ExecuteFn) -> JobResult:
+    """The part every executor shares: execute with ``execute`` into a work file under the
+    year's ``.work/`` folder, render and write the outputs, and turn any failure into a result
+    (the executed notebook kept as ``<stem>.failed.ipynb``, stale outputs removed).
+
+    Timings (seconds, in ``JobResult.timings``): ``execute`` (to an executed notebook, kernel
+    start included when it is on the critical path), ``html``, ``pdf``, ``write`` (the files),
+    and whatever ``execute`` adds (``kernel_start``, ``kernel_wait``, ``cells``)."""
+    started, t0 = now(), time.monotonic()
+    if job.refused:
+        return JobResult.failure(job, job.refused, started)
+    assert job.work_dir is not None and job.failed_notebook is not None
+    job.work_dir.mkdir(parents=True, exist_ok=True)
+    work = job.work_dir / f"{uuid.uuid4().hex}.ipynb"
+    timings: dict[str, float] = {}
+    try:
+        try:
+            if job.render_only:  # the executed notebook is up to date: only render it
+                written = _render_and_write(job, job.outputs["ipynb"], timings, move=False)
+            else:
+                execute(job, work, timings)
+                timings["execute"] = round(time.monotonic() - t0, 3)
+                written = _render_and_write(job, work, timings)
+        except Exception as err:  # every failure becomes a result
+            error = describe_error(err, job)
+            kept = _keep_failed(work, job.failed_notebook, error, err) if work.exists() else None
+            _remove(list(job.outputs.values()))
+            return JobResult(
+                key=job.key,
+                status="failed",
+                started=started,
+                finished=now(),
+                seconds=round(time.monotonic() - t0, 3),
+                failed_notebook=kept,
+                error=error,
+                timings=timings,
+            )
+    finally:
+        work.unlink(missing_ok=True)
+    _remove([job.failed_notebook])
+    return JobResult(
+        key=job.key,
+        status="done",
+        started=started,
+        finished=now(),
+        seconds=round(time.monotonic() - t0, 3),
+        outputs=written,
+        timings=timings,
+    )
+
+
+def cell_seconds(nb: object) -> float:
+    """Seconds the cells of an executed notebook took (papermill's per-cell ``duration``)."""
+    total = 0.0
+    for cell in getattr(nb, "cells", []):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(duration, (int, float)):
+            total += duration
+    return round(total, 3)
+
+
 @dataclass(frozen=True)
 class PapermillExecutor:
-    """Executes each notebook with papermill in a fresh kernel, then renders HTML/PDF."""
+    """Executes each notebook with papermill in a fresh kernel started for it, then renders
+    HTML/PDF. Simple and slow: each report pays for its kernel's start-up and imports."""
 
     kernel_name: str | None = None
     ipc: bool = os.name == "posix"
 
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
-        started, t0 = now(), time.monotonic()
-        if job.refused:
-            return JobResult.failure(job, job.refused, started)
-        assert job.work_dir is not None and job.failed_notebook is not None
-        job.work_dir.mkdir(parents=True, exist_ok=True)
-        work = job.work_dir / f"{uuid.uuid4().hex}.ipynb"
-        timings: dict[str, float] = {}
-        try:
-            try:
-                if job.render_only:  # the executed notebook is up to date: only render it
-                    written = _render_and_write(job, job.outputs["ipynb"], timings, move=False)
-                else:
-                    self._execute(job, work)
-                    timings["execute"] = round(time.monotonic() - t0, 3)
-                    written = _render_and_write(job, work, timings)
-            except Exception as err:  # every failure becomes a result
-                error = describe_error(err, job)
-                kept = _keep_failed(work, job.failed_notebook, error, err) if work.exists() else None
-                _remove(list(job.outputs.values()))
-                return JobResult(
-                    key=job.key,
-                    status="failed",
-                    started=started,
-                    finished=now(),
-                    seconds=round(time.monotonic() - t0, 3),
-                    failed_notebook=kept,
-                    error=error,
-                    timings=timings,
-                )
-        finally:
-            work.unlink(missing_ok=True)
-        _remove([job.failed_notebook])
-        return JobResult(
-            key=job.key,
-            status="done",
-            started=started,
-            finished=now(),
-            seconds=round(time.monotonic() - t0, 3),
-            outputs=written,
-            timings=timings,
-        )
+        return run_and_render(job, self._execute)
 
-    def _execute(self, job: Job, work: Path) -> None:
+    def _execute(self, job: Job, work: Path, timings: dict[str, float]) -> None:
         import papermill as pm
 
-        pm.execute_notebook(
+        t0 = time.monotonic()
+        nb = pm.execute_notebook(
             str(job.notebook),
             str(work),
             parameters=dict(job.parameters),
@@ -177,7 +208,12 @@ class PapermillExecutor:
             log_output=False,
             cwd=str(job.notebook.parent),
             shutdown_kernel="immediate",
-            **({"kernel_manager_class": _ipc_kernel_manager_class()} if self.ipc else {}),
+            **({"kernel_manager_class": ipc_kernel_manager_class()} if self.ipc else {}),
+        )
+        timings["cells"] = cell_seconds(nb)
+        # start-up, imports and shut-down are all on the critical path here
+        timings["kernel_start"] = timings["kernel_wait"] = round(
+            max(0.0, time.monotonic() - t0 - timings["cells"]), 3
         )
 
 
@@ -218,6 +254,7 @@ def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: boo
             t = time.monotonic()
             pdf = html_to_pdf_bytes(html, header_left=job.header_left, header_right=job.header_right)
             timings["pdf"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
     written: dict[str, str] = {}
     if html is not None and "html" in job.outputs:
         written["html"] = str(atomic_write_text(job.outputs["html"], html))
@@ -228,6 +265,7 @@ def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: boo
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(work, target)
     written["ipynb"] = str(target)
+    timings["write"] = round(time.monotonic() - t, 3)
     return written
 
 
@@ -267,7 +305,10 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         # import once in the fork server, so each worker starts warm
-        ctx.set_forkserver_preload(["evalkit.batch.execute", "papermill", "nbclient", "evalkit.render"])
+        ctx.set_forkserver_preload(
+            ["evalkit.batch.execute", "evalkit.batch.kernelpool", "papermill", "nbclient", "jupyter_client.manager",
+             "evalkit.render"]
+        )
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
 
 
@@ -303,11 +344,14 @@ def run_jobs(
     *,
     progress: bool = True,
     desc: str = "报告",
+    tick: Callable[[], object] | None = None,
+    tick_seconds: float = 1.0,
 ) -> None:
     """Run ``jobs`` with ``executor`` in ``workers`` worker processes, at most ``workers`` at a
-    time, calling ``on_result`` (in this process) as each finishes. A tqdm bar on stderr names
-    the report being processed. On ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one)
-    the workers are terminated and the interrupt propagates."""
+    time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
+    the manifest when due) after each finished batch and at least every ``tick_seconds``. A
+    tqdm bar on stderr names the report being processed. On ``KeyboardInterrupt`` (Ctrl-C, or
+    SIGTERM turned into one) the workers are terminated and the interrupt propagates."""
     from tqdm import tqdm
 
     if not jobs:
@@ -325,7 +369,7 @@ def run_jobs(
                 job = pending.popleft()
                 running[pool.submit(_run_job, executor, job)] = job
             bar.set_postfix_str(_running_text(list(running.values())), refresh=True)
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(running), timeout=tick_seconds if tick else None, return_when=FIRST_COMPLETED)
             broken = False
             for fut in done:
                 job = running.pop(fut)
@@ -347,6 +391,8 @@ def run_jobs(
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = _new_pool(workers)
+            if tick is not None:
+                tick()
     except BaseException:
         _stop_pool(pool)
         raise

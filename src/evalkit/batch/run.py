@@ -8,7 +8,8 @@ Per run year, in ``<output>/<year>/``:
    write ``scoreboard.xlsx``;
 3. plan the jobs and skip those whose manifest entry is fresh (see
    :mod:`evalkit.batch.fingerprints`); ``--force`` redoes all, ``--only-failed`` only failures;
-4. execute the rest in parallel, recording each in ``manifest.json`` as it finishes;
+4. execute the rest in parallel, recording each in the manifest as it finishes (journal line at
+   once, ``manifest.json`` rewritten about once a second, see :mod:`evalkit.batch.manifest`);
 5. print a summary table (完成 / 跳过 / 失败 with the reason).
 
 Exit status: 0 when nothing failed, 1 when a report failed, 2 for a problem with the run
@@ -31,8 +32,9 @@ from typing import Any, TextIO
 import pandas as pd
 
 import evalkit
-from evalkit.batch.execute import Executor, JobResult, PapermillExecutor, run_jobs
+from evalkit.batch.execute import Executor, JobResult, run_jobs
 from evalkit.batch.fingerprints import DataFingerprints
+from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.manifest import Manifest, now
 from evalkit.batch.names import display
 from evalkit.batch.plan import WORK_DIR, Job, Plan, plan_year
@@ -316,6 +318,7 @@ def run_year(
                 record,
                 progress=progress,
                 desc=f"{year} 年报告",
+                tick=manifest.save_if_due,
             )
         except KeyboardInterrupt:
             sweep(folder)
@@ -372,7 +375,7 @@ def run_batch(
     out = out or sys.stdout
     t0 = time.monotonic()
     report = RunReport()
-    executor = executor or PapermillExecutor()
+    executor = executor or KernelPoolExecutor()
     previous = signal.getsignal(signal.SIGTERM)
     in_main = _is_main_thread()
     if in_main:

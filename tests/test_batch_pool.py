@@ -1,0 +1,172 @@
+"""The default executor (:class:`evalkit.batch.KernelPoolExecutor`): pre-started kernels forked
+from a warm template, one new kernel per report, nothing carried from one school to the next; and
+the manifest's journal.
+
+``tests/fixtures/batch/isolation.ipynb`` prints what it can see of earlier runs (a global, an
+environment variable, attributes of an imported module, a pandas option, a matplotlib setting,
+the namespace), then leaves all of those behind. ``behaviour.json`` next to it makes a school
+``fail``, ``hang`` or ``die``. Runs use ``jobs: 1``, so one worker (one pool) runs every school
+in turn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+
+from evalkit.batch import KernelPoolExecutor, PapermillExecutor, load_run_file, run_batch
+from evalkit.batch.manifest import JOURNAL_NAME, Manifest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "isolation.ipynb"
+COLUMNS = ["school_id", "school_name", "school_type", "township", "pupils", "staff", "party_members", "branch",
+           "active_from", "active_to"]
+
+
+def make_project(root: Path, schools: list[str], behaviour: dict | None = None, cell_timeout: float = 30) -> Path:
+    """A run file over the isolation notebook: one school report per school, ipynb only, one job."""
+    (root / "nb").mkdir(parents=True)
+    shutil.copy(FIXTURE, root / "nb" / "report.ipynb")
+    (root / "nb" / "behaviour.json").write_text(json.dumps(behaviour or {}), encoding="utf-8")
+    with open(root / "registry.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for i, sid in enumerate(schools):
+            w.writerow([sid, f"学校{i}", "小学", "城关镇", 100, 10, 5, "第一支部", 2024, ""])
+    with open(root / "obs.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["school_id", "year", "indicator_id", "item", "source", "rater", "value", "evidence"])
+        for i, sid in enumerate(schools):
+            w.writerow([sid, 2024, "A1", "", "inspection", "", 6.0 + i, ""])
+    (root / "run.yaml").write_text(
+        "year: 2024\ndata: [obs.csv]\nregistry: registry.csv\nnotebooks:\n  school_report: nb/report.ipynb\n"
+        f"formats: [ipynb]\noutput: out\njobs: 1\ncell_timeout: {cell_timeout}\n",
+        encoding="utf-8",
+    )
+    return root / "run.yaml"
+
+
+def seen(ipynb: Path) -> dict:
+    """What the report saw of earlier runs (the ``SEEN`` line of an executed notebook)."""
+    for cell in nbformat.read(ipynb, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out["text"].startswith("SEEN "):
+                return json.loads(out["text"][5:])
+    raise AssertionError(f"no SEEN line in {ipynb}")
+
+
+def executed(root: Path, sid: str) -> Path:
+    return root / "out" / "2024" / "schools" / sid / f"{sid}_2024_报告.ipynb"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def test_nothing_a_report_leaves_behind_reaches_the_next_school(tmp_path: Path) -> None:
+    schools = ["001", "002", "003", "004"]
+    run_file = make_project(tmp_path / "pool", schools)
+    report = run_batch(load_run_file(run_file), progress=False, out=io.StringIO())
+    assert report.exit_code == 0
+    views = [seen(executed(tmp_path / "pool", sid)) for sid in schools]
+    clean = {"global": None, "env": None, "module_attr": None, "palette": "#004488", "pandas_option": 60,
+             "rc_font_size": 10.0, "left_module": False}
+    for view in views:
+        assert {k: view[k] for k in clean} == clean, view
+        assert view["cwd"] == str(tmp_path / "pool" / "nb")
+        assert "kernelfork.py" in view["parent"]  # forked from the warm template
+    assert len({v["pid"] for v in views}) == len(schools)  # a new process per report
+    assert len({json.dumps([v["names"], v["execution_count"]]) for v in views}) == 1
+
+    # what a report sees is what it would see in a kernel started for it by papermill
+    spec = load_run_file(make_project(tmp_path / "papermill", schools[:1]))
+    assert run_batch(spec, executor=PapermillExecutor(), progress=False,
+                     out=io.StringIO()).exit_code == 0
+    fresh = seen(executed(tmp_path / "papermill", "001"))
+    for key in ("names", "execution_count", *clean):
+        assert fresh[key] == views[0][key], key
+    assert "kernelfork.py" not in fresh["parent"]
+    pool_cells = [c.get("execution_count") for c in nbformat.read(executed(tmp_path / "pool", "001"), 4).cells]
+    fresh_cells = [c.get("execution_count") for c in nbformat.read(executed(tmp_path / "papermill", "001"), 4).cells]
+    assert pool_cells == fresh_cells
+
+
+def test_hang_failure_and_crash_do_not_reach_the_next_kernel(tmp_path: Path) -> None:
+    schools = ["001", "002", "003", "004"]
+    pids = tmp_path / "pids"
+    behaviour = {"hang": {"001": 120}, "fail": ["002"], "die": ["003"], "pid_dir": str(pids)}
+    spec = load_run_file(make_project(tmp_path, schools, behaviour, cell_timeout=3))
+    t0 = time.monotonic()
+    report = run_batch(spec, progress=False, out=io.StringIO())
+    assert time.monotonic() - t0 < 60
+    entries = json.loads((tmp_path / "out" / "2024" / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    status = {k.split(":")[1]: (e["status"], e["error"] or "") for k, e in entries.items()}
+    assert status["001"][0] == "failed" and "超过 3 秒" in status["001"][1]
+    assert status["002"][0] == "failed" and "planned failure for '002'" in status["002"][1]
+    assert status["003"][0] == "failed" and "内核意外退出" in status["003"][1]
+    assert status["004"] == ("done", "")
+    assert report.count("failed") == 3
+    view = seen(executed(tmp_path, "004"))
+    assert view["global"] is None and view["env"] is None and view["module_attr"] is None
+    failed = tmp_path / "out" / "2024" / "schools" / "001" / "001_2024_报告.failed.ipynb"
+    assert "本报告执行失败" in failed.read_text(encoding="utf-8")
+    deadline = time.monotonic() + 10
+    while any(alive(int(p.name)) for p in pids.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p.read_text() for p in pids.iterdir() if alive(int(p.name))]  # the hung kernel too
+    assert len(list(pids.iterdir())) == 4
+
+
+def test_without_the_template_kernels_are_started_and_warmed_up_and_still_isolated(tmp_path: Path) -> None:
+    spec = load_run_file(make_project(tmp_path, ["001", "002", "003"], {"fail": ["002"]}))
+    report = run_batch(spec, executor=KernelPoolExecutor(fork=False), progress=False, out=io.StringIO())
+    assert [o.status for o in sorted(report.outcomes, key=lambda o: o.job.school_id)] == ["done", "failed", "done"]
+    first, last = seen(executed(tmp_path, "001")), seen(executed(tmp_path, "003"))
+    assert last["global"] is None and last["module_attr"] is None and last["pandas_option"] == 60
+    assert "kernelfork.py" not in last["parent"] and first["pid"] != last["pid"]
+    assert first["names"] == last["names"] and "__evalkit_warm_up" not in last["names"]
+
+
+def test_manifest_journal_keeps_every_report_and_rewrites_the_json_at_most_once_a_second(tmp_path: Path) -> None:
+    m = Manifest(tmp_path)
+    for i in range(200):
+        m.set_report(f"school_report:{i:03d}", {"status": "done", "n": i})
+    assert m.saves <= 2  # the first report at once, then at most once a second
+    # a run killed now (kill -9) leaves the journal: loading replays it, a torn last line ignored
+    with open(tmp_path / JOURNAL_NAME, "ab") as f:
+        f.write(b'{"key": "school_report:999", "ent')
+    again = Manifest.load(tmp_path)
+    assert len(again.reports) == 200 and again.reports["school_report:199"] == {"status": "done", "n": 199}
+    assert again.dirty
+    again.save()
+    assert not (tmp_path / JOURNAL_NAME).exists()
+    data = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert len(data["reports"]) == 200 and data["schema"] == 1
+    lines = (tmp_path / "manifest.json").read_text(encoding="utf-8").splitlines()
+    assert sum(line.startswith('    "school_report:') for line in lines) == 200  # one line per report
+
+
+def test_a_run_records_every_report_and_leaves_no_journal(tmp_path: Path) -> None:
+    spec = load_run_file(make_project(tmp_path, ["001", "002"]))
+    spec = replace(spec, formats=("ipynb",))
+    assert run_batch(spec, progress=False, out=io.StringIO()).exit_code == 0
+    year = tmp_path / "out" / "2024"
+    assert not (year / JOURNAL_NAME).exists()
+    entries = json.loads((year / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    timings = entries["school_report:002"]["timings"]
+    assert {"kernel_wait", "kernel_start", "cells", "execute", "write"} <= set(timings)
+    assert timings["kernel_wait"] < timings["kernel_start"] + 0.5  # the kernel was started ahead
