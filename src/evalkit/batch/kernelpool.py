@@ -103,9 +103,10 @@ def _pool(executor: KernelPoolExecutor) -> _Pool:
 
 @dataclass
 class _Kernel:
-    """A started kernel and how long it took."""
+    """A started kernel, a client already connected to it, and how long that took."""
 
     km: Any
+    kc: Any
     key: tuple[str, str]
     seconds: float
 
@@ -121,7 +122,7 @@ class _Pool:
         self.thread.start()
         self.servers: dict[tuple[tuple[str, ...], str], ForkServer | None] = {}
         self.spare: tuple[tuple[str, str], Future[_Kernel]] | None = None
-        self.current: Any = None
+        self.current: _Kernel | None = None
         self.killing: set[Future[None]] = set()
         self.pythons: dict[str, tuple[str, ...] | None] = {}
         self.closed = False
@@ -148,16 +149,16 @@ class _Pool:
         if self.closed:
             return
         self.closed = True
-        kms = [self.current] if self.current is not None else []
+        kernels = [self.current] if self.current is not None else []
         self.current = None
         if self.spare is not None:
             _, fut = self.spare
             self.spare = None
             try:
-                kms.append(fut.result(timeout=wait_spare).km)
+                kernels.append(fut.result(timeout=wait_spare))
             except BaseException:
                 fut.cancel()
-        pending = [asyncio.run_coroutine_threadsafe(_kill(km), self.loop) for km in kms] + list(self.killing)
+        pending = [asyncio.run_coroutine_threadsafe(_kill(k), self.loop) for k in kernels] + list(self.killing)
         deadline = time.monotonic() + 15
         for fut in pending:
             try:
@@ -174,8 +175,8 @@ class _Pool:
         """On an interrupt: kill the kernels now, without waiting for a spare to finish starting."""
         self.close(wait_spare=0)
 
-    def _kill_later(self, km: Any) -> None:
-        fut = asyncio.run_coroutine_threadsafe(_kill(km), self.loop)
+    def _kill_later(self, kernel: _Kernel) -> None:
+        fut = asyncio.run_coroutine_threadsafe(_kill(kernel), self.loop)
         self.killing.add(fut)
         fut.add_done_callback(self.killing.discard)
 
@@ -214,28 +215,27 @@ class _Pool:
         self.spare = (key, asyncio.run_coroutine_threadsafe(self._start(key, server, timeout), self.loop))
 
     async def _start(self, key: tuple[str, str], server: ForkServer | None, timeout: float) -> _Kernel:
-        """Start a kernel (forked from ``server`` when given), wait until it answers, and warm it
-        up when it was not forked."""
+        """Start a kernel (forked from ``server`` when given), connect a client and wait until the
+        kernel answers (what nbclient would do first, ~0.2 s), and warm it up when it was not
+        forked."""
         kernel_name, cwd = key
         t0 = time.monotonic()
         km = self._manager(kernel_name, server)
+        kc = None
         try:
             await asyncio.wait_for(km.start_kernel(cwd=cwd, extra_arguments=list(HISTORY_ARGS)), timeout)
             kc = km.client()
             kc.start_channels()
-            try:
-                await kc.wait_for_ready(timeout=timeout)
-                if server is None:
-                    reply = await kc.execute_interactive(WARM_UP, silent=True, store_history=False,
-                                                         timeout=timeout)
-                    if reply["content"].get("status") != "ok":  # pragma: no cover - imports guarded
-                        raise RuntimeError("warm-up failed")
-            finally:
-                kc.stop_channels()
+            await kc.wait_for_ready(timeout=timeout)
+            if server is None:
+                reply = await kc.execute_interactive(WARM_UP, silent=True, store_history=False, timeout=timeout)
+                if reply["content"].get("status") != "ok":  # pragma: no cover - imports guarded
+                    raise RuntimeError("warm-up failed")
+            kc.allow_stdin = False
         except BaseException:
-            await _kill(km)
+            await _kill(_Kernel(km, kc, key, 0.0))
             raise
-        return _Kernel(km, key, round(time.monotonic() - t0, 3))
+        return _Kernel(km, kc, key, round(time.monotonic() - t0, 3))
 
     def _manager(self, kernel_name: str, server: ForkServer | None) -> Any:
         if self.executor.ipc:
@@ -254,21 +254,20 @@ class _Pool:
         kernel: _Kernel | None = None
         if self.spare is not None:
             spare_key, fut = self.spare
-            self.spare = None
             if spare_key == key:
                 try:
                     kernel = fut.result(timeout=timeout)
                 except ForkServerError:
                     self._forget_server(key)
                 except Exception:
-                    pass  # a spare that failed to start: try once more below, in the open
-            else:
-                fut.add_done_callback(self._discard_future)
+                    pass  # a spare that failed (or is too slow) to start: one more try below
+            self.spare = None
+            if kernel is None:
+                fut.add_done_callback(self._discard_future)  # killed if it ever starts
         if kernel is None:
             kernel_name, cwd = key
-            server = self._server(kernel_name, cwd)
             try:
-                kernel = self._call(self._start(key, server, timeout))
+                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout))
             except ForkServerError:
                 self._forget_server(key)
                 kernel = self._call(self._start(key, None, timeout))
@@ -287,7 +286,7 @@ class _Pool:
             kernel = fut.result()
         except BaseException:
             return
-        self._kill_later(kernel.km)
+        self._kill_later(kernel)
 
     # ------------------------------------------------------------------ one report
 
@@ -307,11 +306,17 @@ class _Pool:
         kernel_name = papermill_engines.nb_kernel_name(engine_name=None, nb=nb, name=self.executor.kernel_name)
 
         t0 = time.monotonic()
-        kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout)
+        try:
+            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout)
+        except Exception:
+            raise
+        except BaseException:  # interrupted while waiting for a kernel
+            self.abort()
+            raise
         timings["kernel_wait"] = round(time.monotonic() - t0, 3)
         timings["kernel_start"] = kernel.seconds
-        self.current = kernel.km
-        running = asyncio.run_coroutine_threadsafe(_execute_on(kernel.km, nb, kernel_name, job), self.loop)
+        self.current = kernel
+        running = asyncio.run_coroutine_threadsafe(_execute_on(kernel, nb, kernel_name, job), self.loop)
         try:
             nb = running.result()
         except Exception as err:
@@ -326,7 +331,7 @@ class _Pool:
         finally:
             if self.current is not None:
                 self.current = None
-                self._kill_later(kernel.km)  # off the critical path
+                self._kill_later(kernel)  # off the critical path
         timings["cells"] = cell_seconds(nb)
         write_ipynb(nb, str(work))
         raise_for_execution_errors(nb, str(work))
@@ -336,13 +341,16 @@ def _close_pool(pool: _Pool) -> None:
     pool.close()
 
 
-async def _kill(km: Any) -> None:
-    """Kill a kernel at once and clean up its files (errors ignored: it may be gone already)."""
+async def _kill(kernel: _Kernel) -> None:
+    """Close the client, kill the kernel at once and clean up its files (errors ignored: it may
+    be gone already)."""
+    if kernel.kc is not None:
+        kernel.kc.stop_channels()
     try:
-        await km.shutdown_kernel(now=True)
+        await kernel.km.shutdown_kernel(now=True)
     except Exception:
         try:
-            await km.cleanup_resources()
+            await kernel.km.cleanup_resources()
         except Exception:
             pass
 
@@ -379,9 +387,10 @@ def _client_class() -> type:
 _CLIENT: type | None = None
 
 
-async def _execute_on(km: Any, nb: Any, kernel_name: str, job: Job) -> Any:
-    """Execute ``nb`` on the started kernel ``km`` as papermill's nbclient engine would; on an
-    exception the partial notebook is attached to it as ``evalkit_notebook``."""
+async def _execute_on(kernel: _Kernel, nb: Any, kernel_name: str, job: Job) -> Any:
+    """Execute ``nb`` on the started ``kernel`` (through its connected client) as papermill's
+    nbclient engine would; on an exception the partial notebook is attached to it as
+    ``evalkit_notebook``. The client is left open (closed when the kernel is killed)."""
     global _CLIENT
     from papermill.engines import NotebookExecutionManager
     from papermill.log import logger
@@ -393,7 +402,7 @@ async def _execute_on(km: Any, nb: Any, kernel_name: str, job: Job) -> Any:
     nb_man.notebook_start()
     client = _CLIENT(
         nb_man,
-        km=km,
+        km=kernel.km,
         timeout=job.cell_timeout,
         startup_timeout=job.start_timeout,
         kernel_name=kernel_name,
@@ -403,6 +412,7 @@ async def _execute_on(km: Any, nb: Any, kernel_name: str, job: Job) -> Any:
         stderr_file=None,
         shutdown_kernel="immediate",
     )
+    client.kc = kernel.kc  # connected and checked while the previous report ran
     try:
         await client.async_execute_managed()
     except BaseException as err:
@@ -411,6 +421,4 @@ async def _execute_on(km: Any, nb: Any, kernel_name: str, job: Job) -> Any:
     finally:
         nb_man.cleanup_pbar()
         nb_man.notebook_complete()
-        if client.kc is not None:
-            client.kc.stop_channels()
     return nb_man.nb
