@@ -54,3 +54,10 @@ class Encoded:
                 return None
             key = key * base + self.codes[col] + 1
         return key
+
+    def text(self, col: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """The column's values as an object array (``""`` for missing), optionally only the rows
+        of ``mask``: a take from the distinct values, no string is built or re-encoded."""
+        table = np.append(self.uniques[col], "")
+        codes = self.codes[col] if mask is None else self.codes[col][mask]
+        return table[codes]

@@ -145,7 +145,15 @@ def scorable_rows(
     """
     ind = enc.per_row("indicator_id", {n: i for i, n in enumerate(nodes.index)}, -1, dtype=np.int64)
     keep = (ind >= 0) & (enc.codes["value"] >= 0)
-    rows = obs.loc[keep, [*RATER_KEY, "item", "value", "evidence"]]
+    # text columns as object arrays taken from the distinct values: filtering and copying them
+    # later is a pointer copy (Arrow-backed strings would be re-encoded at every step)
+    rows = pd.DataFrame(
+        {col: pd.Series(enc.text(col, keep), dtype=object) for col in ("school_id", "indicator_id", "source", "rater")}
+    )
+    rows.insert(1, "year", obs["year"].to_numpy()[keep])
+    rows["item"] = pd.Series(enc.text("item", keep), dtype=object)
+    rows["value"] = pd.Series(obs["value"].to_numpy(dtype=object)[keep], dtype=object)
+    rows["evidence"] = pd.Series(enc.text("evidence", keep), dtype=object)
     ny, ns, nr = (len(enc.uniques[c]) + 1 for c in ("year", "source", "rater"))
     node = ((enc.codes["school_id"][keep] + 1) * ny + enc.codes["year"][keep] + 1) * len(nodes) + ind[keep]
     source = node * ns + enc.codes["source"][keep] + 1
@@ -155,22 +163,17 @@ def scorable_rows(
     numeric = pd.Series(~parsed.is_label[keep], index=rows.index)
     rows["num"] = np.where(numeric, parsed.num[keep], np.nan)
 
-    itemised = rows["item"] != ""
-    plain = rows[~itemised]
-    parts = [_plain_rows(plain, nodes, numeric[~itemised])]
+    itemised = pd.Series(enc.per_row("item", {"": False}, True, dtype=bool)[keep], index=rows.index)
+    rows["value"] = rows["value"].where(~numeric, rows["num"])
+    rows["value_text"], rows["_text"] = _value_text(rows, nodes)
     if itemised.any():
-        parts.append(_collapse_items(rows[itemised], nodes, rules))
-    out = pd.concat(parts, ignore_index=True)
-    out["_text"] = pd.factorize(out["value_text"])[0] if len(parts) > 1 else out["_text"]
-    return out
-
-
-def _plain_rows(rows: pd.DataFrame, nodes: pd.DataFrame, numeric: pd.Series) -> pd.DataFrame:
-    out = rows[[*RATER_KEY, "evidence", "_ind", "_node", "_source", "_rater", "_vcode", "num"]]
-    out["value"] = rows["value"].astype(object)
-    out.loc[numeric, "value"] = rows.loc[numeric, "num"]
-    out["value_text"], out["_text"] = _value_text(out, nodes)
-    return out
+        # item rows (C5 warnings / violations) collapse into the first row of their rater group
+        agg = _collapse_items(rows[itemised], nodes, rules)
+        for col in ("num", "value", "value_text", "evidence"):
+            rows.loc[agg.index, col] = agg[col]
+        rows = rows[~itemised | rows.index.isin(agg.index)]
+        rows["_text"] = pd.factorize(rows["value_text"])[0]
+    return rows.reset_index(drop=True)
 
 
 def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
@@ -190,7 +193,7 @@ def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.
 
 def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
     """``value = Σ weight[item] × n`` per rater; ``value_text`` lists the items:
-    ``警示 1次、违规 1次``."""
+    ``警示 1次、违规 1次``. Indexed by the label of each rater group's first row."""
     weights = {}
     for node_id in rows["indicator_id"].unique():
         w = _item_weights(_spec(nodes, rules, node_id)) or {}
@@ -202,14 +205,15 @@ def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.
     names = lookup(rows["item"], {k: ITEM_NAMES.get(k, k) for k in rows["item"].unique()}).astype(object)
     rows["piece"] = names + " " + num_series(rows["num"]) + unit
     keys = ["_rater"]
-    first = ~rows["_rater"].duplicated()
-    out = rows.loc[first, [*RATER_KEY, "_ind", "_node", "_source", "_rater"]].set_index("_rater", drop=False)
+    first = rows.index[~rows["_rater"].duplicated()]
+    out = pd.DataFrame(index=rows.loc[first, "_rater"])
     out["num"] = rows.groupby(keys, sort=False)["weighted"].sum()
     out["value"] = out["num"].astype(object)
     out["value_text"] = join_by_group(rows, keys, "piece", "、")
     out["evidence"] = join_by_group(rows, keys, "evidence", "；", skip_empty=True)
-    out["evidence"] = out["evidence"].fillna("")
-    return out.reset_index(drop=True)
+    out["evidence"] = out["evidence"].fillna("").astype(object)
+    out.index = first  # each group's aggregate sits on its first row
+    return out
 
 
 def score_rows(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Series:
