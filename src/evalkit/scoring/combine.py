@@ -73,10 +73,16 @@ def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, dec
     gid = _group_ids(rows, ["_source"])
     n = np.bincount(gid)[gid]
     cols = [*SOURCE_KEY, "_node", "value", "num", "value_text", "points", "sentence", "evidence"]
-    out = [rows.loc[n == 1, cols].assign(n_raters=1)]
-    if (n > 1).any():
-        out.append(_trimmed(rows[n > 1], nodes, trim, decimals))
-    return pd.concat(out, ignore_index=True)
+    out = rows[cols].assign(n_raters=1)
+    multi = n > 1
+    if multi.any():
+        # each rater group's combination is written onto its first row; the other rows go
+        agg = _trimmed(rows[multi], nodes, trim, decimals)
+        first = rows.index[multi][agg.pop("_first").to_numpy()]
+        for col in ("points", "n_raters", "value_text", "evidence", "sentence", "num", "value"):
+            out.loc[first, col] = agg[col].to_numpy()
+        out = out[~multi | out.index.isin(first)]
+    return out.reset_index(drop=True)
 
 
 def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
@@ -91,6 +97,7 @@ def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals:
     counts = np.bincount(gid, weights=keep.astype(float))
     _, first = np.unique(gid, return_index=True)
     agg = rows.iloc[first][[*SOURCE_KEY, "_node"]].reset_index(drop=True)
+    agg["_first"] = first  # position (in ``rows``) of each group's first row
     agg["points"] = sums / counts
     agg["n_raters"] = np.bincount(gid)
     keyed = rows.assign(_gid=gid)
