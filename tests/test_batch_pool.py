@@ -170,3 +170,19 @@ def test_a_run_records_every_report_and_leaves_no_journal(tmp_path: Path) -> Non
     timings = entries["school_report:002"]["timings"]
     assert {"kernel_wait", "kernel_start", "cells", "execute", "write"} <= set(timings)
     assert timings["kernel_wait"] < timings["kernel_start"] + 0.5  # the kernel was started ahead
+
+
+def test_school_digests_are_computed_at_once_and_follow_each_schools_rows() -> None:
+    import pandas as pd
+
+    from evalkit.batch.fingerprints import frame_digest, grouped_digests
+
+    frame = pd.DataFrame({"school_id": ["1", "2", "1", "3", "2"], "x": [1.0, 2.0, 3.0, None, 5.0],
+                          "y": ["a", "b", "c", "d", "e"]})
+    digests = grouped_digests(frame, "school_id")
+    assert digests == {sid: frame_digest(rows) for sid, rows in frame.groupby("school_id")}
+    assert frame_digest(frame) == frame_digest(frame.iloc[::-1])  # row order does not count
+    changed = frame.copy()
+    changed.loc[2, "x"] = 3.5
+    after = grouped_digests(changed, "school_id")
+    assert after["1"] != digests["1"] and after["2"] == digests["2"] and after["3"] == digests["3"]

@@ -35,8 +35,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from evalkit.observations import COLUMNS as OBS_COLUMNS
 from evalkit.observations import fingerprint as observations_fingerprint
 from evalkit.results import TABLES, Results
 
@@ -56,12 +58,42 @@ def sha256_json(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``, index ignored)."""
+    if len(frame) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
+def _digest(columns: Iterable[object], hashes: np.ndarray) -> str:
+    h = hashlib.sha256("|".join(map(str, columns)).encode("utf-8"))
+    h.update(np.sort(hashes).tobytes())
+    return h.hexdigest()
+
+
 def frame_digest(frame: pd.DataFrame) -> str:
-    """sha256 of a frame's values as text, independent of row order."""
-    if frame.empty:
-        return hashlib.sha256(("|".join(map(str, frame.columns))).encode()).hexdigest()
-    text = frame.astype(str).sort_values(list(frame.columns), kind="stable")
-    return hashlib.sha256(text.to_csv(index=False).encode("utf-8")).hexdigest()
+    """sha256 of a frame's column names and row values, independent of row order."""
+    return _digest(frame.columns, row_hashes(frame))
+
+
+def grouped_digests(frame: pd.DataFrame, by: str) -> dict[str, str]:
+    """:func:`frame_digest` of each group of rows sharing a value of column ``by`` (as text),
+    all computed in one pass over the frame (not one frame per group)."""
+    if len(frame) == 0:
+        return {}
+    hashes = row_hashes(frame)
+    codes, uniques = pd.factorize(frame[by].astype(str))
+    order = np.lexsort((hashes, codes))
+    codes, hashes = codes[order], hashes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    head = hashlib.sha256("|".join(map(str, frame.columns)).encode("utf-8"))
+    out = {}
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        h = head.copy()
+        h.update(hashes[start:end].tobytes())  # already sorted within the group
+        out[str(uniques[codes[start]])] = h.hexdigest()
+    return out
 
 
 def _combine(parts: Iterable[str]) -> str:
@@ -69,31 +101,29 @@ def _combine(parts: Iterable[str]) -> str:
 
 
 class DataFingerprints:
-    """Per-school and county data fingerprints of one run year, computed once."""
+    """Per-school and county data fingerprints of one run year, computed once for all schools
+    (vectorised: one hashing pass per table, whatever the number of schools)."""
 
     def __init__(self, observations: pd.DataFrame, results: Results, year: int):
         self.year = int(year)
         obs = observations[observations["year"] <= self.year]
-        self._obs_by_school = {str(k): g for k, g in obs.groupby("school_id", sort=False)}
-        self._tables = {name: getattr(results, name) for name in TABLES}
-        self._tables = {n: t[t["year"] <= self.year] for n, t in self._tables.items() if "year" in t.columns}
-        self._by_school = {
-            n: {str(k): g for k, g in t.groupby("school_id", sort=False)}
-            for n, t in self._tables.items()
-            if "school_id" in t.columns
-        }
+        columns = [c for c in OBS_COLUMNS if c in obs.columns]
+        self._obs = grouped_digests(obs[columns], "school_id")
+        tables = {name: getattr(results, name) for name in TABLES}
+        tables = {n: t[t["year"] <= self.year] for n, t in tables.items() if "year" in t.columns}
+        self._tables = {n: (list(t.columns), grouped_digests(t, "school_id")) for n, t in sorted(tables.items())
+                        if "school_id" in t.columns}
         self.county = _combine(
             [
                 observations_fingerprint(obs),
-                *(f"{n}:{frame_digest(t)}" for n, t in sorted(self._tables.items())),
+                *(f"{n}:{frame_digest(t)}" for n, t in sorted(tables.items())),
             ]
         )
 
     def school(self, school_id: str) -> str:
         """The data fingerprint of one school's reports (see the module docstring)."""
-        empty = pd.DataFrame()
-        obs = self._obs_by_school.get(school_id)
-        parts = [observations_fingerprint(obs) if obs is not None else "no observations"]
-        for name, groups in sorted(self._by_school.items()):
-            parts.append(f"{name}:{frame_digest(groups.get(school_id, empty))}")
+        parts = [self._obs.get(school_id, "no observations")]
+        empty = np.zeros(0, dtype=np.uint64)
+        for name, (columns, digests) in self._tables.items():
+            parts.append(f"{name}:{digests.get(school_id) or _digest(columns, empty)}")
         return _combine(parts)

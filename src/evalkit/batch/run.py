@@ -5,7 +5,8 @@ Per run year, in ``<output>/<year>/``:
 1. take the folder's lock (a second ``evalkit run`` on the same folder is refused) and sweep
    what an interrupted run may have left (the ``.work/`` folder, hidden temporary files);
 2. save the Results of the whole data (every year, scored once per run) to ``scores/``, and
-   write ``scoreboard.xlsx``;
+   write ``scoreboard.xlsx`` (unless the county's data fingerprint, the grades and the evalkit
+   version are those it was written with, recorded as ``scoreboard_fingerprint`` in the manifest);
 3. plan the jobs and skip those whose manifest entry is fresh (see
    :mod:`evalkit.batch.fingerprints`); ``--force`` redoes all, ``--only-failed`` only failures;
 4. execute the rest in parallel, recording each in the manifest as it finishes (journal line at
@@ -33,7 +34,7 @@ import pandas as pd
 
 import evalkit
 from evalkit.batch.execute import Executor, JobResult, run_jobs
-from evalkit.batch.fingerprints import DataFingerprints
+from evalkit.batch.fingerprints import DataFingerprints, sha256_json
 from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.manifest import Manifest, now
 from evalkit.batch.names import display
@@ -43,6 +44,7 @@ from evalkit.batch.scoreboard import write_scoreboard
 from evalkit.results import Results
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+SCOREBOARD = "scoreboard.xlsx"
 STATUS_ZH = {"done": "完成", "skipped": "跳过", "failed": "失败"}
 
 
@@ -254,8 +256,11 @@ def run_year(
     with folder_lock(folder):
         sweep(folder)
         results.save(folder / "scores")
-        write_scoreboard(results, year, folder / "scoreboard.xlsx", grades)
+        fingerprints = DataFingerprints(obs, results, year)
         manifest = Manifest.load(folder)
+        board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
+        if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
+            write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
         manifest.data.update(
             {
                 "year": int(year),
@@ -281,10 +286,11 @@ def run_year(
                         )
                     },
                 },
-                "scoreboard": "scoreboard.xlsx",
+                "scoreboard": SCOREBOARD,
+                "scoreboard_fingerprint": board,
             }
         )
-        plan = plan_year(spec, results, DataFingerprints(obs, results, year), year, schools=schools)
+        plan = plan_year(spec, results, fingerprints, year, schools=schools)
         skipped = _select(plan, manifest, spec.formats, force, only_failed)
         for outcome in skipped:
             if outcome.job.key in manifest.reports:
