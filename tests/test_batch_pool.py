@@ -186,3 +186,29 @@ def test_school_digests_are_computed_at_once_and_follow_each_schools_rows() -> N
     changed.loc[2, "x"] = 3.5
     after = grouped_digests(changed, "school_id")
     assert after["1"] != digests["1"] and after["2"] == digests["2"] and after["3"] == digests["3"]
+
+
+def test_preloaded_scores_are_shared_read_only_and_dropped_when_the_folder_changes(tmp_path: Path) -> None:
+    import numpy as np
+
+    from evalkit.analysis.examples import example_results
+    from evalkit.api import load_results, preload_results
+    from evalkit.results import Results
+
+    saved = example_results()
+    saved.save(tmp_path / "scores")
+    year = saved.years[-1]
+    preload_results(tmp_path / "scores")
+    a, b = load_results(scores=str(tmp_path / "scores")), load_results(scores=str(tmp_path / "scores"))
+    assert np.shares_memory(a.indicators["points"].to_numpy(), b.indicators["points"].to_numpy())  # read once
+    first = load_results(year, scores=str(tmp_path / "scores"))
+    assert first.schools.equals(Results.load(tmp_path / "scores").schools[lambda t: t["year"] <= year]
+                                .reset_index(drop=True))
+    first.schools.loc[0, "total"] = -1.0  # a report changing what it was given…
+    first.meta["year"] = -1
+    again = load_results(year, scores=str(tmp_path / "scores"))
+    assert again.schools.loc[0, "total"] != -1.0 and again.meta["year"] == year  # …changes nothing for the next
+    changed = example_results()
+    changed.schools["total"] = 1.0
+    changed.save(tmp_path / "scores")  # new files: the preloaded copy is not used any more
+    assert (load_results(year, scores=str(tmp_path / "scores")).schools["total"] == 1.0).all()

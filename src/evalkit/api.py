@@ -96,7 +96,7 @@ def load_results(
     """Results for notebooks: read from ``scores`` (a folder saved by the batch runner) when
     given, otherwise scored now from ``data`` (default: the bundled demo county). All years up
     to ``year`` are kept, so reports can show the change from last year and trends."""
-    results = Results.load(scores) if scores else score_files(data, framework, registry)
+    results = _saved_results(scores) if scores else score_files(data, framework, registry)
     if year is None:
         return results
     keep = [y for y in results.years if y <= int(year)]
@@ -105,3 +105,50 @@ def load_results(
     tables = {n: getattr(results, n) for n in ("indicators", "areas", "schools", "bonus", "vetoes", "flags")}
     return Results(**{n: t[t["year"].isin(keep)].reset_index(drop=True) for n, t in tables.items()},
                    meta={**results.meta, "year": int(year)})
+
+
+# --------------------------------------------------------------------------- preloaded saved Results
+
+_PRELOADED: dict[str, tuple[tuple[tuple[str, int, int, int], ...], Results]] = {}
+
+
+def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """(name, size, modification time, inode) of every file of a saved Results folder."""
+    stamp = []
+    for path in sorted(folder.iterdir()):
+        st = path.stat()
+        stamp.append((path.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(stamp)
+
+
+def preload_results(scores: PathLike) -> None:
+    """Read the Results saved in ``scores`` now and keep them in this process: later calls of
+    :func:`load_results` for that folder, while its files are unchanged, get them without reading
+    it again. The batch runner's kernel template calls this once per worker before it forks the
+    reports' kernels, which then share the tables (copy-on-write); nothing else preloads."""
+    folder = Path(scores).resolve()
+    stamp = _folder_stamp(folder)
+    hit = _PRELOADED.get(str(folder))
+    if hit is None or hit[0] != stamp:
+        _PRELOADED[str(folder)] = (stamp, Results.load(folder))
+
+
+def _saved_results(scores: PathLike) -> Results:
+    """``Results.load(scores)``, from the preloaded copy when there is one for these very files
+    (shallow copies of its tables: with pandas' copy-on-write, changing them leaves the
+    preloaded tables as they were)."""
+    folder = Path(scores).resolve()
+    hit = _PRELOADED.get(str(folder))
+    if hit is not None:
+        try:
+            fresh = _folder_stamp(folder) == hit[0]
+        except OSError:
+            fresh = False
+        if fresh:
+            import copy
+
+            from evalkit.results import TABLES
+
+            kept = hit[1]
+            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta))
+    return Results.load(scores)

@@ -155,9 +155,23 @@ def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
             os._exit(code)
 
 
+def _preload(scores: Sequence[str]) -> None:
+    """Read saved Results into the template (:func:`evalkit.api.preload_results`; a no-op when
+    already read and unchanged), so that every kernel forked next finds them in memory. A
+    failure is ignored here: the report then reads the folder itself and reports the problem."""
+    for folder in scores:
+        try:
+            from evalkit.api import preload_results
+
+            preload_results(folder)
+        except Exception:
+            pass
+
+
 def serve(request_fd: int, reply_fd: int, preload: Sequence[str] = PRELOAD) -> None:
     """The template's main loop: import ``preload``, answer ``ready``, then fork one kernel per
-    request line (JSON ``{"args", "cwd", "env"}``, answered with ``{"pid"}``) until the request
+    request line (JSON ``{"args", "cwd", "env", "preload"}``, answered with ``{"pid"}``; the
+    saved Results folders in ``preload`` are read first, see :func:`_preload`) until the request
     pipe closes; then kill the kernels still running and return."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process
     # what ipykernel sets before a notebook imports matplotlib
@@ -185,6 +199,7 @@ def serve(request_fd: int, reply_fd: int, preload: Sequence[str] = PRELOAD) -> N
                 request = json.loads(line)
             except ValueError:
                 continue
+            _preload(request.get("preload") or ())
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -264,11 +279,13 @@ class ForkServer:
             raise ForkServerError(f"内核模板进程启动失败 / the kernel template failed: {answer.get('error')}")
         self._ready = int(answer["ready"])
 
-    def fork(self, args: Sequence[str], cwd: str, env: dict[str, str]) -> int:
-        """A new kernel process running ``ipykernel_launcher args`` in ``cwd``; return its pid."""
+    def fork(self, args: Sequence[str], cwd: str, env: dict[str, str], preload: Sequence[str] = ()) -> int:
+        """A new kernel process running ``ipykernel_launcher args`` in ``cwd``, with the saved
+        Results folders ``preload`` in memory; return its pid."""
         with self._lock:
             self.wait_ready()
-            line = json.dumps({"args": list(args), "cwd": str(cwd), "env": dict(env)}) + "\n"
+            request = {"args": list(args), "cwd": str(cwd), "env": dict(env), "preload": list(preload)}
+            line = json.dumps(request) + "\n"
             try:
                 os.write(self._req_w, line.encode("utf-8"))
             except OSError as exc:
@@ -388,6 +405,7 @@ def _provisioner_class() -> type:
         """Launches the kernel by asking :attr:`fork_server` to fork one (see the module)."""
 
         fork_server: ForkServer | None = None
+        preload: tuple[str, ...] = ()
 
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
             split = launcher_args(cmd)
@@ -397,7 +415,7 @@ def _provisioner_class() -> type:
             env = dict(kwargs.get("env") or os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
             loop = asyncio.get_running_loop()  # the first fork waits for the template's imports
-            pid = await loop.run_in_executor(None, self.fork_server.fork, args, cwd, env)
+            pid = await loop.run_in_executor(None, self.fork_server.fork, args, cwd, env, self.preload)
             self.process = _ForkedProcess(pid)
             self.pid = self.pgid = pid  # the kernel called setsid(): its own process group
             self.cwd = cwd
@@ -406,14 +424,16 @@ def _provisioner_class() -> type:
     return ForkedKernelProvisioner
 
 
-def forked_provisioner(km: Any, server: ForkServer) -> Any:
+def forked_provisioner(km: Any, server: ForkServer, preload: Sequence[str] = ()) -> Any:
     """A provisioner for the kernel manager ``km`` (before its ``start_kernel``) that forks the
-    kernel from ``server``; install it with ``km.provisioner = …``."""
+    kernel from ``server`` (with the saved Results folders ``preload`` read into the template
+    first); install it with ``km.provisioner = …``."""
     import uuid
 
     km.kernel_id = km.kernel_id or str(uuid.uuid4())
     provisioner = _provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
     provisioner.fork_server = server
+    provisioner.preload = tuple(preload)
     return provisioner
 
 

@@ -14,6 +14,12 @@ costs about 0.1 s of CPU instead of about 1 s. Where forking is not available (o
 modules, before the report is known (it leaves no name in the namespace and does not count as
 an execution).
 
+The saved Results a report reads (its ``scores`` parameter, the same for every report of a year)
+are read once per worker by the template — or by each warm-up cell — before the next kernel is
+forked (:func:`evalkit.api.preload_results`): ``load_results`` then takes them from memory while
+the folder's files are unchanged, as shallow copy-on-write copies, so a report changing them
+changes nothing for the next one. Nothing school-specific is ever loaded ahead.
+
 Execution has papermill's semantics: the notebook is loaded and parameterised by papermill
 (``parameterize_notebook``: the injected ``parameters`` cell), executed cell by cell with
 papermill's nbclient client and its per-cell metadata, and a failing cell is reported as
@@ -51,17 +57,23 @@ from evalkit.batch.plan import Job
 __all__ = ["WARM_UP", "KernelPoolExecutor"]
 
 WARM_UP = (
-    "def __evalkit_warm_up():\n"
+    "def __evalkit_warm_up(scores):\n"
     "    import importlib\n"
     f"    for name in {PRELOAD!r}:\n"
     "        try:\n"
     "            importlib.import_module(name)\n"
     "        except Exception:\n"
     "            pass\n"
-    "__evalkit_warm_up()\n"
+    "    for folder in scores:\n"
+    "        try:\n"
+    "            importlib.import_module('evalkit.api').preload_results(folder)\n"
+    "        except Exception:\n"
+    "            pass\n"
+    "__evalkit_warm_up({scores!r})\n"
     "del __evalkit_warm_up\n"
 )
-"""Run silently in a kernel started without the template: imports only, no names left behind."""
+"""Run silently in a kernel started without the template (``{scores!r}``: the saved Results
+folders to preload): imports only, no names left behind."""
 
 HISTORY_ARGS = ("--HistoryManager.hist_file=:memory:",)  # what nbclient gives its kernels
 
@@ -209,18 +221,22 @@ class _Pool:
                 self.servers[key] = None
         return self.servers[key]
 
-    def _start_spare(self, key: tuple[str, str], timeout: float) -> None:
+    def _start_spare(self, key: tuple[str, str], timeout: float, preload: tuple[str, ...]) -> None:
         kernel_name, cwd = key
         server = self._server(kernel_name, cwd)
-        self.spare = (key, asyncio.run_coroutine_threadsafe(self._start(key, server, timeout), self.loop))
+        coro = self._start(key, server, timeout, preload)
+        self.spare = (key, asyncio.run_coroutine_threadsafe(coro, self.loop))
 
-    async def _start(self, key: tuple[str, str], server: ForkServer | None, timeout: float) -> _Kernel:
+    async def _start(
+        self, key: tuple[str, str], server: ForkServer | None, timeout: float, preload: tuple[str, ...]
+    ) -> _Kernel:
         """Start a kernel (forked from ``server`` when given), connect a client and wait until the
         kernel answers (what nbclient would do first, ~0.2 s), and warm it up when it was not
-        forked."""
+        forked. ``preload``: saved Results folders to have in memory (read by the template once,
+        or by the warm-up cell), as the report will most likely read them."""
         kernel_name, cwd = key
         t0 = time.monotonic()
-        km = self._manager(kernel_name, server)
+        km = self._manager(kernel_name, server, preload)
         kc = None
         try:
             await asyncio.wait_for(km.start_kernel(cwd=cwd, extra_arguments=list(HISTORY_ARGS)), timeout)
@@ -228,7 +244,8 @@ class _Pool:
             kc.start_channels()
             await kc.wait_for_ready(timeout=timeout)
             if server is None:
-                reply = await kc.execute_interactive(WARM_UP, silent=True, store_history=False, timeout=timeout)
+                code = WARM_UP.replace("{scores!r}", repr(list(preload)))
+                reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=timeout)
                 if reply["content"].get("status") != "ok":  # pragma: no cover - imports guarded
                     raise RuntimeError("warm-up failed")
             kc.allow_stdin = False
@@ -237,7 +254,7 @@ class _Pool:
             raise
         return _Kernel(km, kc, key, round(time.monotonic() - t0, 3))
 
-    def _manager(self, kernel_name: str, server: ForkServer | None) -> Any:
+    def _manager(self, kernel_name: str, server: ForkServer | None, preload: tuple[str, ...]) -> Any:
         if self.executor.ipc:
             km = ipc_kernel_manager_class()(kernel_name=kernel_name)
         else:
@@ -245,10 +262,10 @@ class _Pool:
 
             km = AsyncKernelManager(kernel_name=kernel_name)
         if server is not None and server.alive():
-            km.provisioner = forked_provisioner(km, server)
+            km.provisioner = forked_provisioner(km, server, preload)
         return km
 
-    def _take(self, key: tuple[str, str], timeout: float) -> _Kernel:
+    def _take(self, key: tuple[str, str], timeout: float, preload: tuple[str, ...]) -> _Kernel:
         """The ready kernel for ``key`` (the spare when it matches, else a new one); the next spare
         is started before returning."""
         kernel: _Kernel | None = None
@@ -267,11 +284,11 @@ class _Pool:
         if kernel is None:
             kernel_name, cwd = key
             try:
-                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout))
+                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout, preload))
             except ForkServerError:
                 self._forget_server(key)
-                kernel = self._call(self._start(key, None, timeout))
-        self._start_spare(key, timeout)
+                kernel = self._call(self._start(key, None, timeout, preload))
+        self._start_spare(key, timeout, preload)
         return kernel
 
     def _forget_server(self, key: tuple[str, str]) -> None:
@@ -307,7 +324,9 @@ class _Pool:
 
         t0 = time.monotonic()
         try:
-            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout)
+            scores = str(job.parameters.get("scores") or "")
+            preload = (scores,) if scores else ()
+            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout, preload)
         except Exception:
             raise
         except BaseException:  # interrupted while waiting for a kernel
