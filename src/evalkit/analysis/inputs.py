@@ -11,10 +11,44 @@ score the demo county now), ``data`` (comma-separated observation files, ``""`` 
 
 from __future__ import annotations
 
-from evalkit.framework import DEFAULT_FRAMEWORK, Framework, load_framework
+from pathlib import Path
+
+from evalkit.framework import DEFAULT_FRAMEWORK, Framework, load_framework, resolve_framework_path
 from evalkit.results import Results
 
-__all__ = ["parse_paths", "report_inputs"]
+__all__ = ["parse_paths", "preload_framework", "report_inputs"]
+
+_PRELOADED: dict[str, tuple[tuple[int, int, int], Framework]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def preload_framework(framework: str = DEFAULT_FRAMEWORK) -> None:
+    """Load ``framework`` (name or path) now and keep it in this process: :func:`report_inputs`
+    then uses it while its file is unchanged. The batch runner's kernel template calls this once
+    per worker before it forks the reports' kernels; nothing else preloads. (Frameworks are
+    frozen models, and a forked kernel's changes stay in that kernel.)"""
+    path = resolve_framework_path(framework or DEFAULT_FRAMEWORK)
+    key = str(path.resolve())
+    stamp = _stamp(path)
+    if key not in _PRELOADED or _PRELOADED[key][0] != stamp:
+        _PRELOADED[key] = (stamp, load_framework(path))
+
+
+def _framework(framework: str) -> Framework:
+    """``load_framework(framework)``, or the preloaded one when its file is unchanged."""
+    if _PRELOADED:
+        try:
+            path = resolve_framework_path(framework)
+            hit = _PRELOADED.get(str(path.resolve()))
+            if hit is not None and hit[0] == _stamp(path):
+                return hit[1]
+        except (OSError, ValueError):
+            pass
+    return load_framework(framework)
 
 
 def parse_paths(text: str) -> list[str] | None:
@@ -33,7 +67,7 @@ def report_inputs(
     """
     from evalkit.api import load_results
 
-    fw = load_framework(framework or DEFAULT_FRAMEWORK)
+    fw = _framework(framework or DEFAULT_FRAMEWORK)
     results = load_results(
         int(year), scores=scores or None, data=parse_paths(data), framework=fw, registry=registry or None
     )

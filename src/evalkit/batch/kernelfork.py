@@ -155,24 +155,33 @@ def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
             os._exit(code)
 
 
-def _preload(scores: Sequence[str]) -> None:
-    """Read saved Results into the template (:func:`evalkit.api.preload_results`; a no-op when
-    already read and unchanged), so that every kernel forked next finds them in memory. A
-    failure is ignored here: the report then reads the folder itself and reports the problem."""
-    for folder in scores:
+def preload(what: dict[str, Sequence[str]]) -> None:
+    """Read what the next reports will read into this process: saved Results folders
+    (``"scores"``, :func:`evalkit.api.preload_results`) and frameworks (``"frameworks"``,
+    :func:`evalkit.analysis.inputs.preload_framework`); each is a no-op when already read and
+    unchanged on disk. Failures are ignored: the report then reads the file itself and reports
+    the problem."""
+    for folder in what.get("scores") or ():
         try:
             from evalkit.api import preload_results
 
             preload_results(folder)
         except Exception:
             pass
+    for framework in what.get("frameworks") or ():
+        try:
+            from evalkit.analysis.inputs import preload_framework
+
+            preload_framework(framework)
+        except Exception:
+            pass
 
 
-def serve(request_fd: int, reply_fd: int, preload: Sequence[str] = PRELOAD) -> None:
-    """The template's main loop: import ``preload``, answer ``ready``, then fork one kernel per
-    request line (JSON ``{"args", "cwd", "env", "preload"}``, answered with ``{"pid"}``; the
-    saved Results folders in ``preload`` are read first, see :func:`_preload`) until the request
-    pipe closes; then kill the kernels still running and return."""
+def serve(request_fd: int, reply_fd: int, modules: Sequence[str] = PRELOAD) -> None:
+    """The template's main loop: import ``modules``, answer ``ready``, then fork one kernel per
+    request line (JSON ``{"args", "cwd", "env", "preload"}``, answered with ``{"pid"}``; what
+    ``preload`` names is read first, see :func:`preload`) until the request pipe closes; then kill
+    the kernels still running and return."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process
     # what ipykernel sets before a notebook imports matplotlib
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -181,7 +190,7 @@ def serve(request_fd: int, reply_fd: int, preload: Sequence[str] = PRELOAD) -> N
     children: set[int] = set()
     reply = os.fdopen(reply_fd, "w", buffering=1, encoding="utf-8")
     try:
-        for name in preload:
+        for name in modules:
             importlib.import_module(name)
     except BaseException as exc:
         reply.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
@@ -199,7 +208,7 @@ def serve(request_fd: int, reply_fd: int, preload: Sequence[str] = PRELOAD) -> N
                 request = json.loads(line)
             except ValueError:
                 continue
-            _preload(request.get("preload") or ())
+            preload(request.get("preload") or {})
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -279,12 +288,15 @@ class ForkServer:
             raise ForkServerError(f"内核模板进程启动失败 / the kernel template failed: {answer.get('error')}")
         self._ready = int(answer["ready"])
 
-    def fork(self, args: Sequence[str], cwd: str, env: dict[str, str], preload: Sequence[str] = ()) -> int:
-        """A new kernel process running ``ipykernel_launcher args`` in ``cwd``, with the saved
-        Results folders ``preload`` in memory; return its pid."""
+    def fork(
+        self, args: Sequence[str], cwd: str, env: dict[str, str], ahead: dict[str, Sequence[str]] | None = None
+    ) -> int:
+        """A new kernel process running ``ipykernel_launcher args`` in ``cwd``, with what ``ahead``
+        names (see :func:`preload`) already in memory; return its pid."""
         with self._lock:
             self.wait_ready()
-            request = {"args": list(args), "cwd": str(cwd), "env": dict(env), "preload": list(preload)}
+            request = {"args": list(args), "cwd": str(cwd), "env": dict(env),
+                       "preload": {k: list(v) for k, v in (ahead or {}).items()}}
             line = json.dumps(request) + "\n"
             try:
                 os.write(self._req_w, line.encode("utf-8"))
@@ -405,7 +417,7 @@ def _provisioner_class() -> type:
         """Launches the kernel by asking :attr:`fork_server` to fork one (see the module)."""
 
         fork_server: ForkServer | None = None
-        preload: tuple[str, ...] = ()
+        preload: dict[str, Sequence[str]] | None = None
 
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
             split = launcher_args(cmd)
@@ -424,16 +436,16 @@ def _provisioner_class() -> type:
     return ForkedKernelProvisioner
 
 
-def forked_provisioner(km: Any, server: ForkServer, preload: Sequence[str] = ()) -> Any:
+def forked_provisioner(km: Any, server: ForkServer, ahead: dict[str, Sequence[str]] | None = None) -> Any:
     """A provisioner for the kernel manager ``km`` (before its ``start_kernel``) that forks the
-    kernel from ``server`` (with the saved Results folders ``preload`` read into the template
-    first); install it with ``km.provisioner = …``."""
+    kernel from ``server`` (with what ``ahead`` names read into the template first, see
+    :func:`preload`); install it with ``km.provisioner = …``."""
     import uuid
 
     km.kernel_id = km.kernel_id or str(uuid.uuid4())
     provisioner = _provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
     provisioner.fork_server = server
-    provisioner.preload = tuple(preload)
+    provisioner.preload = ahead
     return provisioner
 
 

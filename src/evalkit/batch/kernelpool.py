@@ -14,11 +14,12 @@ costs about 0.1 s of CPU instead of about 1 s. Where forking is not available (o
 modules, before the report is known (it leaves no name in the namespace and does not count as
 an execution).
 
-The saved Results a report reads (its ``scores`` parameter, the same for every report of a year)
-are read once per worker by the template — or by each warm-up cell — before the next kernel is
-forked (:func:`evalkit.api.preload_results`): ``load_results`` then takes them from memory while
-the folder's files are unchanged, as shallow copy-on-write copies, so a report changing them
-changes nothing for the next one. Nothing school-specific is ever loaded ahead.
+The saved Results and the framework a report reads (its ``scores`` and ``framework`` parameters,
+the same for every report of a year) are read once per worker by the template — or by each
+warm-up cell — before the next kernel is forked (:func:`evalkit.api.preload_results`,
+:func:`evalkit.analysis.inputs.preload_framework`): the notebook then gets them from memory while
+their files are unchanged (Results as shallow copy-on-write copies, frameworks frozen), so a
+report changing them changes nothing for the next one. Nothing school-specific is loaded ahead.
 
 Execution has papermill's semantics: the notebook is loaded and parameterised by papermill
 (``parameterize_notebook``: the injected ``parameters`` cell), executed cell by cell with
@@ -57,25 +58,38 @@ from evalkit.batch.plan import Job
 __all__ = ["WARM_UP", "KernelPoolExecutor"]
 
 WARM_UP = (
-    "def __evalkit_warm_up(scores):\n"
+    "def __evalkit_warm_up(ahead):\n"
     "    import importlib\n"
     f"    for name in {PRELOAD!r}:\n"
     "        try:\n"
     "            importlib.import_module(name)\n"
     "        except Exception:\n"
     "            pass\n"
-    "    for folder in scores:\n"
-    "        try:\n"
-    "            importlib.import_module('evalkit.api').preload_results(folder)\n"
-    "        except Exception:\n"
-    "            pass\n"
-    "__evalkit_warm_up({scores!r})\n"
+    "    calls = [('evalkit.api', 'preload_results', 'scores'),\n"
+    "             ('evalkit.analysis.inputs', 'preload_framework', 'frameworks')]\n"
+    "    for module, function, kind in calls:\n"
+    "        for arg in ahead.get(kind, []):\n"
+    "            try:\n"
+    "                getattr(importlib.import_module(module), function)(arg)\n"
+    "            except Exception:\n"
+    "                pass\n"
+    "__evalkit_warm_up({ahead!r})\n"
     "del __evalkit_warm_up\n"
 )
-"""Run silently in a kernel started without the template (``{scores!r}``: the saved Results
-folders to preload): imports only, no names left behind."""
+"""Run silently in a kernel started without the template (``{ahead!r}``: what to read ahead, as
+:func:`evalkit.batch.kernelfork.preload` does in the template): no names left behind."""
 
 HISTORY_ARGS = ("--HistoryManager.hist_file=:memory:",)  # what nbclient gives its kernels
+
+Ahead = dict[str, list[str]]
+"""What a kernel should have read before its report: ``{"scores": [...], "frameworks": [...]}``."""
+
+
+def _ahead(job: Job) -> Ahead:
+    """The saved scores and the framework ``job`` reads — the same for every report of a year,
+    so the next report most likely reads them too (never anything school-specific)."""
+    scores, framework = job.parameters.get("scores"), job.parameters.get("framework")
+    return {"scores": [str(scores)] if scores else [], "frameworks": [str(framework)] if framework else []}
 
 
 @dataclass(frozen=True)
@@ -221,22 +235,22 @@ class _Pool:
                 self.servers[key] = None
         return self.servers[key]
 
-    def _start_spare(self, key: tuple[str, str], timeout: float, preload: tuple[str, ...]) -> None:
+    def _start_spare(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> None:
         kernel_name, cwd = key
         server = self._server(kernel_name, cwd)
-        coro = self._start(key, server, timeout, preload)
+        coro = self._start(key, server, timeout, ahead)
         self.spare = (key, asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     async def _start(
-        self, key: tuple[str, str], server: ForkServer | None, timeout: float, preload: tuple[str, ...]
+        self, key: tuple[str, str], server: ForkServer | None, timeout: float, ahead: Ahead
     ) -> _Kernel:
         """Start a kernel (forked from ``server`` when given), connect a client and wait until the
         kernel answers (what nbclient would do first, ~0.2 s), and warm it up when it was not
-        forked. ``preload``: saved Results folders to have in memory (read by the template once,
-        or by the warm-up cell), as the report will most likely read them."""
+        forked. ``ahead``: the saved scores and framework to have in memory (read by the template
+        once, or by the warm-up cell), as the report will most likely read them."""
         kernel_name, cwd = key
         t0 = time.monotonic()
-        km = self._manager(kernel_name, server, preload)
+        km = self._manager(kernel_name, server, ahead)
         kc = None
         try:
             await asyncio.wait_for(km.start_kernel(cwd=cwd, extra_arguments=list(HISTORY_ARGS)), timeout)
@@ -244,7 +258,7 @@ class _Pool:
             kc.start_channels()
             await kc.wait_for_ready(timeout=timeout)
             if server is None:
-                code = WARM_UP.replace("{scores!r}", repr(list(preload)))
+                code = WARM_UP.replace("{ahead!r}", repr(ahead))
                 reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=timeout)
                 if reply["content"].get("status") != "ok":  # pragma: no cover - imports guarded
                     raise RuntimeError("warm-up failed")
@@ -254,7 +268,7 @@ class _Pool:
             raise
         return _Kernel(km, kc, key, round(time.monotonic() - t0, 3))
 
-    def _manager(self, kernel_name: str, server: ForkServer | None, preload: tuple[str, ...]) -> Any:
+    def _manager(self, kernel_name: str, server: ForkServer | None, ahead: Ahead) -> Any:
         if self.executor.ipc:
             km = ipc_kernel_manager_class()(kernel_name=kernel_name)
         else:
@@ -262,10 +276,10 @@ class _Pool:
 
             km = AsyncKernelManager(kernel_name=kernel_name)
         if server is not None and server.alive():
-            km.provisioner = forked_provisioner(km, server, preload)
+            km.provisioner = forked_provisioner(km, server, ahead)
         return km
 
-    def _take(self, key: tuple[str, str], timeout: float, preload: tuple[str, ...]) -> _Kernel:
+    def _take(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> _Kernel:
         """The ready kernel for ``key`` (the spare when it matches, else a new one); the next spare
         is started before returning."""
         kernel: _Kernel | None = None
@@ -284,11 +298,11 @@ class _Pool:
         if kernel is None:
             kernel_name, cwd = key
             try:
-                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout, preload))
+                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout, ahead))
             except ForkServerError:
                 self._forget_server(key)
-                kernel = self._call(self._start(key, None, timeout, preload))
-        self._start_spare(key, timeout, preload)
+                kernel = self._call(self._start(key, None, timeout, ahead))
+        self._start_spare(key, timeout, ahead)
         return kernel
 
     def _forget_server(self, key: tuple[str, str]) -> None:
@@ -324,9 +338,7 @@ class _Pool:
 
         t0 = time.monotonic()
         try:
-            scores = str(job.parameters.get("scores") or "")
-            preload = (scores,) if scores else ()
-            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout, preload)
+            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
         except Exception:
             raise
         except BaseException:  # interrupted while waiting for a kernel
