@@ -121,16 +121,19 @@ def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
     return tuple(stamp)
 
 
-def preload_results(scores: PathLike) -> None:
+def preload_results(scores: PathLike) -> bool:
     """Read the Results saved in ``scores`` now and keep them in this process: later calls of
     :func:`load_results` for that folder, while its files are unchanged, get them without reading
     it again. The batch runner's kernel template calls this once per worker before it forks the
-    reports' kernels, which then share the tables (copy-on-write); nothing else preloads."""
+    reports' kernels, which then share the tables (copy-on-write); nothing else preloads. Returns
+    whether the folder was read (``False``: already in memory and unchanged)."""
     folder = Path(scores).resolve()
     stamp = _folder_stamp(folder)
     hit = _PRELOADED.get(str(folder))
-    if hit is None or hit[0] != stamp:
-        _PRELOADED[str(folder)] = (stamp, Results.load(folder))
+    if hit is not None and hit[0] == stamp:
+        return False
+    _PRELOADED[str(folder)] = (stamp, Results.load(folder))
+    return True
 
 
 def _saved_results(scores: PathLike) -> Results:

@@ -26,16 +26,19 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def preload_framework(framework: str = DEFAULT_FRAMEWORK) -> None:
+def preload_framework(framework: str = DEFAULT_FRAMEWORK) -> bool:
     """Load ``framework`` (name or path) now and keep it in this process: :func:`report_inputs`
     then uses it while its file is unchanged. The batch runner's kernel template calls this once
     per worker before it forks the reports' kernels; nothing else preloads. (Frameworks are
-    frozen models, and a forked kernel's changes stay in that kernel.)"""
+    frozen models, and a forked kernel's changes stay in that kernel.) Returns whether it was
+    read (``False``: already in memory and unchanged)."""
     path = resolve_framework_path(framework or DEFAULT_FRAMEWORK)
     key = str(path.resolve())
     stamp = _stamp(path)
-    if key not in _PRELOADED or _PRELOADED[key][0] != stamp:
-        _PRELOADED[key] = (stamp, load_framework(path))
+    if key in _PRELOADED and _PRELOADED[key][0] == stamp:
+        return False
+    _PRELOADED[key] = (stamp, load_framework(path))
+    return True
 
 
 def _framework(framework: str) -> Framework:

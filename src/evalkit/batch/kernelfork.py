@@ -155,26 +155,28 @@ def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
             os._exit(code)
 
 
-def preload(what: dict[str, Sequence[str]]) -> None:
+def preload(what: dict[str, Sequence[str]]) -> bool:
     """Read what the next reports will read into this process: saved Results folders
     (``"scores"``, :func:`evalkit.api.preload_results`) and frameworks (``"frameworks"``,
     :func:`evalkit.analysis.inputs.preload_framework`); each is a no-op when already read and
     unchanged on disk. Failures are ignored: the report then reads the file itself and reports
-    the problem."""
+    the problem. Returns whether anything was read."""
+    read = False
     for folder in what.get("scores") or ():
         try:
             from evalkit.api import preload_results
 
-            preload_results(folder)
+            read = preload_results(folder) or read
         except Exception:
             pass
     for framework in what.get("frameworks") or ():
         try:
             from evalkit.analysis.inputs import preload_framework
 
-            preload_framework(framework)
+            read = preload_framework(framework) or read
         except Exception:
             pass
+    return read
 
 
 def serve(request_fd: int, reply_fd: int, modules: Sequence[str] = PRELOAD) -> None:
@@ -208,7 +210,9 @@ def serve(request_fd: int, reply_fd: int, modules: Sequence[str] = PRELOAD) -> N
                 request = json.loads(line)
             except ValueError:
                 continue
-            preload(request.get("preload") or {})
+            if preload(request.get("preload") or {}):
+                gc.collect()
+                gc.freeze()  # what was read, too
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
