@@ -25,7 +25,8 @@ Pieces:
   :class:`ForkServer` instead of ``Popen``; everything else (connection file, signals, kill,
   shutdown) is ``jupyter_client``'s.
 
-Linux/macOS only (``os.fork``); :func:`fork_supported` says whether it can be used.
+Linux only; :func:`fork_supported` says whether it can be used (elsewhere the pool starts kernels
+the usual way).
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ class ForkServerError(RuntimeError):
 
 
 def fork_supported() -> bool:
-    """Whether kernels can be forked here (POSIX with ``os.fork``)."""
-    return os.name == "posix" and hasattr(os, "fork")
+    """Whether kernels are forked here: on Linux (macOS forbids forking a process that may have
+    loaded system frameworks without ``exec``; Windows has no ``fork``)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 # --------------------------------------------------------------------------- the template process
