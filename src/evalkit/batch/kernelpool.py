@@ -122,7 +122,7 @@ _POOLS_LOCK = threading.Lock()
 def _pool(executor: KernelPoolExecutor) -> _Pool:
     with _POOLS_LOCK:
         pool = _POOLS.get(executor)
-        if pool is None:
+        if pool is None or pool.closed:  # (closed by an interrupt: start afresh)
             pool = _POOLS[executor] = _Pool(executor)
         return pool
 
