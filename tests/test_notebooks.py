@@ -18,6 +18,7 @@ import papermill as pm
 import pytest
 
 import evalkit
+from evalkit.batch.execute import ipc_kernel_manager_class
 from evalkit.registry import load_registry
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -25,8 +26,9 @@ CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "int
 
 
 def _run(name: str, out: Path, **parameters: object) -> nbformat.NotebookNode:
+    # kernels over Unix sockets: two kernels starting at once over TCP can race for a port
     pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters, progress_bar=False,
-                        cwd=str(NOTEBOOKS))
+                        cwd=str(NOTEBOOKS), kernel_manager_class=ipc_kernel_manager_class())
     return nbformat.read(out, as_version=4)
 
 
