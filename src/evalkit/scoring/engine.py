@@ -157,12 +157,12 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
 
     area_names = {a.id: a.name for a in fw.areas}
     grid = pd.DataFrame({
-        "school_id": np.repeat(sy["school_id"].to_numpy(dtype=object), n_ind),
+        "school_id": pd.Series(np.repeat(sy["school_id"].to_numpy(dtype=object), n_ind), dtype=object),
         "year": np.repeat(sy["year"].to_numpy(), n_ind),
-        "area_id": np.tile(ind["area_id"].to_numpy(dtype=object), n_sy),
-        "area_name": np.tile(ind["area_id"].map(area_names).to_numpy(dtype=object), n_sy),
-        "indicator_id": np.tile(ind.index.to_numpy(dtype=object), n_sy),
-        "indicator_name": np.tile(ind["name"].to_numpy(dtype=object), n_sy),
+        "area_id": pd.Series(np.tile(ind["area_id"].to_numpy(dtype=object), n_sy), dtype=object),
+        "area_name": pd.Series(np.tile(ind["area_id"].map(area_names).to_numpy(dtype=object), n_sy), dtype=object),
+        "indicator_id": pd.Series(np.tile(ind.index.to_numpy(dtype=object), n_sy), dtype=object),
+        "indicator_name": pd.Series(np.tile(ind["name"].to_numpy(dtype=object), n_sy), dtype=object),
         "max_points": np.tile(ind["max_points"].to_numpy(dtype=float), n_sy),
     })
     n = len(grid)
@@ -194,7 +194,7 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
     zero = missing & (policy == "zero_flag")
     rew = missing & (policy == "reweight")
     points[zero] = 0.0
-    names = grid["indicator_name"].to_numpy(dtype=object)
+    names = grid["indicator_name"].to_numpy()
     max_text = num_series(grid["max_points"]).to_numpy(dtype=object)
     expl = text_cols["explanation"]
     expl[zero] = names[zero] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
