@@ -133,10 +133,15 @@ def sweep(folder: Path) -> list[Path]:
 
 
 def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
-    """Read the run's data and score it once (all years); return (observations, Results, grade order)."""
-    from evalkit.api import read_long
+    """Read the run's data through intake (any error stops the run with the complete list;
+    warnings go into ``Results.flags``) and score it once (all years); return (observations,
+    Results, grade order)."""
+    from evalkit.api import intake_flags
     from evalkit.framework import FrameworkError, load_framework
+    from evalkit.intake import read_observations
+    from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError, coerce_observations
+    from evalkit.registry import RegistryError
     from evalkit.scoring import score
 
     try:
@@ -146,9 +151,12 @@ def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
             from evalkit.registry import load_registry
 
             registry = load_registry(spec.registry)
-        obs = coerce_observations(read_long(spec.data))
+        intake = read_observations(list(spec.data), fw, registry)  # every row validated
+        intake.raise_if_errors()
+        obs = coerce_observations(intake.observations)
         results = score(obs, fw, registry)
-    except (FrameworkError, ObservationsError) as err:
+        results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
         raise RunError(str(err)) from None
     except (OSError, ValueError) as err:
         raise RunError(f"无法读取数据 / cannot read the data: {err}") from None
