@@ -19,22 +19,6 @@ from evalkit.results import Results
 PathLike = str | Path
 
 
-def read_long(paths: Sequence[PathLike]) -> pd.DataFrame:
-    """Read long-format observation files (CSV in UTF-8, or XLSX) into one frame, ids and
-    notes as text. For evaluators' workbooks with validation, use :mod:`evalkit.intake`."""
-    frames = []
-    for path in paths:
-        path = Path(path)
-        text_cols = {"school_id": str, "item": str, "rater": str, "evidence": str, "indicator_id": str, "source": str}
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frames.append(pd.read_excel(path, dtype={**text_cols, "value": object}))
-        else:
-            frames.append(
-                pd.read_csv(path, dtype={**text_cols, "value": object}, keep_default_na=False, na_values=[""])
-            )
-    return pd.concat(frames, ignore_index=True)
-
-
 def demo_inputs() -> tuple[list[Path], Path]:
     """(observation files, registry) of the bundled demo county."""
     from evalkit.demo import demo_observation_paths, demo_registry_path
