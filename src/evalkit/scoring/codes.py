@@ -13,6 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+Columns = dict[str, np.ndarray]
+"""A table as equal-length numpy arrays by name: the scoring pipeline's working form (no
+index to align, no block management; a row filter is one ``take`` per column)."""
+
+
+def take(columns: Columns, rows: np.ndarray) -> Columns:
+    """The rows ``rows`` (positions or a boolean mask) of every column."""
+    return {name: values[rows] for name, values in columns.items()}
+
 
 @dataclass(frozen=True)
 class Encoded:

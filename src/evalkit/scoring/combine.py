@@ -19,14 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import Framework, RaterTrim
+from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
 from evalkit.rules import Case
-from evalkit.scoring.nodes import lookup
+from evalkit.scoring.codes import Columns, Encoded, take
+from evalkit.scoring.prepare import row_values
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import SOURCE_NAMES, num, num_series
-
-SOURCE_KEY = ["school_id", "year", "indicator_id", "source"]
-NODE_KEY = ["school_id", "year", "indicator_id"]
 
 
 def got_series(points: pd.Series, max_points: pd.Series, decimals: int) -> pd.Series:
@@ -38,99 +36,100 @@ def got_series(points: pd.Series, max_points: pd.Series, decimals: int) -> pd.Se
     return pd.Series(out, index=points.index, dtype=object)
 
 
-def _group_ids(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """Group number of each row, in order of first appearance (one int64 key column is the
-    fast case: the engine's ``_node`` / ``_source`` codes)."""
-    if len(keys) == 1:
-        return pd.factorize(frame[keys[0]])[0]
-    return frame.groupby(keys, sort=False).ngroup().to_numpy()
-
-
-def rule_sentences(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict, decimals: int) -> pd.Series:
+def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: int, enc: Encoded) -> np.ndarray:
     """The rule's own sentence for every row, computed once per distinct
     (indicator, value as shown, points)."""
-    gid = _group_ids(rows, ["_ind", "_text", "points"])
+    points_code, _ = pd.factorize(rows["points"], use_na_sentinel=False)
+    key = (rows["_ind"] * (int(rows["_text"].max(initial=0)) + 1) + rows["_text"]) * (
+        int(points_code.max(initial=0)) + 1
+    ) + points_code
+    gid, _ = pd.factorize(key)
     _, first = np.unique(gid, return_index=True)
-    distinct = rows.iloc[first]
+    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
+    values = row_values(rows, first, label_nodes, enc)
+    node = {col: nodes[col].to_numpy() for col in ("name", "unit", "data_type", "max_points", "rule_key")}
     sentences = np.empty(len(first), dtype=object)
-    info = nodes.to_dict("index")
-    for k, (ind_id, text, pts, value) in enumerate(
-        zip(distinct["indicator_id"], distinct["value_text"], distinct["points"], distinct["value"], strict=True)
+    for k, (i, text, pts, value) in enumerate(
+        zip(rows["_ind"][first], rows["value_text"][first], rows["points"][first], values, strict=True)
     ):
-        node = info[ind_id]
-        spec = rules[node["rule_key"]][0]
+        spec = rules[node["rule_key"][i]][0]
         case = Case(
-            name=node["name"], unit=node["unit"], data_type=node["data_type"], value=value,
-            value_text=text, points=float(pts), max_points=float(node["max_points"]), decimals=decimals,
+            name=node["name"][i], unit=node["unit"][i], data_type=node["data_type"][i], value=value,
+            value_text=text, points=float(pts), max_points=float(node["max_points"][i]), decimals=decimals,
         )
         sentences[gid[first[k]]] = spec.rule.explain(case, spec.parsed)
-    return pd.Series(sentences[gid], index=rows.index, dtype=object)
+    return sentences[gid]
 
 
-def combine_raters(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
-    """One row per school × year × indicator × source: points (trimmed mean over raters),
-    value, value_text, sentence, evidence, n_raters."""
-    gid = _group_ids(rows, ["_source"])
-    n = np.bincount(gid)[gid]
-    cols = [*SOURCE_KEY, "_node", "value", "num", "value_text", "points", "sentence", "evidence"]
-    out = rows[cols].assign(n_raters=1)
-    multi = n > 1
-    if multi.any():
-        # each rater group's combination is written onto its first row; the other rows go
-        agg = _trimmed(rows[multi], nodes, trim, decimals)
-        first = rows.index[multi][agg.pop("_first").to_numpy()]
-        for col in ("points", "n_raters", "value_text", "evidence", "sentence", "num", "value"):
-            out.loc[first, col] = agg[col].to_numpy()
-        out = out[~multi | out.index.isin(first)]
-    return out.reset_index(drop=True)
+def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> Columns:
+    """One row per school × year × indicator × source: the rows' columns with ``points`` the
+    trimmed mean over raters, ``value_text`` / ``evidence`` / ``sentence`` for the raters
+    together, and ``n_raters``."""
+    gid, _ = pd.factorize(rows["_source"])
+    multi = (np.bincount(gid) > 1)[gid]
+    out = {**rows, "n_raters": np.ones(len(gid), dtype=np.int64)}
+    if not multi.any():
+        return out
+    # each rater group's combination is written onto its first row; the other rows go
+    sub = np.flatnonzero(multi)
+    agg = _trimmed(take(rows, sub), nodes, trim, decimals)
+    first = sub[agg.pop("_first")]
+    for col, values in agg.items():
+        out[col] = out[col].copy()
+        out[col][first] = values
+    drop = multi.copy()
+    drop[first] = False
+    return take(out, ~drop)
 
 
-def _trimmed(rows: pd.DataFrame, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> pd.DataFrame:
-    gid = _group_ids(rows, ["_source"])
-    g = pd.Series(rows["points"].to_numpy(), index=gid).groupby(level=0, sort=False)
+def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> Columns:
+    """Per rater group (``_source``) of ``rows``: the position of its first row, the trimmed
+    mean of the points, the raters' value texts and evidence, the sentence, and the mean of the
+    kept raters' values."""
+    gid, _ = pd.factorize(rows["_source"])
+    g = pd.Series(rows["points"]).groupby(gid, sort=False)
     n = g.transform("size").to_numpy()
     lo = g.rank(method="first", ascending=True).to_numpy()
     hi = g.rank(method="first", ascending=False).to_numpy()
     keep = (n < trim.min_raters) | ((lo > trim.drop) & (hi > trim.drop))
-    points = rows["points"].to_numpy()
-    sums = np.bincount(gid, weights=np.where(keep, points, 0.0))
-    counts = np.bincount(gid, weights=keep.astype(float))
+    points = rows["points"]
+    n_groups = int(gid.max()) + 1
     _, first = np.unique(gid, return_index=True)
-    agg = rows.iloc[first][[*SOURCE_KEY, "_node"]].reset_index(drop=True)
-    agg["_first"] = first  # position (in ``rows``) of each group's first row
-    agg["points"] = sums / counts
-    agg["n_raters"] = np.bincount(gid)
-    keyed = rows.assign(_gid=gid)
-    agg["value_text"] = join_by_group(keyed, ["_gid"], "value_text", "、").sort_index().to_numpy()
-    evidence = join_by_group(keyed, ["_gid"], "evidence", "；", skip_empty=True)
-    agg["evidence"] = evidence.reindex(range(len(agg))).fillna("").to_numpy()
-    node = nodes.loc[agg["indicator_id"]]
-    max_points = pd.Series(node["max_points"].to_numpy(), index=agg.index)
-    is_trimmed = (agg["n_raters"] >= trim.min_raters).to_numpy()
+    mean_points = np.bincount(gid, weights=np.where(keep, points, 0.0)) / np.bincount(gid, weights=keep.astype(float))
+    n_raters = np.bincount(gid)
+    value_text = join_by_group(gid, rows["value_text"], "、", n_groups)
+    ind = rows["_ind"][first]
+    max_points = nodes["max_points"].to_numpy(dtype=float)[ind]
+    is_trimmed = n_raters >= trim.min_raters
     drop_clause = f"，去掉最高和最低各 {trim.drop} 个后" if trim.drop else "，"
-    agg["sentence"] = (
-        node["name"].to_numpy(dtype=object) + "："
-        + agg["n_raters"].astype(str).to_numpy(dtype=object) + " 位评分人评定为 "
-        + agg["value_text"].to_numpy(dtype=object)
-        + np.where(is_trimmed, drop_clause, "，") + "平均"
-        + got_series(agg["points"], max_points, decimals).to_numpy()
+    sentence = (
+        nodes["name"].to_numpy(dtype=object)[ind] + "："
+        + n_raters.astype(str).astype(object) + " 位评分人评定为 " + value_text
+        + np.where(is_trimmed, drop_clause, "，").astype(object) + "平均"
+        + got_series(pd.Series(mean_points), pd.Series(max_points), decimals).to_numpy()
     )
     # the raw value of a numeric indicator: the mean of the kept raters' values
-    num = rows["num"].to_numpy(dtype=float)
-    use = keep & ~np.isnan(num)
-    v_sum = np.bincount(gid, weights=np.where(use, num, 0.0))
+    use = keep & ~np.isnan(rows["num"])
+    v_sum = np.bincount(gid, weights=np.where(use, rows["num"], 0.0))
     v_cnt = np.bincount(gid, weights=use.astype(float))
-    agg["num"] = np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan)
-    agg["value"] = agg["num"].astype(object)
-    agg.loc[v_cnt == 0, "value"] = None
-    return agg
+    return {
+        "_first": first,
+        "points": mean_points,
+        "n_raters": n_raters,
+        "value_text": value_text,
+        "evidence": join_by_group(gid, rows["evidence"], "；", n_groups, skip_empty=True),
+        "sentence": sentence,
+        "num": np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan),
+        "_vcode": np.full(n_groups, -1, dtype=np.int64),
+    }
 
 
 def combine_sources(
-    per_source: pd.DataFrame, nodes: pd.DataFrame, fw: Framework, decimals: int
+    per_source: Columns, nodes: pd.DataFrame, fw: Framework, decimals: int, enc: Encoded
 ) -> pd.DataFrame:
     """One row per school × year × indicator: weighted points over the sources present,
-    the combined value, ``value_text``, ``explanation``, ``evidence``, ``n_obs``.
+    the combined value (``num``, or ``value_label`` for labels), ``value_text``,
+    ``explanation``, ``evidence``, ``n_obs``, ``n_sources``; with ``_sch`` / ``_ind`` codes.
 
     The explanation is the sentence of the highest-weighted source present; when the sources'
     points differ it goes on with the other sources and the weighting, e.g.
@@ -138,58 +137,67 @@ def combine_sources(
     """
     weights = fw.sources.weights
     order = sorted(weights, key=lambda s: (-weights[s], s))
-    rank = {s: i for i, s in enumerate(order)}
-    ps = per_source[lookup(per_source["source"], weights, 0.0).astype(float) > 0]
-    ps = ps.assign(_rank=lookup(ps["source"], rank).astype(int))
-    gid = _group_ids(ps, ["_node"])
-    ps = ps.assign(_gid=gid).sort_values(["_gid", "_rank"], kind="stable").reset_index(drop=True)
-    gid = ps["_gid"].to_numpy()
-    w = lookup(ps["source"], weights).to_numpy(dtype=float)
-    pts = ps["points"].to_numpy(dtype=float)
-    num_val = ps["num"].to_numpy(dtype=float)
+    sources = enc.uniques["source"]
+    weight_of = np.array([weights.get(s, 0.0) for s in sources] + [0.0])
+    rank_of = np.array([order.index(s) if s in weights else len(order) for s in sources] + [len(order)])
+    ps = take(per_source, weight_of[per_source["_src"]] > 0)
+    gid, _ = pd.factorize(ps["_node"])
+    by_group = np.lexsort((rank_of[ps["_src"]], gid))  # groups contiguous, sources by weight
+    ps, gid = take(ps, by_group), gid[by_group]
+    w = weight_of[ps["_src"]]
+    pts, num_val = ps["points"], ps["num"]
     has_val = ~np.isnan(num_val)
-
     first = np.r_[True, gid[1:] != gid[:-1]]
-    out = ps.loc[first, [*NODE_KEY, "source", "value", "value_text", "sentence", "evidence"]].reset_index(drop=True)
-    w_sum = np.bincount(gid, weights=w)
-    out["points"] = np.bincount(gid, weights=w * pts) / w_sum
+    starts = np.flatnonzero(first)
+
+    ind = ps["_ind"][starts]
+    out = pd.DataFrame({
+        "school_id": pd.Series(enc.uniques["school_id"][ps["_sch"][starts]], dtype=object),
+        "year": ps["year"][starts],
+        "indicator_id": pd.Series(nodes.index.to_numpy(dtype=object)[ind], dtype=object),
+    })
+    out["points"] = np.bincount(gid, weights=w * pts) / np.bincount(gid, weights=w)
     wn = np.bincount(gid, weights=np.where(has_val, w, 0.0))
     wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
     out["num"] = np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan)
-    out["value"] = out["num"].astype(object).where(wn > 0, out["value"])
-    out["n_obs"] = np.bincount(gid, weights=ps["n_raters"].to_numpy(dtype=float)).astype(int)
+    vcode = ps["_vcode"][starts]
+    is_label = nodes["data_type"].isin(LABEL_TYPES).to_numpy()[ind] & (vcode >= 0)
+    label = np.full(len(starts), "", dtype=object)
+    label[is_label] = enc.uniques["value"][vcode[is_label]]
+    out["value_label"] = pd.Series(label, dtype=object)
+    out["value_text"] = pd.Series(ps["value_text"][starts], dtype=object)
     n_sources = np.bincount(gid)
-    out["n_sources"] = n_sources
-
-    p_min = pd.Series(pts).groupby(gid, sort=False).min().to_numpy()
-    p_max = pd.Series(pts).groupby(gid, sort=False).max().to_numpy()
+    p_min, p_max = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
     differ = (n_sources > 1) & (p_max - p_min > 1e-9)
-    explanation = out["sentence"].to_numpy(dtype=object).copy()
+    explanation = ps["sentence"][starts]
     if differ.any():
-        explanation[differ] = _combination_clause(ps, gid, first, differ, out, order, weights, nodes, decimals)
+        explanation[differ] = _combination_clause(
+            ps, gid, first, differ, out["points"].to_numpy(), ind, sources, order, weights, nodes, decimals
+        )
     out["explanation"] = pd.Series(explanation, dtype=object)
-    out["evidence"] = out["evidence"].fillna("")
-    return out[[*NODE_KEY, "points", "value", "num", "value_text", "explanation", "evidence", "n_obs", "n_sources"]]
+    out["evidence"] = pd.Series(ps["evidence"][starts], dtype=object)
+    out["n_obs"] = np.bincount(gid, weights=ps["n_raters"]).astype(np.int64)
+    out["n_sources"] = n_sources
+    out["_sch"], out["_ind"] = ps["_sch"][starts], ind
+    return out
 
 
 def _combination_clause(
-    ps: pd.DataFrame, gid: np.ndarray, first: np.ndarray, differ: np.ndarray, out: pd.DataFrame,
-    order: list[str], weights: dict[str, float], nodes: pd.DataFrame, decimals: int,
+    ps: Columns, gid: np.ndarray, first: np.ndarray, differ: np.ndarray, points: np.ndarray, ind: np.ndarray,
+    sources: np.ndarray, order: list[str], weights: dict[str, float], nodes: pd.DataFrame, decimals: int,
 ) -> np.ndarray:
     """Sentences for the groups whose sources disagree: primary sentence, the other sources'
     values and points, and the weighting."""
-    in_differ = differ[gid]
-    others = ps[in_differ & ~first]
+    others = np.flatnonzero(differ[gid] & ~first)
+    source_name = np.array([SOURCE_NAMES.get(s, s) for s in sources] + [""], dtype=object)
     piece = (
-        "；" + lookup(others["source"], {s: SOURCE_NAMES.get(s, s) for s in order}).astype(object)
-        + " " + others["value_text"].astype(object) + "，得 "
-        + num_series(others["points"], decimals).astype(object) + " 分"
+        "；" + source_name[ps["_src"][others]] + " " + ps["value_text"][others] + "，得 "
+        + num_series(pd.Series(ps["points"][others]), decimals).to_numpy(dtype=object) + " 分"
     )
-    other_text = join_by_group(others.assign(_piece=piece), ["_gid"], "_piece", "")
     groups = np.flatnonzero(differ)
-    other_text = other_text.reindex(groups).fillna("").to_numpy(dtype=object)
+    other_text = join_by_group(gid[others], piece, "", len(differ))[groups]
 
-    bit = lookup(ps["source"], {s: 1 << i for i, s in enumerate(order)}).to_numpy(dtype=float)
+    bit = np.array([1 << order.index(s) if s in order else 0 for s in sources] + [0])[ps["_src"]]
     mask = np.bincount(gid, weights=bit).astype(int)[groups]
     clause = {}
     for m in np.unique(mask):
@@ -198,7 +206,7 @@ def _combination_clause(
         clause[m] = "、".join(f"{SOURCE_NAMES.get(s, s)} {num(100 * weights[s] / total, 1)}%" for s in srcs)
     weighting = np.array([clause[m] for m in mask], dtype=object)
 
-    sub = out.iloc[groups]
-    max_points = pd.Series(lookup(sub["indicator_id"], nodes["max_points"]).to_numpy(dtype=float))
-    got = got_series(pd.Series(sub["points"].to_numpy()), max_points, decimals).to_numpy()
-    return sub["sentence"].to_numpy(dtype=object) + other_text + "；按" + weighting + " 加权合成，" + got
+    max_points = nodes["max_points"].to_numpy(dtype=float)[ind[groups]]
+    got = got_series(pd.Series(points[groups]), pd.Series(max_points), decimals).to_numpy()
+    sentence = ps["sentence"][np.flatnonzero(first)[groups]]
+    return sentence + other_text + "；按" + weighting + " 加权合成，" + got

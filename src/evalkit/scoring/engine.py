@@ -57,19 +57,21 @@ def score(
     enc = Encoded.of(obs, COLUMNS)
     parsed = check(obs, fw, nodes, rules, enc)
     decimals = fw.precision
-    schools = _school_years(obs, registry, years)
-    _check_schools(obs, schools, registry)
+    schools = _school_years(enc, registry, years)
+    _check_schools(enc, schools, registry)
 
-    rows = scorable_rows(obs, nodes, rules, enc, parsed)
-    rows["points"] = score_rows(rows, nodes, rules)
-    rows["sentence"] = rule_sentences(rows, nodes, rules, decimals)
+    rows = scorable_rows(nodes, rules, enc, parsed)
+    rows["points"] = score_rows(rows, nodes, rules, enc)
+    rows["sentence"] = rule_sentences(rows, nodes, rules, decimals, enc)
     per_source = combine_raters(rows, nodes, fw.sources.trim, decimals)
-    per_node = combine_sources(per_source, nodes, fw, decimals)
+    del rows
+    per_node = combine_sources(per_source, nodes, fw, decimals, enc)
+    del per_source
 
-    indicators, flags = _indicator_grid(per_node, schools, nodes, fw, decimals)
+    indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     areas, base = _areas(indicators, fw)
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
-    vetoes = _vetoes(obs, indicators, fw)
+    vetoes = _vetoes(obs, enc, indicators, fw)
 
     table = schools.merge(base, on=["school_id", "year"], how="left")
     table = table.merge(bonus_total, on=["school_id", "year"], how="left")
@@ -105,11 +107,22 @@ def score(
 # ---------------------------------------------------------------------------------------------
 
 
-def _school_years(obs: pd.DataFrame, registry: pd.DataFrame | None, years: list[int] | None) -> pd.DataFrame:
+def _observed_school_years(enc: Encoded) -> pd.DataFrame:
+    """The distinct (school_id, year) pairs of the observations, through their codes."""
+    n_years = len(enc.uniques["year"]) + 1
+    pairs = np.unique((enc.codes["school_id"] + 1) * n_years + enc.codes["year"] + 1)
+    school, year = pairs // n_years - 1, pairs % n_years - 1
+    return pd.DataFrame({
+        "school_id": pd.Series(np.append(enc.uniques["school_id"], "")[school], dtype="str"),
+        "year": np.append(enc.uniques["year"], 0).astype(np.int64)[year],
+    })
+
+
+def _school_years(enc: Encoded, registry: pd.DataFrame | None, years: list[int] | None) -> pd.DataFrame:
     """Every school × year to be scored, with name, type and township."""
-    year_list = sorted(years) if years is not None else sorted(int(y) for y in obs["year"].unique())
+    year_list = sorted(years) if years is not None else sorted(int(y) for y in enc.uniques["year"])
     if registry is None:
-        pairs = obs[["school_id", "year"]].drop_duplicates()
+        pairs = _observed_school_years(enc)
         pairs = pairs.assign(school_name=pairs["school_id"], school_type="", township="")
         return pairs.sort_values(["year", "school_id"]).reset_index(drop=True)
     reg = registry.copy()
@@ -129,28 +142,35 @@ def _school_years(obs: pd.DataFrame, registry: pd.DataFrame | None, years: list[
     return out.astype({"school_name": object, "school_type": object, "township": object})
 
 
-def _check_schools(obs: pd.DataFrame, schools: pd.DataFrame, registry: pd.DataFrame | None) -> None:
+def _check_schools(enc: Encoded, schools: pd.DataFrame, registry: pd.DataFrame | None) -> None:
     if registry is None:
         return
     known = set(zip(schools["school_id"], schools["year"], strict=True))
-    pairs = obs[["school_id", "year"]].drop_duplicates()
+    pairs = _observed_school_years(enc)
     unknown = [f"学校 {s}（{y} 年）不在学校名册中或当年不参评 / school not in the registry"
                for s, y in zip(pairs["school_id"], pairs["year"], strict=True) if (s, y) not in known]
     if unknown:
         raise ObservationsError(unknown)
 
 
-def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # type: ignore[no-untyped-def]
+def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.DataFrame, fw: Framework, enc: Encoded):  # type: ignore[no-untyped-def]
     """Every school × year × indicator (ordered by year, school, framework order), with the
     missing-data policy applied. Built positionally: row ``s × n_indicators + i`` is
-    school-year ``s`` and indicator ``i``; scored rows are scattered into place."""
+    school-year ``s`` and indicator ``i``; scored rows are scattered into place by their codes."""
     ind = nodes[nodes["kind"] == "indicator"].sort_values("order")
     sy = schools[["school_id", "year"]].sort_values(["year", "school_id"]).reset_index(drop=True)
     n_sy, n_ind = len(sy), len(ind)
-    sy_pos = pd.MultiIndex.from_frame(sy).get_indexer(
-        pd.MultiIndex.from_arrays([per_node["school_id"], per_node["year"]])
-    )
-    ind_pos = ind.index.get_indexer(per_node["indicator_id"])
+    # school-year position of each scored row: (school code, year) → row of ``sy``
+    year_values = np.unique(np.r_[sy["year"].to_numpy(), per_node["year"].to_numpy()])
+    n_years = len(year_values)
+    sy_code = pd.Index(enc.uniques["school_id"]).get_indexer(sy["school_id"])
+    sy_key = np.where(sy_code >= 0, sy_code * n_years + np.searchsorted(year_values, sy["year"].to_numpy()), -1)
+    position = np.full((len(enc.uniques["school_id"]) + 1) * n_years, -1)
+    position[sy_key[sy_key >= 0]] = np.flatnonzero(sy_key >= 0)
+    sy_pos = position[per_node["_sch"].to_numpy() * n_years + np.searchsorted(year_values, per_node["year"].to_numpy())]
+    ind_pos = np.full(len(nodes), -1)
+    ind_pos[nodes.index.get_indexer(ind.index)] = np.arange(n_ind)
+    ind_pos = ind_pos[per_node["_ind"].to_numpy()]
     hit = (sy_pos >= 0) & (ind_pos >= 0)
     pos = sy_pos[hit] * n_ind + ind_pos[hit]
     scored = per_node[hit]
@@ -171,12 +191,10 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
     n_obs = np.zeros(n, dtype=int)
     n_obs[pos] = scored["n_obs"].to_numpy()
     text_cols = {}
-    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", "")):
+    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", "")):
         arr = np.full(n, empty, dtype=object)
         arr[pos] = scored[col].to_numpy(dtype=object)
         text_cols[col] = arr
-    value = np.full(n, None, dtype=object)
-    value[pos] = scored["value"].to_numpy(dtype=object)
     num = np.full(n, np.nan)
     num[pos] = scored["num"].to_numpy(dtype=float)
     is_label = np.tile(ind["data_type"].isin(LABEL_TYPES).to_numpy(), n_sy)
@@ -195,14 +213,13 @@ def _indicator_grid(per_node, schools, nodes, fw: Framework, decimals: int):  # 
     rew = missing & (policy == "reweight")
     points[zero] = 0.0
     names = grid["indicator_name"].to_numpy()
-    max_text = num_series(grid["max_points"]).to_numpy(dtype=object)
+    max_text = np.tile(num_series(ind["max_points"]).to_numpy(dtype=object), n_sy)
     expl = text_cols["explanation"]
     expl[zero] = names[zero] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
     expl[rew] = names[rew] + "：未提供数据，不计分，所在领域其余指标按比例折算"
 
-    labels = np.where(is_label & pd.notna(value), value, "")
     grid["value"] = np.where(is_label, np.nan, num)
-    grid["value_label"] = pd.Series(labels, dtype=object)
+    grid["value_label"] = pd.Series(text_cols["value_label"], dtype=object)
     grid["value_text"] = pd.Series(text_cols["value_text"], dtype=object)
     grid["points"] = points
     grid["share"] = points / np.where(grid["max_points"] > 0, grid["max_points"], np.nan)
@@ -235,52 +252,54 @@ def _aggregate(points: pd.DataFrame, maxima: pd.Series, node_points: float, agg:
 
 
 def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Area points per school × year (long) and the base total (wide), unrounded."""
-    wide = indicators.pivot_table(
-        index=["school_id", "year"], columns="indicator_id", values="points", aggfunc="first", dropna=False
-    )
-    maxima = indicators.drop_duplicates("indicator_id").set_index("indicator_id")["max_points"]
+    """Area points per school × year (long) and the base total (wide), unrounded.
+
+    ``indicators`` is the positional grid of :func:`_indicator_grid` (each school-year's
+    indicators in framework order), so the wide table of points is a reshape."""
+    ids = [i.id for area in fw.areas for i in area.indicators]
+    n_ind = len(ids)
+    firsts = indicators.iloc[::n_ind]
+    sy = pd.DataFrame({"school_id": firsts["school_id"].to_numpy(dtype=object), "year": firsts["year"].to_numpy()})
+    wide = pd.DataFrame(indicators["points"].to_numpy(dtype=float).reshape(-1, n_ind), columns=ids)
+    maxima = pd.Series(indicators["max_points"].to_numpy(dtype=float)[:n_ind], index=ids)
     area_points = {}
     for area in fw.areas:
-        ids = [i.id for i in area.indicators]
-        area_points[area.id] = _aggregate(wide.reindex(columns=ids), maxima[ids], area.points, area.aggregate)
+        members = [i.id for i in area.indicators]
+        area_points[area.id] = _aggregate(wide[members], maxima[members], area.points, area.aggregate)
     area_wide = pd.DataFrame(area_points)
     area_max = pd.Series({a.id: a.points for a in fw.areas})
     base = _aggregate(area_wide, area_max, fw.total_points, fw.aggregate).fillna(0.0)
-    long = area_wide.stack(future_stack=True).rename("points").reset_index().rename(columns={"level_2": "area_id"})
-    long.columns = ["school_id", "year", "area_id", "points"]
-    long["points"] = long["points"].fillna(0.0)
-    long["area_name"] = long["area_id"].map({a.id: a.name for a in fw.areas})
-    long["max_points"] = long["area_id"].map(area_max).astype(float)
+    n_areas = len(fw.areas)
+    long = pd.DataFrame({
+        "school_id": pd.Series(np.repeat(sy["school_id"].to_numpy(), n_areas), dtype="str"),
+        "year": np.repeat(sy["year"].to_numpy(), n_areas),
+        "area_id": pd.Series(np.tile(area_max.index.to_numpy(dtype=object), len(sy)), dtype="str"),
+        "area_name": pd.Series(np.tile(np.array([a.name for a in fw.areas], dtype=object), len(sy)), dtype="str"),
+        "points": np.nan_to_num(area_wide.to_numpy(dtype=float).ravel(), nan=0.0),
+        "max_points": np.tile(area_max.to_numpy(dtype=float), len(sy)),
+    })
     long["share"] = long["points"] / long["max_points"]
-    order = {a.id: i for i, a in enumerate(fw.areas)}
-    long = long.sort_values(["year", "school_id"], kind="stable")
-    long = long.iloc[np.lexsort((long["area_id"].map(order), long["school_id"], long["year"]))]
-    base_frame = base.rename("base").reset_index()
-    return long[["school_id", "year", "area_id", "area_name", "points", "max_points", "share"]].reset_index(
-        drop=True
-    ), base_frame
+    return long, sy.assign(base=base.to_numpy())
 
 
 def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bonus items (each already capped at its cap by its rule) and the capped total."""
-    bonus_ids = nodes.index[nodes["kind"] == "bonus"]
-    detail = per_node[per_node["indicator_id"].isin(bonus_ids)].copy()
-    detail = detail.rename(columns={"indicator_id": "item_id"})
+    is_bonus = (nodes["kind"] == "bonus").to_numpy()[per_node["_ind"].to_numpy()]
+    detail = per_node[is_bonus].rename(columns={"indicator_id": "item_id", "num": "value"})
     detail["item_name"] = detail["item_id"].map(nodes["name"])
-    detail = _split_value(detail)[["school_id", "year", "item_id", "item_name", "value", "value_label",
-                                   "value_text", "points", "explanation", "evidence"]]
+    detail = detail[["school_id", "year", "item_id", "item_name", "value", "value_label",
+                     "value_text", "points", "explanation", "evidence"]]
     total = detail.groupby(["school_id", "year"], as_index=False)["points"].sum()
     total["bonus"] = total["points"].clip(upper=fw.bonus.cap)
     return detail.reset_index(drop=True), total[["school_id", "year", "bonus"]]
 
 
-def _vetoes(obs: pd.DataFrame, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+def _vetoes(obs: pd.DataFrame, enc: Encoded, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """Triggered vetoes: a flag veto when any observation of it is yes (≥ 0.5); a threshold
     veto when the indicator's combined value is below / above its threshold."""
     frames = []
     flag_ids = {v.id: v for v in fw.vetoes if v.trigger.indicator is None}
-    flagged = obs[obs["indicator_id"].isin(flag_ids)]
+    flagged = obs[enc.per_row("indicator_id", {i: True for i in flag_ids}, False, dtype=bool)]
     if not flagged.empty:
         yes = pd.to_numeric(flagged["value"], errors="coerce") >= 0.5
         hit = flagged[yes].groupby(["school_id", "year", "indicator_id"], as_index=False).agg(
@@ -337,16 +356,6 @@ def _grade(table: pd.DataFrame, vetoes: pd.DataFrame, fw: Framework) -> pd.DataF
             "grade_by_score", "veto", "veto_ids", "grade", "quota_demoted", "rank", "rank_in_type",
             "n_in_type", "n_schools"]
     return table[cols]
-
-
-def _split_value(frame: pd.DataFrame) -> pd.DataFrame:
-    """``value`` as a float column (numeric values) and ``value_label`` as text (ratings,
-    levels), so every column has one type (and the tables store as parquet)."""
-    is_label = frame["value"].map(lambda v: isinstance(v, str))
-    out = frame.copy()
-    out["value_label"] = frame["value"].where(is_label, "").astype(object)
-    out["value"] = pd.to_numeric(frame["value"].where(~is_label), errors="coerce").astype(float)
-    return out
 
 
 def _round(frame: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:

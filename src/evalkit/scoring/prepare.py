@@ -16,12 +16,9 @@ import pandas as pd
 from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
 from evalkit.observations import KEY, ObservationsError
 from evalkit.rules import get_rule
-from evalkit.scoring.codes import Encoded
-from evalkit.scoring.nodes import lookup
+from evalkit.scoring.codes import Columns, Encoded, take
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
-
-RATER_KEY = ["school_id", "year", "indicator_id", "source", "rater"]
 
 
 def _where(df: pd.DataFrame) -> pd.Series:
@@ -70,24 +67,28 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, en
             f"应为 {'/'.join(LEVEL_NAMES)} / unknown level"
         )
     rating = present & (dtype == "rating")
-    indicator = obs["indicator_id"].to_numpy()
-    for ind_id in sorted(set(indicator[rating])):
+    indicator = enc.codes["indicator_id"]
+    for code in sorted(np.unique(indicator[rating]), key=lambda c: enc.uniques["indicator_id"][c]):
+        ind_id = enc.uniques["indicator_id"][code]
         scale = _spec(nodes, rules, ind_id).parsed.scale
         ok = np.isin(text_u, list(scale))[enc.codes["value"]]
-        for idx in np.flatnonzero(rating & (indicator == ind_id) & ~ok):
+        for idx in np.flatnonzero(rating & (indicator == code) & ~ok):
             problems.append(
                 f"{_where(obs.iloc[[idx]]).iloc[0]}：等级“{obs['value'].iat[idx]}”无法识别，"
                 f"应为 {'/'.join(scale)} / unknown rating"
             )
 
     has_item = enc.per_row("item", {"": False}, True, dtype=bool) & (dtype != "")
-    pairs = obs.loc[has_item, ["indicator_id", "item"]].drop_duplicates()
-    for ind_id, grp in pairs.groupby("indicator_id", sort=True):
+    n_items = len(enc.uniques["item"]) + 1
+    pairs = np.unique(indicator[has_item] * n_items + enc.codes["item"][has_item])
+    for code in sorted(np.unique(pairs // n_items), key=lambda c: enc.uniques["indicator_id"][c]):
+        ind_id = enc.uniques["indicator_id"][code]
+        items = {enc.uniques["item"][p % n_items] for p in pairs[pairs // n_items == code]}
         weights = _item_weights(_spec(nodes, rules, ind_id))
         if weights is None:
-            problems.append(f"指标 {ind_id} 不分子项，但数据中有子项 {sorted(grp['item'])} / takes no items")
+            problems.append(f"指标 {ind_id} 不分子项，但数据中有子项 {sorted(items)} / takes no items")
         else:
-            for item in sorted(set(grp["item"]) - set(weights)):
+            for item in sorted(items - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
 
     for idx in np.flatnonzero(_duplicated(obs, enc, KEY)):
@@ -108,11 +109,12 @@ class Parsed:
 
 
 def _duplicated(frame: pd.DataFrame, enc: Encoded, keys: list[str]) -> np.ndarray:
-    """``frame.duplicated(keys)`` through one integer key per row (mixed radix over the codes;
-    64-bit row hashes when that would overflow): candidates by key, confirmed exactly."""
+    """``frame.duplicated(keys)``: through one integer key per row (mixed radix over the codes,
+    exact), or 64-bit row hashes confirmed exactly when that key would overflow."""
     key = enc.key(keys)
-    if key is None:
-        key = pd.util.hash_pandas_object(frame[keys], index=False).to_numpy()
+    if key is not None:
+        return pd.Series(key).duplicated(keep="first").to_numpy()
+    key = pd.util.hash_pandas_object(frame[keys], index=False).to_numpy()
     candidates = pd.Series(key).duplicated(keep=False).to_numpy()
     out = np.zeros(len(frame), dtype=bool)
     if candidates.any():
@@ -131,110 +133,128 @@ def _item_weights(spec: RuleSpec) -> dict[str, float] | None:
     return getattr(spec.parsed, rule.item_weights) or None
 
 
-def scorable_rows(
-    obs: pd.DataFrame, nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
-) -> pd.DataFrame:
-    """One row per school × year × node × source × rater with a usable value.
+def scorable_rows(nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed) -> Columns:
+    """One row per school × year × node × source × rater with a usable value, as columns of
+    numbers (filtering and grouping never touch a string; text is carried as object arrays
+    whose copies are pointer copies).
 
-    Columns: the rater key, ``value`` (float for numeric types, label otherwise), ``num``
-    (the value as a float; NaN for labels),
-    ``value_text`` (as an evaluator reads it: ``17次``, ``85%``, ``警示 1次、违规 0次``),
-    ``evidence``, and integer keys ``_ind`` (node), ``_node``, ``_source``, ``_rater`` built
-    from the codes of ``enc`` (mixed radix). Rows whose value is missing are left out here (a
+    Columns: ``_sch`` (the school's code in ``enc``), ``year``, ``_ind`` (the node's position in
+    ``nodes``), ``_src`` (the source's code), ``_node`` / ``_source`` / ``_rater`` (one int64 per
+    school × year × node, … × source, … × rater: mixed radix over the codes), ``_pop`` (node ×
+    year × source × rater: the population of z-score and percentile rules), ``_vcode`` (the
+    value's code; ``-1`` once values were combined), ``num`` (the value as a float; NaN for
+    labels), ``value_text`` (as an evaluator reads it: ``17次``, ``85%``, ``警示 1次、违规 0次``)
+    with ``_text`` its code, and ``evidence``. Rows whose value is missing are left out here (a
     missing value is the same as no observation; the engine applies the missing-data policy).
     """
-    ind = enc.per_row("indicator_id", {n: i for i, n in enumerate(nodes.index)}, -1, dtype=np.int64)
-    keep = (ind >= 0) & (enc.codes["value"] >= 0)
-    # text columns as object arrays taken from the distinct values: filtering and copying them
-    # later is a pointer copy (Arrow-backed strings would be re-encoded at every step)
-    rows = pd.DataFrame(
-        {col: pd.Series(enc.text(col, keep), dtype=object) for col in ("school_id", "indicator_id", "source", "rater")}
-    )
-    rows.insert(1, "year", obs["year"].to_numpy()[keep])
-    rows["item"] = pd.Series(enc.text("item", keep), dtype=object)
-    rows["value"] = pd.Series(obs["value"].to_numpy(dtype=object)[keep], dtype=object)
-    rows["evidence"] = pd.Series(enc.text("evidence", keep), dtype=object)
+    ind_all = enc.per_row("indicator_id", {n: i for i, n in enumerate(nodes.index)}, -1, dtype=np.int64)
+    keep = np.flatnonzero((ind_all >= 0) & (enc.codes["value"] >= 0))
+    code = {col: enc.codes[col][keep] for col in ("school_id", "year", "source", "rater", "value")}
+    ind = ind_all[keep]
     ny, ns, nr = (len(enc.uniques[c]) + 1 for c in ("year", "source", "rater"))
-    node = ((enc.codes["school_id"][keep] + 1) * ny + enc.codes["year"][keep] + 1) * len(nodes) + ind[keep]
-    source = node * ns + enc.codes["source"][keep] + 1
-    rows["_ind"], rows["_node"], rows["_source"] = ind[keep], node, source
-    rows["_rater"] = source * nr + enc.codes["rater"][keep] + 1
-    rows["_vcode"] = enc.codes["value"][keep]
-    numeric = pd.Series(~parsed.is_label[keep], index=rows.index)
-    rows["num"] = np.where(numeric, parsed.num[keep], np.nan)
-
-    itemised = pd.Series(enc.per_row("item", {"": False}, True, dtype=bool)[keep], index=rows.index)
-    rows["value"] = rows["value"].where(~numeric, rows["num"])
-    rows["value_text"], rows["_text"] = _value_text(rows, nodes)
+    node = ((code["school_id"] + 1) * ny + code["year"] + 1) * len(nodes) + ind
+    source = node * ns + code["source"] + 1
+    rows: Columns = {
+        "_sch": code["school_id"],
+        "year": np.append(enc.uniques["year"], 0).astype(np.int64)[code["year"]],
+        "_ind": ind,
+        "_src": code["source"],
+        "_node": node,
+        "_source": source,
+        "_rater": source * nr + code["rater"] + 1,
+        "_pop": ((ind * ny + code["year"] + 1) * ns + code["source"] + 1) * nr + code["rater"] + 1,
+        "_vcode": code["value"],
+        "num": np.where(parsed.is_label[keep], np.nan, parsed.num[keep]),
+        "evidence": enc.text("evidence", keep),
+    }
+    rows["value_text"], rows["_text"] = _value_text(rows, nodes, enc)
+    itemised = enc.per_row("item", {"": False}, True, dtype=bool)[keep]
     if itemised.any():
-        # item rows (C5 warnings / violations) collapse into the first row of their rater group
-        agg = _collapse_items(rows[itemised], nodes, rules)
-        for col in ("num", "value", "value_text", "evidence"):
-            rows.loc[agg.index, col] = agg[col]
-        rows = rows[~itemised | rows.index.isin(agg.index)]
-        rows["_text"] = pd.factorize(rows["value_text"])[0]
-    return rows.reset_index(drop=True)
+        rows = _collapse_items(rows, itemised, enc.text("item", keep), nodes, rules)
+    return rows
 
 
-def _value_text(rows: pd.DataFrame, nodes: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+def row_values(rows: Columns, idx: np.ndarray, label_nodes: np.ndarray, enc: Encoded) -> np.ndarray:
+    """The values of rows ``idx`` as rules and sentences take them: the label (``"B"``,
+    ``"city"``) for label data types, the number otherwise (object array)."""
+    out = rows["num"][idx].astype(object)
+    label = label_nodes[rows["_ind"][idx]] & (rows["_vcode"][idx] >= 0)
+    out[label] = enc.uniques["value"][rows["_vcode"][idx][label]]
+    return out
+
+
+def _value_text(rows: Columns, nodes: pd.DataFrame, enc: Encoded) -> tuple[np.ndarray, np.ndarray]:
     """:func:`evalkit.textfmt.value_text` for every row, computed once per distinct
     (indicator, value) and taken onto rows by group id; also returns the group ids."""
     from evalkit.textfmt import value_text
 
-    value_code = rows["_vcode"].to_numpy()
-    gid = pd.factorize(rows["_ind"].to_numpy() * (value_code.max(initial=0) + 2) + value_code + 1)[0]
+    value_code = rows["_vcode"]
+    gid, _ = pd.factorize(rows["_ind"] * (len(enc.uniques["value"]) + 1) + value_code + 1)
     _, first = np.unique(gid, return_index=True)
+    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
+    values = row_values(rows, first, label_nodes, enc)
+    data_type, unit = nodes["data_type"].to_numpy(), nodes["unit"].to_numpy()
     texts = np.empty(len(first), dtype=object)
-    data_type, unit = nodes["data_type"].to_dict(), nodes["unit"].to_dict()
-    for k, (ind_id, value) in enumerate(zip(rows["indicator_id"].iloc[first], rows["value"].iloc[first], strict=True)):
-        texts[gid[first[k]]] = value_text(value, data_type[ind_id], unit[ind_id])
-    return pd.Series(texts[gid], index=rows.index, dtype=object), gid
+    for k, (i, value) in enumerate(zip(rows["_ind"][first], values, strict=True)):
+        texts[gid[first[k]]] = value_text(value, data_type[i], unit[i])
+    return texts[gid], gid
 
 
-def _collapse_items(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.DataFrame:
-    """``value = Σ weight[item] × n`` per rater; ``value_text`` lists the items:
-    ``警示 1次、违规 1次``. Indexed by the label of each rater group's first row."""
-    weights = {}
-    for node_id in rows["indicator_id"].unique():
-        w = _item_weights(_spec(nodes, rules, node_id)) or {}
-        weights.update({(node_id, k): v for k, v in w.items()})
-    pair = rows["indicator_id"].astype("str") + "\x1f" + rows["item"].astype("str")
-    w = lookup(pair, {f"{i}\x1f{k}": v for (i, k), v in weights.items()}, 1.0).astype(float)
-    rows = rows.assign(weighted=rows["num"] * w)
-    unit = lookup(rows["indicator_id"], nodes["unit"], "").astype(object)
-    names = lookup(rows["item"], {k: ITEM_NAMES.get(k, k) for k in rows["item"].unique()}).astype(object)
-    rows["piece"] = names + " " + num_series(rows["num"]) + unit
-    keys = ["_rater"]
-    first = rows.index[~rows["_rater"].duplicated()]
-    out = pd.DataFrame(index=rows.loc[first, "_rater"])
-    out["num"] = rows.groupby(keys, sort=False)["weighted"].sum()
-    out["value"] = out["num"].astype(object)
-    out["value_text"] = join_by_group(rows, keys, "piece", "、")
-    out["evidence"] = join_by_group(rows, keys, "evidence", "；", skip_empty=True)
-    out["evidence"] = out["evidence"].fillna("").astype(object)
-    out.index = first  # each group's aggregate sits on its first row
-    return out
+def _collapse_items(
+    rows: Columns, itemised: np.ndarray, items: np.ndarray, nodes: pd.DataFrame, rules: dict
+) -> Columns:
+    """Item rows collapse into the first row of their rater group: ``value = Σ weight[item] ×
+    n`` and ``value_text`` lists the items (``警示 1次、违规 1次``); the other item rows go."""
+    sub = np.flatnonzero(itemised)
+    ind, item, n = rows["_ind"][sub], items[sub], rows["num"][sub]
+    weight = np.ones(len(sub))
+    for i in np.unique(ind):
+        w = _item_weights(_spec(nodes, rules, nodes.index[i])) or {}
+        at = ind == i
+        weight[at] = pd.Series(item[at]).map(w).fillna(1.0).to_numpy(dtype=float)
+    unit = nodes["unit"].to_numpy(dtype=object)[ind]
+    names = pd.Series(item).map(lambda k: ITEM_NAMES.get(k, k)).to_numpy(dtype=object)
+    piece = names + " " + num_series(pd.Series(n)).to_numpy(dtype=object) + unit
+    gid, _ = pd.factorize(rows["_rater"][sub])
+    n_groups = gid.max() + 1
+    _, first_in_sub = np.unique(gid, return_index=True)
+    first = sub[first_in_sub]
+    total = np.bincount(gid, weights=n * weight)
+    text = join_by_group(gid, piece, "、", n_groups)
+    rows["num"][first] = total
+    rows["_vcode"][first] = -1
+    rows["value_text"][first] = text
+    rows["_text"][first] = rows["_text"].max() + 1 + pd.factorize(text)[0]
+    rows["evidence"][first] = join_by_group(gid, rows["evidence"][sub], "；", n_groups, skip_empty=True)
+    drop = itemised.copy()
+    drop[first] = False
+    return take(rows, ~drop)
 
 
-def score_rows(rows: pd.DataFrame, nodes: pd.DataFrame, rules: dict) -> pd.Series:
+def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) -> np.ndarray:
     """Points per row: one vectorised rule call per distinct rule application (name,
     parameters, direction), over every row of every node that uses it; population rules
     (z-score, percentile) within each node × year × source × rater."""
-    points = pd.Series(np.nan, index=rows.index, dtype=float)
-    keys = lookup(rows["indicator_id"], nodes["rule_key"])
-    max_points = lookup(rows["indicator_id"], nodes["max_points"]).astype(float)
-    for key, idx in rows.groupby(keys, sort=False).groups.items():
+    points = np.full(len(rows["_ind"]), np.nan)
+    rule_code, rule_keys = pd.factorize(nodes["rule_key"])
+    max_points = nodes["max_points"].to_numpy(dtype=float)
+    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
+    per_row = rule_code[rows["_ind"]]
+    order = np.argsort(per_row, kind="stable")
+    bounds = np.searchsorted(per_row[order], np.arange(len(rule_keys) + 1))
+    for r, key in enumerate(rule_keys):
+        idx = order[bounds[r]:bounds[r + 1]]
+        if not len(idx):
+            continue
         spec, hib = rules[key]
         rule, params = spec.rule, spec.parsed
-        vals = rows.loc[idx, "value"]
-        if not rule.labels:
-            vals = vals.astype(float)
+        vals = pd.Series(row_values(rows, idx, label_nodes, enc) if rule.labels else rows["num"][idx])
+        mx = max_points[rows["_ind"][idx]]
         if rule.population:
-            part = rows.loc[idx]
-            scored = vals.groupby(
-                [part["indicator_id"], part["year"], part["source"], part["rater"]], sort=False
-            ).transform(lambda s, r=rule, p=params, h=hib: r.score(s, 1.0, p, h))
-            points[idx] = scored * max_points[idx]
+            scored = vals.groupby(rows["_pop"][idx], sort=False).transform(
+                lambda s, r=rule, p=params, h=hib: r.score(s, 1.0, p, h)
+            )
+            points[idx] = scored.to_numpy(dtype=float) * mx
         else:
-            points[idx] = rule.score(vals, max_points[idx], params, hib).astype(float)
+            points[idx] = rule.score(vals, pd.Series(mx), params, hib).to_numpy(dtype=float)
     return points
