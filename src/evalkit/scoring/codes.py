@@ -23,6 +23,16 @@ def take(columns: Columns, rows: np.ndarray) -> Columns:
     return {name: values[rows] for name, values in columns.items()}
 
 
+def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(gid, first)``: each row's group number (``pd.factorize``: in order of first
+    appearance) and the position of each group's first row. Because groups are numbered as
+    they appear, a group's first row is where ``gid`` exceeds every earlier ``gid`` — one
+    running maximum, no sort."""
+    gid = pd.factorize(keys)[0]
+    earlier = np.maximum.accumulate(np.r_[-1, gid[:-1]])
+    return gid, np.flatnonzero(gid > earlier)
+
+
 @dataclass(frozen=True)
 class Encoded:
     """``codes[col][i]`` is row ``i``'s position in ``uniques[col]`` (``-1`` for missing)."""

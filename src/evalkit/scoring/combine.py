@@ -21,7 +21,7 @@ import pandas as pd
 
 from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
 from evalkit.rules import Case
-from evalkit.scoring.codes import Columns, Encoded, take
+from evalkit.scoring.codes import Columns, Encoded, groups, take
 from evalkit.scoring.prepare import row_values
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import SOURCE_NAMES, num, num_series
@@ -43,8 +43,7 @@ def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: in
     key = (rows["_ind"] * (int(rows["_text"].max(initial=0)) + 1) + rows["_text"]) * (
         int(points_code.max(initial=0)) + 1
     ) + points_code
-    gid, _ = pd.factorize(key)
-    _, first = np.unique(gid, return_index=True)
+    gid, first = groups(key)
     label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
     values = row_values(rows, first, label_nodes, enc)
     node = {col: nodes[col].to_numpy() for col in ("name", "unit", "data_type", "max_points", "rule_key")}
@@ -61,23 +60,34 @@ def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: in
     return sentences[gid]
 
 
+PER_SOURCE = ["_sch", "year", "_ind", "_src", "_node", "_vcode", "num", "value_text", "points", "sentence", "evidence"]
+
+
 def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> Columns:
-    """One row per school × year × indicator × source: the rows' columns with ``points`` the
-    trimmed mean over raters, ``value_text`` / ``evidence`` / ``sentence`` for the raters
-    together, and ``n_raters``."""
-    gid, _ = pd.factorize(rows["_source"])
-    multi = (np.bincount(gid) > 1)[gid]
-    out = {**rows, "n_raters": np.ones(len(gid), dtype=np.int64)}
-    if not multi.any():
+    """One row per school × year × indicator × source: the columns :data:`PER_SOURCE`, with
+    ``points`` the trimmed mean over raters, ``value_text`` / ``evidence`` / ``sentence`` for the
+    raters together, and ``n_raters``.
+
+    Only nodes with a named rater somewhere can have several rows per source (duplicates were
+    refused and items collapsed), so only their rows are grouped."""
+    rated_nodes = np.zeros(len(nodes), dtype=bool)
+    rated_nodes[rows["_ind"][rows["_rated"]]] = True
+    candidates = np.flatnonzero(rated_nodes[rows["_ind"]])
+    out = {col: rows[col] for col in PER_SOURCE}
+    out["n_raters"] = np.ones(len(rows["_ind"]), dtype=np.int64)
+    gid = pd.factorize(rows["_source"][candidates])[0]
+    multi = candidates[(np.bincount(gid) > 1)[gid]] if len(candidates) else candidates
+    if not len(multi):
         return out
     # each rater group's combination is written onto its first row; the other rows go
-    sub = np.flatnonzero(multi)
-    agg = _trimmed(take(rows, sub), nodes, trim, decimals)
-    first = sub[agg.pop("_first")]
+    agg = _trimmed({col: rows[col][multi] for col in ("_source", "_ind", "points", "num", "value_text", "evidence")},
+                   nodes, trim, decimals)
+    first = multi[agg.pop("_first")]
     for col, values in agg.items():
         out[col] = out[col].copy()
         out[col][first] = values
-    drop = multi.copy()
+    drop = np.zeros(len(out["n_raters"]), dtype=bool)
+    drop[multi] = True
     drop[first] = False
     return take(out, ~drop)
 
@@ -86,15 +96,14 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
     """Per rater group (``_source``) of ``rows``: the position of its first row, the trimmed
     mean of the points, the raters' value texts and evidence, the sentence, and the mean of the
     kept raters' values."""
-    gid, _ = pd.factorize(rows["_source"])
+    gid, first = groups(rows["_source"])
     g = pd.Series(rows["points"]).groupby(gid, sort=False)
     n = g.transform("size").to_numpy()
     lo = g.rank(method="first", ascending=True).to_numpy()
     hi = g.rank(method="first", ascending=False).to_numpy()
     keep = (n < trim.min_raters) | ((lo > trim.drop) & (hi > trim.drop))
     points = rows["points"]
-    n_groups = int(gid.max()) + 1
-    _, first = np.unique(gid, return_index=True)
+    n_groups = len(first)
     mean_points = np.bincount(gid, weights=np.where(keep, points, 0.0)) / np.bincount(gid, weights=keep.astype(float))
     n_raters = np.bincount(gid)
     value_text = join_by_group(gid, rows["value_text"], "、", n_groups)
@@ -134,71 +143,81 @@ def combine_sources(
     The explanation is the sentence of the highest-weighted source present; when the sources'
     points differ it goes on with the other sources and the weighting, e.g.
     ``…得 3 分（满分 4 分）；自评 12次，得 4 分；按实地核查 70%、自评 30% 加权合成，得 3.3 分（满分 4 分）``.
+    Each group has at most one row per source, so the primary row and the points' range are
+    found source by source (in weight order) with plain scatters, no sort.
     """
     weights = fw.sources.weights
     order = sorted(weights, key=lambda s: (-weights[s], s))
     sources = enc.uniques["source"]
     weight_of = np.array([weights.get(s, 0.0) for s in sources] + [0.0])
-    rank_of = np.array([order.index(s) if s in weights else len(order) for s in sources] + [len(order)])
-    ps = take(per_source, weight_of[per_source["_src"]] > 0)
-    gid, _ = pd.factorize(ps["_node"])
-    by_group = np.lexsort((rank_of[ps["_src"]], gid))  # groups contiguous, sources by weight
-    ps, gid = take(ps, by_group), gid[by_group]
-    w = weight_of[ps["_src"]]
-    pts, num_val = ps["points"], ps["num"]
+    used = weight_of[per_source["_src"]] > 0
+    ps = per_source if used.all() else take(per_source, used)
+    gid = pd.factorize(ps["_node"])[0]
+    n_groups = int(gid.max(initial=-1)) + 1
+    src, pts, num_val = ps["_src"], ps["points"], ps["num"]
+    primary = np.full(n_groups, -1)
+    p_min, p_max = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    code_of = {name: code for code, name in enumerate(sources)}
+    for name in order:
+        rows = np.flatnonzero(src == code_of.get(name, -2))
+        g = gid[rows]
+        unset = primary[g] < 0
+        primary[g[unset]] = rows[unset]
+        p_min[g], p_max[g] = np.fmin(p_min[g], pts[rows]), np.fmax(p_max[g], pts[rows])
+    w = weight_of[src]
     has_val = ~np.isnan(num_val)
-    first = np.r_[True, gid[1:] != gid[:-1]]
-    starts = np.flatnonzero(first)
 
-    ind = ps["_ind"][starts]
+    ind = ps["_ind"][primary]
     out = pd.DataFrame({
-        "school_id": pd.Series(enc.uniques["school_id"][ps["_sch"][starts]], dtype=object),
-        "year": ps["year"][starts],
+        "school_id": pd.Series(enc.uniques["school_id"][ps["_sch"][primary]], dtype=object),
+        "year": ps["year"][primary],
         "indicator_id": pd.Series(nodes.index.to_numpy(dtype=object)[ind], dtype=object),
     })
     out["points"] = np.bincount(gid, weights=w * pts) / np.bincount(gid, weights=w)
     wn = np.bincount(gid, weights=np.where(has_val, w, 0.0))
     wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
     out["num"] = np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan)
-    vcode = ps["_vcode"][starts]
+    vcode = ps["_vcode"][primary]
     is_label = nodes["data_type"].isin(LABEL_TYPES).to_numpy()[ind] & (vcode >= 0)
-    label = np.full(len(starts), "", dtype=object)
+    label = np.full(n_groups, "", dtype=object)
     label[is_label] = enc.uniques["value"][vcode[is_label]]
     out["value_label"] = pd.Series(label, dtype=object)
-    out["value_text"] = pd.Series(ps["value_text"][starts], dtype=object)
+    out["value_text"] = pd.Series(ps["value_text"][primary], dtype=object)
     n_sources = np.bincount(gid)
-    p_min, p_max = np.fmin.reduceat(pts, starts), np.fmax.reduceat(pts, starts)
     differ = (n_sources > 1) & (p_max - p_min > 1e-9)
-    explanation = ps["sentence"][starts]
+    explanation = ps["sentence"][primary]
     if differ.any():
         explanation[differ] = _combination_clause(
-            ps, gid, first, differ, out["points"].to_numpy(), ind, sources, order, weights, nodes, decimals
+            ps, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes, decimals
         )
     out["explanation"] = pd.Series(explanation, dtype=object)
-    out["evidence"] = pd.Series(ps["evidence"][starts], dtype=object)
+    out["evidence"] = pd.Series(ps["evidence"][primary], dtype=object)
     out["n_obs"] = np.bincount(gid, weights=ps["n_raters"]).astype(np.int64)
     out["n_sources"] = n_sources
-    out["_sch"], out["_ind"] = ps["_sch"][starts], ind
+    out["_sch"], out["_ind"] = ps["_sch"][primary], ind
     return out
 
 
 def _combination_clause(
-    ps: Columns, gid: np.ndarray, first: np.ndarray, differ: np.ndarray, points: np.ndarray, ind: np.ndarray,
+    ps: Columns, gid: np.ndarray, primary: np.ndarray, differ: np.ndarray, points: np.ndarray,
     sources: np.ndarray, order: list[str], weights: dict[str, float], nodes: pd.DataFrame, decimals: int,
 ) -> np.ndarray:
     """Sentences for the groups whose sources disagree: primary sentence, the other sources'
-    values and points, and the weighting."""
-    others = np.flatnonzero(differ[gid] & ~first)
+    values and points (in weight order), and the weighting."""
+    rank_of = np.array([order.index(s) if s in order else len(order) for s in sources] + [len(order)])
+    others = np.flatnonzero(differ[gid])
+    others = others[primary[gid[others]] != others]
+    others = others[np.lexsort((rank_of[ps["_src"][others]], gid[others]))]
     source_name = np.array([SOURCE_NAMES.get(s, s) for s in sources] + [""], dtype=object)
     piece = (
         "；" + source_name[ps["_src"][others]] + " " + ps["value_text"][others] + "，得 "
         + num_series(pd.Series(ps["points"][others]), decimals).to_numpy(dtype=object) + " 分"
     )
-    groups = np.flatnonzero(differ)
-    other_text = join_by_group(gid[others], piece, "", len(differ))[groups]
+    disagree = np.flatnonzero(differ)
+    other_text = join_by_group(gid[others], piece, "", len(differ))[disagree]
 
-    bit = np.array([1 << order.index(s) if s in order else 0 for s in sources] + [0])[ps["_src"]]
-    mask = np.bincount(gid, weights=bit).astype(int)[groups]
+    bit = np.array([1 << r if r < len(order) else 0 for r in rank_of])[ps["_src"]]
+    mask = np.bincount(gid, weights=bit).astype(int)[disagree]
     clause = {}
     for m in np.unique(mask):
         srcs = [s for i, s in enumerate(order) if m & (1 << i)]
@@ -206,7 +225,7 @@ def _combination_clause(
         clause[m] = "、".join(f"{SOURCE_NAMES.get(s, s)} {num(100 * weights[s] / total, 1)}%" for s in srcs)
     weighting = np.array([clause[m] for m in mask], dtype=object)
 
-    max_points = nodes["max_points"].to_numpy(dtype=float)[ind[groups]]
-    got = got_series(pd.Series(points[groups]), pd.Series(max_points), decimals).to_numpy()
-    sentence = ps["sentence"][np.flatnonzero(first)[groups]]
-    return sentence + other_text + "；按" + weighting + " 加权合成，" + got
+    first = primary[disagree]
+    max_points = nodes["max_points"].to_numpy(dtype=float)[ps["_ind"][first]]
+    got = got_series(pd.Series(points[disagree]), pd.Series(max_points), decimals).to_numpy()
+    return ps["sentence"][first] + other_text + "；按" + weighting + " 加权合成，" + got

@@ -16,7 +16,7 @@ import pandas as pd
 from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
 from evalkit.observations import KEY, ObservationsError
 from evalkit.rules import get_rule
-from evalkit.scoring.codes import Columns, Encoded, take
+from evalkit.scoring.codes import Columns, Encoded, groups
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 
@@ -139,39 +139,58 @@ def scorable_rows(nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
     whose copies are pointer copies).
 
     Columns: ``_sch`` (the school's code in ``enc``), ``year``, ``_ind`` (the node's position in
-    ``nodes``), ``_src`` (the source's code), ``_node`` / ``_source`` / ``_rater`` (one int64 per
-    school × year × node, … × source, … × rater: mixed radix over the codes), ``_pop`` (node ×
-    year × source × rater: the population of z-score and percentile rules), ``_vcode`` (the
-    value's code; ``-1`` once values were combined), ``num`` (the value as a float; NaN for
-    labels), ``value_text`` (as an evaluator reads it: ``17次``, ``85%``, ``警示 1次、违规 0次``)
-    with ``_text`` its code, and ``evidence``. Rows whose value is missing are left out here (a
-    missing value is the same as no observation; the engine applies the missing-data policy).
+    ``nodes``), ``_src`` / ``_rcode`` (the source's and rater's codes), ``_rated`` (a rater is
+    named), ``_node`` / ``_source`` (one int64 per school × year × node, … × source: mixed radix
+    over the codes), ``_vcode`` (the value's code; ``-1`` once values were combined), ``num``
+    (the value as a float; NaN for labels), ``value_text`` (as an evaluator reads it: ``17次``,
+    ``85%``, ``警示 1次、违规 0次``) with ``_text`` its code, and ``evidence``. Rows whose value is
+    missing are left out here (a missing value is the same as no observation; the engine
+    applies the missing-data policy). Item rows are collapsed first (:func:`_collapse_items`),
+    so every other column is built once, for the rows that stay.
     """
     ind_all = enc.per_row("indicator_id", {n: i for i, n in enumerate(nodes.index)}, -1, dtype=np.int64)
-    keep = np.flatnonzero((ind_all >= 0) & (enc.codes["value"] >= 0))
+    valid = (ind_all >= 0) & (enc.codes["value"] >= 0)
+    itemised = np.flatnonzero(valid & enc.per_row("item", {"": False}, True, dtype=bool))
+    collapsed = None
+    if len(itemised):
+        collapsed = _collapse_items(itemised, ind_all[itemised], enc, parsed, nodes, rules)
+        valid[itemised] = False
+        valid[collapsed["_first"]] = True
+    keep = np.flatnonzero(valid)
+
     code = {col: enc.codes[col][keep] for col in ("school_id", "year", "source", "rater", "value")}
     ind = ind_all[keep]
-    ny, ns, nr = (len(enc.uniques[c]) + 1 for c in ("year", "source", "rater"))
-    node = ((code["school_id"] + 1) * ny + code["year"] + 1) * len(nodes) + ind
-    source = node * ns + code["source"] + 1
+    node, source, _ = _keys(code, ind, enc, len(nodes))
     rows: Columns = {
         "_sch": code["school_id"],
         "year": np.append(enc.uniques["year"], 0).astype(np.int64)[code["year"]],
         "_ind": ind,
         "_src": code["source"],
+        "_rcode": code["rater"],
+        "_rated": enc.per_row("rater", {"": False}, True, dtype=bool)[keep],
         "_node": node,
         "_source": source,
-        "_rater": source * nr + code["rater"] + 1,
-        "_pop": ((ind * ny + code["year"] + 1) * ns + code["source"] + 1) * nr + code["rater"] + 1,
         "_vcode": code["value"],
         "num": np.where(parsed.is_label[keep], np.nan, parsed.num[keep]),
         "evidence": enc.text("evidence", keep),
     }
     rows["value_text"], rows["_text"] = _value_text(rows, nodes, enc)
-    itemised = enc.per_row("item", {"": False}, True, dtype=bool)[keep]
-    if itemised.any():
-        rows = _collapse_items(rows, itemised, enc.text("item", keep), nodes, rules)
+    if collapsed is not None:
+        at = np.searchsorted(keep, collapsed.pop("_first"))
+        for col, values in collapsed.items():
+            rows[col][at] = values
+        rows["_vcode"][at] = -1
+        rows["_text"][at] = rows["_text"].max() + 1 + pd.factorize(collapsed["value_text"])[0]
     return rows
+
+
+def _keys(code: dict[str, np.ndarray], ind: np.ndarray, enc: Encoded, n_nodes: int) -> tuple[np.ndarray, ...]:
+    """``(node, source, rater)``: one int64 per school × year × node, … × source, … × rater
+    (mixed radix over the codes, so equal keys mean equal combinations)."""
+    ny, ns, nr = (len(enc.uniques[c]) + 1 for c in ("year", "source", "rater"))
+    node = ((code["school_id"] + 1) * ny + code["year"] + 1) * n_nodes + ind
+    source = node * ns + code["source"] + 1
+    return node, source, source * nr + code["rater"] + 1
 
 
 def row_values(rows: Columns, idx: np.ndarray, label_nodes: np.ndarray, enc: Encoded) -> np.ndarray:
@@ -188,26 +207,24 @@ def _value_text(rows: Columns, nodes: pd.DataFrame, enc: Encoded) -> tuple[np.nd
     (indicator, value) and taken onto rows by group id; also returns the group ids."""
     from evalkit.textfmt import value_text
 
-    value_code = rows["_vcode"]
-    gid, _ = pd.factorize(rows["_ind"] * (len(enc.uniques["value"]) + 1) + value_code + 1)
-    _, first = np.unique(gid, return_index=True)
+    gid, first = groups(rows["_ind"] * (len(enc.uniques["value"]) + 1) + rows["_vcode"] + 1)
     label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
     values = row_values(rows, first, label_nodes, enc)
     data_type, unit = nodes["data_type"].to_numpy(), nodes["unit"].to_numpy()
-    texts = np.empty(len(first), dtype=object)
-    for k, (i, value) in enumerate(zip(rows["_ind"][first], values, strict=True)):
-        texts[gid[first[k]]] = value_text(value, data_type[i], unit[i])
+    texts = np.array(
+        [value_text(v, data_type[i], unit[i]) for i, v in zip(rows["_ind"][first], values, strict=True)], dtype=object
+    )
     return texts[gid], gid
 
 
 def _collapse_items(
-    rows: Columns, itemised: np.ndarray, items: np.ndarray, nodes: pd.DataFrame, rules: dict
+    idx: np.ndarray, ind: np.ndarray, enc: Encoded, parsed: Parsed, nodes: pd.DataFrame, rules: dict
 ) -> Columns:
-    """Item rows collapse into the first row of their rater group: ``value = Σ weight[item] ×
-    n`` and ``value_text`` lists the items (``警示 1次、违规 1次``); the other item rows go."""
-    sub = np.flatnonzero(itemised)
-    ind, item, n = rows["_ind"][sub], items[sub], rows["num"][sub]
-    weight = np.ones(len(sub))
+    """The item rows ``idx`` (of the observations) collapsed per rater: ``_first`` (the
+    observation row that stands for the group), ``num`` = ``Σ weight[item] × n``,
+    ``value_text`` listing the items (``警示 1次、违规 1次``) and the joined ``evidence``."""
+    item, n = enc.text("item", idx), parsed.num[idx]
+    weight = np.ones(len(idx))
     for i in np.unique(ind):
         w = _item_weights(_spec(nodes, rules, nodes.index[i])) or {}
         at = ind == i
@@ -215,20 +232,15 @@ def _collapse_items(
     unit = nodes["unit"].to_numpy(dtype=object)[ind]
     names = pd.Series(item).map(lambda k: ITEM_NAMES.get(k, k)).to_numpy(dtype=object)
     piece = names + " " + num_series(pd.Series(n)).to_numpy(dtype=object) + unit
-    gid, _ = pd.factorize(rows["_rater"][sub])
-    n_groups = gid.max() + 1
-    _, first_in_sub = np.unique(gid, return_index=True)
-    first = sub[first_in_sub]
-    total = np.bincount(gid, weights=n * weight)
-    text = join_by_group(gid, piece, "、", n_groups)
-    rows["num"][first] = total
-    rows["_vcode"][first] = -1
-    rows["value_text"][first] = text
-    rows["_text"][first] = rows["_text"].max() + 1 + pd.factorize(text)[0]
-    rows["evidence"][first] = join_by_group(gid, rows["evidence"][sub], "；", n_groups, skip_empty=True)
-    drop = itemised.copy()
-    drop[first] = False
-    return take(rows, ~drop)
+    code = {col: enc.codes[col][idx] for col in ("school_id", "year", "source", "rater")}
+    gid, first = groups(_keys(code, ind, enc, len(nodes))[2])
+    n_groups = len(first)
+    return {
+        "_first": idx[first],
+        "num": np.bincount(gid, weights=n * weight),
+        "value_text": join_by_group(gid, piece, "、", n_groups),
+        "evidence": join_by_group(gid, enc.text("evidence", idx), "；", n_groups, skip_empty=True),
+    }
 
 
 def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) -> np.ndarray:
@@ -251,7 +263,8 @@ def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) ->
         vals = pd.Series(row_values(rows, idx, label_nodes, enc) if rule.labels else rows["num"][idx])
         mx = max_points[rows["_ind"][idx]]
         if rule.population:
-            scored = vals.groupby(rows["_pop"][idx], sort=False).transform(
+            population = [rows[col][idx] for col in ("_ind", "year", "_src", "_rcode")]
+            scored = vals.groupby(population, sort=False).transform(
                 lambda s, r=rule, p=params, h=hib: r.score(s, 1.0, p, h)
             )
             points[idx] = scored.to_numpy(dtype=float) * mx
