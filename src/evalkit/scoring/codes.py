@@ -15,12 +15,7 @@ import pandas as pd
 
 Columns = dict[str, np.ndarray]
 """A table as equal-length numpy arrays by name: the scoring pipeline's working form (no
-index to align, no block management; a row filter is one ``take`` per column)."""
-
-
-def take(columns: Columns, rows: np.ndarray) -> Columns:
-    """The rows ``rows`` (positions or a boolean mask) of every column."""
-    return {name: values[rows] for name, values in columns.items()}
+index to align, no block management: steps take the columns they need at the rows they need)."""
 
 
 def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
 from evalkit.rules import Case
-from evalkit.scoring.codes import Columns, Encoded, groups, take
+from evalkit.scoring.codes import Columns, Encoded, groups
 from evalkit.scoring.prepare import row_values
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import SOURCE_NAMES, num, num_series
@@ -60,36 +60,32 @@ def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: in
     return sentences[gid]
 
 
-PER_SOURCE = ["_sch", "year", "_ind", "_src", "_node", "_vcode", "num", "value_text", "points", "sentence", "evidence"]
-
-
-def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> Columns:
-    """One row per school × year × indicator × source: the columns :data:`PER_SOURCE`, with
-    ``points`` the trimmed mean over raters, ``value_text`` / ``evidence`` / ``sentence`` for the
-    raters together, and ``n_raters``.
+def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> np.ndarray:
+    """Raters → one row per school × year × indicator × source. Returns the positions of the
+    rows that stand for each (ascending); each group of several raters is written, in place,
+    onto its first row: ``points`` the trimmed mean, ``num`` the mean of the kept raters'
+    values, ``value_text`` / ``evidence`` / ``sentence`` for the raters together, ``n_raters``.
 
     Only nodes with a named rater somewhere can have several rows per source (duplicates were
     refused and items collapsed), so only their rows are grouped."""
+    n_rows = len(rows["_ind"])
+    rows["n_raters"] = np.ones(n_rows, dtype=np.int64)
     rated_nodes = np.zeros(len(nodes), dtype=bool)
     rated_nodes[rows["_ind"][rows["_rated"]]] = True
     candidates = np.flatnonzero(rated_nodes[rows["_ind"]])
-    out = {col: rows[col] for col in PER_SOURCE}
-    out["n_raters"] = np.ones(len(rows["_ind"]), dtype=np.int64)
     gid = pd.factorize(rows["_source"][candidates])[0]
     multi = candidates[(np.bincount(gid) > 1)[gid]] if len(candidates) else candidates
     if not len(multi):
-        return out
-    # each rater group's combination is written onto its first row; the other rows go
-    agg = _trimmed({col: rows[col][multi] for col in ("_source", "_ind", "points", "num", "value_text", "evidence")},
-                   nodes, trim, decimals)
+        return np.arange(n_rows)
+    cols = ("_source", "_ind", "points", "num", "value_text", "evidence")
+    agg = _trimmed({col: rows[col][multi] for col in cols}, nodes, trim, decimals)
     first = multi[agg.pop("_first")]
     for col, values in agg.items():
-        out[col] = out[col].copy()
-        out[col][first] = values
-    drop = np.zeros(len(out["n_raters"]), dtype=bool)
-    drop[multi] = True
-    drop[first] = False
-    return take(out, ~drop)
+        rows[col][first] = values
+    stays = np.ones(n_rows, dtype=bool)
+    stays[multi] = False
+    stays[first] = True
+    return np.flatnonzero(stays)
 
 
 def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int) -> Columns:
@@ -134,9 +130,10 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
 
 
 def combine_sources(
-    per_source: Columns, nodes: pd.DataFrame, fw: Framework, decimals: int, enc: Encoded
+    rows: Columns, per_source: np.ndarray, nodes: pd.DataFrame, fw: Framework, decimals: int, enc: Encoded
 ) -> pd.DataFrame:
-    """One row per school × year × indicator: weighted points over the sources present,
+    """One row per school × year × indicator from the rows ``per_source`` (one per source, see
+    :func:`combine_raters`): weighted points over the sources present,
     the combined value (``num``, or ``value_label`` for labels), ``value_text``,
     ``explanation``, ``evidence``, ``n_obs``, ``n_sources``; with ``_sch`` / ``_ind`` codes.
 
@@ -150,8 +147,8 @@ def combine_sources(
     order = sorted(weights, key=lambda s: (-weights[s], s))
     sources = enc.uniques["source"]
     weight_of = np.array([weights.get(s, 0.0) for s in sources] + [0.0])
-    used = weight_of[per_source["_src"]] > 0
-    ps = per_source if used.all() else take(per_source, used)
+    at = per_source[weight_of[rows["_src"][per_source]] > 0]
+    ps = {col: rows[col][at] for col in ("_src", "_node", "points", "num", "n_raters")}
     gid = pd.factorize(ps["_node"])[0]
     n_groups = int(gid.max(initial=-1)) + 1
     src, pts, num_val = ps["_src"], ps["points"], ps["num"]
@@ -159,64 +156,68 @@ def combine_sources(
     p_min, p_max = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
     code_of = {name: code for code, name in enumerate(sources)}
     for name in order:
-        rows = np.flatnonzero(src == code_of.get(name, -2))
-        g = gid[rows]
+        of_source = np.flatnonzero(src == code_of.get(name, -2))
+        g = gid[of_source]
         unset = primary[g] < 0
-        primary[g[unset]] = rows[unset]
-        p_min[g], p_max[g] = np.fmin(p_min[g], pts[rows]), np.fmax(p_max[g], pts[rows])
+        primary[g[unset]] = of_source[unset]
+        p_min[g], p_max[g] = np.fmin(p_min[g], pts[of_source]), np.fmax(p_max[g], pts[of_source])
     w = weight_of[src]
     has_val = ~np.isnan(num_val)
 
-    ind = ps["_ind"][primary]
+    lead = at[primary]  # the primary source's row in ``rows``
+    ind = rows["_ind"][lead]
     out = pd.DataFrame({
-        "school_id": pd.Series(enc.uniques["school_id"][ps["_sch"][primary]], dtype=object),
-        "year": ps["year"][primary],
+        "school_id": pd.Series(enc.uniques["school_id"][rows["_sch"][lead]], dtype=object),
+        "year": rows["year"][lead],
         "indicator_id": pd.Series(nodes.index.to_numpy(dtype=object)[ind], dtype=object),
     })
     out["points"] = np.bincount(gid, weights=w * pts) / np.bincount(gid, weights=w)
     wn = np.bincount(gid, weights=np.where(has_val, w, 0.0))
     wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
     out["num"] = np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan)
-    vcode = ps["_vcode"][primary]
+    vcode = rows["_vcode"][lead]
     is_label = nodes["data_type"].isin(LABEL_TYPES).to_numpy()[ind] & (vcode >= 0)
     label = np.full(n_groups, "", dtype=object)
     label[is_label] = enc.uniques["value"][vcode[is_label]]
     out["value_label"] = pd.Series(label, dtype=object)
-    out["value_text"] = pd.Series(ps["value_text"][primary], dtype=object)
+    out["value_text"] = pd.Series(rows["value_text"][lead], dtype=object)
     n_sources = np.bincount(gid)
     differ = (n_sources > 1) & (p_max - p_min > 1e-9)
-    explanation = ps["sentence"][primary]
+    explanation = rows["sentence"][lead]
     if differ.any():
         explanation[differ] = _combination_clause(
-            ps, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes, decimals
+            rows, at, src, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes, decimals
         )
     out["explanation"] = pd.Series(explanation, dtype=object)
-    out["evidence"] = pd.Series(ps["evidence"][primary], dtype=object)
+    out["evidence"] = pd.Series(rows["evidence"][lead], dtype=object)
     out["n_obs"] = np.bincount(gid, weights=ps["n_raters"]).astype(np.int64)
     out["n_sources"] = n_sources
-    out["_sch"], out["_ind"] = ps["_sch"][primary], ind
+    out["_sch"], out["_ind"] = rows["_sch"][lead], ind
     return out
 
 
 def _combination_clause(
-    ps: Columns, gid: np.ndarray, primary: np.ndarray, differ: np.ndarray, points: np.ndarray,
-    sources: np.ndarray, order: list[str], weights: dict[str, float], nodes: pd.DataFrame, decimals: int,
+    rows: Columns, at: np.ndarray, src: np.ndarray, gid: np.ndarray, primary: np.ndarray, differ: np.ndarray,
+    points: np.ndarray, sources: np.ndarray, order: list[str], weights: dict[str, float], nodes: pd.DataFrame,
+    decimals: int,
 ) -> np.ndarray:
     """Sentences for the groups whose sources disagree: primary sentence, the other sources'
-    values and points (in weight order), and the weighting."""
+    values and points (in weight order), and the weighting. Source row ``k`` is row ``at[k]``
+    of ``rows`` with source code ``src[k]``; ``gid`` and ``primary`` number the groups and give
+    each group's primary source row."""
     rank_of = np.array([order.index(s) if s in order else len(order) for s in sources] + [len(order)])
     others = np.flatnonzero(differ[gid])
     others = others[primary[gid[others]] != others]
-    others = others[np.lexsort((rank_of[ps["_src"][others]], gid[others]))]
+    others = others[np.lexsort((rank_of[src[others]], gid[others]))]
     source_name = np.array([SOURCE_NAMES.get(s, s) for s in sources] + [""], dtype=object)
     piece = (
-        "；" + source_name[ps["_src"][others]] + " " + ps["value_text"][others] + "，得 "
-        + num_series(pd.Series(ps["points"][others]), decimals).to_numpy(dtype=object) + " 分"
+        "；" + source_name[src[others]] + " " + rows["value_text"][at[others]] + "，得 "
+        + num_series(pd.Series(rows["points"][at[others]]), decimals).to_numpy(dtype=object) + " 分"
     )
     disagree = np.flatnonzero(differ)
     other_text = join_by_group(gid[others], piece, "", len(differ))[disagree]
 
-    bit = np.array([1 << r if r < len(order) else 0 for r in rank_of])[ps["_src"]]
+    bit = np.array([1 << r if r < len(order) else 0 for r in rank_of])[src]
     mask = np.bincount(gid, weights=bit).astype(int)[disagree]
     clause = {}
     for m in np.unique(mask):
@@ -225,7 +226,7 @@ def _combination_clause(
         clause[m] = "、".join(f"{SOURCE_NAMES.get(s, s)} {num(100 * weights[s] / total, 1)}%" for s in srcs)
     weighting = np.array([clause[m] for m in mask], dtype=object)
 
-    first = primary[disagree]
-    max_points = nodes["max_points"].to_numpy(dtype=float)[ps["_ind"][first]]
+    lead = at[primary[disagree]]
+    max_points = nodes["max_points"].to_numpy(dtype=float)[rows["_ind"][lead]]
     got = got_series(pd.Series(points[disagree]), pd.Series(max_points), decimals).to_numpy()
-    return ps["sentence"][first] + other_text + "；按" + weighting + " 加权合成，" + got
+    return rows["sentence"][lead] + other_text + "；按" + weighting + " 加权合成，" + got

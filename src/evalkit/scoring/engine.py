@@ -64,9 +64,8 @@ def score(
     rows["points"] = score_rows(rows, nodes, rules, enc)
     rows["sentence"] = rule_sentences(rows, nodes, rules, decimals, enc)
     per_source = combine_raters(rows, nodes, fw.sources.trim, decimals)
+    per_node = combine_sources(rows, per_source, nodes, fw, decimals, enc)
     del rows
-    per_node = combine_sources(per_source, nodes, fw, decimals, enc)
-    del per_source
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     areas, base = _areas(indicators, fw)

@@ -223,14 +223,15 @@ def _collapse_items(
     """The item rows ``idx`` (of the observations) collapsed per rater: ``_first`` (the
     observation row that stands for the group), ``num`` = ``Σ weight[item] × n``,
     ``value_text`` listing the items (``警示 1次、违规 1次``) and the joined ``evidence``."""
-    item, n = enc.text("item", idx), parsed.num[idx]
+    item_code, n = enc.codes["item"][idx], parsed.num[idx]
+    item_names = enc.uniques["item"]
     weight = np.ones(len(idx))
     for i in np.unique(ind):
         w = _item_weights(_spec(nodes, rules, nodes.index[i])) or {}
         at = ind == i
-        weight[at] = pd.Series(item[at]).map(w).fillna(1.0).to_numpy(dtype=float)
+        weight[at] = np.array([w.get(k, 1.0) for k in item_names] + [1.0])[item_code[at]]
     unit = nodes["unit"].to_numpy(dtype=object)[ind]
-    names = pd.Series(item).map(lambda k: ITEM_NAMES.get(k, k)).to_numpy(dtype=object)
+    names = np.array([ITEM_NAMES.get(k, k) for k in item_names] + [""], dtype=object)[item_code]
     piece = names + " " + num_series(pd.Series(n)).to_numpy(dtype=object) + unit
     code = {col: enc.codes[col][idx] for col in ("school_id", "year", "source", "rater")}
     gid, first = groups(_keys(code, ind, enc, len(nodes))[2])
