@@ -27,13 +27,36 @@ class ObservationsError(ValueError):
         super().__init__(f"观测数据有 {len(problems)} 个问题 / problems in the observations:\n{body}")
 
 
+def text_value(v: object) -> str:
+    """One cell as contract text: missing → ``""``; a whole float without ``.0`` (a column read
+    as numbers, ``1.0`` → ``"1"``); anything else as ``str``."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _text(col: pd.Series) -> pd.Series:
-    """Text (pandas' string dtype) with missing as ``""``; whole numbers print without ``.0``
-    (a column read as numbers, ``1.0`` → ``"1"``)."""
+    """Text (pandas' string dtype) by :func:`text_value`."""
     if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
         return col.astype("str").fillna("")
     out = col.astype(object).where(col.notna(), "")
-    return out.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype("str")
+    return out.map(text_value).astype("str")
+
+
+def whole_years(obs: pd.DataFrame) -> pd.Series:
+    """The ``year`` column as int64 (positionally indexed); raises :class:`ObservationsError`
+    for absent required columns or years that are not whole numbers."""
+    missing = [c for c in REQUIRED if c not in obs.columns]
+    if missing:
+        raise ObservationsError([f"缺少必需的列：{', '.join(missing)} / missing columns"])
+    years = pd.to_numeric(obs["year"].reset_index(drop=True), errors="coerce")
+    bad = years.isna() | (years != years.round())
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:20])
+        raise ObservationsError([f"第 {rows} 行的年度不是整数年份 / year is not a whole number"])
+    return years.astype("int64")
 
 
 def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -> pd.DataFrame:
@@ -44,17 +67,10 @@ def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -
     ``"001"`` is kept as given). Raises :class:`ObservationsError` for absent required columns
     or years that are not whole numbers.
     """
-    missing = [c for c in REQUIRED if c not in obs.columns]
-    if missing:
-        raise ObservationsError([f"缺少必需的列：{', '.join(missing)} / missing columns"])
+    years = whole_years(obs)
     out = pd.DataFrame(index=pd.RangeIndex(len(obs)))
     out["school_id"] = _text(obs["school_id"].reset_index(drop=True))
-    years = pd.to_numeric(obs["year"].reset_index(drop=True), errors="coerce")
-    bad = years.isna() | (years != years.round())
-    if bad.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:20])
-        raise ObservationsError([f"第 {rows} 行的年度不是整数年份 / year is not a whole number"])
-    out["year"] = years.astype("int64")
+    out["year"] = years
     out["indicator_id"] = _text(obs["indicator_id"].reset_index(drop=True)).str.strip()
     for col, default in (("item", ""), ("source", default_source), ("rater", "")):
         if col in obs.columns:
@@ -73,30 +89,28 @@ def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -
     return out
 
 
-def fingerprint(obs: pd.DataFrame, encoded=None) -> str:  # type: ignore[no-untyped-def]
+def fingerprint(obs: pd.DataFrame) -> str:
     """sha256 over the contract columns of ``obs``, independent of row order.
 
     Each row is hashed from its key columns, value and evidence (numbers as floats, so ``17``,
     ``17.0`` and ``"17"`` agree); the sorted row hashes are hashed together. Provenance columns
     do not count, so the same data read from a CSV or a workbook has the same fingerprint.
     Columns are hashed through their distinct values (``pd.factorize``), which keeps this
-    cheap for millions of rows; ``encoded`` (an :class:`evalkit.scoring.codes.Encoded` of
-    these columns) saves factorising them again.
+    cheap for millions of rows.
     """
-    rows = np.zeros(len(obs), dtype=np.uint64)
+    factorised = {col: pd.factorize(obs[col], use_na_sentinel=True) for col in COLUMNS}
+    return fingerprint_codes({c: f[0] for c, f in factorised.items()}, {c: f[1] for c, f in factorised.items()})
+
+
+def fingerprint_codes(codes: dict[str, np.ndarray], uniques: dict[str, np.ndarray]) -> str:
+    """:func:`fingerprint` of observations already factorised: ``codes[col][i]`` is row
+    ``i``'s position in ``uniques[col]`` (``-1`` for missing, hashed as ``""``)."""
+    rows = np.zeros(len(codes[COLUMNS[0]]), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in COLUMNS:  # an order-sensitive combination of the column hashes (FNV-style)
-            hashed = _column_hash(obs[col]) if encoded is None else _hash_codes(
-                encoded.codes[col], encoded.uniques[col]
-            )
-            rows = (rows ^ hashed) * np.uint64(0x100000001B3)
+            rows = (rows ^ _hash_codes(codes[col], uniques[col])) * np.uint64(0x100000001B3)
     rows = np.sort(rows)
     return hashlib.sha256(rows.tobytes()).hexdigest()
-
-
-def _column_hash(col: pd.Series) -> np.ndarray:
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    return _hash_codes(codes, uniques)
 
 
 def _hash_codes(codes: np.ndarray, uniques) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -35,14 +35,6 @@ class Encoded:
     codes: dict[str, np.ndarray]
     uniques: dict[str, np.ndarray]
 
-    @classmethod
-    def of(cls, frame: pd.DataFrame, columns: list[str]) -> Encoded:
-        codes, uniques = {}, {}
-        for col in columns:
-            c, u = pd.factorize(frame[col], use_na_sentinel=True)
-            codes[col], uniques[col] = c.astype(np.int64), np.asarray(u, dtype=object)
-        return cls(codes, uniques)
-
     def per_row(
         self, col: str, mapping: Mapping | Callable, default: object = None, dtype: object = object
     ) -> np.ndarray:

@@ -66,13 +66,14 @@ def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals
     onto its first row: ``points`` the trimmed mean, ``num`` the mean of the kept raters'
     values, ``value_text`` / ``evidence`` / ``sentence`` for the raters together, ``n_raters``.
 
-    Only nodes with a named rater somewhere can have several rows per source (duplicates were
-    refused and items collapsed), so only their rows are grouped."""
+    Duplicates were refused and each rater's items collapsed, so only a node with a named rater
+    or with item rows somewhere (next to which a row without item may stand) can have several
+    rows per source: only those nodes' rows are grouped."""
     n_rows = len(rows["_ind"])
     rows["n_raters"] = np.ones(n_rows, dtype=np.int64)
-    rated_nodes = np.zeros(len(nodes), dtype=bool)
-    rated_nodes[rows["_ind"][rows["_rated"]]] = True
-    candidates = np.flatnonzero(rated_nodes[rows["_ind"]])
+    shared_nodes = np.zeros(len(nodes), dtype=bool)
+    shared_nodes[rows["_ind"][rows["_shared"]]] = True
+    candidates = np.flatnonzero(shared_nodes[rows["_ind"]])
     gid = pd.factorize(rows["_source"][candidates])[0]
     multi = candidates[(np.bincount(gid) > 1)[gid]] if len(candidates) else candidates
     if not len(multi):

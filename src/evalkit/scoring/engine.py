@@ -23,10 +23,11 @@ import pandas as pd
 import evalkit
 from evalkit import methods
 from evalkit.framework import LABEL_TYPES, Aggregate, Framework
-from evalkit.observations import COLUMNS, ObservationsError, coerce_observations, fingerprint
+from evalkit.observations import ObservationsError, fingerprint_codes
 from evalkit.results import Results
 from evalkit.scoring.codes import Encoded
 from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
+from evalkit.scoring.encode import EncodedObservations, encode_observations
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
@@ -50,12 +51,10 @@ def score(
     every observation that cannot be scored.
     """
     fw = framework
-    obs = coerce_observations(observations)
-    if years is not None:
-        obs = obs[obs["year"].isin(years)].reset_index(drop=True)
+    data = encode_observations(observations, years=years)
+    enc = data.enc
     nodes, rules = node_table(fw)
-    enc = Encoded.of(obs, COLUMNS)
-    parsed = check(obs, fw, nodes, rules, enc)
+    parsed = check(data, fw, nodes, rules)
     decimals = fw.precision
     schools = _school_years(enc, registry, years)
     _check_schools(enc, schools, registry)
@@ -70,7 +69,7 @@ def score(
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     areas, base = _areas(indicators, fw)
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
-    vetoes = _vetoes(obs, enc, indicators, fw)
+    vetoes = _vetoes(data, indicators, fw)
 
     table = schools.merge(base, on=["school_id", "year"], how="left")
     table = table.merge(bonus_total, on=["school_id", "year"], how="left")
@@ -85,12 +84,12 @@ def score(
         "framework_name": fw.name,
         "framework_version": fw.version,
         "framework_fingerprint": fw.fingerprint,
-        "data_fingerprint": fingerprint(obs, enc),
+        "data_fingerprint": fingerprint_codes(enc.codes, enc.uniques),
         "evalkit_version": evalkit.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "years": sorted(int(y) for y in table["year"].unique()),
         "precision": decimals,
-        "n_observations": len(obs),
+        "n_observations": len(data),
     }
     return Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
@@ -293,12 +292,13 @@ def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[
     return detail.reset_index(drop=True), total[["school_id", "year", "bonus"]]
 
 
-def _vetoes(obs: pd.DataFrame, enc: Encoded, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+def _vetoes(data: EncodedObservations, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """Triggered vetoes: a flag veto when any observation of it is yes (≥ 0.5); a threshold
     veto when the indicator's combined value is below / above its threshold."""
     frames = []
     flag_ids = {v.id: v for v in fw.vetoes if v.trigger.indicator is None}
-    flagged = obs[enc.per_row("indicator_id", {i: True for i in flag_ids}, False, dtype=bool)]
+    is_flag = data.enc.per_row("indicator_id", dict.fromkeys(flag_ids, True), False, dtype=bool)
+    flagged = data.rows(np.flatnonzero(is_flag))
     if not flagged.empty:
         yes = pd.to_numeric(flagged["value"], errors="coerce") >= 0.5
         hit = flagged[yes].groupby(["school_id", "year", "indicator_id"], as_index=False).agg(

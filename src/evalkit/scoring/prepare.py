@@ -17,6 +17,7 @@ from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
 from evalkit.observations import KEY, ObservationsError
 from evalkit.rules import get_rule
 from evalkit.scoring.codes import Columns, Encoded, groups
+from evalkit.scoring.encode import EncodedObservations
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 
@@ -32,11 +33,12 @@ def _where(df: pd.DataFrame) -> pd.Series:
     return text + extra
 
 
-def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, enc: Encoded) -> Parsed:
+def check(data: EncodedObservations, fw: Framework, nodes: pd.DataFrame, rules: dict) -> Parsed:
     """Raise :class:`ObservationsError` listing every observation that cannot be scored:
     unknown indicator ids, unknown sources, unknown items, values of the wrong type, and
-    duplicates. Every test runs on the distinct values (``enc``) and is taken onto rows.
-    Returns the parsed values for :func:`scorable_rows`."""
+    duplicates. Every test runs on the distinct values (``data.enc``) and is taken onto rows;
+    only the rows in a message are decoded. Returns the parsed values for :func:`scorable_rows`."""
+    enc = data.enc
     problems: list[str] = []
     sources = set(fw.sources.weights)
     for col, known in (("indicator_id", fw.known_ids), ("source", sources)):
@@ -56,14 +58,14 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, en
     is_label = np.isin(dtype, list(LABEL_TYPES))
     num_u = pd.to_numeric(pd.Series(enc.uniques["value"], dtype=object), errors="coerce").to_numpy(dtype=float)
     num = np.append(num_u, np.nan)[enc.codes["value"]]
-    for idx in np.flatnonzero(present & ~is_label & np.isnan(num)):
-        problems.append(f"{_where(obs.iloc[[idx]]).iloc[0]}：值“{obs['value'].iat[idx]}”不是数字 / not a number")
+    for where, value in _located(data, present & ~is_label & np.isnan(num)):
+        problems.append(f"{where}：值“{value}”不是数字 / not a number")
 
     text_u = np.array([str(u) for u in enc.uniques["value"]] + [""], dtype=object)
     level_ok = np.isin(text_u, list(LEVEL_NAMES))[enc.codes["value"]]
-    for idx in np.flatnonzero(present & (dtype == "level") & ~level_ok):
+    for where, value in _located(data, present & (dtype == "level") & ~level_ok):
         problems.append(
-            f"{_where(obs.iloc[[idx]]).iloc[0]}：级别“{obs['value'].iat[idx]}”无法识别，"
+            f"{where}：级别“{value}”无法识别，"
             f"应为 {'/'.join(LEVEL_NAMES)} / unknown level"
         )
     rating = present & (dtype == "rating")
@@ -72,9 +74,9 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, en
         ind_id = enc.uniques["indicator_id"][code]
         scale = _spec(nodes, rules, ind_id).parsed.scale
         ok = np.isin(text_u, list(scale))[enc.codes["value"]]
-        for idx in np.flatnonzero(rating & (indicator == code) & ~ok):
+        for where, value in _located(data, rating & (indicator == code) & ~ok):
             problems.append(
-                f"{_where(obs.iloc[[idx]]).iloc[0]}：等级“{obs['value'].iat[idx]}”无法识别，"
+                f"{where}：等级“{value}”无法识别，"
                 f"应为 {'/'.join(scale)} / unknown rating"
             )
 
@@ -91,8 +93,7 @@ def check(obs: pd.DataFrame, fw: Framework, nodes: pd.DataFrame, rules: dict, en
             for item in sorted(items - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
 
-    for idx in np.flatnonzero(_duplicated(obs, enc, KEY)):
-        where = _where(obs.iloc[[idx]]).iloc[0]
+    for where, _ in _located(data, _duplicated(data, KEY)):
         problems.append(f"{where}：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate")
     if problems:
         raise ObservationsError(problems)
@@ -108,18 +109,22 @@ class Parsed:
     is_label: np.ndarray
 
 
-def _duplicated(frame: pd.DataFrame, enc: Encoded, keys: list[str]) -> np.ndarray:
-    """``frame.duplicated(keys)``: through one integer key per row (mixed radix over the codes,
-    exact), or 64-bit row hashes confirmed exactly when that key would overflow."""
-    key = enc.key(keys)
-    if key is not None:
-        return pd.Series(key).duplicated(keep="first").to_numpy()
-    key = pd.util.hash_pandas_object(frame[keys], index=False).to_numpy()
-    candidates = pd.Series(key).duplicated(keep=False).to_numpy()
-    out = np.zeros(len(frame), dtype=bool)
-    if candidates.any():
-        out[candidates] = frame.loc[candidates, keys].duplicated(keep="first").to_numpy()
-    return out
+def _located(data: EncodedObservations, mask: np.ndarray) -> list[tuple[str, object]]:
+    """``(where, value as given)`` for the rows of ``mask``, for messages."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return []
+    rows = data.rows(idx)
+    return list(zip(_where(rows), rows["value"], strict=True))
+
+
+def _duplicated(data: EncodedObservations, keys: list[str]) -> np.ndarray:
+    """Rows repeating an earlier row's ``keys``: one integer key per row (mixed radix over the
+    codes, exact), or per-column codes grouped when that key would overflow 62 bits."""
+    key = data.enc.key(keys)
+    if key is None:
+        key = pd.DataFrame({k: data.enc.codes[k] for k in keys}).groupby(keys, sort=False).ngroup().to_numpy()
+    return pd.Series(key).duplicated(keep="first").to_numpy()
 
 
 def _spec(nodes: pd.DataFrame, rules: dict, node_id: str) -> RuleSpec:
@@ -139,11 +144,12 @@ def scorable_rows(nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
     whose copies are pointer copies).
 
     Columns: ``_sch`` (the school's code in ``enc``), ``year``, ``_ind`` (the node's position in
-    ``nodes``), ``_src`` / ``_rcode`` (the source's and rater's codes), ``_rated`` (a rater is
-    named), ``_node`` / ``_source`` (one int64 per school × year × node, … × source: mixed radix
-    over the codes), ``_vcode`` (the value's code; ``-1`` once values were combined), ``num``
-    (the value as a float; NaN for labels), ``value_text`` (as an evaluator reads it: ``17次``,
-    ``85%``, ``警示 1次、违规 0次``) with ``_text`` its code, and ``evidence``. Rows whose value is
+    ``nodes``), ``_src`` / ``_rcode`` (the source's and rater's codes), ``_shared`` (a rater is
+    named or the row stands for items: rows that may share a source with others), ``_node`` /
+    ``_source`` (one int64 per school × year × node, … × source: mixed radix over the codes),
+    ``_vcode`` (the value's code; ``-1`` once values were combined), ``num`` (the value as a
+    float; NaN for labels), ``value_text`` (as an evaluator reads it: ``17次``, ``85%``,
+    ``警示 1次、违规 0次``) with ``_text`` its code, and ``evidence``. Rows whose value is
     missing are left out here (a missing value is the same as no observation; the engine
     applies the missing-data policy). Item rows are collapsed first (:func:`_collapse_items`),
     so every other column is built once, for the rows that stay.
@@ -167,7 +173,7 @@ def scorable_rows(nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
         "_ind": ind,
         "_src": code["source"],
         "_rcode": code["rater"],
-        "_rated": enc.per_row("rater", {"": False}, True, dtype=bool)[keep],
+        "_shared": enc.per_row("rater", {"": False}, True, dtype=bool)[keep],
         "_node": node,
         "_source": source,
         "_vcode": code["value"],
@@ -180,6 +186,7 @@ def scorable_rows(nodes: pd.DataFrame, rules: dict, enc: Encoded, parsed: Parsed
         for col, values in collapsed.items():
             rows[col][at] = values
         rows["_vcode"][at] = -1
+        rows["_shared"][at] = True
         rows["_text"][at] = rows["_text"].max() + 1 + pd.factorize(collapsed["value_text"])[0]
     return rows
 
