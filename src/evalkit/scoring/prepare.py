@@ -21,6 +21,9 @@ from evalkit.scoring.encode import EncodedObservations
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 
+COUNTING_LIMIT = 1 << 24
+"""Largest key space counted with ``np.bincount`` (an int64 per possible key: 128 MB)."""
+
 
 def _where(df: pd.DataFrame) -> pd.Series:
     """``学校 001 2024年 指标 A1 (来源 inspection 评分人 R1)`` per row, for messages."""
@@ -119,12 +122,23 @@ def _located(data: EncodedObservations, mask: np.ndarray) -> list[tuple[str, obj
 
 
 def _duplicated(data: EncodedObservations, keys: list[str]) -> np.ndarray:
-    """Rows repeating an earlier row's ``keys``: one integer key per row (mixed radix over the
-    codes, exact), or per-column codes grouped when that key would overflow 62 bits."""
-    key = data.enc.key(keys)
+    """Rows repeating an earlier row's ``keys`` (school, year, indicator, item, source, rater):
+    one integer key per row (mixed radix over the codes, exact), or per-column codes grouped
+    when that key would overflow 62 bits. Rows alone in their school × year × indicator ×
+    source (counted with ``np.bincount`` when that space is small) cannot repeat, so only the
+    others are hashed."""
+    enc = data.enc
+    n = len(data)
+    coarse = enc.key(["school_id", "year", "indicator_id", "source"])
+    candidates = np.arange(n)
+    if coarse is not None and coarse.max(initial=0) < COUNTING_LIMIT:
+        candidates = np.flatnonzero(np.bincount(coarse)[coarse] > 1)
+    key = enc.key(keys)
     if key is None:
-        key = pd.DataFrame({k: data.enc.codes[k] for k in keys}).groupby(keys, sort=False).ngroup().to_numpy()
-    return pd.Series(key).duplicated(keep="first").to_numpy()
+        key = pd.DataFrame({k: enc.codes[k] for k in keys}).groupby(keys, sort=False).ngroup().to_numpy()
+    out = np.zeros(n, dtype=bool)
+    out[candidates] = pd.Series(key[candidates]).duplicated(keep="first").to_numpy()
+    return out
 
 
 def _spec(nodes: pd.DataFrame, rules: dict, node_id: str) -> RuleSpec:
