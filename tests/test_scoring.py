@@ -323,6 +323,35 @@ def test_every_bad_observation_is_reported(fw):
     assert any("子项“scolding”" in p for p in problems)
 
 
+def test_duplicates_are_reported_but_raters_and_items_are_not_duplicates(fw):
+    rows = obs_rows(
+        ("001", "A1", 17), ("001", "A1", 18),  # the same school, indicator, source and rater twice
+        ("001", "A6", "A", "inspection", "R1"), ("001", "A6", "B", "inspection", "R2"),
+        ("001", "C5", 1, "inspection", "", "warning"), ("001", "C5", 0, "inspection", "", "violation"),
+        ("001", "A1", 12, "self"),
+    )
+    with pytest.raises(ObservationsError) as err:
+        score(rows, fw)
+    assert err.value.problems == [
+        "学校 001 2024年 指标 A1：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate"
+    ]
+
+
+def test_ids_are_read_as_evaluators_type_them(fw):
+    clean = obs_rows(("1", "A1", 17), ("1", "A1", 12, "self"), ("2", "A6", "B", "inspection", "R1"))
+    # school ids read as numbers, ids with stray spaces, a blank source (= inspection)
+    typed = clean.assign(
+        school_id=[1.0, 1.0, 2.0],
+        indicator_id=[" A1", "A1 ", "A6"],
+        source=["", " self ", "  "],
+        rater=["", "", " R1"],
+    )
+    a, b = score(clean, fw), score(typed, fw)
+    pd.testing.assert_frame_equal(a.indicators, b.indicators)
+    assert a.meta["data_fingerprint"] == b.meta["data_fingerprint"]
+    assert b.school("1", 2024) is not None and b.school("2", 2024) is not None
+
+
 def test_input_frame_is_not_modified(fw):
     obs = obs_rows(("001", "A1", 17), ("002", "A1", 8, "self"))
     before = obs.copy(deep=True)
