@@ -337,6 +337,19 @@ def test_duplicates_are_reported_but_raters_and_items_are_not_duplicates(fw):
     ]
 
 
+def test_a_total_beside_the_same_raters_items_is_refused(fw):
+    rows = obs_rows(
+        ("001", "C5", 1, "inspection", "", "warning"), ("001", "C5", 0, "inspection", "", "violation"),
+        ("001", "C5", 2),  # the same inspector's total: which one counts?
+        ("002", "C5", 1, "inspection", "", "warning"), ("002", "C5", 2, "self"),  # other sources: fine
+    )
+    with pytest.raises(ObservationsError) as err:
+        score(rows, fw)
+    assert err.value.problems == [
+        "学校 001 2024年 指标 C5：该评分人已按子项填报，又有不分子项的值“2”，无法合并 / a total beside item rows"
+    ]
+
+
 def test_ids_are_read_as_evaluators_type_them(fw):
     clean = obs_rows(("1", "A1", 17), ("1", "A1", 12, "self"), ("2", "A6", "B", "inspection", "R1"))
     # school ids read as numbers, ids with stray spaces, a blank source (= inspection)

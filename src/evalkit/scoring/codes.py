@@ -48,17 +48,18 @@ class Encoded:
         table = np.array([*values, default], dtype=dtype)
         return table[self.codes[col]]
 
-    def key(self, columns: list[str]) -> np.ndarray | None:
-        """One int64 per row identifying its combination of ``columns`` (mixed radix over the
-        codes); ``None`` when the combinations would not fit in 62 bits."""
-        key = np.zeros(len(self.codes[columns[0]]), dtype=np.int64)
+    def key(self, columns: list[str], rows: np.ndarray | None = None) -> np.ndarray | None:
+        """One int64 per row (of ``rows``, or all) identifying its combination of ``columns``
+        (mixed radix over the codes); ``None`` when the combinations would not fit in 62 bits."""
+        codes = {col: self.codes[col] if rows is None else self.codes[col][rows] for col in columns}
+        key = np.zeros(len(codes[columns[0]]), dtype=np.int64)
         span = 1
         for col in columns:
             base = len(self.uniques[col]) + 1
             span *= base
             if span >= 2**62:
                 return None
-            key = key * base + self.codes[col] + 1
+            key = key * base + codes[col] + 1
         return key
 
     def text(self, col: str, mask: np.ndarray | None = None) -> np.ndarray:

@@ -66,9 +66,9 @@ def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals
     onto its first row: ``points`` the trimmed mean, ``num`` the mean of the kept raters'
     values, ``value_text`` / ``evidence`` / ``sentence`` for the raters together, ``n_raters``.
 
-    Duplicates were refused and each rater's items collapsed, so only a node with a named rater
-    or with item rows somewhere (next to which a row without item may stand) can have several
-    rows per source: only those nodes' rows are grouped."""
+    Duplicates (and totals beside a rater's items) were refused and each rater's items
+    collapsed, so several rows per source need a named rater: only the rows of nodes with a
+    named rater or with items somewhere are grouped (items kept in for safety, at little cost)."""
     n_rows = len(rows["_ind"])
     rows["n_raters"] = np.ones(n_rows, dtype=np.int64)
     shared_nodes = np.zeros(len(nodes), dtype=bool)

@@ -96,6 +96,10 @@ def check(data: EncodedObservations, fw: Framework, nodes: pd.DataFrame, rules: 
             for item in sorted(items - set(weights)):
                 problems.append(f"指标 {ind_id} 的子项“{item}”未在规则中定义，应为 {'/'.join(weights)} / unknown item")
 
+    for where, value in _located(data, _total_beside_items(enc, has_item & present, present & ~has_item)):
+        problems.append(
+            f"{where}：该评分人已按子项填报，又有不分子项的值“{value}”，无法合并 / a total beside item rows"
+        )
     for where, _ in _located(data, _duplicated(data, KEY)):
         problems.append(f"{where}：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate")
     if problems:
@@ -119,6 +123,26 @@ def _located(data: EncodedObservations, mask: np.ndarray) -> list[tuple[str, obj
         return []
     rows = data.rows(idx)
     return list(zip(_where(rows), rows["value"], strict=True))
+
+
+def _total_beside_items(enc: Encoded, itemised: np.ndarray, plain: np.ndarray) -> np.ndarray:
+    """The ``plain`` rows (no item) whose rater also gave item rows (``itemised``) for the same
+    school × year × indicator × source: the two cannot be combined into one value."""
+    out = np.zeros(len(itemised), dtype=bool)
+    if not itemised.any():
+        return out
+    indicator = enc.codes["indicator_id"]
+    has_items = np.zeros(len(enc.uniques["indicator_id"]) + 1, dtype=bool)
+    has_items[indicator[itemised]] = True
+    items, candidates = np.flatnonzero(itemised), np.flatnonzero(plain & has_items[indicator])
+    rater = ["school_id", "year", "indicator_id", "source", "rater"]
+    item_keys, candidate_keys = enc.key(rater, items), enc.key(rater, candidates)
+    if item_keys is None or candidate_keys is None:  # too many combinations for one int64
+        both = pd.DataFrame({c: enc.codes[c][np.r_[items, candidates]] for c in rater})
+        keys = both.groupby(rater, sort=False).ngroup().to_numpy()
+        item_keys, candidate_keys = keys[: len(items)], keys[len(items):]
+    out[candidates] = np.isin(candidate_keys, item_keys)
+    return out
 
 
 def _duplicated(data: EncodedObservations, keys: list[str]) -> np.ndarray:
