@@ -24,7 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 
-YEARS = [2020, 2021, 2022, 2023, 2024]
+YEARS = [2022, 2023, 2024, 2025, 2026]  # the default framework's years
 
 
 def synthetic_observations(n_schools: int, seed: int = 7) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def synthetic_observations(n_schools: int, seed: int = 7) -> pd.DataFrame:
             vals = (rng.uniform(size=n) < 0.85).astype(float)
         elif kind == "score":
             frames.append(sy.assign(indicator_id=ind.id, item="", source="survey", rater="",
-                                    value=np.round(rng.normal(86, 6, n), 1)))
+                                    value=np.round(np.clip(rng.normal(86, 6, n), 0, 100), 1)))
             continue
         else:
             vals = rng.poisson(8 if ind.rule.name != "deduction" else 0.4, n).astype(float)
