@@ -113,7 +113,10 @@ def _check_years(col: Collector, year: int | None) -> None:
 def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: SchoolMatcher) -> None:
     if registry is None:
         return
-    reg = registry.set_index(registry["school_id"].astype(str))
+    # one dict per school id (the first row when an id repeats): no pandas lookup per record
+    reg: dict[str, dict] = {}
+    for row in registry.assign(school_id=registry["school_id"].astype(str)).to_dict("records"):
+        reg.setdefault(row["school_id"], row)
     seen: set[tuple[str, str, str, str]] = set()
     for rec in [r for r in col.records if r.status != "invalid" or r.school_id]:
         if not rec.school_id:
@@ -149,9 +152,7 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
                     (f"按学校名册补齐前导零（{rec.school_id} → {matched}）",),
                 )
             rec.school_id = matched
-        row = reg.loc[matched]
-        if isinstance(row, pd.DataFrame):
-            row = row.iloc[0]
+        row = reg[matched]
         if rec.year is not None and rec.status != "invalid":
             start, end = row.get("active_from"), row.get("active_to")
             before = start is not None and not pd.isna(start) and rec.year < start
