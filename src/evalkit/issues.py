@@ -13,6 +13,7 @@ is about (school, indicator), the value found and the value expected, and says i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
@@ -56,6 +57,7 @@ KINDS: dict[str, str] = {
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(col: int) -> str:
     """1 → ``A``, 27 → ``AA`` (Excel column letters)."""
     out = ""

@@ -43,6 +43,8 @@ def round_half_up(x, decimals: int = 0):  # type: ignore[no-untyped-def]
     in the scaled value absorbs binary representation error (``round`` would give 3.6).
     """
     factor = 10.0**decimals
+    if isinstance(x, float | int) and math.isfinite(abs(float(x)) * factor):  # one number: plain floats
+        return math.copysign(math.floor(abs(float(x)) * factor + 0.5 + 1e-9) / factor, x) + 0.0
     scaled = np.abs(np.asarray(x, dtype=float)) * factor
     out = np.sign(np.asarray(x, dtype=float)) * np.floor(scaled + 0.5 + 1e-9) / factor
     out = out + 0.0  # no negative zero
