@@ -142,7 +142,7 @@ def _read_row(
     )
     col.records.append(rec)
     problems: list[str] = []
-    if any((r, c) in hidden for c in columns.values()):
+    if hidden and any((r, c) in hidden for c in columns.values()):
         problems.append("合并单元格中被遮盖的单元格")
     if not sid:
         col.issue_at(rec, "missing_school_id", "error", "缺少学校编号 / empty school id", whole_row=True)

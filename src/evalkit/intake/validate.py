@@ -340,8 +340,11 @@ def _check_missing(
                 **where,
             )
             continue
+        by_indicator: dict[str, list] = {}
+        for r in recs:
+            by_indicator.setdefault(r.indicator_id, []).append(r)
         for ind in fw.indicators:
-            mine = [r for r in recs if r.indicator_id == ind.id]
+            mine = by_indicator.get(ind.id, [])
             if any(r.status == "ok" and r.value is not None for r in mine) or any(
                 r.status == "invalid" for r in mine
             ):
