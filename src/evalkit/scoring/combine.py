@@ -56,7 +56,7 @@ def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: in
             name=node["name"][i], unit=node["unit"][i], data_type=node["data_type"][i], value=value,
             value_text=text, points=float(pts), max_points=float(node["max_points"][i]), decimals=decimals,
         )
-        sentences[gid[first[k]]] = spec.rule.explain(case, spec.parsed)
+        sentences[k] = spec.rule.explain(case, spec.parsed)  # group k's first row is first[k]
     return sentences[gid]
 
 
