@@ -37,14 +37,6 @@ def text_value(v: object) -> str:
     return str(v)
 
 
-def _text(col: pd.Series) -> pd.Series:
-    """Text (pandas' string dtype) by :func:`text_value`."""
-    if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
-        return col.astype("str").fillna("")
-    out = col.astype(object).where(col.notna(), "")
-    return out.map(text_value).astype("str")
-
-
 def whole_years(obs: pd.DataFrame) -> pd.Series:
     """The ``year`` column as int64 (positionally indexed); raises :class:`ObservationsError`
     for absent required columns or years that are not whole numbers."""
@@ -65,28 +57,13 @@ def coerce_observations(obs: pd.DataFrame, default_source: str = "inspection") -
     Missing optional columns are added (``item``/``rater``/``evidence`` = ``""``, ``source`` =
     ``default_source``); ``school_id`` stays text (a number like ``1.0`` becomes ``"1"``, but
     ``"001"`` is kept as given). Raises :class:`ObservationsError` for absent required columns
-    or years that are not whole numbers.
+    or years that are not whole numbers. The canonical values are those scoring uses
+    (:func:`evalkit.scoring.encode.encode_observations`, decoded for every row).
     """
-    years = whole_years(obs)
-    out = pd.DataFrame(index=pd.RangeIndex(len(obs)))
-    out["school_id"] = _text(obs["school_id"].reset_index(drop=True))
-    out["year"] = years
-    out["indicator_id"] = _text(obs["indicator_id"].reset_index(drop=True)).str.strip()
-    for col, default in (("item", ""), ("source", default_source), ("rater", "")):
-        if col in obs.columns:
-            vals = _text(obs[col].reset_index(drop=True)).str.strip()
-            out[col] = vals.where(vals != "", default) if col == "source" else vals
-        else:
-            out[col] = pd.Series(default, index=out.index, dtype="str")
-    out["value"] = obs["value"].reset_index(drop=True).astype(object)
-    out["evidence"] = (
-        _text(obs["evidence"].reset_index(drop=True)) if "evidence" in obs.columns
-        else pd.Series("", index=out.index, dtype="str")
-    )
-    for col in PROVENANCE:
-        if col in obs.columns:
-            out[col] = obs[col].reset_index(drop=True).to_numpy()
-    return out
+    from evalkit.scoring.encode import encode_observations  # scoring imports this module
+
+    data = encode_observations(obs, default_source)
+    return data.rows(np.arange(len(data)))
 
 
 def fingerprint(obs: pd.DataFrame) -> str:

@@ -48,9 +48,10 @@ class Encoded:
         table = np.array([*values, default], dtype=dtype)
         return table[self.codes[col]]
 
-    def key(self, columns: list[str], rows: np.ndarray | None = None) -> np.ndarray | None:
-        """One int64 per row (of ``rows``, or all) identifying its combination of ``columns``
-        (mixed radix over the codes); ``None`` when the combinations would not fit in 62 bits."""
+    def key(self, columns: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """One int64 per row (of ``rows``, or all) identifying its combination of ``columns``:
+        mixed radix over the codes, or — when the combinations would not fit in 62 bits — the
+        combinations numbered as they appear. Keys compare within one call only."""
         codes = {col: self.codes[col] if rows is None else self.codes[col][rows] for col in columns}
         key = np.zeros(len(codes[columns[0]]), dtype=np.int64)
         span = 1
@@ -58,7 +59,7 @@ class Encoded:
             base = len(self.uniques[col]) + 1
             span *= base
             if span >= 2**62:
-                return None
+                return pd.DataFrame(codes).groupby(columns, sort=False).ngroup().to_numpy(dtype=np.int64)
             key = key * base + codes[col] + 1
         return key
 

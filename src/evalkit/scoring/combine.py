@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import LABEL_TYPES, Framework, RaterTrim
+from evalkit.framework import Framework, RaterTrim
 from evalkit.rules import Case
 from evalkit.scoring.codes import Columns, Encoded, groups
 from evalkit.scoring.prepare import row_values
@@ -44,8 +44,7 @@ def rule_sentences(rows: Columns, nodes: pd.DataFrame, rules: dict, decimals: in
         int(points_code.max(initial=0)) + 1
     ) + points_code
     gid, first = groups(key)
-    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
-    values = row_values(rows, first, label_nodes, enc)
+    values = row_values(rows, first, nodes, enc)
     node = {col: nodes[col].to_numpy() for col in ("name", "unit", "data_type", "max_points", "rule_key")}
     sentences = np.empty(len(first), dtype=object)
     for k, (i, text, pts, value) in enumerate(
@@ -177,7 +176,7 @@ def combine_sources(
     wv = np.bincount(gid, weights=np.where(has_val, w * np.nan_to_num(num_val), 0.0))
     out["num"] = np.where(wn > 0, wv / np.where(wn > 0, wn, 1.0), np.nan)
     vcode = rows["_vcode"][lead]
-    is_label = nodes["data_type"].isin(LABEL_TYPES).to_numpy()[ind] & (vcode >= 0)
+    is_label = nodes["is_label"].to_numpy()[ind] & (vcode >= 0)
     label = np.full(n_groups, "", dtype=object)
     label[is_label] = enc.uniques["value"][vcode[is_label]]
     out["value_label"] = pd.Series(label, dtype=object)

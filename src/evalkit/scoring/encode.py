@@ -37,9 +37,14 @@ class EncodedObservations:
         """Rows ``idx`` as :func:`evalkit.observations.coerce_observations` would give them:
         canonical text, int years, values as given, provenance columns."""
         idx = np.asarray(idx, dtype=np.int64)
-        out = pd.DataFrame({col: pd.Series(self.enc.text(col, idx), dtype="str") for col in COLUMNS if col != "year"})
-        out.insert(1, "year", self.enc.uniques["year"][self.enc.codes["year"][idx]].astype(np.int64))
-        out["value"] = pd.Series(self.given["value"].to_numpy(dtype=object)[idx], dtype=object)
+        out = pd.DataFrame(index=pd.RangeIndex(len(idx)))
+        for col in COLUMNS:
+            if col == "year":
+                out[col] = self.enc.uniques["year"][self.enc.codes["year"][idx]].astype(np.int64)
+            elif col == "value":
+                out[col] = pd.Series(self.given["value"].to_numpy(dtype=object)[idx], dtype=object)
+            else:
+                out[col] = pd.Series(self.enc.text(col, idx), dtype="str")
         for col in PROVENANCE:
             if col in self.given.columns:
                 out[col] = self.given[col].to_numpy()[idx]

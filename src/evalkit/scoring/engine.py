@@ -22,7 +22,7 @@ import pandas as pd
 
 import evalkit
 from evalkit import methods
-from evalkit.framework import LABEL_TYPES, Aggregate, Framework
+from evalkit.framework import Aggregate, Framework
 from evalkit.observations import ObservationsError, fingerprint_codes
 from evalkit.results import Results
 from evalkit.scoring.codes import Encoded
@@ -195,7 +195,7 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
         text_cols[col] = arr
     num = np.full(n, np.nan)
     num[pos] = scored["num"].to_numpy(dtype=float)
-    is_label = np.tile(ind["data_type"].isin(LABEL_TYPES).to_numpy(), n_sy)
+    is_label = np.tile(ind["is_label"].to_numpy(), n_sy)
 
     policy = np.tile(ind["missing"].to_numpy(dtype=object), n_sy)
     missing = np.isnan(points)

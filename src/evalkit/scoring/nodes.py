@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import Framework, RuleSpec
+from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
 
 
 def rule_key(spec: RuleSpec, higher_is_better: bool) -> str:
@@ -22,8 +22,9 @@ def rule_key(spec: RuleSpec, higher_is_better: bool) -> str:
 
 def node_table(fw: Framework) -> tuple[pd.DataFrame, dict[str, tuple[RuleSpec, bool]]]:
     """``(nodes, rules)``: ``nodes`` indexed by id with columns ``kind`` (indicator/bonus),
-    ``area_id, area_name, name, unit, data_type, max_points, rule_key, higher_is_better,
-    missing, order``; ``rules`` maps each ``rule_key`` to its spec and direction."""
+    ``area_id, area_name, name, unit, data_type, is_label`` (ratings and levels: values are
+    labels, not numbers), ``max_points, rule_key, higher_is_better, missing, order``; ``rules``
+    maps each ``rule_key`` to its spec and direction."""
     rows, rules = [], {}
     order = 0
     for area in fw.areas:
@@ -46,7 +47,9 @@ def node_table(fw: Framework) -> tuple[pd.DataFrame, dict[str, tuple[RuleSpec, b
                  higher_is_better=True, missing="none", order=order)
         )
         order += 1
-    return pd.DataFrame(rows).set_index("id"), rules
+    nodes = pd.DataFrame(rows).set_index("id")
+    nodes.insert(nodes.columns.get_loc("data_type") + 1, "is_label", nodes["data_type"].isin(LABEL_TYPES))
+    return nodes, rules
 
 
 def lookup(keys: pd.Series, mapping: dict | pd.Series, default: object = None) -> pd.Series:

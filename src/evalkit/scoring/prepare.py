@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.framework import LABEL_TYPES, Framework, RuleSpec
+from evalkit.framework import Framework, RuleSpec
 from evalkit.observations import KEY, ObservationsError
 from evalkit.rules import get_rule
 from evalkit.scoring.codes import Columns, Encoded, groups
@@ -58,7 +58,7 @@ def check(data: EncodedObservations, fw: Framework, nodes: pd.DataFrame, rules: 
 
     dtype = enc.per_row("indicator_id", nodes["data_type"].to_dict(), "")
     present = (enc.codes["value"] >= 0) & (dtype != "")
-    is_label = np.isin(dtype, list(LABEL_TYPES))
+    is_label = enc.per_row("indicator_id", nodes["is_label"].to_dict(), False, dtype=bool)
     num_u = pd.to_numeric(pd.Series(enc.uniques["value"], dtype=object), errors="coerce").to_numpy(dtype=float)
     num = np.append(num_u, np.nan)[enc.codes["value"]]
     for where, value in _located(data, present & ~is_label & np.isnan(num)):
@@ -135,33 +135,24 @@ def _total_beside_items(enc: Encoded, itemised: np.ndarray, plain: np.ndarray) -
     has_items = np.zeros(len(enc.uniques["indicator_id"]) + 1, dtype=bool)
     has_items[indicator[itemised]] = True
     items, candidates = np.flatnonzero(itemised), np.flatnonzero(plain & has_items[indicator])
-    rater = ["school_id", "year", "indicator_id", "source", "rater"]
-    item_keys, candidate_keys = enc.key(rater, items), enc.key(rater, candidates)
-    if item_keys is None or candidate_keys is None:  # too many combinations for one int64
-        both = pd.DataFrame({c: enc.codes[c][np.r_[items, candidates]] for c in rater})
-        keys = both.groupby(rater, sort=False).ngroup().to_numpy()
-        item_keys, candidate_keys = keys[: len(items)], keys[len(items):]
+    keys = enc.key(["school_id", "year", "indicator_id", "source", "rater"], np.r_[items, candidates])
+    item_keys, candidate_keys = keys[: len(items)], keys[len(items):]
     out[candidates] = np.isin(candidate_keys, item_keys)
     return out
 
 
 def _duplicated(data: EncodedObservations, keys: list[str]) -> np.ndarray:
-    """Rows repeating an earlier row's ``keys`` (school, year, indicator, item, source, rater):
-    one integer key per row (mixed radix over the codes, exact), or per-column codes grouped
-    when that key would overflow 62 bits. Rows alone in their school × year × indicator ×
-    source (counted with ``np.bincount`` when that space is small) cannot repeat, so only the
-    others are hashed."""
+    """Rows repeating an earlier row's ``keys`` (school, year, indicator, item, source, rater),
+    through one exact integer key per row (:meth:`Encoded.key`). Rows alone in their school ×
+    year × indicator × source (counted with ``np.bincount`` when that space is small) cannot
+    repeat, so only the others are hashed."""
     enc = data.enc
-    n = len(data)
+    candidates = np.arange(len(data))
     coarse = enc.key(["school_id", "year", "indicator_id", "source"])
-    candidates = np.arange(n)
-    if coarse is not None and coarse.max(initial=0) < COUNTING_LIMIT:
+    if coarse.max(initial=0) < COUNTING_LIMIT:
         candidates = np.flatnonzero(np.bincount(coarse)[coarse] > 1)
-    key = enc.key(keys)
-    if key is None:
-        key = pd.DataFrame({k: enc.codes[k] for k in keys}).groupby(keys, sort=False).ngroup().to_numpy()
-    out = np.zeros(n, dtype=bool)
-    out[candidates] = pd.Series(key[candidates]).duplicated(keep="first").to_numpy()
+    out = np.zeros(len(data), dtype=bool)
+    out[candidates] = pd.Series(enc.key(keys, candidates)).duplicated(keep="first").to_numpy()
     return out
 
 
@@ -238,11 +229,11 @@ def _keys(code: dict[str, np.ndarray], ind: np.ndarray, enc: Encoded, n_nodes: i
     return node, source, source * nr + code["rater"] + 1
 
 
-def row_values(rows: Columns, idx: np.ndarray, label_nodes: np.ndarray, enc: Encoded) -> np.ndarray:
+def row_values(rows: Columns, idx: np.ndarray, nodes: pd.DataFrame, enc: Encoded) -> np.ndarray:
     """The values of rows ``idx`` as rules and sentences take them: the label (``"B"``,
     ``"city"``) for label data types, the number otherwise (object array)."""
     out = rows["num"][idx].astype(object)
-    label = label_nodes[rows["_ind"][idx]] & (rows["_vcode"][idx] >= 0)
+    label = nodes["is_label"].to_numpy()[rows["_ind"][idx]] & (rows["_vcode"][idx] >= 0)
     out[label] = enc.uniques["value"][rows["_vcode"][idx][label]]
     return out
 
@@ -253,8 +244,7 @@ def _value_text(rows: Columns, nodes: pd.DataFrame, enc: Encoded) -> tuple[np.nd
     from evalkit.textfmt import value_text
 
     gid, first = groups(rows["_ind"] * (len(enc.uniques["value"]) + 1) + rows["_vcode"] + 1)
-    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
-    values = row_values(rows, first, label_nodes, enc)
+    values = row_values(rows, first, nodes, enc)
     data_type, unit = nodes["data_type"].to_numpy(), nodes["unit"].to_numpy()
     texts = np.array(
         [value_text(v, data_type[i], unit[i]) for i, v in zip(rows["_ind"][first], values, strict=True)], dtype=object
@@ -296,7 +286,6 @@ def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) ->
     points = np.full(len(rows["_ind"]), np.nan)
     rule_code, rule_keys = pd.factorize(nodes["rule_key"])
     max_points = nodes["max_points"].to_numpy(dtype=float)
-    label_nodes = nodes["data_type"].isin(LABEL_TYPES).to_numpy()
     per_row = rule_code[rows["_ind"]]
     order = np.argsort(per_row, kind="stable")
     bounds = np.searchsorted(per_row[order], np.arange(len(rule_keys) + 1))
@@ -306,7 +295,7 @@ def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) ->
             continue
         spec, hib = rules[key]
         rule, params = spec.rule, spec.parsed
-        vals = pd.Series(row_values(rows, idx, label_nodes, enc) if rule.labels else rows["num"][idx])
+        vals = pd.Series(row_values(rows, idx, nodes, enc) if rule.labels else rows["num"][idx])
         mx = max_points[rows["_ind"][idx]]
         if rule.population:
             population = [rows[col][idx] for col in ("_ind", "year", "_src", "_rcode")]
