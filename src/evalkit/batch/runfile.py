@@ -18,6 +18,12 @@ Paths in a run file are relative to the run file's own folder. Example (``params
     jobs: null                       # notebooks run at once; null: the number of CPU cores
     cell_timeout: 600                # seconds one cell may run before its kernel is killed
     intake_notes: null               # CSV of data-quality notes from intake (county summary)
+    issuer:                          # who issues the reports (optional; without it the run warns once)
+      county: 青岚县                  # the county's name, used in titles ("青岚县 2024 年度……")
+      body: 青岚县教育体育局          # the issuing body (落款)
+      date: 2024-12-20               # issue date; omitted: the day of the run
+      doc_number: 青教体发〔2024〕18号  # optional 文号
+      contact: 局党建办 0915-1234567   # optional contact for questions and appeals
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -25,6 +31,7 @@ problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -62,6 +69,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Issuer(_Model):
+    """Who issues the reports: named in every title block and in the 落款 of the last page."""
+
+    county: str = Field(min_length=1, max_length=40)
+    body: str = Field(min_length=1, max_length=60)
+    date: dt.date | None = None
+    doc_number: str | None = Field(default=None, max_length=60)
+    contact: str | None = Field(default=None, max_length=120)
+
+    def issue_date(self, today: dt.date | None = None) -> dt.date:
+        """The declared issue date, or ``today`` (default: the run's date)."""
+        return self.date or today or dt.date.today()
+
+
 class Notebooks(_Model):
     """The notebook of each kind of report (paths); a missing or null entry is not run."""
 
@@ -84,6 +105,7 @@ class RunFileModel(_Model):
     cell_timeout: float | None = Field(default=600, gt=0)
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
+    issuer: Issuer | None = None
 
     @field_validator("data", mode="before")
     @classmethod
@@ -107,6 +129,7 @@ class RunSpec:
     cell_timeout: float | None
     start_timeout: float
     intake_notes: str
+    issuer: Issuer | None = None
 
     def with_options(
         self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
@@ -226,6 +249,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         cell_timeout=model.cell_timeout,
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
+        issuer=model.issuer,
     )
 
 
