@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
 Format = Literal["ipynb", "html", "pdf"]
@@ -257,17 +257,7 @@ def load_run_file(path: str | Path) -> RunSpec:
     """Read and check a run file; raise :class:`RunFileError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunFileError(str(path), [Problem("(file)", "找不到文件 / file not found")]) from None
-    except UnicodeDecodeError:
-        raise RunFileError(str(path), [Problem("(file)", "文件不是 UTF-8 编码 / not UTF-8")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise RunFileError(
-            str(path),
-            [Problem("(yaml)", f"YAML 格式错误 / syntax error: {err}", mark.line + 1 if mark else None)],
-        ) from None
+        text, data = load_yaml_file(path)  # bounded: encoding, size, depth, aliases
+    except YamlInputError as err:
+        raise RunFileError(str(path), [err.problem]) from None
     return parse_run_file(data, path, text)
