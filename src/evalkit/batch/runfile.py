@@ -25,6 +25,13 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
 
+Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
+``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
+or socket — anywhere on disk *outside* the output folder (a run rewrites and sweeps its output
+folder). ``output`` must be a folder (or not exist yet); everything a run writes or deletes
+lies inside it (see :mod:`evalkit.batch.confine`). The run file itself is read as bounded YAML
+(:mod:`evalkit.yamlload`): UTF-8, at most 2 MB, no alias bombs.
+
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
 """
@@ -40,6 +47,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evalkit.batch.confine import input_file_problem, output_folder_problem
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
 from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
@@ -160,12 +168,18 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
-    """Files named in the raw run file that do not exist (checked wherever the value is text)."""
+    """Files named in the raw run file that cannot be inputs (missing, a folder or device, inside
+    the output folder), and an output path that is not a folder (checked wherever the value is
+    text)."""
     out: list[tuple[tuple, str]] = []
+    output = data.get("output", "outputs")
+    output_dir = (base / output).resolve() if isinstance(output, str) and output else None
+    if output_dir is not None and (problem := output_folder_problem(output_dir)):
+        out.append((("output",), problem))
 
-    def check(loc: tuple, value: Any) -> None:
-        if isinstance(value, str) and value and not (base / value).is_file():
-            out.append((loc, f"找不到文件 / file not found: {base / value}"))
+    def check(loc: tuple, value: Any) -> None:  # see evalkit.batch.confine.input_file_problem
+        if isinstance(value, str) and value and (problem := input_file_problem(base / value, output_dir)):
+            out.append((loc, problem))
 
     files = data.get("data")
     for i, value in enumerate(
