@@ -66,9 +66,9 @@ def test_score_refuses_the_messy_copy_with_every_error_located():
 
 
 def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path):
-    import evalkit
     from openpyxl import load_workbook
 
+    import evalkit
     from evalkit.batch.scoreboard import scoreboard_sheets
 
     target = tmp_path / "results.xlsx"

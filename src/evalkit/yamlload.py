@@ -168,11 +168,14 @@ class _BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             return super().compose_node(parent, index)  # type: ignore[no-any-return]
-        line = self.peek_event().start_mark.line + 1
+        event = self.peek_event()
+        line = event.start_mark.line + 1
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise YamlInputError("(yaml)", _too_many(), line)
-        self._depth += 1
+        if isinstance(event, yaml.ScalarEvent):
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        self._depth += 1  # a list or a mapping
         try:
             if self._depth > MAX_DEPTH:
                 raise YamlInputError(
