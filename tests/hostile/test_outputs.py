@@ -411,6 +411,27 @@ def test_run_entries_linked_outside_are_refused(run_copy, tmp_path, name):
     assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
 
 
+@pytest.mark.parametrize("name", ["manifest.json", "manifest.journal"])
+def test_manifest_replaced_by_a_device_or_pipe_is_refused_without_reading_it(run_copy, name):
+    root, victim, _ = run_copy
+    entry = root / "out" / "2024" / name
+    entry.unlink(missing_ok=True)
+    if name == "manifest.json":
+        entry.symlink_to("/dev/zero")  # endless: reading it would never finish
+        rerun_refused(root, victim, "manifest.json 是指向输出文件夹之外（/dev/zero）的符号链接")
+    else:
+        os.mkfifo(entry)  # reading a pipe nobody writes blocks for ever
+        rerun_refused(root, victim, "manifest.journal 应为普通文件")
+
+
+def test_a_file_in_place_of_the_schools_folder_is_refused(run_copy):
+    root, victim, _ = run_copy
+    schools = root / "out" / "2024" / "schools"
+    shutil.rmtree(schools)
+    schools.write_text("x", encoding="utf-8")
+    rerun_refused(root, victim, "schools 应为文件夹，却是文件")
+
+
 def test_symlinked_lock_file_is_refused(run_copy):
     root, victim, _ = run_copy
     lock = root / "out" / "2024" / ".lock"

@@ -9,10 +9,13 @@ planted link). An edited ``outputs`` entry (``"/home/…/paper.docx"`` or
 
 * :func:`confined` resolves a path (relative paths against the folder, every symbolic link
   followed) and refuses it unless it lies inside the folder;
+* :func:`check_output_entries` runs before a run reads its manifest: the files and folders the
+  run itself uses (``manifest.json``, ``manifest.journal``, ``scores``, ``.work``, ``county``,
+  ``schools``, ``scoreboard.xlsx``) must not be symbolic links leading outside, and must be what
+  the run makes them (a folder or a regular file: a pipe or ``/dev/zero`` in place of the
+  manifest would hang the run reading it);
 * :func:`check_output_folder` runs before a run writes or deletes anything in the folder: every
-  path in the manifest (and its journal) must be confined, and the files and folders the run
-  itself uses (``manifest.json``, ``manifest.journal``, ``scores``, ``.work``, ``county``,
-  ``schools``, ``scoreboard.xlsx``) must not be symbolic links leading outside. Anything else
+  path in the manifest (and its journal) must be confined. Anything else
   stops the run with a Chinese message naming the entry, the path and what to do — nothing
   is written or deleted.
 
@@ -91,9 +94,13 @@ def manifest_problems(folder: Path, reports: Mapping[str, Any]) -> list[str]:
     return out
 
 
+FIXED_FOLDERS = frozenset({"scores", ".work", "county", "schools"})
+
+
 def link_problems(folder: Path) -> list[str]:
     """The run's own entries of ``folder`` (:data:`FIXED_ENTRIES`) that are symbolic links
-    leading outside it."""
+    leading outside it, or not what the run makes them (a folder, or a regular file — a pipe
+    or device named ``manifest.json`` would hang the run reading it)."""
     out = []
     for name in FIXED_ENTRIES:
         path = folder / name
@@ -102,17 +109,30 @@ def link_problems(folder: Path) -> list[str]:
                 f"{display(path)} 是指向输出文件夹之外（{display(path.resolve())}）的符号链接，已拒绝 / "
                 "a symbolic link leading outside the output folder"
             )
+        elif path.exists() and name in FIXED_FOLDERS and not path.is_dir():
+            out.append(f"{display(path)} 应为文件夹，却是文件 / should be a folder")
+        elif path.exists() and name not in FIXED_FOLDERS and not path.is_file():
+            out.append(f"{display(path)} 应为普通文件（不是文件夹、设备或管道）/ should be a regular file")
     return out
+
+
+def check_output_entries(folder: Path) -> None:
+    """Raise :class:`OutsideOutputError` for :func:`link_problems`; called before a run reads
+    its manifest."""
+    _raise(folder, link_problems(folder))
 
 
 def check_output_folder(folder: Path, reports: Mapping[str, Any]) -> None:
     """Raise :class:`OutsideOutputError` listing every problem of :func:`manifest_problems`
     and :func:`link_problems`; called before a run writes or deletes anything in ``folder``."""
-    problems = link_problems(folder) + manifest_problems(folder, reports)
+    _raise(folder, link_problems(folder) + manifest_problems(folder, reports))
+
+
+def _raise(folder: Path, problems: list[str]) -> None:
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise OutsideOutputError(
-            f"输出文件夹 {folder} 中有 {len(problems)} 处路径会让本次运行写入或删除文件夹之外的文件，"
+            f"输出文件夹 {folder} 中有 {len(problems)} 处问题（路径通向文件夹之外，或不是 evalkit 留下的样子），"
             f"运行已停止，未写入或删除任何文件：\n{lines}\n"
             f"manifest.json 应由 evalkit 自己写，不要手工修改。请删除 {folder / 'manifest.json'}"
             f"（及 manifest.journal）和上面列出的符号链接后重新运行，全部报告会重新生成。"

@@ -33,7 +33,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 import evalkit
-from evalkit.batch.confine import check_output_folder
+from evalkit.batch.confine import check_output_entries, check_output_folder
 from evalkit.batch.execute import Executor, JobResult, run_jobs
 from evalkit.batch.fingerprints import DataFingerprints, sha256_json
 from evalkit.batch.kernelpool import KernelPoolExecutor
@@ -271,8 +271,9 @@ def run_year(
     """Everything for one run year (see the module docstring), appending to ``report``."""
     folder = spec.output / str(year)
     with folder_lock(folder):
-        manifest = Manifest.load(folder)
-        try:  # before anything is written or deleted: no recorded path, no link leads outside
+        try:  # before anything is read, written or deleted: no recorded path, no link leads outside
+            check_output_entries(folder)
+            manifest = Manifest.load(folder)
             check_output_folder(folder, manifest.reports)
         except UnsafePathError as err:
             raise RunError(str(err)) from None
