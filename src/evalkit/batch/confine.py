@@ -104,7 +104,9 @@ def link_problems(folder: Path) -> list[str]:
     out = []
     for name in FIXED_ENTRIES:
         path = folder / name
-        if path.is_symlink() and not is_inside(folder, path):
+        if path.is_symlink() and name == "manifest.journal":  # appended to in place: no link at all
+            out.append(f"{display(path)} 是符号链接，已拒绝 / the journal must not be a symbolic link")
+        elif path.is_symlink() and not is_inside(folder, path):
             out.append(
                 f"{display(path)} 是指向输出文件夹之外（{display(path.resolve())}）的符号链接，已拒绝 / "
                 "a symbolic link leading outside the output folder"
