@@ -88,7 +88,7 @@ def load_results(
         raise KeyError(f"没有 {year} 年的评分结果（现有：{results.years}）/ no results for {year}")
     tables = {n: getattr(results, n) for n in ("indicators", "areas", "schools", "bonus", "vetoes", "flags")}
     return Results(**{n: t[t["year"].isin(keep)].reset_index(drop=True) for n, t in tables.items()},
-                   meta={**results.meta, "year": int(year)})
+                   meta={**results.meta, "year": int(year)}, extra=results.extra)
 
 
 # --------------------------------------------------------------------------- preloaded saved Results
@@ -137,5 +137,6 @@ def _saved_results(scores: PathLike) -> Results:
             from evalkit.results import TABLES
 
             kept = hit[1]
-            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta))
+            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta),
+                           extra={n: t.copy(deep=False) for n, t in kept.extra.items()})
     return Results.load(scores)

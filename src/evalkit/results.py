@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 TABLES = ("indicators", "areas", "schools", "bonus", "vetoes", "flags")
+EXTRA_TABLES = ("robustness", "sensitivity", "rater_marks")
+"""Optional tables added after scoring (:mod:`evalkit.robustness`), saved when present."""
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Results:
     vetoes: pd.DataFrame
     flags: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -47,6 +50,8 @@ class Results:
         return Results(
             **{n: t[t["year"] == year].reset_index(drop=True) for n, t in pick.items()},
             meta={**self.meta, "years": [int(year)]},
+            extra={n: t[t["year"] == year].reset_index(drop=True) if "year" in t.columns else t
+                   for n, t in self.extra.items()},
         )
 
     def school(self, school_id: str, year: int) -> pd.Series:
@@ -92,6 +97,9 @@ class Results:
         try:
             for name in TABLES:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            for name, table in self.extra.items():
+                if name in EXTRA_TABLES:
+                    table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "meta.json").write_text(
                 json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
             )
@@ -116,4 +124,6 @@ class Results:
             raise FileNotFoundError(f"{folder} 中没有评分结果（缺少 meta.json）/ no saved Results here")
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(**tables, meta=meta)
+        extra = {name: pd.read_parquet(folder / f"{name}.parquet") for name in EXTRA_TABLES
+                 if (folder / f"{name}.parquet").is_file()}
+        return cls(**tables, meta=meta, extra=extra)

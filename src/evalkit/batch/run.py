@@ -163,6 +163,20 @@ def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
     return obs, results, fw.grade_order
 
 
+def _add_robustness(spec: RunSpec, obs: pd.DataFrame, results: Results, year: int) -> None:
+    """The year's Monte Carlo rank intervals (and the rater marks the framework audit reads)
+    into ``results.extra``, saved with the scores (see :mod:`evalkit.robustness`)."""
+    if spec.robustness is None and "framework_audit" not in spec.notebooks:
+        results.extra.clear()
+        return
+    from evalkit.framework import load_framework
+    from evalkit.robustness import attach_robustness
+
+    results.extra.clear()
+    results.meta.pop("robustness", None)
+    attach_robustness(results, obs, load_framework(spec.framework), year, spec.robustness)
+
+
 # --------------------------------------------------------------------------- one year
 
 
@@ -263,6 +277,7 @@ def run_year(
     folder = spec.output / str(year)
     with folder_lock(folder):
         sweep(folder)
+        _add_robustness(spec, obs, results, year)
         results.save(folder / "scores")
         fingerprints = DataFingerprints(obs, results, year)
         manifest = Manifest.load(folder)
@@ -323,7 +338,7 @@ def run_year(
             else:
                 runnable.append(job)
         # longest first: the county summary, then schools in id order
-        runnable.sort(key=lambda j: j.kind != "county_summary")
+        runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
         try:
             run_jobs(
                 runnable,

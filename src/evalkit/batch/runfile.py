@@ -24,6 +24,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    robustness:                      # Monte Carlo rank intervals in every report (see
+      replications: 1000             # evalkit.robustness.config for every field); null: none
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -42,17 +44,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.robustness.config import RobustnessConfig
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
 Format = Literal["ipynb", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
-NotebookKind = Literal["school_report", "county_summary", "school_trend"]
-NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend")
+NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit"]
+NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "framework_audit")
 NOTEBOOK_LABELS: dict[str, str] = {
     "school_report": "学校报告",
     "county_summary": "全县汇总",
     "school_trend": "历年趋势",
+    "framework_audit": "指标体系审计",
 }
+COUNTY_KINDS = ("county_summary", "framework_audit")
+"""Notebooks run once per year for the whole county (not per school)."""
 
 
 class RunFileError(ValueError):
@@ -89,6 +95,7 @@ class Notebooks(_Model):
     school_report: str | None = None
     county_summary: str | None = None
     school_trend: str | None = None
+    framework_audit: str | None = None
 
 
 class RunFileModel(_Model):
@@ -106,6 +113,12 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
+
+    @field_validator("robustness", mode="before")
+    @classmethod
+    def _robustness_off(cls, value: Any) -> Any:
+        return None if value is False else value
 
     @field_validator("data", mode="before")
     @classmethod
@@ -130,6 +143,7 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    robustness: RobustnessConfig | None = None
 
     def with_options(
         self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
@@ -250,6 +264,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        robustness=model.robustness,
     )
 
 

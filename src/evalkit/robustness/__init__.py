@@ -1,0 +1,66 @@
+"""How sure is a rank? Monte Carlo robustness of a year's published result.
+
+N replications (default 1,000, seeded) re-score the year with its uncertain inputs perturbed —
+the weights of every node, the raters of every multi-rater item (bootstrap), optionally the
+aggregation method and the missing-data policy — and report per school the median rank, the
+5–95% rank interval and the probability of each grade (after vetoes and the quota), and per
+input a first-order sensitivity index. Modules:
+
+- :mod:`~evalkit.robustness.config` — the run file's ``robustness:`` block;
+- :mod:`~evalkit.robustness.model` — the year taken apart (unrounded indicator points, rater
+  pools, node weights), replayable to the published result;
+- :mod:`~evalkit.robustness.simulate` — draws and replications, vectorised;
+- :mod:`~evalkit.robustness.summary` — intervals, probabilities, sensitivity indices.
+
+>>> from evalkit.robustness import RobustnessConfig
+>>> RobustnessConfig().describe()
+'指标权重（±20%）、评分人差异'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from evalkit.framework import Framework
+from evalkit.results import Results
+from evalkit.robustness.config import RobustnessConfig
+from evalkit.robustness.model import Model, NodeWeights, build_model, node_weights
+from evalkit.robustness.summary import analyse
+
+__all__ = [
+    "Model",
+    "NodeWeights",
+    "RobustnessConfig",
+    "attach_robustness",
+    "build_model",
+    "node_weights",
+    "robustness_tables",
+]
+
+
+def robustness_tables(
+    observations: pd.DataFrame, fw: Framework, results: Results, year: int,
+    config: RobustnessConfig | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The year's extra tables (``robustness``, ``sensitivity``, ``rater_marks``) and meta."""
+    config = config or RobustnessConfig()
+    model = build_model(observations, fw, results, year)
+    table, sens, meta = analyse(model, config)
+    return {"robustness": table, "sensitivity": sens, "rater_marks": model.marks}, meta
+
+
+def attach_robustness(
+    results: Results, observations: pd.DataFrame, fw: Framework, year: int, config: RobustnessConfig | None
+) -> Results:
+    """Add the year's robustness tables to ``results.extra`` (and ``meta["robustness"]``).
+    With ``config`` None only the rater marks are added (the framework audit needs them)."""
+    if config is None:
+        model = build_model(observations, fw, results, year)
+        results.extra["rater_marks"] = model.marks
+        return results
+    tables, meta = robustness_tables(observations, fw, results, year, config)
+    results.extra.update(tables)
+    results.meta["robustness"] = meta
+    return results
