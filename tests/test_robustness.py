@@ -81,7 +81,7 @@ def test_the_model_replays_the_published_demo_result(demo_model) -> None:  # typ
 def test_all_perturbations_off_every_replication_is_the_published_result(demo, demo_model) -> None:  # type: ignore[no-untyped-def]
     _, _, results = demo
     config = RobustnessConfig.off().model_copy(update={"replications": 50})
-    total, grade, rank = simulate(demo_model, config)
+    total, _grade, rank = simulate(demo_model, config)
     pub = demo_model.published
     assert (total == pub["total"].to_numpy()).all()
     assert (rank == pub["rank"].to_numpy()).all()
@@ -151,7 +151,7 @@ def test_the_quota_applies_in_every_replication() -> None:
 def test_vectorised_grades_and_ranks_match_the_scoring_engine(demo, demo_model) -> None:  # type: ignore[no-untyped-def]
     """Random totals with many ties through both: grade bands, vetoes, the quota with
     demote_all ties, and ranks with shared places."""
-    _, fw, results = demo
+    _, fw, _results = demo
     rng = np.random.default_rng(3)
     totals = np.round(rng.uniform(84, 96, size=(40, demo_model.n_schools)) * 2) / 2  # ties
     ours = grades(demo_model, totals)
@@ -177,7 +177,7 @@ def test_a_single_uncertain_input_explains_all_the_rank_variance(demo_model) -> 
     from evalkit.robustness.summary import sensitivity
 
     rank = simulate(demo_model, config, only_a6)[2]
-    sens, per_school = sensitivity(demo_model, config, only_a6, rank)
+    sens, _per_school = sensitivity(demo_model, config, only_a6, rank)
     assert sens["input"].tolist() == ["raters:A6"]
     assert sens.at[0, "first_order"] == pytest.approx(1.0, abs=0.1)
 
