@@ -128,3 +128,13 @@ def test_redundant_and_negative_pairs_are_flagged(demo) -> None:  # type: ignore
     got = {(r.indicator_a, r.indicator_b): r.kind for r in pairs.itertuples()}
     assert got[("A1", "A2")] == "redundant" and got[("A1", "A3")] == "redundant"
     assert np.isclose(pairs.set_index(["indicator_a", "indicator_b"]).at[("A1", "A3"), "r"], -1.0)
+
+
+def test_vectorised_w_for_the_bootstrap_equals_scipys_friedman_w() -> None:
+    """The bootstrap's many-samples W (with ties: ratings on a 4-point scale) is the same
+    number as the point estimate from scipy's tie-corrected Friedman χ²."""
+    rng = np.random.default_rng(5)
+    samples = rng.integers(0, 4, size=(20, 12, 3)).astype(float)
+    many = audit._w_many(samples)
+    for b in range(len(samples)):
+        assert many[b] == pytest.approx(audit.kendall_w(pd.DataFrame(samples[b]), n_resamples=0)[0], abs=1e-12)

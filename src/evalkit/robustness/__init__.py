@@ -33,6 +33,7 @@ __all__ = [
     "Model",
     "NodeWeights",
     "RobustnessConfig",
+    "attach_from_files",
     "attach_robustness",
     "build_model",
     "node_weights",
@@ -64,3 +65,25 @@ def attach_robustness(
     results.extra.update(tables)
     results.meta["robustness"] = meta
     return results
+
+
+def attach_from_files(
+    results: Results, year: int, data: list[str] | None = None, framework: str | Framework = "shiquan-party-building",
+    registry: str | None = None, config: RobustnessConfig | None = None,
+) -> Results:
+    """:func:`attach_robustness` for Results scored from files (``data`` None: the bundled
+    demo county and its registry), reading the observations again through intake."""
+    from evalkit.api import demo_inputs
+    from evalkit.framework import load_framework
+    from evalkit.intake import read_observations
+    from evalkit.observations import coerce_observations
+    from evalkit.registry import load_registry
+
+    if data is None:
+        paths, demo_registry = demo_inputs()
+        data, registry = [str(p) for p in paths], registry or str(demo_registry)
+    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    reg = load_registry(registry) if registry else None
+    intake = read_observations(list(data), fw, reg)
+    intake.raise_if_errors()
+    return attach_robustness(results, coerce_observations(intake.observations), fw, year, config)

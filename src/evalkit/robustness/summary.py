@@ -7,11 +7,14 @@ the probability of each grade (``prob_<grade>``, after vetoes and the quota) and
 grade (``grade_prob``), and the input that explains most of its rank variance (``top_input``).
 
 Sensitivity (table ``sensitivity``): for each input group ``k`` the first-order index
-``S_k = V_k / Var(rank)``, the share of the rank variance that input explains alone, estimated
-with the pick-freeze design of Saltelli et al. (2010, *Comput. Phys. Commun.* 181:259–270,
-Table 2 (b)): with samples ``A``, ``B`` and ``A_B^k`` (``A`` with group ``k`` taken from ``B``),
-``V_k ≈ mean(f(B) × (f(A_B^k) − f(A)))``. It is computed per school and pooled over schools as
-``Σ_s V_k,s / Σ_s Var_s`` (each school weighted by how much its rank varies).
+``S_k = Var(E[rank | X_k]) / Var(rank)``, the share of the rank variance that input explains
+alone, by pick-freeze (Saltelli et al. 2010, *Comput. Phys. Commun.* 181:259–270): samples
+``B`` and ``A_B^k`` (sample ``A`` with group ``k`` taken from ``B``) share input ``k`` only, so
+``S_k = Cov(f(B), f(A_B^k)) / Var``, estimated with Janon et al.'s (2014, *ESAIM: P&S*
+18:342–364) efficient form: with ``y = f(B)``, ``z = f(A_B^k)`` and ``m = mean((y + z) / 2)``,
+``S_k ≈ (mean(y z) − m²) / (mean((y² + z²) / 2) − m²)``. Numerator and denominator are computed
+per school and pooled over schools as ``Σ_s num_s / Σ_s den_s`` (each school weighted by how
+much its rank varies).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def analyse(model: Model, config: RobustnessConfig) -> tuple[pd.DataFrame, pd.Da
     groups = input_groups(model, config)
     _total, grade, rank = simulate(model, config, groups, sample=0)
     table = per_school(model, grade, rank)
-    sens, by_school = sensitivity(model, config, groups, rank)
+    sens, by_school = sensitivity(model, config, groups)
     if by_school is not None and len(sens):
         best = np.argmax(by_school, axis=0)
         varies = table["rank_hi"].to_numpy() > table["rank_lo"].to_numpy()
@@ -86,25 +89,25 @@ def per_school(model: Model, grade: np.ndarray, rank: np.ndarray) -> pd.DataFram
 
 
 def sensitivity(
-    model: Model, config: RobustnessConfig, groups: list[Group], rank_a: np.ndarray
+    model: Model, config: RobustnessConfig, groups: list[Group], rank_a: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """First-order indices per input group: the pooled table and the per-school indices
-    (``groups × schools``), or an empty table when ``config.sensitivity`` is 0."""
+    (``groups × schools``), or an empty table when ``config.sensitivity`` is below 2."""
     cols = ["year", "input", "kind", "input_label", "first_order", "n_varied"]
     n = min(config.sensitivity, config.replications)
     if n < 2 or not groups:
         return pd.DataFrame(columns=cols), None
-    f_a = rank_a[:n].astype(float)  # sample 0's first n replications: the same draws
-    f_b = simulate(model, config, groups, sample=1, n=n)[2].astype(float)
-    var = np.var(np.concatenate([f_a, f_b]), axis=0)
+    y = simulate(model, config, groups, sample=1, n=n)[2].astype(float)
     rows, per = [], []
     for k, g in enumerate(groups):
-        f_ab = simulate(model, config, groups, sample=0, n=n, swap=(k, 1))[2].astype(float)
-        v = np.mean(f_b * (f_ab - f_a), axis=0)
-        per.append(np.where(var > 0, np.clip(v / np.where(var > 0, var, 1), 0, 1), 0.0))
-        pooled = float(np.clip(v.sum() / var.sum(), 0, 1)) if var.sum() > 0 else 0.0
+        z = simulate(model, config, groups, sample=0, n=n, swap=(k, 1))[2].astype(float)
+        m = ((y + z) / 2).mean(axis=0)
+        num = (y * z).mean(axis=0) - m**2
+        den = ((y**2 + z**2) / 2).mean(axis=0) - m**2
+        per.append(np.where(den > 1e-12, np.clip(num / np.where(den > 1e-12, den, 1), 0, 1), 0.0))
+        pooled = float(np.clip(num.sum() / den.sum(), 0, 1)) if den.sum() > 1e-12 else 0.0
         rows.append({"year": model.year, "input": g.key, "kind": g.kind, "input_label": input_label(g, model),
-                     "first_order": pooled, "n_varied": int((np.abs(f_ab - f_a) > 0).any(axis=0).sum())})
+                     "first_order": pooled, "n_varied": int((np.abs(y - z) > 0).any(axis=0).sum())})
     sens = pd.DataFrame(rows, columns=cols).sort_values("first_order", ascending=False, kind="stable")
     order = sens.index.to_numpy()
     return sens.reset_index(drop=True), np.array(per)[order]
