@@ -32,25 +32,24 @@ def rank_interval(row: pd.Series) -> Figure:
     """A one-line chart: ranks 1…N (1 = best, on the left), the 5–95% interval as a band, the
     published rank as a dot: one row of the ``robustness`` table."""
     n = int(row["n_schools"])
-    fig = _figure(6.4, 0.95)
-    ax = fig.add_axes((0.04, 0.42, 0.92, 0.4))
+    fig = _figure(6.4, 0.9)
+    fig.set_layout_engine("none")  # axes placed by hand, labels outside them
+    ax = fig.add_axes((0.1, 0.3, 0.8, 0.45))
     ax.plot([1, n], [0, 0], color="#bbbbbb", linewidth=2, solid_capstyle="round")
     lo, hi, rank = int(row["rank_lo"]), int(row["rank_hi"]), int(row["rank"])
     ax.plot([lo, hi], [0, 0], color=color(0), linewidth=9, alpha=0.45, solid_capstyle="butt")
     ax.plot([rank], [0], marker="o", markersize=8, color=color(0), markeredgecolor="white")
     ax.annotate(f"第 {rank} 名", (rank, 0), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8)
-    label = f"第 {lo}–{hi} 名" if hi > lo else "排名稳定"
-    ax.annotate(label, ((lo + hi) / 2, 0), xytext=(0, -15), textcoords="offset points", ha="center", fontsize=7.5,
-                color="#444444")
-    ax.set_xlim(0.5 - 0.02 * n, n + 0.5 + 0.02 * n)
+    if hi > lo:
+        ax.annotate(f"90% 区间：第 {lo}–{hi} 名", ((lo + hi) / 2, 0), xytext=(0, -16), textcoords="offset points",
+                    ha="center", fontsize=7.5, color="#444444")
+    ax.annotate("第 1 名", (1, 0), xytext=(-8, 0), textcoords="offset points", ha="right", va="center", fontsize=7,
+                color="#666666", annotation_clip=False)
+    ax.annotate(f"第 {n} 名", (n, 0), xytext=(8, 0), textcoords="offset points", ha="left", va="center",
+                fontsize=7, color="#666666", annotation_clip=False)
+    ax.set_xlim(0.5, n + 0.5)
     ax.set_ylim(-1, 1)
-    ax.set_yticks([])
-    ax.set_xticks(sorted({1, n}))
-    ax.set_xticklabels(["第 1 名", f"第 {n} 名"] if n > 1 else ["第 1 名"], fontsize=7)
-    ax.tick_params(axis="x", length=0, pad=1)
-    for side in ("left", "right", "top", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.grid(False)
+    ax.set_axis_off()
     return fig
 
 
@@ -88,7 +87,8 @@ def rank_intervals(table: pd.DataFrame, grade_order: list[str] | None = None) ->
         ax.set_xlabel("公布的排名")
         ax.set_ylabel("模拟排名（5%–95%）")
         ax.invert_yaxis()
-    ax.legend(fontsize=7, loc="lower right" if named else "upper left", title="等次", title_fontsize=7)
+    # the best schools are at the top left and the worst at the bottom right: the top right is free
+    ax.legend(fontsize=7, loc="upper right", title="等次", title_fontsize=7)
     fig.set_layout_engine("constrained")
     return fig
 

@@ -73,6 +73,8 @@ FULL_MARKS_SHARE = 0.9
 ICC_POOR, ICC_MODERATE = 0.5, 0.75
 LENIENCY_SD, LENIENCY_MIN_SHARE = 2.0, 0.05
 SKEW_LIMIT, KURTOSIS_LIMIT = 2.0, 3.5
+COLLAPSE_OVER = 3
+"""In the list of findings, more than this many indicators with one kind of finding share a row."""
 
 
 def _f(x: float, d: int = 2) -> str:
@@ -440,7 +442,8 @@ def rater_marks(results: Results, year: int, framework: str | Framework = "shiqu
 
 def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every flagged finding in one table: ``topic``, ``subject`` (what it is about),
-    ``finding`` (the number) and ``advice``, for the audit's closing list."""
+    ``finding`` (the number) and ``advice``, for the audit's first section. More than
+    :data:`COLLAPSE_OVER` indicators that do not discriminate, or are skewed, share one row."""
     rows: list[dict[str, str]] = []
     areas, dropped = cronbach_by_area(results, year)
     for r in areas[areas["flag"]].itertuples():
@@ -452,9 +455,17 @@ def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = Non
     for r in redundant_pairs(results, year).itertuples():
         rows.append({"topic": "指标相关", "subject": f"{r.indicator_a} {r.name_a} — {r.indicator_b} {r.name_b}",
                      "finding": f"r = {_f(r.r)}", "advice": r.advice})
-    for r in non_discriminating(results, year).query("flag").itertuples():
-        rows.append({"topic": "区分度", "subject": f"{r.indicator_id} {r.indicator_name}",
-                     "finding": f"满分学校 {r.full_share:.0%}", "advice": r.advice})
+    flat = non_discriminating(results, year).query("flag")
+    if len(flat) > COLLAPSE_OVER:
+        rows.append({"topic": "区分度", "subject": "、".join(f"{r.indicator_id} {r.indicator_name}"
+                                                          for r in flat.itertuples()),
+                     "finding": f"{len(flat)} 个指标 90% 以上的学校得满分或得分相同",
+                     "advice": "这些指标几乎区分不出学校之间的差异。建议提高达标标准、细化评分档次，"
+                               "或改为只监测不计分，把分值调给更能反映工作差异的指标。"})
+    else:
+        for r in flat.itertuples():
+            rows.append({"topic": "区分度", "subject": f"{r.indicator_id} {r.indicator_name}",
+                         "finding": f"满分学校 {r.full_share:.0%}", "advice": r.advice})
     if marks is not None and len(marks):
         for r in inter_rater(marks, n_resamples=0).query("flag").itertuples():
             rows.append({"topic": "评分人一致性", "subject": f"{r.indicator_id} {r.indicator_name}",
@@ -462,9 +473,17 @@ def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = Non
         for r in rater_leniency(marks).query("flag").itertuples():
             rows.append({"topic": "评分人宽严", "subject": f"评分人 {r.rater}",
                          "finding": f"平均偏差 {r.mean_deviation:+.0%}", "advice": r.advice})
-    for r in distribution_shape(results, year).query("flag").itertuples():
-        rows.append({"topic": "分布形态", "subject": f"{r.indicator_id} {r.indicator_name}",
-                     "finding": f"偏度 {_f(r.skew)}，峰度 {_f(r.kurtosis)}", "advice": r.advice})
+    skewed = distribution_shape(results, year).query("flag")
+    if len(skewed) > COLLAPSE_OVER:
+        rows.append({"topic": "分布形态", "subject": "、".join(f"{r.indicator_id} {r.indicator_name}"
+                                                           for r in skewed.itertuples()),
+                     "finding": f"{len(skewed)} 个指标分布严重偏斜（|偏度| > 2 且峰度 > 3.5）",
+                     "advice": "这些指标的得分挤在一端，只有少数学校明显偏离。建议核实这些极端值是否属实；"
+                               "若多数学校都能轻松达标，可考虑提高标准或细化档次，使得分分布更均衡。"})
+    else:
+        for r in skewed.itertuples():
+            rows.append({"topic": "分布形态", "subject": f"{r.indicator_id} {r.indicator_name}",
+                         "finding": f"偏度 {_f(r.skew)}，峰度 {_f(r.kurtosis)}", "advice": r.advice})
     for r in outlier_schools(results, year).itertuples():
         rows.append({"topic": "异常学校", "subject": str(r.school_name), "finding": f"总分 {r.total:.1f}",
                      "advice": r.advice})

@@ -31,9 +31,9 @@ UNCERTAIN_BELOW = 0.8
 
 HEADERS = {
     "rank": "排名", "median_rank": "模拟排名中位数", "rank_range": "90% 排名区间", "grade": "等次",
-    "grade_prob": "获评该等次的可能性", "other_grade": "另一可能的等次", "other_prob": "其可能性",
+    "grade_prob": "本等次可能性", "other_grade": "另一等次", "other_prob": "其可能性",
     "input_label": "不确定因素", "first_order": "单独解释的排名波动", "n_varied": "排名受影响的学校数",
-    "top_input": "影响最大的因素", "school_name": "学校", "total": "总分",
+    "top_input": "主要影响因素", "school_name": "学校", "total": "总分",
 }
 
 
