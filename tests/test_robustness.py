@@ -201,3 +201,29 @@ def test_demo_robustness_is_saved_with_the_results(demo, tmp_path) -> None:  # t
     assert set(back.extra) == {"robustness", "sensitivity", "rater_marks"}
     pd.testing.assert_frame_equal(back.extra["robustness"], table)
     assert back.for_year(2024).extra["robustness"].shape == table.shape
+
+
+def test_aggregation_and_missing_policy_each_switch_half_of_the_replications() -> None:
+    """S2 (X = D: 0 of 8, Y 100%): arithmetic 92 (好), geometric 0 (一般, no compensation).
+    S3 (X = A: 8, Y missing): zero_flag 8 (一般), reweight 8/8 × 100 = 100 (好). Each
+    alternative is drawn with probability ½, so each school's P(好) is ½ under its switch only."""
+    import yaml
+
+    from evalkit.framework import parse_framework
+
+    fw = parse_framework(yaml.safe_load((FIXTURES / "two-raters.yaml").read_text(encoding="utf-8")))
+    obs = _rows([
+        ("S1", 2024, "X", "", "inspection", "", "A", ""), ("S1", 2024, "Y", "", "inspection", "", "1", ""),
+        ("S2", 2024, "X", "", "inspection", "", "D", ""), ("S2", 2024, "Y", "", "inspection", "", "1", ""),
+        ("S3", 2024, "X", "", "inspection", "", "A", ""),
+    ])
+    results = score(obs, fw)
+    model = build_model(obs, fw, results, 2024)
+    assert model.reproduces()
+    assert results.schools.set_index("school_id")["total"].to_dict() == {"S1": 100.0, "S2": 92.0, "S3": 8.0}
+    base = {"replications": 4000, "weights": "off", "raters": False, "sensitivity": 0}
+    agg = analyse(model, RobustnessConfig(**base, aggregation=True))[0].set_index("school_id")
+    assert agg.at["S2", "prob_好"] == pytest.approx(0.5, abs=0.03) and agg.at["S3", "prob_好"] == 0.0
+    miss = analyse(model, RobustnessConfig(**base, missing=True))[0].set_index("school_id")
+    assert miss.at["S3", "prob_好"] == pytest.approx(0.5, abs=0.03) and miss.at["S2", "prob_好"] == 1.0
+    assert (miss["prob_好"] + miss["prob_一般"] + miss["prob_较好"]).eq(1.0).all()
