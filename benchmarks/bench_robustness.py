@@ -6,8 +6,8 @@ Each run is a fresh process: the county is scored (not timed), then timed separa
   rater pools, published replay inputs);
 - ``replications``: 1,000 replications (weights ±20% and rater bootstrap, the demo's settings)
   with per-school summaries;
-- ``sensitivity``: the first-order indices (default 200 pick-freeze replications per input on
-  top of 200 for the second sample).
+- ``sensitivity``: the first-order indices (default 500 pick-freeze replications per input on
+  top of 500 for the second sample).
 
 ``demo`` is the bundled demo county (48 schools, 2024); a number is a synthetic county of that
 many schools (:func:`bench_scoring.synthetic_observations`, 5 years, robustness for 2024).

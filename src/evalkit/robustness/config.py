@@ -11,7 +11,7 @@ Example (every field optional; these are the defaults)::
       raters: true            # bootstrap the raters of every item marked by several raters
       aggregation: false      # arithmetic ↔ geometric mean at every node, half of the replications
       missing: false          # zero_flag ↔ reweight for missing indicators, half of the replications
-      sensitivity: 200        # replications per input for the first-order indices; 0: none
+      sensitivity: 500        # replications per input for the first-order indices; 0: none
 
 ``robustness: null`` (or ``false``) in a run file switches the analysis off.
 """
@@ -36,7 +36,7 @@ class RobustnessConfig(BaseModel):
     raters: bool = True
     aggregation: bool = False
     missing: bool = False
-    sensitivity: int = Field(default=200, ge=0)
+    sensitivity: int = Field(default=500, ge=0)
 
     @classmethod
     def off(cls) -> RobustnessConfig:
