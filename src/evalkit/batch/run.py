@@ -174,7 +174,17 @@ def _add_robustness(spec: RunSpec, obs: pd.DataFrame, results: Results, year: in
 
     results.extra.clear()
     results.meta.pop("robustness", None)
-    attach_robustness(results, obs, load_framework(spec.framework), year, spec.robustness)
+    try:
+        attach_robustness(results, obs, load_framework(spec.framework), year, spec.robustness)
+    except Exception as err:  # the reports still run, saying no robustness analysis was made
+        results.extra.clear()
+        results.meta.pop("robustness", None)
+        print(f"警告：{year} 年排名稳健性分析未能完成，报告中将不显示排名区间 / robustness skipped: {err!r}",
+              file=sys.stderr, flush=True)
+        return
+    if not results.meta.get("robustness", {}).get("reproduces_published", True):
+        print(f"警告：{year} 年稳健性模型未能复现公布的总分，排名区间仅供参考 / the model does not replay the "
+              "published totals", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- one year
