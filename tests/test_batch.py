@@ -228,7 +228,7 @@ def test_failure_and_timeout_are_recorded_others_go_on_and_only_failed_retries(t
         assert not pid_alive(int(pid.name)), pid.read_text()
     # the manifest says how each report was made
     entry = reports["school_report:001"]
-    assert set(entry["fingerprints"]) == {"data", "framework", "notebook", "evalkit", "params"}
+    assert set(entry["fingerprints"]) == {"data", "framework", "notebook", "evalkit", "params", "robustness"}
     assert entry["parameters"]["school_id"] == "001" and entry["parameters"]["year"] == 2024
     assert entry["parameters"]["scores"] == str(year / "scores")
     assert set(entry["outputs"]) == {"ipynb", "html"}
