@@ -182,9 +182,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; never shows a traceback (see :mod:`evalkit.guard` for the exit codes)."""
+    from evalkit.guard import guarded
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    return guarded(lambda: args.func(args), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

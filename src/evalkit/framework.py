@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from evalkit import rules
+from evalkit.errors import EvalkitError
 from evalkit.yamlpaths import (
     Problem,
     duplicate_keys,
@@ -233,7 +234,7 @@ class Framework(_Model):
 # ---------------------------------------------------------------------------------------------
 
 
-class FrameworkError(ValueError):
+class FrameworkError(EvalkitError, ValueError):
     """A framework file with problems; ``problems`` lists every one of them."""
 
     def __init__(self, source: str, problems: list[Problem]):

@@ -22,6 +22,8 @@ from typing import Literal
 
 import pandas as pd
 
+from evalkit.errors import EXIT_DATA, EvalkitError
+
 Severity = Literal["error", "warning"]
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
@@ -29,6 +31,8 @@ SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 KINDS: dict[str, str] = {
     "unreadable_file": "文件无法读取",
     "encoding": "文件编码",
+    "file_type": "文件类型与扩展名不符",
+    "empty_file": "文件没有数据",
     "unrecognised_sheet": "无法识别的工作表",
     "missing_column": "缺少列",
     "unknown_column": "无法识别的列",
@@ -199,10 +203,11 @@ def report_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     return out.rename(columns=REPORT_HEADERS)
 
 
-class DataError(ValueError):
+class DataError(EvalkitError, ValueError):
     """Input with errors; ``problems`` lists every issue found (errors and warnings)."""
 
     what = "数据"
+    exit_code = EXIT_DATA
 
     def __init__(self, problems: list[Issue]):
         self.problems = list(problems)

@@ -41,6 +41,7 @@ from evalkit.batch.names import display
 from evalkit.batch.plan import WORK_DIR, Job, Plan, plan_year
 from evalkit.batch.runfile import RunSpec
 from evalkit.batch.scoreboard import write_scoreboard
+from evalkit.errors import EvalkitError
 from evalkit.results import Results
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -48,7 +49,7 @@ SCOREBOARD = "scoreboard.xlsx"
 STATUS_ZH = {"done": "完成", "skipped": "跳过", "failed": "失败"}
 
 
-class RunError(Exception):
+class RunError(EvalkitError):
     """A problem that stops the run before any report (bad data, unknown school, locked folder)."""
 
 

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evalkit.errors import EvalkitError
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
@@ -55,7 +56,7 @@ NOTEBOOK_LABELS: dict[str, str] = {
 }
 
 
-class RunFileError(ValueError):
+class RunFileError(EvalkitError, ValueError):
     """A run file with problems; ``problems`` lists every one of them."""
 
     def __init__(self, source: str, problems: list[Problem]):
