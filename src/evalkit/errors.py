@@ -15,6 +15,7 @@ Exit codes of every ``evalkit`` command:
 2     a problem with the input files, the run file, the options or the output path; nothing done
 70    an unexpected error inside evalkit (a defect): the traceback is in the log file named
 130   interrupted (Ctrl-C or ``kill``)
+141   the output went to a pipe that was closed (``evalkit score … | head``); nothing more printed
 ====  ==========================================================================================
 """
 
@@ -28,6 +29,7 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE in BSD sysexits.h
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 LOG_DIR_VARIABLE = "EVALKIT_LOG_DIR"
 

@@ -148,6 +148,8 @@ def _rc_settings() -> dict[str, Any]:
         "savefig.dpi": 150.0,
         "savefig.facecolor": "white",
         "svg.fonttype": "path",
+        # data (a school named "$x^$") is never TeX: no mathtext parsing of any text
+        "text.parse_math": False,
     }
 
 

@@ -6,7 +6,7 @@ code (see :mod:`evalkit.errors` for the codes):
 - an :class:`~evalkit.errors.EvalkitError` (a problem the user can fix) → its message, its code;
 - an ``OSError`` about a file (not found, a folder where a file is expected, a file where a folder
   is expected, no permission, disk full) → which file and what is wrong with it, code 2;
-- Ctrl-C → code 130;
+- Ctrl-C → code 130; output piped into a program that stopped reading (``| head``) → quietly, 141;
 - anything else is a defect in evalkit → its traceback is written to a log file under
   :func:`~evalkit.errors.log_dir` and one line names that file, code 70.
 """
@@ -22,13 +22,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from evalkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EvalkitError, log_dir
+from evalkit.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EvalkitError, log_dir
 
 OS_REASONS = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
     errno.EISDIR: "这是一个文件夹，不是文件",
-    errno.EEXIST: "已存在同名的文件或文件夹",
+    errno.EEXIST: "这里需要一个文件夹，但已有同名的文件",
     errno.EACCES: "没有读写权限",
     errno.EPERM: "没有读写权限",
     errno.ENOSPC: "磁盘空间不足",
@@ -49,6 +49,9 @@ def guarded(command: Callable[[], int], argv: Sequence[str] | None = None, stder
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=err_out)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the output was piped into ``head`` or a closed pager: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as err:
         if err.errno in OS_REASONS or err.filename:
             print(f"错误 / error: {os_message(err)}", file=err_out)

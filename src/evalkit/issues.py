@@ -136,9 +136,10 @@ class Issue:
 
     @property
     def statement(self) -> str:
-        """Subject and detail, without the location."""
-        subject = self.subject
-        return f"{subject} {self.detail}" if subject else self.detail
+        """Subject and detail, without the location (a value of over 200 characters without a
+        space is shortened: see :func:`elide`)."""
+        subject = elide(self.subject)
+        return f"{subject} {elide(self.detail)}" if subject else elide(self.detail)
 
     @property
     def message(self) -> str:
@@ -148,6 +149,19 @@ class Issue:
 
     def __str__(self) -> str:
         return f"[{SEVERITY_NAMES[self.severity]}] {self.message}"
+
+
+_LONG_RUN = re.compile(r"\S{201,}")
+
+
+def elide(text: str) -> str:
+    """Runs of over 200 characters without a space (a 1 MB cell pasted by mistake) shortened to
+    their first 40 characters and their length, so a message stays readable.
+
+    >>> elide("值 " + "9" * 1000 + " 不是数字")
+    '值 9999999999999999999999999999999999999999…（共 1000 字） 不是数字'
+    """
+    return _LONG_RUN.sub(lambda m: f"{m.group()[:40]}…（共 {len(m.group())} 字）", text)
 
 
 ISSUE_COLUMNS = [f.name for f in fields(Issue)] + ["message"]
