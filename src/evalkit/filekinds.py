@@ -12,6 +12,7 @@ kind                    recognised by
 ``ods``                 a ZIP whose ``mimetype`` is an OpenDocument spreadsheet
 ``docx``                a ZIP with ``word/document.xml``
 ``zip``                 any other ZIP archive
+``damaged``             starts like a ZIP but its directory cannot be read (a truncated copy)
 ``xls``                 an OLE compound file (``D0 CF 11 E0``) with a ``Workbook``/``Book`` stream
 ``encrypted``           an OLE compound file with an ``EncryptedPackage`` stream: a password-
                         protected ``.xlsx`` (Excel encrypts the whole package, ECMA-376 part 2)
@@ -36,7 +37,8 @@ from pathlib import Path
 from typing import Literal
 
 Kind = Literal[
-    "xlsx", "ods", "docx", "zip", "xls", "encrypted", "doc", "ole", "pdf", "html", "xml2003", "utf16", "binary", "text"
+    "xlsx", "ods", "docx", "zip", "damaged", "xls", "encrypted", "doc", "ole", "pdf", "html", "xml2003", "utf16",
+    "binary", "text",
 ]
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -48,6 +50,7 @@ NAMES: dict[str, str] = {
     "ods": "OpenDocument 表格（.ods）",
     "docx": "Word 文档（.docx）",
     "zip": "ZIP 压缩包",
+    "damaged": "不完整或已损坏的文件（开头像 .xlsx 工作簿，但无法解压）",
     "xls": "Excel 97-2003 工作簿（.xls）",
     "encrypted": "设有打开密码（已加密）的 Excel 工作簿",
     "doc": "Word 97-2003 文档（.doc）",
@@ -72,6 +75,7 @@ ADVICE: dict[str, str] = {
     "doc": "请把表格复制到 Excel 工作簿中，另存为 .xlsx 后再读取",
     "pdf": "PDF 中的表格无法可靠读取，请使用填报模板（evalkit template）或原始 Excel 文件",
     "zip": "请先解压，再读取其中的 .xlsx 或 .csv 文件",
+    "damaged": "文件可能没有复制或下载完整：请从原处重新复制，或在 Excel 中打开修复后另存为 .xlsx",
     "ole": RESAVE,
     "binary": "请使用 .xlsx、.xls 或 .csv 文件",
 }
@@ -136,8 +140,8 @@ def _zip_kind(data: bytes) -> Kind:
                 return "ods"
             if "word/document.xml" in names:
                 return "docx"
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError):
-        return "zip"
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+        return "damaged"
     return "zip"
 
 

@@ -179,12 +179,20 @@ def _read_content(path: Path, data: bytes) -> tuple[list[Sheet], list[Issue]]:
             raise
         except Exception as err:  # openpyxl/xlrd raise many types for damaged files
             raise UnreadableFileError(
-                file, f"无法作为{kind.name}打开（{type(err).__name__}: {str(err)[:200]}）；{RESAVE} / damaged workbook"
+                file, f"无法作为{kind.name}打开（{_first_line(err)}）；{RESAVE} / damaged workbook"
             ) from err
         sheets = [Sheet(file=file, name=n, rows=rows, formats=fmts, merged=merged) for n, rows, fmts, merged in parts]
         return sheets, issues
     sheet, text_issues = _read_text(file, data, utf16=kind.kind == "utf16")
     return [sheet], issues + text_issues
+
+
+def _first_line(err: BaseException) -> str:
+    """The type and the first line of an error from a reader library, for a message."""
+    cause = err.__cause__ or err.__context__
+    if cause is not None and type(cause).__module__.startswith(("defusedxml", "xml")):
+        err = cause  # openpyxl re-raises XML problems with a long generic text
+    return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:160]}"
 
 
 def _read_text(file: str, data: bytes, utf16: bool = False) -> tuple[Sheet, list[Issue]]:
