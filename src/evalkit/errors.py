@@ -49,6 +49,14 @@ class UnreadableFileError(EvalkitError, ValueError):
         super().__init__(f"文件 {file}：{reason}")
 
 
+class OutputPathError(EvalkitError, ValueError):
+    """An output path that would overwrite something that is not evalkit's own output."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(f"不能写入 {path}：{reason}")
+
+
 def log_dir() -> Path:
     """Where tracebacks of unexpected errors go: ``$EVALKIT_LOG_DIR``, else
     ``$XDG_CACHE_HOME/evalkit/logs`` (``~/.cache/evalkit/logs``)."""
