@@ -64,8 +64,7 @@ def guarded(command: Callable[[], int], argv: Sequence[str] | None = None, stder
 def os_message(err: OSError) -> str:
     """A file problem in Chinese: ``无法读写 out/x.csv：路径中有一段是文件而不是文件夹``."""
     reason = OS_REASONS.get(err.errno or -1, err.strerror or str(err))
-    names = [n for n in (err.filename, err.filename2) if n]
-    where = " → ".join(str(n) for n in names) if names else ""
+    where = str(err.filename2 or err.filename or "")  # a rename's destination, not its temporary source
     return f"无法读写 {where}：{reason}" if where else f"文件操作失败：{reason}"
 
 
