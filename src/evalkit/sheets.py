@@ -41,13 +41,15 @@ MAX_TEXT_BYTES = 100 * 1024 * 1024
 @dataclass
 class Sheet:
     """One sheet (or a whole CSV file): ``rows[i][j]`` is the cell at Excel row ``i + 1``,
-    column ``j + 1``; ``None`` for an empty cell."""
+    column ``j + 1``; ``None`` for an empty cell. A row is as long as its last value (an empty
+    row of a workbook may be the shared empty tuple): use :meth:`value` for any cell."""
 
     file: str
     name: str
-    rows: list[list[Any]]
+    rows: list[list[Any] | tuple[()]]
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    _filled: dict[int, frozenset[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -64,6 +66,16 @@ class Sheet:
             if 1 <= col <= len(cells):
                 return cells[col - 1]
         return None
+
+    def filled_columns(self, after_row: int) -> frozenset[int]:
+        """The 1-based columns with a non-blank value below ``after_row``, found in one pass over
+        the stored cells (asking column by column would cost columns × rows: 16,384 × 1,048,576
+        for one stray cell in Excel's last cell)."""
+        if after_row not in self._filled:
+            self._filled[after_row] = frozenset(
+                c for row in self.rows[after_row:] for c, v in enumerate(row, start=1) if not is_blank(v)
+            )
+        return self._filled[after_row]
 
     def number_format(self, row: int, col: int) -> str:
         """The number format of a numeric XLSX cell (``"General"`` if none was set)."""

@@ -123,14 +123,17 @@ def _formulas(data: bytes) -> dict[tuple[str, int, int], str]:
 
 def grid(cells: dict[tuple[int, int], Any]) -> list[list[Any]]:
     """Rows of values from sparse (row, column) → value; each row as long as its last value,
-    no trailing empty rows."""
+    no trailing empty rows. Every empty row is the same empty tuple, so a gap of a million rows
+    costs a million references, not a million lists."""
     if not cells:
         return []
     n_rows = max(r for r, _ in cells)
     widths: dict[int, int] = {}
     for r, c in cells:
         widths[r] = max(widths.get(r, 0), c)
-    rows: list[list[Any]] = [[None] * widths.get(r, 0) for r in range(1, n_rows + 1)]
+    rows: list[Any] = [()] * n_rows
+    for r, width in widths.items():
+        rows[r - 1] = [None] * width
     for (r, c), value in cells.items():
         rows[r - 1][c - 1] = value
     return rows

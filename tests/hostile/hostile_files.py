@@ -29,13 +29,16 @@ SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def run_evalkit(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> dict:
-    """``evalkit ARGS`` in a fresh process; returns its exit code, stdout, stderr, wall time and
-    the peak resident memory (MB) of that process, measured with ``getrusage(RUSAGE_CHILDREN)``
-    in a wrapper process that runs nothing else."""
+    """``evalkit ARGS`` in a fresh process; returns its exit code (``None`` when it was killed
+    after ``timeout`` seconds), stdout, stderr, wall time and the peak resident memory (MB) of that
+    process, measured with ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process that runs nothing else."""
     code = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.monotonic()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "try:\n"
+        "    p = subprocess.run(sys.argv[2:], capture_output=True, timeout=float(sys.argv[1]))\n"
+        "except subprocess.TimeoutExpired as e:\n"
+        "    p = subprocess.CompletedProcess(e.cmd, None, e.stdout or b'', e.stderr or b'')\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "sys.stdout.buffer.write(json.dumps({'rc': p.returncode, 'rss_mb': rss, 'seconds': time.monotonic() - t,"
         " 'out': p.stdout.decode('utf-8', 'replace'), 'err': p.stderr.decode('utf-8', 'replace')}).encode())\n"
@@ -43,8 +46,8 @@ def run_evalkit(*args: str, cwd: Path | None = None, env: dict | None = None, ti
     evalkit = str(Path(sys.executable).with_name("evalkit"))
     import json
 
-    proc = subprocess.run([sys.executable, "-c", code, evalkit, *args], capture_output=True, cwd=cwd, env=env,
-                          timeout=timeout, check=True)
+    proc = subprocess.run([sys.executable, "-c", code, str(timeout), evalkit, *args], capture_output=True, cwd=cwd,
+                          env=env, timeout=timeout + 30, check=True)
     return json.loads(proc.stdout)
 
 
@@ -230,3 +233,13 @@ def stray_cell_workbook(dst: Path, value: object = None) -> Path:
     cell.font = Font(bold=True)
     wb.save(dst)
     return dst
+
+
+def messy_with_stray_last_cell(dst: Path) -> Path:
+    """The demo's messy inspection workbook with one value in Excel's very last cell (XFD1048576)
+    of its first wide sheet."""
+    wb = load_workbook(DEMO / "messy" / "评价数据_2024_实地核查.xlsx")
+    wb.worksheets[1].cell(row=1_048_576, column=16_384, value="x")
+    wb.save(dst)
+    return dst
+

@@ -11,6 +11,7 @@ this change the zip bomb cost 3 GB and the stray cell 30 s and 2 GB.
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from hostile_files import (
     entity_bomb_workbook,
     long_workbook,
     many_cells_workbook,
+    messy_with_stray_last_cell,
     run_evalkit,
     stray_cell_workbook,
     unicode_text_export,
@@ -297,6 +299,21 @@ def test_stray_value_in_the_last_row_is_reported_at_its_cell_within_bounds(tmp_p
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "[错误] C1048576  学校 x 缺少指标编号" in run["out"] and "读入观测 438 条" in run["out"]
     assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+
+
+def test_value_in_excels_last_cell_of_a_wide_sheet_changes_nothing_else(tmp_path: Path) -> None:
+    path = messy_with_stray_last_cell(tmp_path / "messy.xlsx")
+    a = read_observations(MESSY, FW, REGISTRY, 2024)
+    b = read_observations(path, FW, REGISTRY, 2024)
+    pd.testing.assert_frame_equal(a.observations.drop(columns="file"), b.observations.drop(columns="file"))
+    before = [dataclasses.replace(p, file="") for p in a.problems]
+    extra = [(p.kind, p.severity, p.sheet, p.cell) for p in b.problems if dataclasses.replace(p, file="") not in before]
+    assert extra == [("unknown_column", "warning", "思想强基", "XFD1")]  # the value's column has no header
+    assert len(b.problems) == len(a.problems) + 1
+    stray = b.unused_rows[b.unused_rows["cell"] == "XFD1048576"]
+    assert list(stray["reason"]) == ["该列没有表头"] and list(stray["value"]) == ["x"]
+    run = run_evalkit("validate", str(path))  # 16,384 columns × 1,048,576 rows took over 280 s before
+    assert run["rc"] == 1 and run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
 
 
 def test_zip_bomb_workbook_is_refused_within_bounds(tmp_path: Path) -> None:

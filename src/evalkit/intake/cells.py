@@ -144,7 +144,8 @@ def check_merged(col: Collector, sheet: Sheet, ctx: Context, header_row: int) ->
 
 def data_rows(sheet: Sheet, header_row: int) -> list[int]:
     """The 1-based rows below the header row that are not entirely empty."""
-    return [r for r in range(header_row + 1, sheet.n_rows + 1) if not row_is_blank(sheet.rows[r - 1])]
+    rows = sheet.rows
+    return [r for r in range(header_row + 1, sheet.n_rows + 1) if rows[r - 1] and not row_is_blank(rows[r - 1])]
 
 
 BLANK_RUN = 10
@@ -182,7 +183,7 @@ def row_is_blank(values: list[Any]) -> bool:
 
 def column_has_data(sheet: Sheet, header_row: int, column: int) -> bool:
     """Whether any cell below the header row in ``column`` is filled."""
-    return any(not is_blank(sheet.value(r, column)) for r in range(header_row + 1, sheet.n_rows + 1))
+    return column in sheet.filled_columns(header_row)
 
 
 def source_names(col: Collector) -> list[str]:
