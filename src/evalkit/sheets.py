@@ -12,7 +12,7 @@ those, GB18030 with a warning; its separator is a tab when the first line has mo
 commas, else a comma. A file whose name and content disagree (an ``.xls`` renamed ``.xlsx``, a
 workbook renamed ``.csv``) is read by its content with a warning saying what it is; a file that
 cannot be read (missing, a folder, empty, encrypted, a web page, PDF, Word, ODS, a text file over
-:data:`MAX_TEXT_BYTES`) is one error saying what it is and how to re-save it.
+:data:`MAX_TEXT_BYTES` or :data:`MAX_TEXT_FIELDS`) is one error saying what it is and how to re-save it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 XLS_SUFFIXES = {".xls"}
 MAX_TEXT_BYTES = 100 * 1024 * 1024
+MAX_TEXT_FIELDS = 5_000_000
 
 
 @dataclass
@@ -232,8 +233,14 @@ def _read_text(file: str, data: bytes, utf16: bool = False) -> tuple[Sheet, list
                     file=file,
                 )
             )
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in text[:1 << 20].splitlines() if line.strip()), "")
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    fields = text.count(delimiter) + text.count("\n") + 1  # at least as many as the file has
+    if fields > MAX_TEXT_FIELDS:
+        raise UnreadableFileError(
+            file,
+            f"文件约有 {fields:,} 个字段，超过上限 {MAX_TEXT_FIELDS:,}（可能是损坏或恶意构造的文件）/ too many fields",
+        )
     # the csv module refuses fields over 128 KB by default; the file's size bounds them here
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

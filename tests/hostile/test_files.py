@@ -316,6 +316,15 @@ def test_value_in_excels_last_cell_of_a_wide_sheet_changes_nothing_else(tmp_path
     assert run["rc"] == 1 and run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
 
 
+def test_csv_of_fifty_million_empty_fields_is_refused_within_bounds(tmp_path: Path) -> None:
+    path = tmp_path / "commas.csv"
+    path.write_bytes(b"school_id" + b"," * 50_000_000)
+    run = run_evalkit("validate", str(path))
+    assert run["rc"] == 1 and "Traceback" not in run["err"]
+    assert "文件约有 50,000,001 个字段，超过上限 5,000,000" in run["out"]
+    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+
+
 def test_zip_bomb_workbook_is_refused_within_bounds(tmp_path: Path) -> None:
     path = zip_bomb_workbook(tmp_path / "bomb.xlsx", megabytes=1024)
     assert path.stat().st_size < 1.2 * 2**20
