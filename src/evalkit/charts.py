@@ -362,7 +362,7 @@ def reweight(moves: pd.DataFrame, highlight: Sequence[str] = ()) -> Figure:
         ax.plot([0, 1], [r.rank, r.new_rank], color=line, linewidth=2.2 if mark else 1.0, marker="o",
                 markersize=3, zorder=3 if moved else 2)
         if mark or moved:
-            ax.text(1.04, r.new_rank, f"{plain(r.school_name)}（{r.rank_change:+d}）", va="center", fontsize=7)
+            ax.text(1.04, r.new_rank, f"{r.school_name}（{r.rank_change:+d}）", va="center", fontsize=7)
     ax.invert_yaxis()
     ax.set_xticks([0, 1], ["现行权重", "调整后"])
     ax.set_xlim(-0.1, 1.9)

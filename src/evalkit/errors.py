@@ -57,6 +57,18 @@ class OutputPathError(EvalkitError, ValueError):
         super().__init__(f"不能写入 {path}：{reason}")
 
 
+def check_replaceable(folder: Path) -> None:
+    """Refuse to replace ``folder`` whole (as :meth:`evalkit.results.Results.save` does) when it is
+    a file, or a folder holding anything but saved results (``meta.json``): ``evalkit score -o
+    ~/文档`` must not delete 文档."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(str(folder), "这是一个已有的文件；评分结果要写入一个文件夹，请换一个名称")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "meta.json").is_file():
+        raise OutputPathError(
+            str(folder), "这个文件夹已有其他内容，写入评分结果会替换整个文件夹；请指定一个新的或空的文件夹"
+        )
+
+
 def log_dir() -> Path:
     """Where tracebacks of unexpected errors go: ``$EVALKIT_LOG_DIR``, else
     ``$XDG_CACHE_HOME/evalkit/logs`` (``~/.cache/evalkit/logs``)."""

@@ -86,8 +86,10 @@ class Results:
     def save(self, folder: str | Path) -> Path:
         """Write every table as parquet and ``meta.json`` into ``folder``, atomically: the files
         are written into a temporary sibling folder that then replaces ``folder``."""
+        from evalkit.errors import check_replaceable
+
         folder = Path(folder)
-        _check_replaceable(folder)
+        check_replaceable(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
@@ -118,16 +120,3 @@ class Results:
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         return cls(**tables, meta=meta)
-
-
-def _check_replaceable(folder: Path) -> None:
-    """:meth:`Results.save` replaces ``folder`` whole: refuse a file, or a folder that holds
-    anything but saved results (``evalkit score -o ~/文档`` must not delete 文档)."""
-    from evalkit.errors import OutputPathError
-
-    if folder.exists() and not folder.is_dir():
-        raise OutputPathError(str(folder), "这是一个已有的文件；评分结果要写入一个文件夹，请换一个名称")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "meta.json").is_file():
-        raise OutputPathError(
-            str(folder), "这个文件夹已有其他内容，写入评分结果会替换整个文件夹；请指定一个新的或空的文件夹"
-        )

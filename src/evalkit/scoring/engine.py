@@ -51,16 +51,12 @@ def score(
     every observation that cannot be scored.
     """
     fw = framework
-    if len(observations) == 0:
-        raise ObservationsError(["没有任何观测数据可评分（文件为空、只有表头或表头无法识别）/ no observations"])
     data = encode_observations(observations, years=years)
     enc = data.enc
     nodes, rules = node_table(fw)
     parsed = check(data, fw, nodes, rules)
     decimals = fw.precision
     schools = _school_years(enc, registry, years)
-    if schools.empty:
-        raise ObservationsError([f"所选年度 {years} 没有任何学校的观测数据 / no data for the years chosen"])
     _check_schools(enc, schools, registry)
 
     rows = scorable_rows(nodes, rules, enc, parsed)
