@@ -91,9 +91,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "county": ("county_summary", {"year": 2024, "scores": scores, "intake_notes": str(intake)}),
         "trend": ("school_trend", {"year": 2024, "school_id": "036", "scores": scores}),
         "explore": ("explore", {"year": 2024, "school_id": "001", "scores": scores}),
-        # a notebook that fails for sure: proves that a failing cell reaches test_no_notebook_fails
-        "broken": (_broken_notebook(tmp / "broken_source.ipynb"), {"school_id": "无此学校"}),
     }
+    # a notebook that fails for sure: proves that a failing cell reaches test_no_notebook_fails
+    jobs["broken"] = (_broken_notebook(tmp / "broken_source.ipynb"), {"school_id": "无此学校"})
     with ThreadPoolExecutor(max_workers=2) as pool:  # one kernel each; about 4 s per notebook
         futures = {key: pool.submit(_run, name, tmp / f"{key}.ipynb", **params)
                    for key, (name, params) in jobs.items()}

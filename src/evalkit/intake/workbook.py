@@ -51,9 +51,9 @@ def read_file(
     source: str | None = None,
 ) -> list[str]:
     """Read every sheet of one file into ``col``; returns the sheet names in order."""
+    records_before, issues_before = len(col.records), len(col.issues)
     sheets, issues = read_sheets(path)
     col.issues.extend(issues)
-    records_before, issues_before = len(col.records), len(col.issues)
     meta = _meta(col, sheets)
     weights = col.framework.sources.weights
     fallback = source or (next(iter(weights)) if len(weights) == 1 else None)
