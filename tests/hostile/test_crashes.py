@@ -265,3 +265,16 @@ def test_county_charts_draw_hostile_names() -> None:
     moves = pd.DataFrame({"school_id": ["001"], "school_name": ["$\\frac{1}{0}$"], "rank": [1], "new_rank": [2],
                           "rank_change": [-1]})
     assert charts.to_png(charts.reweight(moves, highlight=["001"]))[:4] == b"\x89PNG"
+
+
+def test_scoring_no_observations_is_a_user_error_not_a_pandas_error() -> None:
+    from evalkit.framework import load_framework
+    from evalkit.observations import COLUMNS, ObservationsError
+    from evalkit.scoring import score
+
+    fw = load_framework("shiquan-party-building")
+    with pytest.raises(ObservationsError, match="没有任何观测数据可评分"):
+        score(pd.DataFrame(columns=COLUMNS), fw)
+    one = pd.DataFrame([{"school_id": "001", "year": 2024, "indicator_id": "A1", "value": 13.0}])
+    with pytest.raises(ObservationsError, match=r"所选年度 \[2023\] 没有任何观测数据"):
+        score(one, fw, years=[2023])
