@@ -136,6 +136,34 @@ def test_xlsx_renamed_csv_is_read_as_the_workbook_it_is(tmp_path: Path, clean_fi
     pd.testing.assert_frame_equal(_totals(score_files([renamed], FW)), expected)
 
 
+def test_tab_separated_gbk_text_named_xls_is_read_with_a_warning(tmp_path: Path, clean_five: Clean) -> None:
+    # what many school-information systems export: text with an .xls name, so Excel opens it
+    _, expected = clean_five
+    path = tmp_path / "导出.xls"
+    path.write_bytes("\r\n".join("\t".join(r) for r in demo_rows(2024, FIVE)).encode("gbk"))
+    result = read_observations(path, FW)
+    assert [(p.kind, p.severity) for p in result.problems] == [("file_type", "warning"), ("encoding", "warning")]
+    assert "扩展名是“.xls”，内容却是文本（CSV）文件" in result.problems[0].detail
+    pd.testing.assert_frame_equal(_totals(score_files([path], FW)), expected)
+
+
+def test_csv_with_old_mac_line_endings_reads(tmp_path: Path, clean_five: Clean) -> None:
+    _, expected = clean_five
+    path = tmp_path / "mac.csv"
+    path.write_bytes("\r".join(",".join(r) for r in demo_rows(2024, FIVE)).encode("utf-8"))
+    pd.testing.assert_frame_equal(_totals(score_files([path], FW)), expected)
+
+
+def test_cell_at_excels_size_limit_in_a_workbook_is_read(tmp_path: Path, clean_five: Clean) -> None:
+    _, expected = clean_five
+    rows = demo_rows(2024, FIVE)
+    rows[1][7] = "证" * 32_767  # the most text an Excel cell holds
+    path = long_workbook(tmp_path / "big.xlsx", rows)
+    result = read_observations(path, FW)
+    assert result.problems == [] and len(result.observations["evidence"].iloc[0]) == 32_767
+    pd.testing.assert_frame_equal(_totals(score_files([path], FW)), expected)
+
+
 def test_xls_number_formats_give_leading_zeros_and_merged_ranges_are_reported(tmp_path: Path) -> None:
     import xlwt
 
