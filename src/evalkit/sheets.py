@@ -11,8 +11,9 @@ read as UTF-8 (with or without BOM), UTF-16 with a BOM (Excel's "Unicode 文本"
 those, GB18030 with a warning; its separator is a tab when the first line has more tabs than
 commas, else a comma. A file whose name and content disagree (an ``.xls`` renamed ``.xlsx``, a
 workbook renamed ``.csv``) is read by its content with a warning saying what it is; a file that
-cannot be read (missing, a folder, empty, encrypted, a web page, PDF, Word, ODS, a text file over
-:data:`MAX_TEXT_BYTES` or :data:`MAX_TEXT_FIELDS`) is one error saying what it is and how to re-save it.
+cannot be read (missing, a folder, empty, encrypted, a web page, PDF, Word, ODS, a workbook over
+:data:`MAX_WORKBOOK_BYTES`, a text file over :data:`MAX_TEXT_BYTES` or :data:`MAX_TEXT_FIELDS`) is
+one error saying what it is and how to re-save it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 XLS_SUFFIXES = {".xls"}
 MAX_TEXT_BYTES = 100 * 1024 * 1024
 MAX_TEXT_FIELDS = 5_000_000
+MAX_WORKBOOK_BYTES = 200 * 1024 * 1024
 
 
 @dataclass
@@ -146,9 +148,10 @@ def _file_bytes(path: Path) -> bytes:
     suffix = path.suffix.lower()
     try:
         size = path.stat().st_size
-        if suffix not in XLSX_SUFFIXES | XLS_SUFFIXES and size > MAX_TEXT_BYTES:
+        limit = MAX_WORKBOOK_BYTES if suffix in XLSX_SUFFIXES | XLS_SUFFIXES else MAX_TEXT_BYTES
+        if size > limit:
             raise UnreadableFileError(
-                file, f"文件有 {size / 2**20:,.0f} MB，超过上限 {MAX_TEXT_BYTES / 2**20:.0f} MB / file too large"
+                file, f"文件有 {size / 2**20:,.0f} MB，超过上限 {limit / 2**20:.0f} MB / file too large"
             )
         data = path.read_bytes()
     except PermissionError as err:
@@ -171,7 +174,8 @@ def _read_content(path: Path, data: bytes) -> tuple[list[Sheet], list[Issue]]:
         raise UnreadableFileError(file, f"这是{kind.name}，不是可读取的表格。{advice} / not a readable table")
     if not known and kind.kind not in ("xlsx", "xls"):
         raise UnreadableFileError(
-            file, f"不支持的文件类型“{path.suffix}”，请使用 .xlsx、.xls 或 .csv / unsupported file type"
+            file,
+            f"不支持的文件类型“{path.suffix or '（无扩展名）'}”，请使用 .xlsx、.xls 或 .csv / unsupported file type",
         )
     issues: list[Issue] = []
     if not kind.matches(suffix):

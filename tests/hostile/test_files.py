@@ -344,6 +344,15 @@ def test_value_in_excels_last_cell_of_a_wide_sheet_changes_nothing_else(tmp_path
     assert run["rc"] == 1 and run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
 
 
+@pytest.mark.parametrize(("name", "megabytes", "limit"), [("大.xlsx", 201, 200), ("大.csv", 101, 100)])
+def test_files_over_the_size_limit_are_refused_before_reading(tmp_path: Path, name: str, megabytes: int,
+                                                               limit: int) -> None:
+    path = tmp_path / name
+    with path.open("wb") as f:
+        f.truncate(megabytes * 2**20)  # sparse: costs no disk
+    assert _only_error(path) == f"文件有 {megabytes} MB，超过上限 {limit} MB / file too large"
+
+
 def test_csv_of_fifty_million_empty_fields_is_refused_within_bounds(tmp_path: Path) -> None:
     path = tmp_path / "commas.csv"
     path.write_bytes(b"school_id" + b"," * 50_000_000)
