@@ -247,9 +247,28 @@ def _read_text(file: str, data: bytes, utf16: bool = False) -> tuple[Sheet, list
         )
     # the csv module refuses fields over 128 KB by default; the file's size bounds them here
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [[c if c != "" else None for c in row] for row in reader]
-    except csv.Error as err:
-        raise UnreadableFileError(file, f"第 {reader.line_num} 行无法按 CSV 读取：{err} / malformed CSV") from err
+    rows = _csv_rows(file, text, delimiter)
     return Sheet(file=file, name="", rows=rows), issues
+
+
+def _csv_rows(file: str, text: str, delimiter: str) -> list[list[Any] | tuple[()]]:
+    """The rows of CSV text (``""`` → ``None``). A quote opened and never closed would swallow
+    the rest of the file into one cell: that is an error naming the line where the quote opens.
+    Other irregular quoting (``"好"的``) is read leniently, as Excel does."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[Any] | tuple[()]] = []
+    line = 0
+    try:
+        for row in reader:
+            rows.append([c if c != "" else None for c in row])
+            line = reader.line_num
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise UnreadableFileError(
+                file,
+                f"第 {line + 1} 行有一个引号（\"）没有配对，其后的内容都会被读进同一个单元格；"
+                "请删除或补齐这个引号后再读取 / unclosed quote",
+            ) from err
+        lenient = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [[c if c != "" else None for c in row] for row in lenient]
+    return rows

@@ -290,6 +290,35 @@ def test_csv_without_data_is_an_error_naming_the_file(tmp_path: Path, content: s
     assert error.kind == "empty_file" and error.file == str(path) and "数据.csv" in error.message
 
 
+def test_csv_with_an_unclosed_quote_names_the_line_where_it_opens(tmp_path: Path) -> None:
+    rows = demo_rows(2024, FIVE)
+    lines = [",".join(r) for r in rows]
+    lines[50] = '"' + lines[50]  # row 51: a quote that never closes swallows every later row
+    path = tmp_path / "引号.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _only_error(path) == ("第 51 行有一个引号（\"）没有配对，其后的内容都会被读进同一个单元格；"
+                                 "请删除或补齐这个引号后再读取 / unclosed quote")
+
+
+def test_csv_with_a_stray_quote_after_a_quoted_value_is_read_as_excel_does(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text('school_id,year,indicator_id,source,value,evidence\n001,2024,A1,self,13,"好"的\n',
+                    encoding="utf-8")
+    result = read_observations(path, FW)
+    assert result.errors == [] and result.observations["evidence"].tolist() == ["好的"]
+
+
+def test_registry_saved_as_xls_reads_as_the_csv(tmp_path: Path) -> None:
+    import csv
+
+    from evalkit.registry import load_registry
+
+    with REGISTRY.open(encoding="utf-8", newline="") as f:
+        rows = [[int(v) if v.isdigit() and i >= 4 else v for i, v in enumerate(r)] for r in csv.reader(f)]
+    xls = xlsx_to_xls(long_workbook(tmp_path / "名册.xlsx", rows), tmp_path / "名册.xls")
+    pd.testing.assert_frame_equal(load_registry(xls), load_registry(REGISTRY))
+
+
 # --------------------------------------------------------------------------- sizes and bombs
 
 
