@@ -24,6 +24,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    allow: []                        # score-changing warnings let through (each is printed and
+                                     # recorded): missing_schools (缺报), name_mismatch, conflicts
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -106,6 +108,7 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -130,18 +133,28 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    allow: tuple[str, ...] = ()
 
     def with_options(
-        self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
+        self,
+        *,
+        year: int | None = None,
+        formats: list[str] | None = None,
+        jobs: int | None = None,
+        allow: list[str] | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``;
+        ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
+
+        from evalkit.intake.gate import normalise_allow
 
         return replace(
             self,
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
 
 
@@ -250,6 +263,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        allow=tuple(sorted(set(model.allow))),
     )
 
 
