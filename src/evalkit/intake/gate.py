@@ -50,6 +50,7 @@ ALLOW_FLAGS = {
     "name_mismatch": "--allow name_mismatch",
     "conflicts": "--allow conflicts",
 }
+ALLOWED_CONSEQUENCE = {"missing_schools": "；按缺报处理：不评分、不排名、不评等次"}
 _BLOCKING = {kind: allow for allow, kinds in ALLOWABLE.items() for kind in kinds}
 _GATE = object()
 
@@ -149,7 +150,7 @@ class ValidatedObservations:
     def allowed_notes(self) -> list[str]:
         """One Chinese line per allowed problem, for the console."""
         return [
-            f"已允许（{ALLOW_FLAGS[kind]}）：{issue.message}"
+            f"已允许（{ALLOW_FLAGS[kind]}）：{issue.message}{ALLOWED_CONSEQUENCE.get(kind, '')}"
             for kind, issues in self.allowed.items()
             for issue in issues
         ]

@@ -12,9 +12,13 @@ read in one *style*:
   value of the other style is read as the column's (``0.5`` among ``85, 92, …`` is 0.5%); each
   such reading is logged as a normalisation with its cell. A value above 1 in a fraction
   column is out of range (above 100%) and refused with its cell.
-- Without enough evidence, a column whose bare values are all of one style is read in it (a
-  bare fraction logged as ``按小数理解（0.92 → 92%）``); a ``1`` there is refused, and so is
-  every bare value of a column that mixes the two styles. The evaluator writes ``%``.
+- A column without enough evidence of its own is read in the style of its sheet (the same
+  test over the bare values of every rate column of the sheet), logged as
+  ``按本表各比率列其他值（…）理解为 …``.
+- Without enough evidence in the sheet either, a column whose bare values are all of one style
+  is read in it (a bare fraction logged as ``按小数理解（0.92 → 92%）``); a ``1`` there is
+  refused, and so is every bare value of a column that mixes the two styles. The evaluator
+  writes ``%``.
 
 Observations given as a table in the contract (:func:`evalkit.intake.validate_observations`)
 have the fraction style by definition (``docs/architecture.md``: ratios are 0–1).
@@ -28,7 +32,7 @@ from evalkit.intake.normalise import RATIO_DIGITS, canonical_text, shown
 from evalkit.intake.records import Collector, Record
 from evalkit.textfmt import num
 
-MIN_EVIDENCE = 3
+MIN_EVIDENCE = 2
 """Bare values of one style needed before a column's style decides its other values."""
 DOMINANCE = 3
 """How many times the values of the column's style must outnumber the other style's."""
@@ -47,10 +51,14 @@ def decide_ratio_columns(col: Collector, style: str | None = None) -> None:
             columns[(rec.file, rec.sheet, rec.indicator_id, rec.item)].append(rec)
     if not columns:
         return
+    sheets: dict[tuple, list[Record]] = defaultdict(list)
+    for key, recs in columns.items():
+        sheets[key[:2]].extend(recs)
+    sheet_styles = {key: column_style(recs)[0] for key, recs in sheets.items()}
     logged = {(n["file"], n["sheet"], n["cell"]): i for i, n in enumerate(col.normalisations)}
     dropped: set[int] = set()
-    for recs in columns.values():
-        _decide(col, recs, style, logged, dropped)
+    for key, recs in columns.items():
+        _decide(col, recs, style, sheet_styles[key[:2]], sheets[key[:2]], logged, dropped)
     if dropped:
         col.normalisations[:] = [n for i, n in enumerate(col.normalisations) if i not in dropped]
 
@@ -72,31 +80,43 @@ def _examples(recs: list[Record], reading: str) -> str:
 
 
 def _decide(
-    col: Collector, recs: list[Record], imposed: str | None, logged: dict[tuple, int], dropped: set[int]
+    col: Collector,
+    recs: list[Record],
+    imposed: str | None,
+    sheet_style: str | None,
+    sheet_recs: list[Record],
+    logged: dict[tuple, int],
+    dropped: set[int],
 ) -> None:
     style, mixed = (imposed, False) if imposed else column_style(recs)
-    fractions, percents = _examples(recs, "fraction"), _examples(recs, "percent")
+    basis = "本列"
+    if style is None and sheet_style is not None:  # the sheet's other rate columns decide
+        style, mixed, basis, recs_for_examples = sheet_style, False, "本表各比率列", sheet_recs
+    else:
+        recs_for_examples = recs
+    fractions = _examples(recs_for_examples, "fraction")
+    percents = _examples(recs_for_examples, "percent")
     for rec in recs:
         number = _number(rec)
         where = (rec.file, rec.sheet, rec.cell)
         earlier = logged.get(where)
         kept = _kept_actions(col, earlier)
         if style is None and (mixed or rec.reading == "one"):
-            if mixed:
-                why = (
-                    f"本列既有 0–1 的小数（如 {fractions}），又有大于 1 的百分数（如 {percents}），"
-                    f"无法判断 {num(number, 10)} 是 {_pct(number * 100)} 还是 {_pct(number)}"
-                )
-            else:
-                why = (
-                    f"无法判断 1 是 100% 还是 1%（本列可供判断的数值不足 {MIN_EVIDENCE} 个）"
-                )
-            _refuse(col, rec, "ambiguous_value", f"的值 {why}；请写成带 % 的百分数，如“{_pct(number)}” / ambiguous",
-                    earlier, dropped, "写成带 % 的百分数")
+            x = num(number, 10)
+            readings = f"{_pct(number * 100)} 还是 {_pct(number)}" if number <= 1 else f"{_pct(number)} 还是填错的小数"
+            why = (
+                f"本列既有 0–1 的小数（如 {fractions}），又有大于 1 的百分数（如 {percents}）"
+                if mixed
+                else f"本列可供判断的数值不足 {MIN_EVIDENCE} 个"
+            )
+            detail = f"的值 {x} 无法判断是 {readings}（{why}）；请写成带 % 的百分数，如“{_pct(number)}” / ambiguous"
+            if number == 1:
+                detail = f"的值 1 无法判断是 100% 还是 1%（{why}）；请写成“100%”或“1%” / ambiguous"
+            _refuse(col, rec, "ambiguous_value", detail, earlier, dropped, "带 % 的百分数")
             continue
         if style == "fraction" and rec.reading == "percent":
             detail = (
-                f"的值 {num(number, 10)} 超过 1：本列按 0–1 的小数填写（如 {fractions or '0.85'}），"
+                f"的值 {num(number, 10)} 超过 1：{basis}按 0–1 的小数填写（如 {fractions or '0.85'}），"
                 f"按小数理解为 {_pct(number * 100)}，超过 100%；若指 {_pct(number)} 请写“{_pct(number)}” / out of range"
             )
             _refuse(col, rec, "out_of_range", detail, earlier, dropped, "0–1 的小数，或带 % 的百分数")
@@ -120,7 +140,7 @@ def _decide(
             examples = fractions if style == "fraction" else percents
             word = "0–1 的小数" if style == "fraction" else "百分数"
             action = (
-                f"按本列其他值（{word}，如 {examples}）理解为 "
+                f"按{basis}其他值（{word}，如 {examples}）理解为 "
                 f"{_pct(value * 100)}（{num(number, 10)} → {canonical_text(value)}）"
             )
         if earlier is not None:

@@ -388,9 +388,8 @@ def _check_missing(
             col.issue(
                 "no_data",
                 "warning",
-                f"{y} 年没有任何数据（{'名册中该年参评' if registry is not None else '这一行没有填写数据'}）。"
-                "evalkit score / run 因此停止；确属缺报时可加 --allow-missing（运行文件 allow: [missing_schools]），"
-                "该校按缺报处理：不评分、不排名、不评等次 / school has no data",
+                f"{y} 年没有任何数据（{'名册中该年参评' if registry is not None else '这一行没有填写数据'}）"
+                " / school has no data",
                 school_id=sid,
                 value=str(y),
                 **where,
