@@ -63,7 +63,9 @@ class GateError(IntakeError):
         super().__init__(problems)
         self.blocking = list(blocking)
         errors = self.errors
-        lines = [f"评价数据未通过校验，未评分 / data refused: 错误 {len(errors)} 个，需确认的警告 {len(blocking)} 个"]
+        counts = [f"错误 {len(errors)} 个"] if errors else []
+        counts += [f"需确认的警告 {len(blocking)} 个"] if blocking else []
+        lines = [f"评价数据未通过校验，未评分 / data refused: {'，'.join(counts)}"]
         if errors:
             lines.append(f"错误（{len(errors)} 个）：")
             lines.extend(f"  - {p.message}" for p in errors)
