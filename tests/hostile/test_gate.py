@@ -323,6 +323,15 @@ def test_a_school_name_with_a_vertical_tab_is_refused_at_its_cell(county, tmp_pa
     assert [(p.cell, p.value) for p in ctl] == [(f"I{i + 2}", "青岚县城关中学␋")]
 
 
+def test_a_registry_name_with_a_control_character_is_refused_at_its_cell(county, tmp_path, capsys):
+    reg = pd.read_csv(county.registry, dtype=str, keep_default_na=False)
+    reg.loc[1, "school_name"] = "石门\x1f中学"
+    path = write(reg, tmp_path / "registry.csv")
+    code, _out, err = run_cli(capsys, "score", county.path, "-r", path)
+    assert code == 1 and "Traceback" not in err
+    assert "文件 registry.csv 单元格 B3：含有不可见的控制字符（␟，显示为“石门␟中学”）" in err
+
+
 def test_tabs_and_line_breaks_in_evidence_are_kept_and_score_the_same(county, tmp_path):
     obs = county.obs.copy()
     i = first_row(obs, "006", "A2")
