@@ -106,6 +106,10 @@ def test_a_school_without_data_stops_score_with_its_name(county, tmp_path, capsy
     assert code == 1
     assert "学校 021 石门镇中心小学 2024 年没有任何数据" in err
     assert "--allow-missing" in err and "Traceback" not in err + out
+    # validate lists it as a warning and says that score / run will stop on it
+    code, out, _ = run_cli(capsys, "validate", path, "-r", county.registry)
+    assert code == 0 and "[警告] 学校 021 石门镇中心小学 2024 年没有任何数据" in out
+    assert "注意：1 个“缺报学校（没有任何数据）”警告会改变评分，evalkit score / run 默认停止" in out
 
 
 def test_allow_missing_scores_the_school_as_missing_report_unranked(county, tmp_path, capsys):
