@@ -48,7 +48,7 @@ def score_files(
         registry = registry or demo_registry
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     reg = load_registry(registry) if registry else None
-    validated = read_validated(list(data), fw, reg, allow=allow)
+    validated = read_validated(list(data), fw, reg, allow=allow, years=years)
     intake = validated.intake
     results = score(validated, fw, reg, years=list(years) if years else None)
     results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)

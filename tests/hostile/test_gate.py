@@ -184,6 +184,15 @@ def test_a_school_with_only_empty_rows_is_a_missing_school_too(county, tmp_path,
     assert "004" not in set(r.schools["school_id"])
 
 
+def test_a_school_missing_only_in_a_year_not_scored_does_not_stop_that_score(county, tmp_path, capsys):
+    old = pd.read_csv(demo_observation_paths(2023)[0], dtype=str, keep_default_na=False)
+    old = write(old[old["school_id"].isin(["004", "006", "033"])], tmp_path / "obs_2023.csv")  # no 021
+    code, _out, err = run_cli(capsys, "score", old, county.path, "-r", county.registry)
+    assert code == 1 and "学校 021 石门镇中心小学 2023 年没有任何数据" in err
+    code, out, err = run_cli(capsys, "score", old, county.path, "-r", county.registry, "--year", "2024")
+    assert code == 0 and "已允许" not in err and "（4 所学校）" in out
+
+
 # --------------------------------------------------------------------------- one list of errors
 
 

@@ -177,15 +177,21 @@ def admit(
     framework: Framework,
     registry: pd.DataFrame | None = None,
     allow: Iterable[str] | None = None,
+    *,
+    years: Iterable[int] | None = None,
 ) -> ValidatedObservations:
     """The gate: raise :class:`GateError` listing every error and every score-changing warning
-    not allowed (see the module docstring); otherwise return the validated observations."""
+    not allowed (see the module docstring); otherwise return the validated observations.
+    ``years``: only these years will be scored, so a school without data in another year
+    changes no score (it stays a plain warning); errors stop whatever their year."""
     kinds = normalise_allow(allow)
-    blocking = [p for p in intake.warnings if p.kind in _BLOCKING and _BLOCKING[p.kind] not in kinds]
+    scored = {int(y) for y in years} if years else None
+    warnings = [p for p in intake.warnings if not (scored and p.kind == "no_data" and int(p.value) not in scored)]
+    blocking = [p for p in warnings if p.kind in _BLOCKING and _BLOCKING[p.kind] not in kinds]
     if intake.errors or blocking:
         raise GateError(intake.problems, blocking)
     allowed: dict[str, list[Issue]] = {}
-    for p in intake.warnings:
+    for p in warnings:
         if p.kind in _BLOCKING:
             allowed.setdefault(_BLOCKING[p.kind], []).append(p)
     return ValidatedObservations(
@@ -206,12 +212,14 @@ def read_validated(
     *,
     year: int | None = None,
     allow: Iterable[str] | None = None,
+    years: Iterable[int] | None = None,
 ) -> ValidatedObservations:
-    """Evaluators' files through intake (:func:`evalkit.intake.read_observations`) and the gate."""
+    """Evaluators' files through intake (:func:`evalkit.intake.read_observations`) and the gate
+    (``years``: the years that will be scored, see :func:`admit`)."""
     from evalkit.intake.read import read_observations
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    return admit(read_observations(paths, fw, registry, year), fw, registry, allow)
+    return admit(read_observations(paths, fw, registry, year), fw, registry, allow, years=years)
 
 
 def validate_observations(
