@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_framework(p)
     p.add_argument("-r", "--registry", help="school registry (CSV/XLSX)")
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
-    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json), or a .csv/.xlsx file")
+    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json); .xlsx: the scoreboard's "
+                   "sheets for every year; .csv: its 指标明细 table")
     _add_allow(p)
     p.set_defaults(func=cmd_score)
 
@@ -150,24 +151,34 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _write_results(results, output: str | None) -> None:  # type: ignore[no-untyped-def]
-    from evalkit.atomic import atomic_path
-
+    """Print the county table, or write the results: ``.xlsx`` the scoreboard's sheets and
+    Chinese headers (every year, a 年度 column first), ``.csv`` its 指标明细 table (said so),
+    anything else a Results folder. Spreadsheets carry no formula from data."""
     if output is None:
         print_county_table(results)
         return
     out = Path(output)
-    if out.suffix.lower() == ".csv":
-        with atomic_path(out) as tmp:
-            results.indicators.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif out.suffix.lower() == ".xlsx":
-        import pandas as pd
+    suffix = out.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        from evalkit.batch.scoreboard import results_sheets
 
-        with atomic_path(out) as tmp, pd.ExcelWriter(tmp) as xl:
-            results.schools.to_excel(xl, sheet_name="学校", index=False)
-            results.areas.to_excel(xl, sheet_name="领域", index=False)
-            results.indicators.to_excel(xl, sheet_name="指标", index=False)
-    else:
-        results.save(out)
+        sheets = results_sheets(results, grade_order=_grade_order(results))
+        if suffix == ".xlsx":
+            from evalkit.xlsxio import write_workbook
+
+            write_workbook(sheets, out)
+            print(f"已写出 {out}：工作表 {'、'.join(sheets)} / written")
+        else:
+            from evalkit.csvio import write_csv
+
+            detail = sheets["指标明细"].frame
+            write_csv(detail, out)
+            print(
+                f"已写出 {out}：只含“指标明细”表（每所学校每项指标一行，共 {len(detail)} 行）；"
+                "总表和各领域得分请用 -o 文件名.xlsx 导出 / wrote the indicator detail table only"
+            )
+        return
+    results.save(out)
     print(f"已写出 / written: {out}")
 
 

@@ -21,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from evalkit import rules
+from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import (
     Problem,
     duplicate_keys,
@@ -496,13 +496,7 @@ def load_framework(ref: str | Path = DEFAULT_FRAMEWORK) -> Framework:
     """Load and validate a framework file (or a shipped framework by name)."""
     path = resolve_framework_path(ref)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FrameworkError(str(path), [Problem("(file)", "找不到文件 / file not found")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise FrameworkError(str(path), [Problem("(yaml)", f"YAML 格式错误 / syntax error: {err}", line)]) from None
+        text, data = load_yaml_file(path)  # bounded: encoding, size, depth, aliases
+    except YamlInputError as err:
+        raise FrameworkError(str(path), [err.problem]) from None
     return parse_framework(data, str(path), text)

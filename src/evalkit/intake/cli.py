@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.csvio import write_csv
 from evalkit.framework import Framework, FrameworkError, load_framework
 from evalkit.intake.read import read_observations
 from evalkit.intake.result import IntakeResult
 from evalkit.issues import SEVERITY_NAMES, Issue, report_frame
-from evalkit.xlsxio import write_csv, write_tables_xlsx
+from evalkit.xlsxio import write_tables_xlsx
 
 NORMALISATION_HEADERS = {
     "file": "文件",
