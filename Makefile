@@ -19,4 +19,5 @@ lab: setup
 bench: setup
 	.venv/bin/python benchmarks/bench_scoring.py
 	.venv/bin/python benchmarks/bench_batch_scale.py
+	.venv/bin/python benchmarks/bench_hostile_files.py
 	.venv/bin/python benchmarks/bench_batch.py   # the plain papermill loop takes ~12 minutes

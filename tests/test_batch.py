@@ -148,8 +148,6 @@ def test_run_file_paths_are_relative_to_it_and_options_override(tmp_path: Path) 
 
 
 def test_demo_run_file_is_valid() -> None:
-    if not (ROOT / "notebooks" / "school_report.ipynb").exists():
-        pytest.skip("notebooks not written yet")
     spec = load_run_file(ROOT / "params" / "demo.yaml")
     assert spec.years == (2024,) and len(spec.data) == 3 and set(spec.notebooks) == {
         "school_report", "county_summary", "school_trend", "framework_audit"}
@@ -407,8 +405,6 @@ def test_interrupted_runs_leave_no_partial_file_and_resume(tmp_path: Path) -> No
 
 def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(tmp_path: Path) -> None:
     notebook = ROOT / "notebooks" / "school_report.ipynb"
-    if not notebook.exists():
-        pytest.skip("notebooks/school_report.ipynb not written yet")
     from pypdf import PdfReader
 
     from evalkit.results import Results

@@ -8,6 +8,7 @@ rule, applies the indicator's missing-data policy.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -250,7 +251,10 @@ def test_rule_kinds():
 def test_every_rule_documents_a_formula_and_a_title(rule):
     r = RULES[rule]
     assert r.name == rule
-    assert r.__doc__ and ("points" in r.__doc__ or "=" in r.__doc__)
+    # the formula itself, as ``points = …`` using the indicator's max (not any text with "=")
+    formula = re.search(r"``points = ([^`]+)``", r.__doc__ or "")
+    assert formula, f"{rule}: no ``points = …`` formula in the docstring"
+    assert "max" in formula.group(1) or rule == "direct", formula.group(1)
     assert r.title and not r.title.isascii()
 
 

@@ -91,7 +91,10 @@ class Results:
     def save(self, folder: str | Path) -> Path:
         """Write every table as parquet and ``meta.json`` into ``folder``, atomically: the files
         are written into a temporary sibling folder that then replaces ``folder``."""
+        from evalkit.errors import check_replaceable
+
         folder = Path(folder)
+        check_replaceable(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:

@@ -292,8 +292,8 @@ class _Band(_Params):
 
 @register
 class Bands(Rule):
-    """Banded (step) scoring: the points of the highest band whose ``min`` ≤ value
-    (0 below the lowest band), capped at max. Bands are listed in ascending ``min``."""
+    """Banded (step) scoring: ``points = min(max, points_b)`` for the highest band ``b`` whose
+    ``min`` ≤ value (0 below the lowest band). Bands are listed in ascending ``min``."""
 
     name = "bands"
     title = "分档计分"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from evalkit.intake.cells import Context, source_names
 from evalkit.intake.columns import LONG_COLUMNS
+from evalkit.intake.control import refuse_control_characters
 from evalkit.intake.long import read_long
 from evalkit.intake.normalise import parse_source, parse_year, shown
 from evalkit.intake.records import Collector
@@ -51,8 +52,11 @@ def read_file(
     source: str | None = None,
 ) -> list[str]:
     """Read every sheet of one file into ``col``; returns the sheet names in order."""
+    records_before, issues_before = len(col.records), len(col.issues)
     sheets, issues = read_sheets(path)
     col.issues.extend(issues)
+    for sheet in sheets:
+        refuse_control_characters(col, sheet)
     meta = _meta(col, sheets)
     weights = col.framework.sources.weights
     fallback = source or (next(iter(weights)) if len(weights) == 1 else None)
@@ -87,6 +91,14 @@ def read_file(
                 expected="学校编号 / 指标编号 表头",
             )
             col.skip(sheet.file, sheet.name, "", None, "", "", "", "无法识别的工作表，未读取")
+    if sheets and len(col.records) == records_before and not any(i.is_error for i in col.issues[issues_before:]):
+        col.issue(
+            "empty_file",
+            "error",
+            "文件中没有读到任何评价数据：只有表头没有数据行，或没有“学校编号”“指标编号”表头 / no data in the file",
+            file=str(path),
+            expected="学校编号 / 指标编号 表头及数据行",
+        )
     return names
 
 
