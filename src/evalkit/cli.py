@@ -7,6 +7,7 @@
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
+
+    from evalkit.mcda.cli import add_parser as add_weights_parser
+
+    add_weights_parser(sub)
     return parser
 
 
