@@ -36,6 +36,9 @@ class Results:
     vetoes: pd.DataFrame
     flags: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    #: every area at every depth (``node_id, node_name, level, parent_id, points, max_points,
+    #: share, label``) for frameworks deeper than areas → indicators or with fuzzy nodes; else None
+    nodes: pd.DataFrame | None = None
 
     @property
     def years(self) -> list[int]:
@@ -44,9 +47,11 @@ class Results:
     def for_year(self, year: int) -> Results:
         """The same Results restricted to one year."""
         pick = {name: getattr(self, name) for name in TABLES}
+        nodes = None if self.nodes is None else self.nodes[self.nodes["year"] == year].reset_index(drop=True)
         return Results(
             **{n: t[t["year"] == year].reset_index(drop=True) for n, t in pick.items()},
             meta={**self.meta, "years": [int(year)]},
+            nodes=nodes,
         )
 
     def school(self, school_id: str, year: int) -> pd.Series:
@@ -92,6 +97,8 @@ class Results:
         try:
             for name in TABLES:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            if self.nodes is not None:
+                self.nodes.to_parquet(tmp / "nodes.parquet", index=False)
             (tmp / "meta.json").write_text(
                 json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
             )
@@ -116,4 +123,5 @@ class Results:
             raise FileNotFoundError(f"{folder} 中没有评分结果（缺少 meta.json）/ no saved Results here")
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(**tables, meta=meta)
+        nodes = pd.read_parquet(folder / "nodes.parquet") if (folder / "nodes.parquet").exists() else None
+        return cls(**tables, meta=meta, nodes=nodes)
