@@ -296,3 +296,71 @@ def test_display_precision_separate_from_computation(fw):
     assert (r.areas["points"] == r.areas["points"].round(0)).all()
     x1 = r.indicators.loc[r.indicators["indicator_id"] == "X1", "points"].to_numpy()
     assert x1 == pytest.approx(np.round(parts["X1"], 2))
+
+
+def test_demo_scores_unchanged_by_the_tree_engine():
+    """The demo county's published base, bonus, total and grade of every school and year, and
+    every area's points, as scored before deeper trees and weighting methods existed (digests
+    taken from the engine at commit 9041dcd)."""
+    import hashlib
+
+    from evalkit.api import score_files
+
+    r = score_files()
+    s = r.schools.sort_values(["year", "school_id"])
+    text = "\n".join(
+        f"{x.school_id},{x.year},{x.base:.1f},{x.bonus:.1f},{x.total:.1f},{x.grade}" for x in s.itertuples()
+    )
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert digest == "91fcf03a1a835acfeb9aef04b69985a90bc135aabba84d19369310bdf35d188d"
+    assert s.groupby("year")["total"].sum().round(1).to_dict() == {2022: 3931.5, 2023: 3972.8, 2024: 4027.9}
+    a = r.areas.sort_values(["year", "school_id", "area_id"])
+    text = "\n".join(f"{x.school_id},{x.year},{x.area_id},{x.points:.1f}" for x in a.itertuples())
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert digest == "1dbf33deb1e07e9e954b4983b321a53c5151c58494b86ae8faf933c4b1d0e29d"
+    assert r.nodes is None and "weights" not in r.meta and "pipeline" not in r.meta
+
+
+def test_framework_check_cli_names_the_inconsistent_node(tmp_path, capsys):
+    from evalkit.cli import main
+
+    text = THREE_LEVEL.replace('matrix: [[1, 3], ["1/3", 1]]', 'matrix: [[1, 3], [1, 1]]')
+    path = tmp_path / "fw.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["framework", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "aggregate.weighting.matrix (第 9 行)" in err and "不互反" in err
+    good = tmp_path / "good.yaml"
+    good.write_text(THREE_LEVEL, encoding="utf-8")
+    assert main(["framework", "check", str(good)]) == 0
+
+
+def test_county_summary_weights_table(fw, results):
+    from evalkit import analysis
+    from evalkit.analysis import present
+
+    table = analysis.weight_methods(results, 2025, fw)
+    assert table[["node_name", "method", "child_name"]].values.tolist() == [
+        ["总分（三级指标示例）", "层次分析法", "支柱一"], ["总分（三级指标示例）", "层次分析法", "支柱二"],
+    ]
+    assert table["weight"].tolist() == pytest.approx([0.75, 0.25])
+    assert table["note"].iloc[0] == "λmax = 2.0000，CI = 0.0000，CR = 0.0000"
+    html = present.table_html(table, name="derived_weights", headers=analysis.weights.HEADERS, decimals=4)
+    assert "定权方法" in html and "0.7500" in html
+    entropy = score(observations(), with_aggregates(fw, {"P": {"weighting": {"method": "critic"}}}), registry())
+    rows = analysis.weight_methods(entropy, 2025, fw)
+    critic = rows[rows["method"] == "CRITIC 法"]
+    assert critic["child_name"].tolist() == ["子支柱一", "子支柱二"]
+    assert critic["weight"].sum() == pytest.approx(1.0)
+    assert critic["note"].iloc[0].startswith("由 2025 年各校得分率计算")
+    fixed = with_aggregates(fw, {ROOT: {"weights": {"P": 3, "Q": 1}}})
+    assert not analysis.uses_derived_weights(score(observations(), fixed, registry()))
+
+
+def test_results_nodes_survive_save_load_and_year_filter(results, tmp_path):
+    from evalkit.results import Results
+
+    back = Results.load(results.save(tmp_path / "scores"))
+    pd.testing.assert_frame_equal(back.nodes, results.nodes)
+    assert back.meta["weights"] == results.meta["weights"]
+    assert len(results.for_year(2025).nodes) == len(results.nodes) == 4 * len(SCHOOLS)
