@@ -364,3 +364,27 @@ def test_results_nodes_survive_save_load_and_year_filter(results, tmp_path):
     pd.testing.assert_frame_equal(back.nodes, results.nodes)
     assert back.meta["weights"] == results.meta["weights"]
     assert len(results.for_year(2025).nodes) == len(results.nodes) == 4 * len(SCHOOLS)
+
+
+def test_nested_rule_problems_are_reported_even_when_the_structure_is_broken():
+    broken = THREE_LEVEL.replace("rule: {name: ratio_times_max}", "rule: {name: ratio_times_maxx}").replace(
+        "    points: 40\n", "    points: forty\n"
+    )
+    with pytest.raises(FrameworkError) as err:
+        parse_framework(yaml.safe_load(broken), "b.yaml", broken)
+    paths = {p.path for p in err.value.problems}
+    assert "areas[1].points" in paths
+    assert "areas[0].areas[1].indicators[0].rule.name" in paths
+
+
+def test_area_needs_indicators_or_sub_areas_and_sub_area_points_add_up():
+    text = THREE_LEVEL.replace(
+        "        points: 30\n        indicators:\n          - id: X3",
+        "        points: 25\n        indicators:\n          - id: X3",
+    )
+    fw_sum = text.replace("    aggregate: {method: weighted_mean}\n    areas:", "    areas:")
+    with pytest.raises(FrameworkError) as err:
+        parse_framework(yaml.safe_load(fw_sum), "s.yaml", fw_sum)
+    messages = {p.path: p.message for p in err.value.problems}
+    assert "下级领域分值合计 55" in messages["areas[0].points"]
+    assert "指标满分合计 30" in messages["areas[0].areas[1].points"]

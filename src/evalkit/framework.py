@@ -619,15 +619,19 @@ def _partial_rule_problems(data: dict) -> list[tuple[tuple, str]]:
     return out
 
 
-def _iter_dicts(data: dict, keys: tuple[str, str]) -> Iterator[tuple[tuple, dict]]:
+def _iter_dicts(data: dict, keys: tuple[str, str], loc: tuple = ()) -> Iterator[tuple[tuple, dict]]:
+    """The indicator mappings under ``areas`` at any depth, with their YAML locations."""
     areas = data.get(keys[0])
     if not isinstance(areas, list):
         return
     for a_i, area in enumerate(areas):
-        if isinstance(area, dict) and isinstance(area.get(keys[1]), list):
+        if not isinstance(area, dict):
+            continue
+        if isinstance(area.get(keys[1]), list):
             for i_i, ind in enumerate(area[keys[1]]):
                 if isinstance(ind, dict):
-                    yield (keys[0], a_i, keys[1], i_i), ind
+                    yield (*loc, keys[0], a_i, keys[1], i_i), ind
+        yield from _iter_dicts(area, keys, (*loc, keys[0], a_i))
 
 
 def builtin_framework_path(name: str = DEFAULT_FRAMEWORK) -> Path:
