@@ -101,7 +101,6 @@ def score(
     if fw.display_precision is not None:
         meta["display_precision"] = {lv: fw.decimals(lv) for lv in ("indicators", "areas", "total")}
     area_decimals = fw.decimals("areas")
-    deep = fw.depth > 1 or any(a.aggregate.method == "fuzzy" for _, a, _, _ in fw.iter_areas())
     return Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
         areas=_round(areas, ["points", "max_points"], area_decimals),
@@ -110,7 +109,7 @@ def score(
         vetoes=vetoes,
         flags=flags,
         meta=meta,
-        nodes=_round(node_points, ["points", "max_points"], area_decimals) if deep else None,
+        nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
     )
 
 
@@ -244,9 +243,10 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     return grid, flags.reset_index(drop=True)
 
 
-def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
     """Area points per school × year (long, top-level areas), the base total (wide), every
-    area at every depth (long, with level and parent; fuzzy labels), and the weights used, all
+    area at every depth (long, with level and parent; fuzzy labels; only for frameworks with
+    sub-areas or fuzzy nodes, else None), and the weights used, all
     unrounded (:func:`evalkit.scoring.tree.aggregate_tree`).
 
     ``indicators`` is the positional grid of :func:`_indicator_grid` (each school-year's
@@ -270,7 +270,9 @@ def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.Da
         "max_points": np.tile(area_max.to_numpy(dtype=float), len(sy)),
     })
     long["share"] = long["points"] / long["max_points"]
-    return long, sy.assign(base=tree.base.to_numpy()), _node_table(tree, sy, fw), tree.meta
+    deep = fw.depth > 1 or any(a.aggregate.method == "fuzzy" for _, a, _, _ in fw.iter_areas())
+    nodes = _node_table(tree, sy, fw) if deep else None
+    return long, sy.assign(base=tree.base.to_numpy()), nodes, tree.meta
 
 
 def _node_table(tree, sy: pd.DataFrame, fw: Framework) -> pd.DataFrame:  # type: ignore[no-untyped-def]
