@@ -388,3 +388,14 @@ def test_area_needs_indicators_or_sub_areas_and_sub_area_points_add_up():
     messages = {p.path: p.message for p in err.value.problems}
     assert "下级领域分值合计 55" in messages["areas[0].points"]
     assert "指标满分合计 30" in messages["areas[0].areas[1].points"]
+
+
+def test_methods_document_examples_run():
+    """The ``>>>`` worked examples of docs/methods.md (also collected by ``pytest docs/``)."""
+    import doctest
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
+    result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10
+    assert result.failed == 0
