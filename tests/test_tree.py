@@ -399,3 +399,40 @@ def test_methods_document_examples_run():
     result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 10
     assert result.failed == 0
+
+
+def test_fuzzy_membership_from_raters_marks():
+    text = textwrap.dedent("""
+        id: fuzzy-ratings
+        name: 模糊评价示例
+        version: "1"
+        years: [2025]
+        total_points: 10
+        sources: {weights: {self: 0.3, inspection: 0.7}}
+        areas:
+          - id: R
+            name: 综合评议
+            points: 10
+            aggregate: {method: fuzzy, fuzzy: {membership: ratings}}
+            indicators:
+              - {id: R1, name: 民主评议, data_type: rating, max_points: 5, rule: {name: rating}}
+              - {id: R2, name: 参与率, data_type: ratio, max_points: 5, rule: {name: ratio_times_max}}
+        grades:
+          - {name: 合格, min: 0}
+    """)
+    fw = parse_framework(yaml.safe_load(text), "f.yaml", text)
+    marks = [("T1", "R1", v, "inspection", f"r{k}") for k, v in enumerate("AABDB")]
+    marks += [("T1", "R2", 0.8, "inspection", ""), ("T2", "R1", "C", "self", ""), ("T2", "R1", "A", "inspection", ""),
+              ("T2", "R2", 0.95, "inspection", "")]
+    obs = pd.DataFrame([dict(school_id=s, year=2025, indicator_id=i, item="", source=src, rater=r, value=v,
+                             evidence="") for s, i, v, src, r in marks])
+    r = score(obs, fw)
+    nodes = r.nodes.set_index("school_id")
+    # T1: R1 marks A A B D B → (0.4, 0.4, 0, 0.2); R2 0.8 between peaks 0.9 and 0.75 → (1/3, 2/3, 0, 0);
+    # equal weights: B = (0.3667, 0.5333, 0, 0.1) → 较好, score 0.3667 + 0.8·0.5333 + 0.4·0.1 = 0.8333
+    assert nodes.at["T1", "label"] == "较好"
+    assert nodes.at["T1", "points"] == 8.3
+    # T2: R1 self C (weight 0.3) and inspection A (0.7) → (0.7, 0, 0.3, 0); R2 0.95 → (1, 0, 0, 0);
+    # B = (0.85, 0, 0.15, 0) → 好, score 0.85 + 0.6·0.15 = 0.94
+    assert nodes.at["T2", "label"] == "好"
+    assert nodes.at["T2", "points"] == 9.4

@@ -88,12 +88,15 @@ class TopsisSpec(_Model):
 class FuzzySpec(_Model):
     """Fuzzy comprehensive evaluation at a node: the grade set, each grade's peak share (value
     bands, best first, strictly decreasing), each grade's score and the composition operator;
-    the node's points are ``points × weighted score``."""
+    the node's points are ``points × weighted score``. ``membership: ratings`` takes a rating
+    child's membership from its raters' marks (``rating_labels[k]`` counts for ``grades[k]``)."""
 
     grades: list[str] = Field(default_factory=lambda: ["好", "较好", "一般", "差"], min_length=2)
     peaks: list[float] = Field(default_factory=lambda: [0.9, 0.75, 0.6, 0.4], min_length=2)
     scores: list[float] = Field(default_factory=lambda: [1.0, 0.8, 0.6, 0.4], min_length=2)
     operator: Literal["weighted_average", "max_min", "max_product"] = "weighted_average"
+    membership: Literal["bands", "ratings"] = "bands"
+    rating_labels: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D"], min_length=2)
 
 
 class Aggregate(_Model):
@@ -531,8 +534,11 @@ def _method_problems(agg: Aggregate, child_ids: list[str], loc: tuple) -> list[t
         f = agg.fuzzy
         if agg.method != "fuzzy":
             out.append(((*loc, "fuzzy"), "只有 method: fuzzy 使用 fuzzy 设置 / fuzzy settings need method fuzzy"))
-        if not (len(f.grades) == len(f.peaks) == len(f.scores)):
-            out.append(((*loc, "fuzzy"), "grades、peaks、scores 个数应相同 / grades, peaks, scores differ in length"))
+        lengths = [len(f.grades), len(f.peaks), len(f.scores)]
+        if f.membership == "ratings":
+            lengths.append(len(f.rating_labels))
+        if len(set(lengths)) > 1:
+            out.append(((*loc, "fuzzy"), "grades、peaks、scores、rating_labels 个数应相同 / lengths differ"))
         if any(b >= a for a, b in zip(f.peaks, f.peaks[1:], strict=False)):
             out.append(((*loc, "fuzzy", "peaks"), "各等级峰值应从优到差严格递减 / peaks must decrease"))
     return out

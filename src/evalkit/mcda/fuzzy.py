@@ -120,13 +120,21 @@ def evaluate(
     grades: Sequence[str] = GRADES,
     scores: Sequence[float] | None = None,
     operator: Operator = "weighted_average",
+    memberships: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Fuzzy evaluation of every row of ``shares`` (children's shares in 0–1) from value bands:
     columns ``b_<grade>`` (the membership vector ``B``), ``grade`` (maximum membership) and
-    ``score`` (weighted score in 0–1)."""
+    ``score`` (weighted score in 0–1). ``memberships`` gives, for some children, membership
+    rows of their own (``(rows, grades)``, e.g. from ratings); a row that is NaN there falls
+    back to the child's value band."""
     cols = list(shares.columns)
     a = [1.0 if weights is None else float(weights.get(c, 0.0)) for c in cols]
     r = membership_from_bands(shares.to_numpy(dtype=float), peaks)
+    for k, c in enumerate(cols):
+        own = (memberships or {}).get(c)
+        if own is not None:
+            has = ~np.isnan(own).any(axis=1)
+            r[has, k, :] = own[has]
     b = compose(r, a, operator)
     s = list(scores) if scores is not None else grade_scores(grades)
     out = pd.DataFrame(b, index=shares.index, columns=[f"b_{g}" for g in grades])

@@ -31,7 +31,7 @@ from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, n
 from evalkit.scoring.nodes import node_table
 from evalkit.scoring.pipeline import apply_pipelines
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
-from evalkit.scoring.tree import aggregate_tree
+from evalkit.scoring.tree import aggregate_tree, rating_children, rating_memberships
 from evalkit.textfmt import num_series, round_half_up
 
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "township"]
@@ -69,7 +69,7 @@ def score(
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals)
-    areas, base, node_points, node_weights = _areas(indicators, fw)
+    areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
 
@@ -243,7 +243,17 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     return grid, flags.reset_index(drop=True)
 
 
-def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
+def _rating_marks(data: EncodedObservations, fw: Framework) -> pd.DataFrame | None:
+    """The raters' marks of rating indicators under fuzzy nodes with ``membership: ratings``."""
+    wanted = rating_children(fw)
+    if not wanted:
+        return None
+    return data.rows(np.flatnonzero(data.enc.per_row("indicator_id", dict.fromkeys(wanted, True), False, dtype=bool)))
+
+
+def _areas(
+    indicators: pd.DataFrame, fw: Framework, marks: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
     """Area points per school × year (long, top-level areas), the base total (wide), every
     area at every depth (long, with level and parent; fuzzy labels; only for frameworks with
     sub-areas or fuzzy nodes, else None), and the weights used, all
@@ -257,7 +267,8 @@ def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.Da
     sy = pd.DataFrame({"school_id": firsts["school_id"].to_numpy(dtype=object), "year": firsts["year"].to_numpy()})
     wide = pd.DataFrame(indicators["points"].to_numpy(dtype=float).reshape(-1, n_ind), columns=ids)
     maxima = pd.Series(indicators["max_points"].to_numpy(dtype=float)[:n_ind], index=ids)
-    tree = aggregate_tree(wide, maxima, fw, sy["year"].to_numpy())
+    memberships = rating_memberships(marks, fw, sy) if marks is not None else None
+    tree = aggregate_tree(wide, maxima, fw, sy["year"].to_numpy(), memberships=memberships)
     area_wide = pd.DataFrame({a.id: tree.areas[a.id] for a in fw.areas})
     area_max = pd.Series({a.id: a.points for a in fw.areas})
     n_areas = len(fw.areas)

@@ -97,6 +97,7 @@ def aggregate_node(
     agg: Aggregate,
     years: np.ndarray,
     record: dict[str, Any],
+    memberships: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[pd.Series, pd.Series | None]:
     """A node's points from its children's (columns of ``points``; NaN = left out), and the
     fuzzy label when the node is ``fuzzy``. ``record`` receives the weights used."""
@@ -111,9 +112,9 @@ def aggregate_node(
         record.update(info)
     data_driven = node_weights.is_data_driven(agg)
     by_year = data_driven or agg.method == "topsis"
+    own = {c: m for c, m in (memberships or {}).items() if c in shares.columns}
     if not by_year:
-        w = fixed
-        return _combine(shares, w, agg, node_points)
+        return _combine(shares, fixed, agg, node_points, own)
     out = pd.Series(np.nan, index=points.index)
     labels = pd.Series("", index=points.index, dtype=object) if agg.method == "fuzzy" else None
     per_year: dict[str, dict[str, float]] = {}
@@ -124,7 +125,7 @@ def aggregate_node(
         if data_driven:
             w = node_weights.data_weights(agg, part)
             per_year[str(int(year))] = w
-        value, label = _combine(part, w, agg, node_points)
+        value, label = _combine(part, w, agg, node_points, {c: m[mask] for c, m in own.items()})
         out[mask] = value.to_numpy()
         if labels is not None and label is not None:
             labels[mask] = label.to_numpy()
@@ -136,7 +137,8 @@ def aggregate_node(
 
 
 def _combine(
-    shares: pd.DataFrame, w: Mapping[str, float] | None, agg: Aggregate, node_points: float
+    shares: pd.DataFrame, w: Mapping[str, float] | None, agg: Aggregate, node_points: float,
+    memberships: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[pd.Series, pd.Series | None]:
     if agg.method == "weighted_mean":
         return node_points * methods.weighted_arithmetic_mean(shares, w), None
@@ -153,7 +155,10 @@ def _combine(
             from evalkit.framework import FuzzySpec
 
             spec = FuzzySpec()
-        ev = fuzzy.evaluate(shares, w, spec.peaks, grades=spec.grades, scores=spec.scores, operator=spec.operator)
+        own = memberships if spec.membership == "ratings" else None
+        ev = fuzzy.evaluate(
+            shares, w, spec.peaks, grades=spec.grades, scores=spec.scores, operator=spec.operator, memberships=own
+        )
         return node_points * ev["score"], ev["grade"]
     raise ValueError(f"unknown aggregation {agg.method!r}")
 
@@ -165,13 +170,16 @@ def aggregate_tree(
     years: np.ndarray,
     *,
     overrides: Mapping[str, Override] | None = None,
+    memberships: Mapping[str, np.ndarray] | None = None,
 ) -> TreeScores:
     """Every area's points and the base total from the indicators' points.
 
     ``points``: one row per school-year, one column per indicator id (NaN = left out under
     ``reweight``); ``maxima``: the indicators' max points; ``years``: each row's year (for
-    data-driven weights and TOPSIS); ``overrides``: see the module docstring. The base is 0 for
-    a school-year with nothing present."""
+    data-driven weights and TOPSIS); ``overrides``: see the module docstring; ``memberships``:
+    indicator id → ``(rows, grades)`` membership from raters' marks, for fuzzy nodes with
+    ``membership: ratings`` (:func:`rating_memberships`). The base is 0 for a school-year with
+    nothing present."""
     overrides = overrides or {}
     areas: dict[str, pd.Series] = {}
     labels: dict[str, pd.Series] = {}
@@ -186,7 +194,7 @@ def aggregate_tree(
             children, child_max = points[ids], maxima[ids]
         agg = resolve_override(area.aggregate, overrides.get(area.id))
         record: dict[str, Any] = {}
-        value, label = aggregate_node(children, child_max, float(area.points), agg, years, record)
+        value, label = aggregate_node(children, child_max, float(area.points), agg, years, record, memberships)
         areas[area.id] = value
         if label is not None:
             labels[area.id] = label
@@ -198,9 +206,64 @@ def aggregate_tree(
     top_max = pd.Series({a.id: float(a.points) for a in fw.areas})
     agg = resolve_override(fw.aggregate, overrides.get(ROOT))
     record: dict[str, Any] = {}
-    base, label = aggregate_node(top, top_max, float(fw.total_points), agg, years, record)
+    base, label = aggregate_node(top, top_max, float(fw.total_points), agg, years, record, memberships)
     if label is not None:
         labels[ROOT] = label
     if record:
         meta[ROOT] = record
     return TreeScores(areas=areas, base=base.fillna(0.0), labels=labels, meta=meta)
+
+
+def rating_children(fw: Framework) -> dict[str, list[str]]:
+    """Rating indicators under fuzzy nodes with ``membership: ratings``: indicator id → the
+    node's ``rating_labels`` (label ``k`` counts for grade ``k``)."""
+    out: dict[str, list[str]] = {}
+    for _, area, _, _ in fw.iter_areas():
+        spec = area.aggregate.fuzzy
+        if area.aggregate.method == "fuzzy" and spec is not None and spec.membership == "ratings":
+            for ind in area.indicators:
+                if ind.data_type == "rating":
+                    out[ind.id] = list(spec.rating_labels)
+    return out
+
+
+def rating_memberships(marks: pd.DataFrame, fw: Framework, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Membership of each school-year in each grade from its raters' marks.
+
+    ``marks``: observations (``school_id, year, indicator_id, source, value``) of the rating
+    indicators :func:`rating_children` names; ``rows``: the school-years (``school_id, year``)
+    in the order of the tree's rows. ``r_k = Σ_s w_s n_sk / n_s / Σ_s w_s``: within a source
+    every mark counts equally (no trimming), sources by their weights. Rows without marks are
+    NaN (the child's value band is used instead).
+    """
+    wanted = rating_children(fw)
+    out: dict[str, np.ndarray] = {}
+    if not wanted or marks.empty:
+        return out
+    weights = fw.sources.weights
+    m = marks[marks["indicator_id"].isin(list(wanted))].copy()
+    m["w_source"] = m["source"].map(weights).fillna(0.0)
+    m = m[m["w_source"] > 0]
+    key = ["school_id", "year", "indicator_id"]
+    m["w"] = m["w_source"] / m.groupby([*key, "source"])["value"].transform("size")
+    position = pd.Series(np.arange(len(rows)), index=pd.MultiIndex.from_frame(rows[["school_id", "year"]]))
+    for ind_id, labels in wanted.items():
+        part = m[m["indicator_id"] == ind_id]
+        grades = len(labels)
+        # canonical ratings are A–D; 好/较好/一般/差 (the rating rule's other labels) count alike
+        chinese = ["好", "较好", "一般", "差"][:grades]
+        grade_of = {g: k for k, g in enumerate(chinese)} | {lab: k for k, lab in enumerate(labels)}
+        k = part["value"].astype(str).map(grade_of)
+        part = part.assign(k=k).dropna(subset=["k"])
+        arr = np.full((len(rows), grades), np.nan)
+        if not part.empty:
+            table = part.pivot_table(
+                index=["school_id", "year"], columns="k", values="w", aggfunc="sum", fill_value=0.0
+            )
+            table = table.reindex(columns=range(grades), fill_value=0.0)
+            shares = table.to_numpy() / table.to_numpy().sum(axis=1, keepdims=True)
+            at = position.reindex(table.index).to_numpy()
+            ok = ~np.isnan(at)
+            arr[at[ok].astype(int)] = shares[ok]
+        out[ind_id] = arr
+    return out
