@@ -37,8 +37,12 @@ def weight_methods(results: Results, year: int, fw: Framework | None = None) -> 
         names[ROOT] = f"总分（{fw.name}）"
     else:
         names[ROOT] = "总分"
+    recorded = results.meta.get("weights") or {}
+    order = [ROOT, *(a.id for _, a, _, _ in fw.iter_areas())] if fw is not None else [ROOT]
+    nodes = sorted(recorded, key=lambda n: order.index(n) if n in order else len(order))
     rows = []
-    for node, rec in (results.meta.get("weights") or {}).items():
+    for node in nodes:  # the total first, then the areas in framework order
+        rec = recorded[node]
         method = rec.get("method", "")
         if method in ("entropy", "critic"):
             weights = (rec.get("by_year") or {}).get(str(int(year)), {})

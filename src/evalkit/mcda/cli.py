@@ -52,7 +52,12 @@ def _cell(value: object, where: str) -> float:
 def read_matrix(path: str | Path) -> tuple[list[str], list[list[float]]]:
     """A square comparison matrix CSV → (criterion ids, matrix); :class:`ahp.MatrixError` names
     the file, row and column of any bad cell."""
-    raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    try:
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ahp.MatrixError(f"{path} 是空文件") from None
+    if raw.shape[0] < 2 or raw.shape[1] < 2:
+        raise ahp.MatrixError(f"{path}：判断矩阵至少应有一行指标名和一行数据")
     cols = [c.strip() for c in raw.iloc[0, 1:].tolist()]
     rows = [r.strip() for r in raw.iloc[1:, 0].tolist()]
     if cols != rows:
@@ -65,7 +70,10 @@ def read_matrix(path: str | Path) -> tuple[list[str], list[list[float]]]:
 
 
 def read_data(path: str | Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, encoding="utf-8-sig")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} 是空文件") from None
     numeric = frame.apply(pd.to_numeric, errors="coerce")
     ids = [c for c in frame.columns if numeric[c].isna().all() and frame[c].notna().any()]
     return numeric.drop(columns=ids)
