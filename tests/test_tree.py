@@ -159,8 +159,8 @@ def test_pipeline_is_recorded_and_explained(results):
     assert steps[0]["n_changed"] == 2 and steps[1]["method"] == "winsorise" and steps[1]["n_changed"] == 1
     assert steps[1]["changed"] == [{"school_id": "S12", "before": 300.0, "after": pytest.approx(77.2)}]
     ind = results.indicators[results.indicators["indicator_id"] == "X1"].set_index("school_id")
-    assert "按同类学校均值 77.2 插补" in ind.at["S09", "explanation"]
-    assert "极端值 300 缩尾为 77.2" in ind.at["S12", "explanation"]
+    assert "按同类学校均值 77.2次 插补" in ind.at["S09", "explanation"]
+    assert "极端值 300次 缩尾为 77.2次" in ind.at["S12", "explanation"]
     assert "最小—最大值标准化" in ind.at["S01", "explanation"]
     kinds = results.flags.set_index(["school_id", "indicator_id"])["kind"].to_dict()
     assert kinds == {("S04", "X1"): "imputed", ("S09", "X1"): "imputed"}

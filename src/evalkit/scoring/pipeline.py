@@ -60,7 +60,7 @@ def apply_pipelines(
                 records.append(rec)
                 for k, (_, after) in rec.changed.items():
                     notes[k] += f"未提供数据，按{'同类学校' if g is not None else '全县'}" \
-                                f"{'均值' if spec.impute == 'mean' else '中位数'} {after:.4g} 插补；"
+                                f"{'均值' if spec.impute == 'mean' else '中位数'} {after:.4g}{ind.unit} 插补；"
                     imputed_keys.append((rows.at[k, "school_id"], int(year), ind.id))
             if spec.treat:
                 x, rec = treat.treat_outliers(
@@ -70,7 +70,7 @@ def apply_pipelines(
                 records.append(rec)
                 if rec.method == "winsorise":
                     for k, (before, after) in rec.changed.items():
-                        notes[k] += f"极端值 {before:.4g} 缩尾为 {after:.4g}；"
+                        notes[k] += f"极端值 {before:.4g}{ind.unit} 缩尾为 {after:.4g}{ind.unit}；"
                 elif rec.method == "log":
                     notes[x.index] += "偏度、峰度超标，取对数后标准化；"
             g = norm_groups[in_year] if norm_groups is not None else None
