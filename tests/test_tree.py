@@ -436,3 +436,16 @@ def test_fuzzy_membership_from_raters_marks():
     # B = (0.85, 0, 0.15, 0) → 好, score 0.85 + 0.6·0.15 = 0.94
     assert nodes.at["T2", "label"] == "好"
     assert nodes.at["T2", "points"] == 9.4
+
+
+def test_tree_inputs_reaggregate_the_published_indicator_points(fw, results):
+    from evalkit.scoring.tree import tree_inputs
+
+    t = tree_inputs(results, fw)
+    again = aggregate_tree(t.points, t.maxima, fw, t.years)
+    base = dict(zip(t.rows["school_id"], again.base.round(1), strict=True))
+    published = results.schools.set_index("school_id")["base"].to_dict()
+    # from indicator points rounded to 0.1, the base differs from the published one by rounding only
+    assert all(abs(base[s] - published[s]) <= 0.15 for s in SCHOOLS)
+    swapped = aggregate_tree(t.points, t.maxima, fw, t.years, overrides={ROOT: {"method": "geometric_mean"}})
+    assert (swapped.base <= again.base + 1e-9).all()  # geometric mean ≤ arithmetic mean, same weights

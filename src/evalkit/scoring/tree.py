@@ -267,3 +267,35 @@ def rating_memberships(marks: pd.DataFrame, fw: Framework, rows: pd.DataFrame) -
             arr[at[ok].astype(int)] = shares[ok]
         out[ind_id] = arr
     return out
+
+
+@dataclass
+class TreeInputs:
+    """What :func:`aggregate_tree` needs, taken from a Results: ``points`` (rows = school-years
+    in ``rows`` order, columns = indicator ids; NaN where an indicator was left out under
+    ``reweight``), ``maxima`` and ``years``."""
+
+    rows: pd.DataFrame
+    points: pd.DataFrame
+    maxima: pd.Series
+    years: np.ndarray
+
+
+def tree_inputs(results: Any, fw: Framework) -> TreeInputs:
+    """The indicator points of a :class:`evalkit.results.Results` as :func:`aggregate_tree`
+    inputs, for re-aggregating under other weights or methods without re-scoring (the points are
+    the published ones, rounded to the indicators' display precision)::
+
+        t = tree_inputs(results, fw)
+        again = aggregate_tree(t.points, t.maxima, fw, t.years, overrides={ROOT: {"method": "geometric_mean"}})
+    """
+    ind = results.indicators
+    ids = [i.id for i in fw.indicators]
+    # an indicator left out under ``reweight`` has NaN points in Results.indicators already
+    wide = ind[["school_id", "year", "indicator_id", "points"]].pivot_table(
+        index=["school_id", "year"], columns="indicator_id", values="points", aggfunc="first", dropna=False
+    ).reindex(columns=ids)
+    rows = wide.index.to_frame(index=False)
+    maxima = pd.Series({i.id: float(i.max_points) for i in fw.indicators})[ids]
+    return TreeInputs(rows=rows, points=wide.reset_index(drop=True), maxima=maxima, years=rows["year"].to_numpy())
+
