@@ -449,3 +449,23 @@ def test_tree_inputs_reaggregate_the_published_indicator_points(fw, results):
     assert all(abs(base[s] - published[s]) <= 0.15 for s in SCHOOLS)
     swapped = aggregate_tree(t.points, t.maxima, fw, t.years, overrides={ROOT: {"method": "geometric_mean"}})
     assert (swapped.base <= again.base + 1e-9).all()  # geometric mean ≤ arithmetic mean, same weights
+
+
+def test_weighted_mean_with_max_points_as_weights_reproduces_a_sum_node():
+    from evalkit.api import score_files
+    from evalkit.framework import load_framework
+    from evalkit.scoring.tree import tree_inputs
+
+    fw = load_framework()
+    t = tree_inputs(score_files(), fw)
+    plain = aggregate_tree(t.points, t.maxima, fw, t.years)
+    overrides = {ROOT: {"method": "weighted_mean", "weights": {a.id: a.points for a in fw.areas}}}
+    overrides |= {a.id: {"method": "weighted_mean", "weights": {i.id: i.max_points for i in a.indicators}}
+                  for a in fw.areas}
+    same = aggregate_tree(t.points, t.maxima, fw, t.years, overrides=overrides)
+    assert np.allclose(plain.base, same.base)
+    doubled = aggregate_tree(t.points, t.maxima, fw, t.years,
+                             overrides={ROOT: {"method": "weighted_mean", "weights": {"A": 40, "B": 20, "C": 25,
+                                                                                       "D": 15, "E": 20}}})
+    a_share = plain.areas["A"] / 20
+    assert np.allclose(doubled.base, (plain.base + 20 * a_share) * 100 / 120)
