@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("params", help="run file (YAML), e.g. params/demo.yaml")
     p.add_argument("--schools", help="comma-separated school ids")
     p.add_argument("--year", type=int)
-    p.add_argument("--formats", help="comma-separated: html,pdf")
+    p.add_argument("--formats", help="comma-separated: html,pdf,docx")
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")

@@ -17,9 +17,12 @@ school report.
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
+import re
 import subprocess
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 
@@ -74,16 +77,16 @@ def pandoc_path() -> str:
 def reference_docx(template: str | os.PathLike[str] | None = None) -> Path:
     """The reference document to style with: ``template`` (the run file's ``docx_template``)
     or the shipped :data:`REFERENCE_DOCX`."""
-    path = Path(template) if template else REFERENCE_DOCX
+    path = Path(template).resolve() if template else REFERENCE_DOCX
     if not path.is_file():
         raise PandocError(f"找不到 Word 模板 / reference document not found: {path}")
     return path
 
 
-def _run(args: list[str], data: bytes, what: str, timeout: float) -> bytes:
+def _run(args: list[str], data: bytes, what: str, timeout: float, cwd: str | None = None) -> bytes:
     try:
         done = subprocess.run(
-            [pandoc_path(), *args], input=data, capture_output=True, timeout=timeout, check=False
+            [pandoc_path(), *args], input=data, capture_output=True, timeout=timeout, check=False, cwd=cwd
         )
     except FileNotFoundError:
         raise PandocError(f"找不到 pandoc 程序 / pandoc not found: {pandoc_path()}") from None
@@ -107,12 +110,29 @@ def _docx_args(source_format: str, template: str | os.PathLike[str] | None) -> l
     ]
 
 
+_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)"')
+_SUFFIX = {"png": "png", "jpeg": "jpg", "gif": "gif"}
+
+
 def html_to_docx_bytes(
     html: str, *, template: str | os.PathLike[str] | None = None, timeout: float = 120
 ) -> bytes:
     """A report's HTML (as :func:`evalkit.render.notebook_to_html` makes it) as a ``.docx``,
-    styled by ``template`` (default :data:`REFERENCE_DOCX`). Images must be ``data:`` URIs."""
-    return _run(_docx_args("html", template), html.encode("utf-8"), " Word 文档", timeout)
+    styled by ``template`` (default :data:`REFERENCE_DOCX`). Only ``data:`` images are embedded;
+    they are handed to pandoc as files in a private temporary folder (pandoc decodes a
+    ``data:`` URI several times slower than it reads a file: about half its time for a report)."""
+    with tempfile.TemporaryDirectory(prefix="evalkit-docx-") as folder:
+        count = 0
+
+        def to_file(match: re.Match[str]) -> str:
+            nonlocal count
+            count += 1
+            name = f"image{count}.{_SUFFIX[match.group(1)]}"
+            Path(folder, name).write_bytes(base64.b64decode(match.group(2)))
+            return f'src="{name}"'
+
+        local = _DATA_IMAGE.sub(to_file, html)
+        return _run(_docx_args("html", template), local.encode("utf-8"), " Word 文档", timeout, cwd=folder)
 
 
 def markdown_to_docx_bytes(
