@@ -60,12 +60,15 @@ function Div(div)
   return div
 end
 
--- Column widths from the content. A column's natural width is its widest cell in display
--- units (a CJK character counts 2, others 1; at most 40) plus 3 for the cell margins; the text
--- width holds about TEXT_UNITS units of table text. Narrow columns (numbers, grades) keep their
--- natural width, wide ones (explanations) share the rest in proportion; tables that fit are
--- widened in proportion to fill the text width. Every cell's paragraphs take the style 表格文字.
+-- Column widths from the content. A column's natural width is its widest body cell in display
+-- units (a CJK character counts 2, others 1; at most 40), or half its header (headers may wrap
+-- onto two lines), plus 3 for the cell margins; the text width holds TEXT_UNITS units of 10.5 pt
+-- table text (SMALL_UNITS of 8 pt text). Narrow columns (numbers, grades) keep their natural
+-- width, wide ones (names, explanations) share the rest in proportion; a table that fits is
+-- widened in proportion to fill the text width. Cell text takes the style 表格文字, or
+-- 表格文字（小） when the table's narrow columns alone would not fit at 10.5 pt.
 local TEXT_UNITS = 84
+local SMALL_UNITS = 110
 local NARROW = 12
 
 local function display_width(text)
@@ -76,68 +79,82 @@ local function display_width(text)
   return width
 end
 
-local function column_widths(tbl)
+local function natural_widths(tbl)
   local ncols = #tbl.colspecs
-  local natural = {}
-  for i = 1, ncols do natural[i] = 0 end
-  local function visit(rows)
+  local head, body = {}, {}
+  for i = 1, ncols do head[i], body[i] = 0, 0 end
+  local function visit(rows, widest)
     for _, row in ipairs(rows) do
       local col = 1
       for _, cell in ipairs(row.cells) do
         if cell.col_span == 1 and col <= ncols then
           local w = display_width(pandoc.utils.stringify(cell.contents))
-          if w > natural[col] then natural[col] = w end
+          if w > widest[col] then widest[col] = w end
         end
         col = col + cell.col_span
       end
     end
   end
-  visit(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    visit(body.head)
-    visit(body.body)
+  visit(tbl.head.rows, head)
+  for _, b in ipairs(tbl.bodies) do
+    visit(b.head, head)
+    visit(b.body, body)
   end
-  local total, narrow_sum, wide_sum = 0, 0, 0
+  local natural = {}
   for i = 1, ncols do
-    natural[i] = math.min(40, math.max(2, natural[i])) + 3
-    total = total + natural[i]
-    if natural[i] <= NARROW then narrow_sum = narrow_sum + natural[i] else wide_sum = wide_sum + natural[i] end
+    natural[i] = math.min(40, math.max(2, body[i], math.ceil(head[i] / 2))) + 3
   end
-  local widths = {}
-  local room = TEXT_UNITS - narrow_sum
-  for i = 1, ncols do
-    if total <= TEXT_UNITS or wide_sum == 0 or room < wide_sum / 4 then
-      widths[i] = natural[i] / total
-    elseif natural[i] <= NARROW then
-      widths[i] = natural[i] / TEXT_UNITS
-    else
-      widths[i] = (natural[i] / wide_sum) * room / TEXT_UNITS
-    end
-  end
-  return widths
+  return natural
 end
 
-local function style_cells(rows)
+local function shares(natural, units)
+  local total, narrow_sum, wide_sum = 0, 0, 0
+  for _, w in ipairs(natural) do
+    total = total + w
+    if w <= NARROW then narrow_sum = narrow_sum + w else wide_sum = wide_sum + w end
+  end
+  local out = {}
+  local room = units - narrow_sum
+  for i, w in ipairs(natural) do
+    if total <= units or wide_sum == 0 or room < wide_sum / 4 then
+      out[i] = w / total
+    elseif w <= NARROW then
+      out[i] = w / units
+    else
+      out[i] = (w / wide_sum) * room / units
+    end
+  end
+  return out
+end
+
+local function style_cells(rows, style)
   for _, row in ipairs(rows) do
     for _, cell in ipairs(row.cells) do
       local blocks = {}
       for _, block in ipairs(cell.contents) do  -- pandoc gives a cell's Plain text "Compact"
         table.insert(blocks, block.t == "Plain" and pandoc.Para(block.content) or block)
       end
-      cell.contents = {styled(blocks, "表格文字")}
+      cell.contents = {styled(blocks, style)}
     end
   end
 end
 
 function Table(tbl)
-  local widths = column_widths(tbl)
+  local natural = natural_widths(tbl)
+  local narrow_sum = 0
+  for _, w in ipairs(natural) do
+    if w <= NARROW then narrow_sum = narrow_sum + w end
+  end
+  local small = narrow_sum > TEXT_UNITS * 0.8
+  local widths = shares(natural, small and SMALL_UNITS or TEXT_UNITS)
   for i = 1, #tbl.colspecs do
     tbl.colspecs[i] = {tbl.colspecs[i][1], widths[i]}
   end
-  style_cells(tbl.head.rows)
+  local style = small and "表格文字（小）" or "表格文字"
+  style_cells(tbl.head.rows, style)
   for _, body in ipairs(tbl.bodies) do
-    style_cells(body.head)
-    style_cells(body.body)
+    style_cells(body.head, style)
+    style_cells(body.body, style)
   end
   tbl.identifier = ""
   return tbl
