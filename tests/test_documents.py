@@ -229,3 +229,37 @@ def test_evalkit_run_writes_the_documents_once(tmp_path: Path) -> None:
     assert (county / "通报_2024.docx").stat().st_mtime_ns == stamp
     assert "甲小学、乙小学。" in _text(docx.Document(str(county / "通报_2024.docx"))) or all(
         name in _text(docx.Document(str(county / "通报_2024.docx"))) for name in ("甲小学", "乙小学"))
+
+
+def test_report_html_classes_become_word_styles(tmp_path: Path) -> None:
+    """The report HTML's title block, chart, table, 落款 and provenance (in the shapes that
+    evalkit.render and evalkit.analysis write them) take the reference document's styles."""
+    import base64
+    import io
+
+    from evalkit.documents.pandoc import html_to_docx_bytes
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()
+    html = (
+        '<html><head><title>题</title></head><body><header class="ek-title-block">'
+        '<h1 class="ek-title">甲小学 2024 年度党建工作质量评价报告</h1>'
+        '<div class="ek-meta"><p>青岚县教育体育局</p></div></header>'
+        '<h2>一、总体情况</h2><p>正文。</p>'
+        f'<div class="ek-figure"><img src="data:image/png;base64,{png}" width="96"></div>'
+        '<table class="ekr-table"><thead><tr><th>领域</th><th>得分</th></tr></thead>'
+        '<tbody><tr><td>思想强基</td><td>19.0</td></tr></tbody></table>'
+        '<div class="ekr-signature"><p class="ekr-contact">如对评价结果有疑问，请联系：局党建办。</p>'
+        '<div style="margin:18mm 2em 0 auto"><p>青岚县教育体育局</p><p>2024年12月20日</p></div></div>'
+        '<div class="ekr-provenance">数据指纹：abc</div></body></html>'
+    )
+    document = docx.Document(io.BytesIO(html_to_docx_bytes(html)))
+    styles = [(p.style.name, p.text) for p in document.paragraphs if p.text or p.style.name == "图表"]
+    assert styles[:2] == [("Title", "甲小学 2024 年度党建工作质量评价报告"), ("Subtitle", "青岚县教育体育局")]
+    assert ("Heading 2", "一、总体情况") in styles and ("图表", "") in styles
+    assert styles[-3:] == [("落款", "青岚县教育体育局"), ("落款", "2024年12月20日"), ("报告说明", "数据指纹：abc")]
+    assert sum(p.text == "题" for p in document.paragraphs) == 0  # <title> is not repeated
+    (table,) = document.tables
+    assert [p.style.name for row in table.rows for c in row.cells for p in c.paragraphs] == ["表格文字"] * 4
+    assert len(document.inline_shapes) == 1
