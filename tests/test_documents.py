@@ -263,3 +263,11 @@ def test_report_html_classes_become_word_styles(tmp_path: Path) -> None:
     (table,) = document.tables
     assert [p.style.name for row in table.rows for c in row.cells for p in c.paragraphs] == ["表格文字"] * 4
     assert len(document.inline_shapes) == 1
+
+
+def test_docx_template_must_be_a_word_file(tmp_path: Path) -> None:
+    (tmp_path / "模板.docx").write_text("not a zip", encoding="utf-8")
+    text = RUN_FILE.split("issuer:")[0] + "docx_template: 模板.docx\n"
+    (tmp_path / "run.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RunFileError, match=r"docx_template .*不是 Word 文档"):
+        load_run_file(tmp_path / "run.yaml")

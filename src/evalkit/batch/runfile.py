@@ -211,6 +211,12 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
     check(("registry",), data.get("registry"))
     check(("intake_notes",), data.get("intake_notes"))
     check(("docx_template",), data.get("docx_template"))
+    template = data.get("docx_template")
+    if isinstance(template, str) and template and (base / template).is_file():
+        import zipfile
+
+        if not zipfile.is_zipfile(base / template):
+            out.append((("docx_template",), f"不是 Word 文档（.docx）/ not a .docx file: {base / template}"))
     for block in ("notice", "publicity"):
         if isinstance(data.get(block), dict):
             check((block, "template"), data[block].get("template"))
