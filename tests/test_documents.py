@@ -261,7 +261,8 @@ def test_report_html_classes_become_word_styles(tmp_path: Path) -> None:
     assert styles[-3:] == [("落款", "青岚县教育体育局"), ("落款", "2024年12月20日"), ("报告说明", "数据指纹：abc")]
     assert sum(p.text == "题" for p in document.paragraphs) == 0  # <title> is not repeated
     (table,) = document.tables
-    assert [p.style.name for row in table.rows for c in row.cells for p in c.paragraphs] == ["表格文字"] * 4
+    assert [p.style.name for row in table.rows for c in row.cells for p in c.paragraphs] == (
+        ["表格表头"] * 2 + ["表格文字"] * 2)
     assert len(document.inline_shapes) == 1
 
 

@@ -11,8 +11,8 @@ following GB/T 9704-2012 (layout of official documents of Party and state organs
   (``Heading 3``) in 楷体_GB2312, lower levels in bold 仿宋_GB2312, all 16 pt;
 - body text (``Body Text``, ``First Paragraph``) in size-3 (16 pt) 仿宋_GB2312, first line
   indented two characters, lines exactly 29 pt apart (22 lines a page);
-- table text (``表格文字``) in size-5 (10.5 pt) 仿宋_GB2312 (``表格文字（小）``, 8 pt, in tables
-  too wide for it); tables (``Table``) ruled, the header
+- table text (``表格文字``; header rows ``表格表头``, bold) in size-5 (10.5 pt) 仿宋_GB2312
+  (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it); tables (``Table``) ruled, the header
   row bold on grey and repeated on every page; tight lists (``Compact``) at body size;
 - styles of evalkit's own: ``图表`` (charts, centred), ``主送机关`` (addressee, flush left),
   ``落款`` (issuing body and date, right-aligned), ``报告说明`` (provenance, 9 pt grey).
@@ -275,7 +275,7 @@ def _sample_body(doc: object) -> None:
     for cell, text in zip(table.rows[0].cells + table.rows[1].cells, ["序号", "学校", "等次", "1", "某某小学", "好"],
                           strict=True):
         cell.paragraphs[0].text = text
-        cell.paragraphs[0].style = doc.styles["表格文字"]  # type: ignore[attr-defined]
+        cell.paragraphs[0].style = doc.styles["表格表头" if text in ("序号", "学校", "等次") else "表格文字"]  # type: ignore[attr-defined]
     body.remove(table._tbl)
     sect.addprevious(table._tbl)
 
@@ -305,6 +305,8 @@ def reference_docx_bytes() -> bytes:
     _look(s["Compact"], font=body, size=16, first_indent=0)
     _look(_paragraph_style(doc, "表格文字"), font=body, size=10.5, first_indent=0)
     _look(_paragraph_style(doc, "表格文字（小）"), font=body, size=8, first_indent=0)
+    _look(_paragraph_style(doc, "表格表头"), font=body, size=10.5, bold=True, first_indent=0)
+    _look(_paragraph_style(doc, "表格表头（小）"), font=body, size=8, bold=True, first_indent=0)
     _look(s["Title"], font=FONTS["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, before=0, after=16)
     _look(s["Subtitle"], font=FONTS["subtitle"], size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     for level in (1, 2):

@@ -65,8 +65,9 @@ end
 -- onto two lines), plus 3 for the cell margins; the text width holds TEXT_UNITS units of 10.5 pt
 -- table text (SMALL_UNITS of 8 pt text). Narrow columns (numbers, grades) keep their natural
 -- width, wide ones (names, explanations) share the rest in proportion; a table that fits is
--- widened in proportion to fill the text width. Cell text takes the style 表格文字, or
--- 表格文字（小） when the table's narrow columns alone would not fit at 10.5 pt.
+-- widened in proportion to fill the text width. Cell text takes the style 表格文字 (header rows
+-- 表格表头, bold), or 表格文字（小）/表格表头（小） when the table's narrow columns alone would not
+-- fit at 10.5 pt.
 local TEXT_UNITS = 84
 local SMALL_UNITS = 110
 local NARROW = 12
@@ -151,9 +152,10 @@ function Table(tbl)
     tbl.colspecs[i] = {tbl.colspecs[i][1], widths[i]}
   end
   local style = small and "表格文字（小）" or "表格文字"
-  style_cells(tbl.head.rows, style)
+  local head_style = small and "表格表头（小）" or "表格表头"
+  style_cells(tbl.head.rows, head_style)
   for _, body in ipairs(tbl.bodies) do
-    style_cells(body.head, style)
+    style_cells(body.head, head_style)
     style_cells(body.body, style)
   end
   tbl.identifier = ""
