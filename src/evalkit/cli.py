@@ -1,12 +1,13 @@
 """The ``evalkit`` command line: thin wiring from arguments to the library.
 
     evalkit demo                          score the bundled demo county, print its table
-    evalkit score DATA… [-f FW] [-r REG] [-o OUT]
+    evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+                          [--allow-missing] [--allow KIND]
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _add_allow(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow", action="append", metavar="KIND[,KIND]",
+                   help="let these score-changing warnings through, each printed and recorded: "
+                        "missing_schools, name_mismatch, conflicts")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score registry schools without any data as 缺报 (= --allow missing_schools)")
+
+
+def allow_kinds(args: argparse.Namespace) -> list[str]:
+    """``--allow`` values plus ``missing_schools`` for ``--allow-missing``."""
+    kinds = list(getattr(args, "allow", None) or [])
+    if getattr(args, "allow_missing", False):
+        kinds.append("missing_schools")
+    return kinds
+
+
 def _add_framework(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--framework", default=DEFAULT_FRAMEWORK,
                    help="指标体系 YAML 文件，或内置体系名称 (default: %(default)s)")
@@ -46,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--registry", help="school registry (CSV/XLSX)")
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json), or a .csv/.xlsx file")
+    _add_allow(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("framework", help="framework files")
@@ -85,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
+    _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
     return parser
 
@@ -120,10 +139,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalkit.registry import RegistryError
 
     try:
-        results = score_files(args.files, args.framework, args.registry, years=args.year)
-    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
+        results = score_files(args.files, args.framework, args.registry, years=args.year, allow=allow_kinds(args))
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
+    for note in results.meta.get("allowed_notes", []):
+        print(note, file=sys.stderr)
     _write_results(results, args.output)
     return 0
 

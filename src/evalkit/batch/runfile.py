@@ -35,6 +35,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       show_scores: false             # true: the list shows each school's total
       contact: null                  # where objections go; null: issuer.contact
       template: null                 # Jinja (Markdown) text of the list; null: the shipped one
+    allow: []                        # score-changing warnings let through (each is printed and
+                                     # recorded): missing_schools (缺报), name_mismatch, conflicts
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -139,6 +141,7 @@ class RunFileModel(_Model):
     docx_template: str | None = None
     notice: Notice | None = None
     publicity: Publicity | None = None
+    allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -166,18 +169,28 @@ class RunSpec:
     docx_template: Path | None = None
     notice: Notice | None = None
     publicity: Publicity | None = None
+    allow: tuple[str, ...] = ()
 
     def with_options(
-        self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
+        self,
+        *,
+        year: int | None = None,
+        formats: list[str] | None = None,
+        jobs: int | None = None,
+        allow: list[str] | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``;
+        ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
+
+        from evalkit.intake.gate import normalise_allow
 
         return replace(
             self,
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
 
 
@@ -305,6 +318,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         docx_template=(base / model.docx_template).resolve() if model.docx_template else None,
         notice=_with_template(model.notice, base),
         publicity=_with_template(model.publicity, base),
+        allow=tuple(sorted(set(model.allow))),
     )
 
 

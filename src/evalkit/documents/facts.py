@@ -91,6 +91,8 @@ class CountyFacts:
     n_vetoed: int = 0
     weak: list[WeakIndicator] = field(default_factory=list)
     processes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Registry schools without any data this year (缺报: not graded, not in ``grades``)."""
 
     @property
     def mean_change(self) -> float | None:
@@ -121,8 +123,9 @@ def county_facts(
     ``n_weak`` weak indicators (lowest county-wide attainment, see
     :func:`evalkit.analysis.county.systemic_weaknesses`; only those some school lost points on),
     ``sources`` (observation sources of the year, e.g. ``self``, ``inspection``) named as steps of
-    the process. Means are rounded to the framework's precision (``Results.meta["precision"]``)."""
-    from evalkit.analysis.county import changes, systemic_weaknesses
+    the process, and the 缺报 schools (allowed at the gate as ``missing_schools``) by name.
+    Means are rounded to the framework's precision (``Results.meta["precision"]``)."""
+    from evalkit.analysis.county import changes, missing_reports, systemic_weaknesses
 
     decimals = int(results.meta.get("precision", 1))
     table = results.schools
@@ -163,6 +166,7 @@ def county_facts(
             for w in weak.itertuples(index=False)
         ],
         processes=[PROCESS_NAMES[s] for s in known],
+        missing=missing_reports(results, year)["school_name"].astype(str).tolist(),
     )
 
 
