@@ -6,7 +6,7 @@
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
-    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
 """
 
