@@ -6,7 +6,7 @@
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
-    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
     evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("params", help="run file (YAML), e.g. params/demo.yaml")
     p.add_argument("--schools", help="comma-separated school ids")
     p.add_argument("--year", type=int)
-    p.add_argument("--formats", help="comma-separated: html,pdf")
+    p.add_argument("--formats", help="comma-separated: html,pdf,docx")
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")

@@ -4,10 +4,11 @@ fingerprints and output paths, and which of them can be skipped.
 Output layout (under ``<output>/<year>/``)::
 
     scores/                          the year's Results (all years of the data), read by notebooks
-    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf}
-    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf}
-    county/全县汇总_<year>.{ipynb,html,pdf}
+    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf,docx}
+    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf,docx}
+    county/全县汇总_<year>.{ipynb,html,pdf,docx}
     county/指标体系审计_<year>.{ipynb,html,pdf}
+    county/通报_<year>.{docx,pdf}, county/公示名单_<year>.{docx,xlsx}   (run file's notice, publicity)
     scoreboard.xlsx, manifest.json
 
 A school id that cannot be a folder name (see :func:`evalkit.batch.names.folder_name_problem`)
@@ -61,6 +62,7 @@ class Job:
     start_timeout: float = 60
     refused: str | None = None
     render_only: bool = False
+    docx_template: str = ""  # the Word reference document ("": the shipped one)
 
     @property
     def label(self) -> str:
@@ -123,6 +125,12 @@ def plan_year(
     if spec.robustness is not None:  # the intervals every report shows depend on these settings
         common["robustness"] = sha256_json(spec.robustness.model_dump())
     notebook_sha = {kind: sha256_file(path) for kind, path in spec.notebooks.items()}
+    if "docx" in spec.formats:  # a new Word template redoes the .docx files
+        from evalkit.documents.pandoc import LUA_FILTER, reference_docx
+
+        common["docx_template"] = sha256_json(
+            [sha256_file(reference_docx(spec.docx_template)), sha256_file(LUA_FILTER)]
+        )
     table = results.schools
     this_year = table[table["year"] == year].sort_values("school_id", key=lambda s: s.astype(str))
     years_per_school = table[table["year"] <= year].groupby("school_id")["year"].nunique()
@@ -143,6 +151,7 @@ def plan_year(
             "cell_timeout": spec.cell_timeout,
             "start_timeout": spec.start_timeout,
             "work_dir": work,
+            "docx_template": str(spec.docx_template or ""),
         }
         problem = folder_name_problem(school_id) if kind not in COUNTY_KINDS else None
         if problem:

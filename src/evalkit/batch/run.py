@@ -294,6 +294,7 @@ def run_year(
     only_failed: bool,
     progress: bool,
     report: RunReport,
+    out: TextIO | None = None,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
     folder = spec.output / str(year)
@@ -340,6 +341,8 @@ def run_year(
                 "scoreboard_fingerprint": board,
             }
         )
+        if schools is None:
+            _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
         plan = plan_year(spec, results, fingerprints, year, schools=schools)
         skipped = _select(plan, manifest, spec.formats, force, only_failed)
         for outcome in skipped:
@@ -385,6 +388,42 @@ def run_year(
         manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
         manifest.save()
         sweep(folder)
+
+
+def _county_documents(
+    spec: RunSpec,
+    obs: pd.DataFrame,
+    results: Results,
+    grades: list[str],
+    year: int,
+    folder: Path,
+    manifest: Manifest,
+    data_fingerprint: str,
+    out: TextIO | None,
+) -> None:
+    """The notice and publicity list of the year (:mod:`evalkit.documents.county`), unless the run
+    file asks for neither or they are up to date (recorded as ``documents`` in the manifest)."""
+    if spec.issuer is None or (spec.notice is None and spec.publicity is None):
+        return
+    from evalkit.documents.compose import DocumentTemplateError
+    from evalkit.documents.county import documents_fingerprint, write_county_documents
+    from evalkit.documents.pandoc import PandocError
+
+    fp = documents_fingerprint(spec, data_fingerprint, grades)
+    recorded = manifest.data.get("documents") or {}
+    if recorded.get("fingerprint") == fp and all((folder / p).is_file() for p in recorded.get("outputs", {}).values()):
+        return
+    sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
+    try:
+        written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
+    except (DocumentTemplateError, PandocError) as err:
+        raise RunError(str(err)) from None
+    manifest.data["documents"] = {
+        "fingerprint": fp,
+        "outputs": {name: path.relative_to(folder).as_posix() for name, path in written.items()},
+    }
+    print(f"已生成通报和公示名单 / notice and publicity list: {', '.join(p.name for p in written.values())}",
+          file=out or sys.stdout, flush=True)
 
 
 # --------------------------------------------------------------------------- whole run
@@ -460,6 +499,7 @@ def run_batch(
                 only_failed=only_failed,
                 progress=progress,
                 report=report,
+                out=out,
             )
     except KeyboardInterrupt:
         report.interrupted = True

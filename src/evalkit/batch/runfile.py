@@ -26,6 +26,17 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
     robustness:                      # Monte Carlo rank intervals in every report (see
       replications: 1000             # evalkit.robustness.config for every field); null: none
+    docx_template: null              # Word reference document for the .docx files; null: the shipped one
+    notice:                          # the county's notice of results (通报), .docx (+ .pdf); needs issuer
+      rectify_by: 2025-01-31         # deadline for rectification
+      addressee: 各中小学校党组织      # optional; the line under the title (a full-width colon is added)
+      template: null                 # Jinja (Markdown) text of the notice; null: the shipped one
+    publicity:                       # the publicity list of proposed grades (公示名单), .docx and .xlsx
+      days: 5                        # working days from the start (default: the issue date)
+      start: null                    # optional first day; end: optional last day (else from days)
+      show_scores: false             # true: the list shows each school's total
+      contact: null                  # where objections go; null: issuer.contact
+      template: null                 # Jinja (Markdown) text of the list; null: the shipped one
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
 
@@ -58,8 +69,8 @@ from evalkit.robustness.config import RobustnessConfig
 from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
-Format = Literal["ipynb", "html", "pdf"]
-FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
+Format = Literal["ipynb", "html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf", "docx")
 NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit"]
 NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "framework_audit")
 NOTEBOOK_LABELS: dict[str, str] = {
@@ -100,6 +111,25 @@ class Issuer(_Model):
         return self.date or today or dt.date.today()
 
 
+class Notice(_Model):
+    """The county's notice of results (通报): see :mod:`evalkit.documents.notice`."""
+
+    rectify_by: dt.date
+    addressee: str = Field(default="各中小学校党组织", min_length=1, max_length=120)
+    template: str | None = None
+
+
+class Publicity(_Model):
+    """The publicity list of proposed grades (公示名单): see :mod:`evalkit.documents.publicity`."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    days: int = Field(default=5, ge=1, le=60)
+    show_scores: bool = False
+    contact: str | None = Field(default=None, max_length=200)
+    template: str | None = None
+
+
 class Notebooks(_Model):
     """The notebook of each kind of report (paths); a missing or null entry is not run."""
 
@@ -124,6 +154,9 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    docx_template: str | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
     robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
 
@@ -156,6 +189,9 @@ class RunSpec:
     intake_notes: str
     issuer: Issuer | None = None
     robustness: RobustnessConfig | None = None
+    docx_template: Path | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
     allow: tuple[str, ...] = ()
 
     def with_options(
@@ -187,7 +223,7 @@ def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     wanted = {f.strip().lower() for f in formats if f.strip()}
     unknown = sorted(wanted - set(FORMATS))
     if unknown:
-        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf）")
+        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf、docx）")
     return tuple(f for f in FORMATS if f == "ipynb" or f in wanted)
 
 
@@ -216,6 +252,16 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
         check(("data", i) if not isinstance(files, str) else ("data",), value)
     check(("registry",), data.get("registry"))
     check(("intake_notes",), data.get("intake_notes"))
+    check(("docx_template",), data.get("docx_template"))
+    template = data.get("docx_template")
+    if isinstance(template, str) and template and (base / template).is_file():
+        import zipfile
+
+        if not zipfile.is_zipfile(base / template):
+            out.append((("docx_template",), f"不是 Word 文档（.docx）/ not a .docx file: {base / template}"))
+    for block in ("notice", "publicity"):
+        if isinstance(data.get(block), dict):
+            check((block, "template"), data[block].get("template"))
     notebooks = data.get("notebooks")
     if isinstance(notebooks, dict):
         for kind in NOTEBOOK_KINDS:
@@ -250,6 +296,12 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
         out.append((("notebooks",), "至少应指定一个笔记本 / name at least one notebook"))
     if isinstance(model.year, list) and not model.year:
         out.append((("year",), "年度列表不能为空 / empty list of years"))
+    for block in ("notice", "publicity"):
+        if getattr(model, block) is not None and model.issuer is None:
+            out.append(((block,), "通报和公示需要发文单位：请同时写 issuer 一节 / needs the issuer block"))
+    p = model.publicity
+    if p is not None and p.start and p.end and p.end < p.start:
+        out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
     return out
 
 
@@ -293,8 +345,18 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
         robustness=model.robustness,
+        docx_template=(base / model.docx_template).resolve() if model.docx_template else None,
+        notice=_with_template(model.notice, base),
+        publicity=_with_template(model.publicity, base),
         allow=tuple(sorted(set(model.allow))),
     )
+
+
+def _with_template(block: Any, base: Path) -> Any:
+    """``block`` with its ``template`` made absolute (relative to the run file's folder)."""
+    if block is None or not block.template:
+        return block
+    return block.model_copy(update={"template": str((base / block.template).resolve())})
 
 
 def load_run_file(path: str | Path) -> RunSpec:
