@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
+    p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
     return parser
 

@@ -24,8 +24,8 @@ report changing them changes nothing for the next one. Nothing school-specific i
 Execution is papermill's: ``papermill.execute_notebook`` with the ``evalkit`` engine
 (:mod:`evalkit.batch.engine`), which runs papermill's own client on the pool's ready kernel. The
 client runs in the pool's kernel thread, whose event loop also starts and kills kernels in the
-background (while idle, and during the report's awaits). The per-cell timeout (``cell_timeout``) kills the kernel, as does any
-failure; the next report gets a new kernel either way.
+background (while idle, and during the report's awaits). The per-cell timeout (``cell_timeout``)
+kills the kernel, as does any failure; the next report gets a new kernel either way.
 
 Timings recorded per report (seconds): ``kernel_start`` (how long its kernel took to start, in
 the background), ``kernel_wait`` (how long the report waited for it: about 0 when the kernel was

@@ -325,15 +325,19 @@ def run_year(
         # longest first: the county summary, then schools in id order
         runnable.sort(key=lambda j: j.kind != "county_summary")
         try:
-            run_jobs(
-                runnable,
-                executor,
-                spec.jobs or os.cpu_count() or 1,
-                record,
-                progress=progress,
-                desc=f"{year} 年报告",
-                tick=manifest.save_if_due,
-            )
+            own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
+            if own_runner is not None:
+                own_runner(runnable, record, progress=progress, desc=f"{year} 年报告", tick=manifest.save_if_due)
+            else:
+                run_jobs(
+                    runnable,
+                    executor,
+                    spec.jobs or os.cpu_count() or 1,
+                    record,
+                    progress=progress,
+                    desc=f"{year} 年报告",
+                    tick=manifest.save_if_due,
+                )
         except KeyboardInterrupt:
             sweep(folder)
             manifest.data["run"].update({"state": "interrupted", "finished": now()})
@@ -389,7 +393,8 @@ def run_batch(
     out = out or sys.stdout
     t0 = time.monotonic()
     report = RunReport()
-    executor = executor or KernelPoolExecutor()
+    own_executor = executor is None
+    executor = executor or make_executor(spec, out=out)
     previous = signal.getsignal(signal.SIGTERM)
     in_main = _is_main_thread()
     if in_main:
@@ -405,6 +410,7 @@ def run_batch(
             file=out,
             flush=True,
         )
+        start_executor(executor, list(spec.notebooks.values()))
         for year in years:
             run_year(
                 spec,
@@ -424,8 +430,40 @@ def run_batch(
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if own_executor:
+            close_executor(executor)
     report.seconds = time.monotonic() - t0
     return report
+
+
+def make_executor(spec: RunSpec, out: TextIO | None = None) -> Executor:
+    """The run file's executor (``executor:``/``--cluster``): the kernel pool, or Dask."""
+    from evalkit.batch.cluster import parse_executor
+
+    choice = parse_executor(spec.executor)
+    if choice.kind == "local":
+        return KernelPoolExecutor()
+    from evalkit.batch.cluster import DaskExecutor
+
+    return DaskExecutor(choice, shared_output=spec.shared_output, out=out)
+
+
+def start_executor(executor: Executor, notebooks: list[Path]) -> None:
+    """Connect an executor that has a cluster behind it and check its workers (before any report);
+    its problems stop the run (:class:`RunError`)."""
+    start = getattr(executor, "start", None)
+    if start is None:
+        return
+    try:
+        start(notebooks)
+    except (RuntimeError, OSError, TimeoutError) as err:
+        raise RunError(str(err)) from None
+
+
+def close_executor(executor: Executor) -> None:
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
 
 
 def _sigterm(signum: int, frame: object) -> None:

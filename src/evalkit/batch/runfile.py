@@ -24,6 +24,9 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
+    scheduler: null                  # the Dask scheduler's address for executor: dask
+    shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -106,6 +109,9 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    shared_output: bool = False
 
     @field_validator("data", mode="before")
     @classmethod
@@ -130,11 +136,19 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    executor: str = "local"
+    shared_output: bool = False
 
     def with_options(
-        self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
+        self,
+        *,
+        year: int | None = None,
+        formats: list[str] | None = None,
+        jobs: int | None = None,
+        cluster: str | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``,
+        ``--cluster``)."""
         from dataclasses import replace
 
         return replace(
@@ -142,7 +156,16 @@ class RunSpec:
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            executor=_executor_text(cluster, None) if cluster is not None else self.executor,
         )
+
+
+def _executor_text(executor: str, scheduler: str | None) -> str:
+    """The executor as one text (``local``, ``dask-local:N``, a scheduler address); raises
+    ``ValueError`` for an unknown one (``dask`` needs ``scheduler``)."""
+    from evalkit.batch.cluster import parse_executor
+
+    return str(parse_executor(executor, scheduler))
 
 
 def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -208,6 +231,10 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
         out.append((("notebooks",), "至少应指定一个笔记本 / name at least one notebook"))
     if isinstance(model.year, list) and not model.year:
         out.append((("year",), "年度列表不能为空 / empty list of years"))
+    try:
+        _executor_text(model.executor, model.scheduler)
+    except ValueError as err:
+        out.append((("executor",), str(err)))
     return out
 
 
@@ -250,6 +277,8 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        executor=_executor_text(model.executor, model.scheduler),
+        shared_output=model.shared_output,
     )
 
 
