@@ -109,7 +109,7 @@ def plan_year(
     """Every job of ``year``: a school report per school scored that year, a trend per school
     scored in two years or more up to it, the county summary (unless ``schools`` restricts the
     run to some schools)."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     work = folder / WORK_DIR
     scores = folder / "scores"
     base = _base_parameters(spec, scores, year)

@@ -260,7 +260,7 @@ def run_year(
     report: RunReport,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     with folder_lock(folder):
         sweep(folder)
         results.save(folder / "scores")
@@ -327,7 +327,8 @@ def run_year(
         try:
             own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
             if own_runner is not None:
-                own_runner(runnable, record, progress=progress, desc=f"{year} 年报告", tick=manifest.save_if_due)
+                own_runner(runnable, record, progress=progress, desc=f"{spec.county} {year} 年报告".strip(),
+                           tick=manifest.save_if_due)
             else:
                 run_jobs(
                     runnable,
@@ -335,7 +336,7 @@ def run_year(
                     spec.jobs or os.cpu_count() or 1,
                     record,
                     progress=progress,
-                    desc=f"{year} 年报告",
+                    desc=f"{spec.county} {year} 年报告".strip(),
                     tick=manifest.save_if_due,
                 )
         except KeyboardInterrupt:
@@ -400,6 +401,12 @@ def run_batch(
     if in_main:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
+        if spec.counties:  # a city's or a province's run: county by county, then the region summary
+            from evalkit.batch.region import run_region
+
+            run_region(spec, executor=executor, schools=schools, force=force, only_failed=only_failed,
+                       progress=progress, report=report, out=out)
+            return _finished(report, t0)
         print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec)
         years = _years(spec, results)
@@ -432,6 +439,11 @@ def run_batch(
             signal.signal(signal.SIGTERM, previous)
         if own_executor:
             close_executor(executor)
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _finished(report: RunReport, t0: float) -> RunReport:
     report.seconds = time.monotonic() - t0
     return report
 
