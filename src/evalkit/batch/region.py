@@ -12,6 +12,7 @@ own ``manifest.json`` (redone when a county's data, the framework, the notebook 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -45,10 +46,13 @@ def run_region(
     data_fps: dict[int, dict[str, str]] = {}
     for county in spec.counties:
         print(f"【{county.county}】评分中 / scoring {len(county.data)} 个数据文件…", file=out, flush=True)
+        t0 = time.monotonic()
         try:
             obs, results, grades = score_run(county)
         except RunError as err:
             raise RunError(f"【{county.county}】{err}") from None
+        print(f"【{county.county}】评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度",
+              file=out, flush=True)
         years = _years(county, results)
         for year in years:
             have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
