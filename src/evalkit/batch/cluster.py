@@ -299,11 +299,18 @@ class EvalkitWorkerPlugin(_plugin_base()):  # type: ignore[misc]
         from evalkit.batch.kernelpool import KernelPoolExecutor, _pool
 
         pool = _pool(KernelPoolExecutor())
+        if pool.spare is not None:  # set up by an earlier run on this long-lived worker
+            return
         for kernel_name, cwd in self.warm[:1]:  # one spare kernel at a time per worker
             try:
                 pool._start_spare((kernel_name, cwd), 60, {})
             except Exception:  # pragma: no cover - the first report starts one itself
                 pass
+
+    def teardown(self, worker: Any) -> None:
+        """Remove the worker's local copies of the scores and its staging folder."""
+        shutil.rmtree(_worker_root(), ignore_errors=True)
+        _MATERIALISED.clear()
 
 
 # --------------------------------------------------------------------------- on the client
