@@ -64,8 +64,8 @@ class Job:
     def label(self) -> str:
         """Who the job is for, printable: ``001 城关一小（学校报告）``."""
         who = (
-            "全县"
-            if self.kind == "county_summary"
+            display(self.school_name or "全县")
+            if self.kind in ("county_summary", "region_summary")
             else f"{display(self.school_id)} {display(self.school_name)}"
         )
         return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
@@ -186,5 +186,5 @@ def plan_year(
         if "school_trend" in spec.notebooks and years_per_school.get(row.school_id, 0) >= 2:
             jobs.append(make("school_trend", sid, name, data_fp))
     if "county_summary" in spec.notebooks and wanted is None:
-        jobs.append(make("county_summary", "", "全县", fingerprints.county))
+        jobs.append(make("county_summary", "", spec.county or "全县", fingerprints.county))
     return Plan(year=int(year), folder=folder, jobs=jobs)

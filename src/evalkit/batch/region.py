@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import evalkit
 from evalkit.batch.execute import Executor, JobResult, run_jobs
@@ -23,6 +23,9 @@ from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.manifest import Manifest
 from evalkit.batch.plan import WORK_DIR, Job
 from evalkit.batch.runfile import REGION_FOLDER, RunSpec
+
+if TYPE_CHECKING:
+    from evalkit.batch.run import RunReport
 
 REGION_STEM = "区域汇总"
 
@@ -35,7 +38,7 @@ def run_region(
     force: bool,
     only_failed: bool,
     progress: bool,
-    report: object,
+    report: RunReport,
     out: TextIO,
 ) -> None:
     """Run every county of ``spec`` (see the module docstring), appending to ``report``."""
@@ -60,7 +63,7 @@ def run_region(
             if wanted == []:
                 continue
             run_year(county, obs, results, grades, year, executor=executor, schools=wanted, force=force,
-                     only_failed=only_failed, progress=progress, report=report)  # type: ignore[arg-type]
+                     only_failed=only_failed, progress=progress, report=report)
             data_fps.setdefault(year, {})[county.county] = DataFingerprints(obs, results, year).county
     if "region_summary" not in spec.notebooks or schools is not None:
         return
@@ -74,14 +77,14 @@ def run_region(
             if only_failed and entry.get("status") != "failed":
                 continue
             if not force and not only_failed and manifest.is_fresh(job.key, job.fingerprints, spec.formats):
-                report.outcomes.append(Outcome(year, job, "skipped", "输入未变，输出已存在 / up to date"))  # type: ignore[attr-defined]
+                report.outcomes.append(Outcome(year, job, "skipped", "输入未变，输出已存在 / up to date"))
                 continue
 
             def record(job: Job, result: JobResult, year: int = year, manifest: Manifest = manifest) -> None:
                 from evalkit.batch.run import _entry
 
                 manifest.set_report(job.key, _entry(job, manifest.folder, result, None))
-                report.outcomes.append(Outcome(year, job, result.status, result.error or "", result.seconds))  # type: ignore[attr-defined]
+                report.outcomes.append(Outcome(year, job, result.status, result.error or "", result.seconds))
 
             run_jobs([job], KernelPoolExecutor(), 1, record, progress=progress, desc=f"{spec.region} {year} 年汇总")
             manifest.save()
