@@ -112,3 +112,25 @@ def test_synthetic_city_is_seeded_and_counties_differ(tmp_path: Path) -> None:
     assert len(set(names)) == 3 and len(set(county_names(100))) == 100
     spec = load_run_file(a)
     assert [c.county for c in spec.counties] == names and spec.region == "云州市"
+
+
+def test_region_run_writes_each_countys_scores_and_one_region_summary_then_skips_it(tmp_path: Path) -> None:
+    import re
+
+    from evalkit.batch import run_batch
+    from evalkit.demo.city import generate_city
+
+    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = re.sub(r"  (school_report|county_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
+    run_file.write_text(text.replace("[ipynb, html]", "[html]"), encoding="utf-8")
+    report = run_batch(load_run_file(run_file), progress=False)
+    assert [(o.job.kind, o.status) for o in report.outcomes] == [("region_summary", "done")]
+    out = tmp_path / "outputs" / "2024"
+    assert (out / "东川县" / "scores" / "meta.json").is_file() and (out / "西江县" / "scores" / "meta.json").is_file()
+    html = (out / "region" / "区域汇总_2024.html").read_text(encoding="utf-8")
+    league = html.split('data-table="league"')[1].split("</table>")[0]
+    assert league.count("东川县") == 1 and league.count("西江县") == 1
+    assert 'data-table="weakest"' in html and 'data-table="data-quality"' in html
+    assert "evalkit.analysis.region" not in html  # the notebook's own note is not part of the report
+    again = run_batch(load_run_file(run_file), progress=False)
+    assert [o.status for o in again.outcomes] == ["skipped"]

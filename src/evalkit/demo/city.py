@@ -6,7 +6,7 @@ schools, latent quality, events and observation rows) with its own seed, its own
 demo schools' "青岚" replaced by the county's), 40–60 schools (the demo's 48 cut short, or
 extended with more village primaries) and a county-wide quality offset, so counties differ.
 One county in eight (the 6th, 14th, …) has poor data: about a fifth of its schools lack one or
-two indicators' inspection rows, which scoring flags as missing data.
+two indicators' rows, which intake and scoring flag as missing data.
 
 Written into ``out_dir``: ``<county>/registry.csv`` and ``<county>/observations_<year>.csv`` per
 county, and ``city.yaml`` — a run file listing the counties (``output: outputs``, formats html;
@@ -81,7 +81,7 @@ def simulate_county(
         rng = random.Random(f"evalkit-city-gaps:{seed}:{index}")
         gaps = {(s.school_id, ind) for s in schools if rng.random() < 0.2
                 for ind in rng.sample(["A2", "B3", "C4", "D2", "E2"], rng.randint(1, 2))}
-        rows = {y: [r for r in rs if (r[0], r[2]) not in gaps or r[4] != "inspection"] for y, rs in rows.items()}
+        rows = {y: [r for r in rs if (r[0], r[2]) not in gaps] for y, rs in rows.items()}
     return schools, rows
 
 
