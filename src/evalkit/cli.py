@@ -1,13 +1,14 @@
 """The ``evalkit`` command line: thin wiring from arguments to the library.
 
     evalkit demo                          score the bundled demo county, print its table
-    evalkit score DATA… [-f FW] [-r REG] [-o OUT]
+    evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
     evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+                          [--allow-missing] [--allow KIND]
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _add_allow(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow", action="append", metavar="KIND[,KIND]",
+                   help="let these score-changing warnings through, each printed and recorded: "
+                        "missing_schools, name_mismatch, conflicts")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score registry schools without any data as 缺报 (= --allow missing_schools)")
+
+
+def allow_kinds(args: argparse.Namespace) -> list[str]:
+    """``--allow`` values plus ``missing_schools`` for ``--allow-missing``."""
+    kinds = list(getattr(args, "allow", None) or [])
+    if getattr(args, "allow_missing", False):
+        kinds.append("missing_schools")
+    return kinds
+
+
 def _add_framework(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--framework", default=DEFAULT_FRAMEWORK,
                    help="指标体系 YAML 文件，或内置体系名称 (default: %(default)s)")
@@ -47,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--registry", help="school registry (CSV/XLSX)")
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json), or a .csv/.xlsx file")
+    _add_allow(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("framework", help="framework files")
@@ -89,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
     p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
+    _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
     return parser
 
@@ -124,10 +143,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalkit.registry import RegistryError
 
     try:
-        results = score_files(args.files, args.framework, args.registry, years=args.year)
-    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
+        results = score_files(args.files, args.framework, args.registry, years=args.year, allow=allow_kinds(args))
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
+    for note in results.meta.get("allowed_notes", []):
+        print(note, file=sys.stderr)
     _write_results(results, args.output)
     return 0
 

@@ -132,13 +132,14 @@ def sweep(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- scoring
 
 
-def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
-    """Read the run's data through intake (any error stops the run with the complete list;
-    warnings go into ``Results.flags``) and score it once (all years); return (observations,
-    Results, grade order)."""
+def score_run(spec: RunSpec, out: TextIO | None = None) -> tuple[pd.DataFrame, Results, list[str]]:
+    """Read the run's data through intake's gate (any error, or a score-changing warning the
+    run file's ``allow`` does not list, stops the run with the complete list; what is allowed
+    is printed; warnings go into ``Results.flags``) and score it once (all years); return
+    (observations, Results, grade order)."""
     from evalkit.api import intake_flags
     from evalkit.framework import FrameworkError, load_framework
-    from evalkit.intake import read_observations
+    from evalkit.intake import read_validated
     from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError, coerce_observations
     from evalkit.registry import RegistryError
@@ -151,11 +152,12 @@ def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
             from evalkit.registry import load_registry
 
             registry = load_registry(spec.registry)
-        intake = read_observations(list(spec.data), fw, registry)  # every row validated
-        intake.raise_if_errors()
-        obs = coerce_observations(intake.observations)
-        results = score(obs, fw, registry)
-        results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)
+        validated = read_validated(list(spec.data), fw, registry, allow=spec.allow)  # the gate
+        obs = coerce_observations(validated.frame)
+        results = score(validated, fw, registry)
+        results.flags = pd.concat([results.flags, intake_flags(validated.intake)], ignore_index=True)
+        for note in validated.allowed_notes():
+            print(note, file=out or sys.stderr, flush=True)
     except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
         raise RunError(str(err)) from None
     except (OSError, ValueError) as err:
@@ -408,7 +410,7 @@ def run_batch(
                        progress=progress, report=report, out=out)
             return _finished(report, t0)
         print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
-        obs, results, grades = score_run(spec)
+        obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
         _check_schools(results, years, schools)
         print(

@@ -24,6 +24,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    allow: []                        # score-changing warnings let through (each is printed and
+                                     # recorded): missing_schools (缺报), name_mismatch, conflicts
     executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
     scheduler: null                  # the Dask scheduler's address for executor: dask
     shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
@@ -131,6 +133,7 @@ class RunFileModel(_Model):
     shared_output: bool = False
     region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
     counties: list[County] | None = None
+    allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -155,6 +158,7 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    allow: tuple[str, ...] = ()
     executor: str = "local"
     shared_output: bool = False
     county: str = ""
@@ -176,10 +180,13 @@ class RunSpec:
         formats: list[str] | None = None,
         jobs: int | None = None,
         cluster: str | None = None,
+        allow: list[str] | None = None,
     ) -> RunSpec:
         """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``,
-        ``--cluster``)."""
+        ``--cluster``; ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
+
+        from evalkit.intake.gate import normalise_allow
 
         changed = replace(
             self,
@@ -187,8 +194,11 @@ class RunSpec:
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
             executor=_executor_text(cluster, None) if cluster is not None else self.executor,
+            allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
-        counties = tuple(c.with_options(year=year, formats=formats, jobs=jobs, cluster=cluster) for c in self.counties)
+        counties = tuple(
+            c.with_options(year=year, formats=formats, jobs=jobs, cluster=cluster, allow=allow) for c in self.counties
+        )
         return replace(changed, counties=counties)
 
 
@@ -359,6 +369,7 @@ def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunS
         issuer=model.issuer,
         executor=_executor_text(model.executor, model.scheduler),
         shared_output=model.shared_output,
+        allow=tuple(sorted(set(model.allow))),
     )
 
 
