@@ -68,8 +68,8 @@ class Job:
     def label(self) -> str:
         """Who the job is for, printable: ``001 城关一小（学校报告）``."""
         who = (
-            "全县"
-            if self.kind in COUNTY_KINDS
+            display(self.school_name or "全县")
+            if self.kind in (*COUNTY_KINDS, "region_summary")
             else f"{display(self.school_id)} {display(self.school_name)}"
         )
         return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
@@ -113,7 +113,7 @@ def plan_year(
     """Every job of ``year``: a school report per school scored that year, a trend per school
     scored in two years or more up to it, the county summary (unless ``schools`` restricts the
     run to some schools)."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     work = folder / WORK_DIR
     scores = folder / "scores"
     base = _base_parameters(spec, scores, year)
@@ -204,7 +204,7 @@ def plan_year(
         if "school_trend" in spec.notebooks and years_per_school.get(row.school_id, 0) >= 2:
             jobs.append(make("school_trend", sid, name, data_fp))
     if "county_summary" in spec.notebooks and wanted is None:
-        jobs.append(make("county_summary", "", "全县", fingerprints.county))
+        jobs.append(make("county_summary", "", spec.county or "全县", fingerprints.county))
     if "framework_audit" in spec.notebooks and wanted is None:
-        jobs.append(make("framework_audit", "", "全县", fingerprints.county))
+        jobs.append(make("framework_audit", "", spec.county or "全县", fingerprints.county))
     return Plan(year=int(year), folder=folder, jobs=jobs)

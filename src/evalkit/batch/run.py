@@ -297,7 +297,7 @@ def run_year(
     out: TextIO | None = None,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     with folder_lock(folder):
         try:  # before anything is read, written or deleted: no recorded path, no link leads outside
             check_output_entries(folder)
@@ -370,15 +370,20 @@ def run_year(
         # longest first: the county summary, then schools in id order
         runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
         try:
-            run_jobs(
-                runnable,
-                executor,
-                spec.jobs or os.cpu_count() or 1,
-                record,
-                progress=progress,
-                desc=f"{year} 年报告",
-                tick=manifest.save_if_due,
-            )
+            own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
+            if own_runner is not None:
+                own_runner(runnable, record, progress=progress, desc=f"{spec.county} {year} 年报告".strip(),
+                           tick=manifest.save_if_due)
+            else:
+                run_jobs(
+                    runnable,
+                    executor,
+                    spec.jobs or os.cpu_count() or 1,
+                    record,
+                    progress=progress,
+                    desc=f"{spec.county} {year} 年报告".strip(),
+                    tick=manifest.save_if_due,
+                )
         except KeyboardInterrupt:
             sweep(folder)
             manifest.data["run"].update({"state": "interrupted", "finished": now()})
@@ -470,12 +475,19 @@ def run_batch(
     out = out or sys.stdout
     t0 = time.monotonic()
     report = RunReport()
-    executor = executor or KernelPoolExecutor()
+    own_executor = executor is None
+    executor = executor or make_executor(spec, out=out)
     previous = signal.getsignal(signal.SIGTERM)
     in_main = _is_main_thread()
     if in_main:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
+        if spec.counties:  # a city's or a province's run: county by county, then the region summary
+            from evalkit.batch.region import run_region
+
+            run_region(spec, executor=executor, schools=schools, force=force, only_failed=only_failed,
+                       progress=progress, report=report, out=out)
+            return _finished(report, t0)
         print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
@@ -486,6 +498,7 @@ def run_batch(
             file=out,
             flush=True,
         )
+        start_executor(executor, list(spec.notebooks.values()))
         for year in years:
             run_year(
                 spec,
@@ -506,8 +519,45 @@ def run_batch(
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if own_executor:
+            close_executor(executor)
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _finished(report: RunReport, t0: float) -> RunReport:
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def make_executor(spec: RunSpec, out: TextIO | None = None) -> Executor:
+    """The run file's executor (``executor:``/``--cluster``): the kernel pool, or Dask."""
+    from evalkit.batch.cluster import parse_executor
+
+    choice = parse_executor(spec.executor)
+    if choice.kind == "local":
+        return KernelPoolExecutor()
+    from evalkit.batch.cluster import DaskExecutor
+
+    return DaskExecutor(choice, shared_output=spec.shared_output, out=out)
+
+
+def start_executor(executor: Executor, notebooks: list[Path]) -> None:
+    """Connect an executor that has a cluster behind it and check its workers (before any report);
+    its problems stop the run (:class:`RunError`)."""
+    start = getattr(executor, "start", None)
+    if start is None:
+        return
+    try:
+        start(notebooks)
+    except (RuntimeError, OSError, TimeoutError) as err:
+        raise RunError(str(err)) from None
+
+
+def close_executor(executor: Executor) -> None:
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
 
 
 def _sigterm(signum: int, frame: object) -> None:

@@ -39,6 +39,9 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       template: null                 # Jinja (Markdown) text of the list; null: the shipped one
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
+    executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
+    scheduler: null                  # the Dask scheduler's address for executor: dask
+    shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
 
 Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
 ``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
@@ -71,13 +74,16 @@ from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems,
 
 Format = Literal["ipynb", "html", "pdf", "docx"]
 FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf", "docx")
-NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit"]
-NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "framework_audit")
+NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit", "region_summary"]
+NOTEBOOK_KINDS: tuple[NotebookKind, ...] = (
+    "school_report", "county_summary", "school_trend", "framework_audit", "region_summary"
+)
 NOTEBOOK_LABELS: dict[str, str] = {
     "school_report": "学校报告",
     "county_summary": "全县汇总",
     "school_trend": "历年趋势",
     "framework_audit": "指标体系审计",
+    "region_summary": "区域汇总",
 }
 COUNTY_KINDS = ("county_summary", "framework_audit")
 """Notebooks run once per year for the whole county (not per school)."""
@@ -137,13 +143,29 @@ class Notebooks(_Model):
     county_summary: str | None = None
     school_trend: str | None = None
     framework_audit: str | None = None
+    region_summary: str | None = None  # runs with counties: once per year, comparing the counties
+
+
+class County(_Model):
+    """One county of a city's or province's run: its own data files, registry and issuer."""
+
+    name: str = Field(min_length=1, max_length=40)  # also its folder name: outputs/<year>/<name>/
+    data: list[str] = Field(min_length=1)
+    registry: str | None = None
+    intake_notes: str | None = None
+    issuer: Issuer | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _one_file(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class RunFileModel(_Model):
     """The run file as written (paths still relative to the run file's folder)."""
 
     year: int | list[int] | None = None
-    data: list[str] = Field(min_length=1)
+    data: list[str] = Field(default_factory=list)  # required unless counties are listed
     registry: str | None = None
     framework: str = DEFAULT_FRAMEWORK
     notebooks: Notebooks
@@ -157,6 +179,11 @@ class RunFileModel(_Model):
     docx_template: str | None = None
     notice: Notice | None = None
     publicity: Publicity | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    shared_output: bool = False
+    region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
+    counties: list[County] | None = None
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
     robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
 
@@ -193,6 +220,19 @@ class RunSpec:
     notice: Notice | None = None
     publicity: Publicity | None = None
     allow: tuple[str, ...] = ()
+    executor: str = "local"
+    shared_output: bool = False
+    county: str = ""
+    """The county's name when this is one county of a region's run (its outputs go to
+    ``<output>/<year>/<county>/``); empty for a plain run file."""
+    counties: tuple[RunSpec, ...] = ()
+    """A region's run: one run per county (each with its own data, registry, output folder)."""
+    region: str = "全市"
+
+    def year_folder(self, year: int) -> Path:
+        """Where the year's outputs go: ``<output>/<year>/`` (``…/<county>/`` for a county of a region)."""
+        folder = self.output / str(int(year))
+        return folder / self.county if self.county else folder
 
     def with_options(
         self,
@@ -200,21 +240,35 @@ class RunSpec:
         year: int | None = None,
         formats: list[str] | None = None,
         jobs: int | None = None,
+        cluster: str | None = None,
         allow: list[str] | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``;
-        ``--allow`` adds to the run file's ``allow``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``,
+        ``--cluster``; ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
 
         from evalkit.intake.gate import normalise_allow
 
-        return replace(
+        changed = replace(
             self,
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            executor=_executor_text(cluster, None) if cluster is not None else self.executor,
             allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
+        counties = tuple(
+            c.with_options(year=year, formats=formats, jobs=jobs, cluster=cluster, allow=allow) for c in self.counties
+        )
+        return replace(changed, counties=counties)
+
+
+def _executor_text(executor: str, scheduler: str | None) -> str:
+    """The executor as one text (``local``, ``dask-local:N``, a scheduler address); raises
+    ``ValueError`` for an unknown one (``dask`` needs ``scheduler``)."""
+    from evalkit.batch.cluster import parse_executor
+
+    return str(parse_executor(executor, scheduler))
 
 
 def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -262,6 +316,15 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
     for block in ("notice", "publicity"):
         if isinstance(data.get(block), dict):
             check((block, "template"), data[block].get("template"))
+    counties = data.get("counties")
+    for c, county in enumerate(counties if isinstance(counties, list) else []):
+        if not isinstance(county, dict):
+            continue
+        cfiles = county.get("data")
+        for i, value in enumerate([cfiles] if isinstance(cfiles, str) else cfiles if isinstance(cfiles, list) else []):
+            check(("counties", c, "data", i) if not isinstance(cfiles, str) else ("counties", c, "data"), value)
+        check(("counties", c, "registry"), county.get("registry"))
+        check(("counties", c, "intake_notes"), county.get("intake_notes"))
     notebooks = data.get("notebooks")
     if isinstance(notebooks, dict):
         for kind in NOTEBOOK_KINDS:
@@ -302,6 +365,25 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
     p = model.publicity
     if p is not None and p.start and p.end and p.end < p.start:
         out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
+    try:
+        _executor_text(model.executor, model.scheduler)
+    except ValueError as err:
+        out.append((("executor",), str(err)))
+    if not model.counties and not model.data:
+        out.append((("data",), "应列出观测数据文件（或用 counties 列出各县）/ list the data files (or counties)"))
+    if model.counties:
+        from evalkit.batch.names import folder_name_problem
+
+        if model.data or model.registry:
+            out.append((("data",), "列出 counties 时，数据与名册写在各县下 / with counties, give data per county"))
+        seen: set[str] = set()
+        for c, county in enumerate(model.counties):
+            problem = folder_name_problem(county.name)
+            if problem:
+                out.append((("counties", c, "name"), f"县名“{county.name}”不能用作文件夹名：{problem}"))
+            if county.name in seen or county.name == REGION_FOLDER:
+                out.append((("counties", c, "name"), f"县名“{county.name}”重复或为保留名 / duplicate or reserved"))
+            seen.add(county.name)
     return out
 
 
@@ -328,6 +410,30 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         )
     assert model is not None
     years = model.year if isinstance(model.year, list) else [model.year] if model.year is not None else []
+    spec = _spec(model, path, base, years)
+    if not model.counties:
+        return spec
+    from dataclasses import replace
+
+    counties = tuple(
+        replace(
+            spec,
+            data=tuple((base / p).resolve() for p in county.data),
+            registry=(base / county.registry).resolve() if county.registry else None,
+            intake_notes=str((base / county.intake_notes).resolve()) if county.intake_notes else "",
+            issuer=county.issuer or spec.issuer,
+            county=county.name,
+        )
+        for county in model.counties
+    )
+    return replace(spec, counties=counties, region=model.region)
+
+
+REGION_FOLDER = "region"
+"""``<output>/<year>/region/``: the region summary of a run with counties."""
+
+
+def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunSpec:
     return RunSpec(
         source=path.resolve(),
         years=tuple(sorted({int(y) for y in years})),
@@ -348,6 +454,8 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         docx_template=(base / model.docx_template).resolve() if model.docx_template else None,
         notice=_with_template(model.notice, base),
         publicity=_with_template(model.publicity, base),
+        executor=_executor_text(model.executor, model.scheduler),
+        shared_output=model.shared_output,
         allow=tuple(sorted(set(model.allow))),
     )
 
