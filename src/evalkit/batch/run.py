@@ -373,6 +373,13 @@ def _check_schools(results: Results, years: list[int], schools: list[str] | None
             )
 
 
+NO_ISSUER_WARNING = (
+    "注意：运行文件没有 issuer（发文单位）一节，报告不写县名、发文单位和落款。"
+    "请在运行文件中加上 issuer: {county: 县名, body: 发文单位}。"
+)
+"""Printed once per run whose run file has no ``issuer`` block."""
+
+
 def run_batch(
     spec: RunSpec,
     *,
@@ -395,6 +402,8 @@ def run_batch(
     if in_main:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
+        if spec.issuer is None:
+            print(NO_ISSUER_WARNING, file=out, flush=True)
         print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec)
         years = _years(spec, results)

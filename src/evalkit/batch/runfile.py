@@ -24,6 +24,7 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -106,6 +107,7 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    show_rater_marks: bool = False
 
     @field_validator("data", mode="before")
     @classmethod
@@ -130,6 +132,7 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    show_rater_marks: bool = False
 
     def with_options(
         self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
@@ -250,6 +253,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        show_rater_marks=model.show_rater_marks,
     )
 
 
