@@ -226,8 +226,8 @@ def _combination_clause(
     """Sentences for the groups whose sources disagree: primary sentence, the other sources'
     values and points (in weight order), and the weighting. ``text`` and ``sentence`` name the
     columns of ``rows`` to use (``public_text`` / ``public_sentence`` for the public version).
-    Source row ``k`` is row ``at[k]`` of ``rows`` with source code ``src[k]``; ``gid`` and ``primary`` number the groups and give
-    each group's primary source row."""
+    Source row ``k`` is row ``at[k]`` of ``rows`` with source code ``src[k]``; ``gid`` and
+    ``primary`` number the groups and give each group's primary source row."""
     rank_of = np.array([order.index(s) if s in order else len(order) for s in sources] + [len(order)])
     others = np.flatnonzero(differ[gid])
     others = others[primary[gid[others]] != others]
