@@ -153,21 +153,22 @@ def title_block_html(title: str, issuer: IssuerInfo | Mapping[str, Any] | None) 
 
 def signature_html(issuer: IssuerInfo | Mapping[str, Any] | None, today: dt.date | None = None) -> str:
     """The 落款 of a report's last page: the contact for questions (when given), then the
-    issuing body and the date, right-aligned, with about 18 mm above them for the seal
+    issuing body over the date, right-aligned (four characters from the right margin), with
+    about two lines above them for the seal, which is stamped over the body and the date
     (``data-issuer-body``, ``data-issue-date``). Empty without an issuer."""
     info = issuer_info(issuer)
     if info is None:
         return ""
     when = info.date or today or dt.date.today()
-    contact = (f'<p class="ekr-contact" style="text-indent:2em;margin:0.8em 0 0">'
-               f"如对评价结果有疑问，请于收到本报告之日起 5 个工作日内联系：{_e(info.contact)}。</p>"
-               if info.contact else "")
+    contact = (f'<p class="ekr-contact" style="text-align:left;text-indent:2em;margin:0.8em 0 0">'
+               f"如对评价结果有疑问，请联系：{_e(info.contact)}。</p>" if info.contact else "")
     return (
         f'<div class="ekr-signature" data-issuer-body="{_e(info.body)}" data-issue-date="{when.isoformat()}" '
-        'style="break-inside:avoid;page-break-inside:avoid;margin-top:1.2em">'
+        'style="break-inside:avoid;page-break-inside:avoid;break-before:avoid;page-break-before:avoid">'
         f"{contact}"
-        '<div style="margin:18mm 2em 0 auto;width:max-content;text-align:center;font-size:12pt;line-height:1.8">'
+        '<div style="text-align:right;margin-top:10mm">'
+        '<div style="display:inline-block;text-align:center;margin-right:4em;font-size:12pt;line-height:1.8">'
         f'<p style="margin:0;text-align:center">{_e(info.body)}</p>'
         f'<p style="margin:0;text-align:center">{_e(chinese_date(when))}</p>'
-        "</div></div>"
+        "</div></div></div>"
     )

@@ -165,7 +165,8 @@ def plan_year(
         right = f"{issuer.county}　{year} 年度" if issuer is not None else f"{year} 年度"
         if kind == "county_summary":
             title = county_title(year, issuer)
-            left = f"{issuer.county}汇总" if issuer is not None else "全县汇总"
+            left = issuer.body if issuer is not None else "全县汇总"
+            right = f"{year} 年度"
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
             title = f"{name} {year} 年度{what}"
