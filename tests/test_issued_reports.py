@@ -2,10 +2,10 @@
 filled templates to PDFs with the issuer's name, a 落款, true wording about earlier years, and
 no inspector's individual mark or name.
 
-The county (桐溪县) is built from six demo schools of every type, renamed, with four-digit ids
+The county (桐溪县) is built from five demo schools, one of each type, renamed, with four-digit ids
 that start with a zero, a school opened this year (青竹坪小学, 起始年度 2026) and schools
 assessed since 2015 whose first data in evalkit is 2026. Inspectors are named as a county
-would name them (张建国, …). One run executes six school reports and the county summary.
+would name them (张建国, …). One run executes five school reports and the county summary.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ SCHOOLS = {
     "003": ("0102", "桐溪县职业中学", "职高", "城关镇", 2015),
     "004": ("0203", "石桥初级中学", "初中", "石桥镇", 2015),
     "011": ("0204", "白沙九年一贯制学校", "九年一贯制", "白沙镇", 2015),
-    "017": ("0305", "竹溪小学", "小学", "竹溪镇", 2015),
     "018": ("0306", "青竹坪小学", "小学", "竹溪镇", YEAR),  # opened this year
 }
 INSPECTORS = {"R1": "张建国", "R2": "李秀英", "R3": "王志强", "R4": "刘桂兰", "R5": "陈德明"}
@@ -126,7 +125,7 @@ def test_no_school_report_shows_an_inspectors_name_or_mark(issued: dict) -> None
         assert "位评分人评定为" not in text, sid  # each inspector's mark left out
     # the combined result and how it was combined stay (the 小学 has five inspectors on A6)
     assert "位评分人评分" in issued["schools"]["0101"].replace("\n", "")
-    assert "5 位评分人评分，去掉最高、最低后平均" in issued["schools"]["0305"].replace("\n", "")
+    assert "5 位评分人评分，去掉最高、最低后平均" in issued["schools"]["0306"].replace("\n", "")
 
 
 def test_the_scoreboard_keeps_the_marks_for_internal_use(issued: dict) -> None:
