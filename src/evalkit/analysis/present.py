@@ -300,6 +300,6 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
         f'<div class="ekr-provenance" data-framework-version="{_e(meta.get("framework_version", ""))}" '
         f'data-data-fingerprint="{_e(fp)}" data-evalkit-version="{_e(evalkit.__version__)}" '
         'style="color:#8a8a8a;font-size:7pt;line-height:1.4;margin-top:1.5em;padding-top:0.3em;'
-        'border-top:0.5pt solid #d0d0d0">'
+        'border-top:0.5pt solid #d0d0d0;break-before:avoid;page-break-before:avoid;break-inside:avoid">'
         + _e("　".join(parts[:2])) + "<br>" + _e("　".join(parts[2:])) + "</div>"
     )
