@@ -1,13 +1,14 @@
 """The ``evalkit`` command line: thin wiring from arguments to the library.
 
     evalkit demo                          score the bundled demo county, print its table
-    evalkit score DATA… [-f FW] [-r REG] [-o OUT]
+    evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
     evalkit registry check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+                          [--allow-missing] [--allow KIND]
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _add_allow(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow", action="append", metavar="KIND[,KIND]",
+                   help="let these score-changing warnings through, each printed and recorded: "
+                        "missing_schools, name_mismatch, conflicts")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score registry schools without any data as 缺报 (= --allow missing_schools)")
+
+
+def allow_kinds(args: argparse.Namespace) -> list[str]:
+    """``--allow`` values plus ``missing_schools`` for ``--allow-missing``."""
+    kinds = list(getattr(args, "allow", None) or [])
+    if getattr(args, "allow_missing", False):
+        kinds.append("missing_schools")
+    return kinds
+
+
 def _add_framework(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--framework", default=DEFAULT_FRAMEWORK,
                    help="指标体系 YAML 文件，或内置体系名称 (default: %(default)s)")
@@ -46,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_framework(p)
     p.add_argument("-r", "--registry", help="school registry (CSV/XLSX)")
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
-    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json), or a .csv/.xlsx file")
+    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json); .xlsx: the scoreboard's "
+                   "sheets for every year; .csv: its 指标明细 table")
+    _add_allow(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("framework", help="framework files")
@@ -92,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
+    _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
     return parser
 
@@ -127,33 +147,45 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalkit.registry import RegistryError
 
     try:
-        results = score_files(args.files, args.framework, args.registry, years=args.year)
-    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
+        results = score_files(args.files, args.framework, args.registry, years=args.year, allow=allow_kinds(args))
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
+    for note in results.meta.get("allowed_notes", []):
+        print(note, file=sys.stderr)
     _write_results(results, args.output)
     return 0
 
 
 def _write_results(results, output: str | None) -> None:  # type: ignore[no-untyped-def]
-    from evalkit.atomic import atomic_path
-
+    """Print the county table, or write the results: ``.xlsx`` the scoreboard's sheets and
+    Chinese headers (every year, a 年度 column first), ``.csv`` its 指标明细 table (said so),
+    anything else a Results folder. Spreadsheets carry no formula from data."""
     if output is None:
         print_county_table(results)
         return
     out = Path(output)
-    if out.suffix.lower() == ".csv":
-        with atomic_path(out) as tmp:
-            results.indicators.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif out.suffix.lower() == ".xlsx":
-        import pandas as pd
+    suffix = out.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        from evalkit.batch.scoreboard import results_sheets
 
-        with atomic_path(out) as tmp, pd.ExcelWriter(tmp) as xl:
-            results.schools.to_excel(xl, sheet_name="学校", index=False)
-            results.areas.to_excel(xl, sheet_name="领域", index=False)
-            results.indicators.to_excel(xl, sheet_name="指标", index=False)
-    else:
-        results.save(out)
+        sheets = results_sheets(results, grade_order=_grade_order(results))
+        if suffix == ".xlsx":
+            from evalkit.xlsxio import write_workbook
+
+            write_workbook(sheets, out)
+            print(f"已写出 {out}：工作表 {'、'.join(sheets)} / written")
+        else:
+            from evalkit.csvio import write_csv
+
+            detail = sheets["指标明细"].frame
+            write_csv(detail, out)
+            print(
+                f"已写出 {out}：只含“指标明细”表（每所学校每项指标一行，共 {len(detail)} 行）；"
+                "总表和各领域得分请用 -o 文件名.xlsx 导出 / wrote the indicator detail table only"
+            )
+        return
+    results.save(out)
     print(f"已写出 / written: {out}")
 
 

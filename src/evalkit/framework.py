@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from functools import cached_property
@@ -20,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from evalkit import rules
+from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import (
     Problem,
     duplicate_keys,
@@ -408,6 +409,7 @@ def parse_framework(data: Any, source: str = "<framework>", text: str | None = N
     if not isinstance(data, dict):
         found.append(((), "文件内容应为键值表 / the file must be a mapping"))
     else:
+        found.extend(non_finite_numbers(data))
         try:
             fw = Framework.model_validate(data)
         except ValidationError as err:
@@ -422,6 +424,27 @@ def parse_framework(data: Any, source: str = "<framework>", text: str | None = N
         raise FrameworkError(source, _dedupe(problems))
     assert fw is not None
     return fw
+
+
+def non_finite_numbers(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every number in the framework mapping that is not finite (YAML ``.nan``, ``.inf``,
+    ``-.inf``), with its path: a weight, points or a rule parameter must be a real number
+    (NaN would silently turn scores into NaN or change sums). ``null`` stays allowed where the
+    format allows it (e.g. the top grade's ``max``)."""
+    out: list[tuple[tuple, str]] = []
+    stack: list[tuple[Any, tuple]] = [(data, loc)]
+    seen: set[int] = set()
+    while stack:  # iterative, and each container once (YAML aliases share them)
+        value, where = stack.pop()
+        if isinstance(value, dict | list):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, (*where, k)) for k, v in reversed(list(items)))
+        elif isinstance(value, float) and not math.isfinite(value):
+            out.append((where, f"数值必须是有限的数，不能是 {value}（YAML 的 .nan / .inf）/ number must be finite"))
+    return out
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -473,13 +496,7 @@ def load_framework(ref: str | Path = DEFAULT_FRAMEWORK) -> Framework:
     """Load and validate a framework file (or a shipped framework by name)."""
     path = resolve_framework_path(ref)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FrameworkError(str(path), [Problem("(file)", "找不到文件 / file not found")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise FrameworkError(str(path), [Problem("(yaml)", f"YAML 格式错误 / syntax error: {err}", line)]) from None
+        text, data = load_yaml_file(path)  # bounded: encoding, size, depth, aliases
+    except YamlInputError as err:
+        raise FrameworkError(str(path), [err.problem]) from None
     return parse_framework(data, str(path), text)

@@ -52,6 +52,8 @@ KINDS: dict[str, str] = {
     "conflict": "数据冲突",
     "not_needed": "无需填写",
     "framework_mismatch": "指标体系不符",
+    "ambiguous_value": "数值含义不明确",
+    "control_character": "控制字符",
 }
 
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")

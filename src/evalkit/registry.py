@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.controlchars import control_character_issues
 from evalkit.issues import DataError, Issue, cell_ref
 from evalkit.sheets import Sheet, cell_text, find_header_row, header_key, read_sheets
 
@@ -110,6 +111,7 @@ def read_registry(path: str | Path, *, sheet_name: str | None = None) -> tuple[p
     if not sheets:
         return None, issues
     sheet = sheets[0]
+    issues.extend(control_character_issues(sheet))
     header_row = find_header_row(sheet, {header_key(a) for a in ("school_id", *_ALIASES["school_id"])})
     if header_row is None:
         issues.append(

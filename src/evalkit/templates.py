@@ -60,7 +60,7 @@ from evalkit.intake.specs import ValueSpec, value_specs
 from evalkit.intake.workbook import INSPECTION_SHEET, META_SHEET, REGISTRY_SHEET
 from evalkit.registry import CHINESE_HEADERS, COLUMNS, active_schools, load_registry
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, RATING_NAMES, SOURCE_NAMES, num
-from evalkit.xlsxio import save_workbook
+from evalkit.xlsxio import save_workbook, sheet_title
 
 BONUS_SHEET = "加分与否决"
 PERCENT_FORMAT = "0.########%"
@@ -220,16 +220,6 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, spec: ValueSpec, canonic
         cell.number_format = PERCENT_FORMAT
 
 
-def _sheet_title(name: str, used: set[str]) -> str:
-    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "Sheet"
-    base, n = title, 2
-    while title in used:
-        title = f"{base[:28]}_{n}"
-        n += 1
-    used.add(title)
-    return title
-
-
 def build_template(
     framework: Framework,
     registry: pd.DataFrame,
@@ -252,7 +242,7 @@ def build_template(
     _meta_sheet(wb.create_sheet(META_SHEET), framework, specs, year, source)
     sheets: list[tuple[Worksheet, list[Column]]] = []
     for area in framework.areas:
-        ws = wb.create_sheet(_sheet_title(area.name, used))
+        ws = wb.create_sheet(sheet_title(area.name, used))
         cols = sheet_columns([specs[i.id] for i in area.indicators], source)
         _wide_sheet(ws, cols, schools)
         sheets.append((ws, cols))

@@ -36,6 +36,7 @@ __all__ = [
     "grade_distribution",
     "group_comparison",
     "indicator_shares",
+    "missing_reports",
     "ranking",
     "read_intake_notes",
     "scoring_notes",
@@ -225,6 +226,8 @@ def scoring_notes(results: Results, year: int) -> pd.DataFrame:
     """Data-quality notes from scoring (``Results.flags``) for the year, with the school's
     name: ``school_id, school_name, indicator_id, indicator_name, message``."""
     f = year_rows(results.flags, year)
+    if "kind" in f.columns:  # 缺报 schools are listed apart (missing_reports)
+        f = f[f["kind"] != "missing_school"]
     names = year_rows(results.schools, year).set_index("school_id")["school_name"]
     f["school_name"] = f["school_id"].map(names)
     cols = ["school_id", "school_name", "indicator_id", "indicator_name", "message"]
@@ -232,6 +235,22 @@ def scoring_notes(results: Results, year: int) -> pd.DataFrame:
         if col not in f.columns:
             f[col] = ""
     return f[cols].sort_values(["school_id", "indicator_id"]).reset_index(drop=True)
+
+
+def missing_reports(results: Results, year: int) -> pd.DataFrame:
+    """Schools of the registry with no data at all in ``year``, scored as 缺报 (allowed at the
+    gate with ``missing_schools``; they are not in ``results.schools``: not ranked, not
+    graded): ``school_id, school_name, status`` ("缺报：未提交任何数据，不参加排名、不评定等次")."""
+    listed = [m for m in results.meta.get("missing_schools", []) if int(m["year"]) == int(year)]
+    out = pd.DataFrame(
+        {
+            "school_id": [str(m["school_id"]) for m in listed],
+            "school_name": [str(m["school_name"]) for m in listed],
+            "status": "缺报：未提交任何数据，不参加排名、不评定等次",
+        },
+        columns=["school_id", "school_name", "status"],
+    )
+    return out.sort_values("school_id").reset_index(drop=True)
 
 
 #: Columns of an intake notes file (English names as in :func:`evalkit.issues.issues_frame`, or

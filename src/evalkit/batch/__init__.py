@@ -55,8 +55,11 @@ def cli_run(args: argparse.Namespace) -> int:
         formats = _split(getattr(args, "formats", None))
         if getattr(args, "jobs", None) is not None and args.jobs < 1:
             raise ValueError("--jobs 至少为 1 / must be at least 1")
+        from evalkit.cli import allow_kinds
+
         spec = spec.with_options(
-            year=getattr(args, "year", None), formats=formats, jobs=getattr(args, "jobs", None)
+            year=getattr(args, "year", None), formats=formats, jobs=getattr(args, "jobs", None),
+            allow=allow_kinds(args),
         )
         if getattr(args, "force", False) and getattr(args, "only_failed", False):
             raise ValueError("--force 与 --only-failed 不能同时使用 / choose one")

@@ -158,6 +158,8 @@ def plan_year(
                     safe_child(folder, "schools", school_id),
                     f"{school_id}_{year}_{FILE_STEMS[kind]}",
                 )
+            outputs = {fmt: safe_child(out_dir, f"{stem}.{fmt}") for fmt in spec.formats}
+            failed_notebook = safe_child(out_dir, f"{stem}.failed.ipynb")
         except UnsafePathError as err:
             return Job(**common_args, refused=str(err))
         issuer = issuer_info(base["issuer"])
@@ -173,8 +175,8 @@ def plan_year(
             left = name
         return Job(
             **common_args,
-            outputs={fmt: out_dir / f"{stem}.{fmt}" for fmt in spec.formats},
-            failed_notebook=out_dir / f"{stem}.failed.ipynb",
+            outputs=outputs,
+            failed_notebook=failed_notebook,
             title=title,
             header=header,
             header_left=left,

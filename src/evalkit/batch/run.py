@@ -33,11 +33,12 @@ from typing import Any, TextIO
 import pandas as pd
 
 import evalkit
+from evalkit.batch.confine import check_output_entries, check_output_folder
 from evalkit.batch.execute import Executor, JobResult, run_jobs
 from evalkit.batch.fingerprints import DataFingerprints, sha256_json
 from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.manifest import Manifest, now
-from evalkit.batch.names import display
+from evalkit.batch.names import UnsafePathError, display
 from evalkit.batch.plan import WORK_DIR, Job, Plan, plan_year
 from evalkit.batch.runfile import RunSpec
 from evalkit.batch.scoreboard import write_scoreboard
@@ -93,7 +94,10 @@ def folder_lock(folder: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:  # O_NOFOLLOW: never open a symbolic link planted in place of the lock file
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as err:
+        raise RunError(f"无法在 {folder} 中建立锁文件 .lock（是否被换成了符号链接？）/ cannot lock: {err}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -111,15 +115,20 @@ def sweep(folder: Path) -> list[Path]:
     hidden temporary files of atomic writes, and temporary copies of ``scores/``."""
     removed: list[Path] = []
     work = folder / WORK_DIR
-    if work.exists():
+    if work.is_symlink():  # a link in place of .work: remove the link, never what it points to
+        work.unlink()
+        removed.append(work)
+    elif work.exists():
         shutil.rmtree(work, ignore_errors=True)
         removed.append(work)
     candidates = [folder, folder / "county", *(p for p in (folder / "schools").glob("*") if p.is_dir())]
     for d in candidates:
-        if not d.is_dir():
+        if not d.is_dir() or (d != folder and d.is_symlink()):  # never sweep through a link
             continue
         for p in d.iterdir():
             name = p.name
+            if p.is_symlink():
+                continue
             if p.is_file() and name.startswith(".") and ".tmp" in name:
                 p.unlink(missing_ok=True)
                 removed.append(p)
@@ -132,13 +141,14 @@ def sweep(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- scoring
 
 
-def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
-    """Read the run's data through intake (any error stops the run with the complete list;
-    warnings go into ``Results.flags``) and score it once (all years); return (observations,
-    Results, grade order)."""
+def score_run(spec: RunSpec, out: TextIO | None = None) -> tuple[pd.DataFrame, Results, list[str]]:
+    """Read the run's data through intake's gate (any error, or a score-changing warning the
+    run file's ``allow`` does not list, stops the run with the complete list; what is allowed
+    is printed; warnings go into ``Results.flags``) and score it once (all years); return
+    (observations, Results, grade order)."""
     from evalkit.api import intake_flags
     from evalkit.framework import FrameworkError, load_framework
-    from evalkit.intake import read_observations
+    from evalkit.intake import read_validated
     from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError, coerce_observations
     from evalkit.registry import RegistryError
@@ -151,11 +161,12 @@ def score_run(spec: RunSpec) -> tuple[pd.DataFrame, Results, list[str]]:
             from evalkit.registry import load_registry
 
             registry = load_registry(spec.registry)
-        intake = read_observations(list(spec.data), fw, registry)  # every row validated
-        intake.raise_if_errors()
-        obs = coerce_observations(intake.observations)
-        results = score(obs, fw, registry)
-        results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)
+        validated = read_validated(list(spec.data), fw, registry, allow=spec.allow)  # the gate
+        obs = coerce_observations(validated.frame)
+        results = score(validated, fw, registry)
+        results.flags = pd.concat([results.flags, intake_flags(validated.intake)], ignore_index=True)
+        for note in validated.allowed_notes():
+            print(note, file=out or sys.stderr, flush=True)
     except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
         raise RunError(str(err)) from None
     except (OSError, ValueError) as err:
@@ -262,10 +273,15 @@ def run_year(
     """Everything for one run year (see the module docstring), appending to ``report``."""
     folder = spec.output / str(year)
     with folder_lock(folder):
+        try:  # before anything is read, written or deleted: no recorded path, no link leads outside
+            check_output_entries(folder)
+            manifest = Manifest.load(folder)
+            check_output_folder(folder, manifest.reports)
+        except UnsafePathError as err:
+            raise RunError(str(err)) from None
         sweep(folder)
         results.save(folder / "scores")
         fingerprints = DataFingerprints(obs, results, year)
-        manifest = Manifest.load(folder)
         board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
         if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
             write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
@@ -405,7 +421,7 @@ def run_batch(
         if spec.issuer is None:
             print(NO_ISSUER_WARNING, file=out, flush=True)
         print(f"评分中：{len(spec.data)} 个数据文件…", file=out, flush=True)
-        obs, results, grades = score_run(spec)
+        obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
         _check_schools(results, years, schools)
         print(

@@ -25,6 +25,15 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
     show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
+    allow: []                        # score-changing warnings let through (each is printed and
+                                     # recorded): missing_schools (缺报), name_mismatch, conflicts
+
+Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
+``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
+or socket — anywhere on disk *outside* the output folder (a run rewrites and sweeps its output
+folder). ``output`` must be a folder (or not exist yet); everything a run writes or deletes
+lies inside it (see :mod:`evalkit.batch.confine`). The run file itself is read as bounded YAML
+(:mod:`evalkit.yamlload`): UTF-8, at most 2 MB, no alias bombs.
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -39,10 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evalkit.batch.confine import input_file_problem, output_folder_problem
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
 Format = Literal["ipynb", "html", "pdf"]
@@ -108,6 +118,7 @@ class RunFileModel(_Model):
     intake_notes: str | None = None
     issuer: Issuer | None = None
     show_rater_marks: bool = False
+    allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -133,18 +144,28 @@ class RunSpec:
     intake_notes: str
     issuer: Issuer | None = None
     show_rater_marks: bool = False
+    allow: tuple[str, ...] = ()
 
     def with_options(
-        self, *, year: int | None = None, formats: list[str] | None = None, jobs: int | None = None
+        self,
+        *,
+        year: int | None = None,
+        formats: list[str] | None = None,
+        jobs: int | None = None,
+        allow: list[str] | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``;
+        ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
+
+        from evalkit.intake.gate import normalise_allow
 
         return replace(
             self,
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
 
 
@@ -163,12 +184,18 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
-    """Files named in the raw run file that do not exist (checked wherever the value is text)."""
+    """Files named in the raw run file that cannot be inputs (missing, a folder or device, inside
+    the output folder), and an output path that is not a folder (checked wherever the value is
+    text)."""
     out: list[tuple[tuple, str]] = []
+    output = data.get("output", "outputs")
+    output_dir = (base / output).resolve() if isinstance(output, str) and output else None
+    if output_dir is not None and (problem := output_folder_problem(output_dir)):
+        out.append((("output",), problem))
 
-    def check(loc: tuple, value: Any) -> None:
-        if isinstance(value, str) and value and not (base / value).is_file():
-            out.append((loc, f"找不到文件 / file not found: {base / value}"))
+    def check(loc: tuple, value: Any) -> None:  # see evalkit.batch.confine.input_file_problem
+        if isinstance(value, str) and value and (problem := input_file_problem(base / value, output_dir)):
+            out.append((loc, problem))
 
     files = data.get("data")
     for i, value in enumerate(
@@ -254,6 +281,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
         show_rater_marks=model.show_rater_marks,
+        allow=tuple(sorted(set(model.allow))),
     )
 
 
@@ -261,17 +289,7 @@ def load_run_file(path: str | Path) -> RunSpec:
     """Read and check a run file; raise :class:`RunFileError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunFileError(str(path), [Problem("(file)", "找不到文件 / file not found")]) from None
-    except UnicodeDecodeError:
-        raise RunFileError(str(path), [Problem("(file)", "文件不是 UTF-8 编码 / not UTF-8")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise RunFileError(
-            str(path),
-            [Problem("(yaml)", f"YAML 格式错误 / syntax error: {err}", mark.line + 1 if mark else None)],
-        ) from None
+        text, data = load_yaml_file(path)  # bounded: encoding, size, depth, aliases
+    except YamlInputError as err:
+        raise RunFileError(str(path), [err.problem]) from None
     return parse_run_file(data, path, text)

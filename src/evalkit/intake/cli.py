@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.csvio import write_csv
 from evalkit.framework import Framework, FrameworkError, load_framework
 from evalkit.intake.read import read_observations
 from evalkit.intake.result import IntakeResult
 from evalkit.issues import SEVERITY_NAMES, Issue, report_frame
-from evalkit.xlsxio import write_csv, write_tables_xlsx
+from evalkit.xlsxio import write_tables_xlsx
 
 NORMALISATION_HEADERS = {
     "file": "文件",
@@ -120,7 +121,26 @@ def format_report(
         f"读入观测 {len(result.observations)} 条，规范化 {len(result.normalisations)} 处，"
         f"未使用 {len(result.unused_rows)} 处"
     )
+    lines.extend(gate_notes(result))
     return "\n".join(lines)
+
+
+def gate_notes(result: IntakeResult) -> list[str]:
+    """What ``evalkit score`` / ``run`` will do with these problems: errors stop them, and so
+    do the warnings that change a score unless allowed (:mod:`evalkit.intake.gate`)."""
+    from evalkit.intake.gate import ALLOW_FLAGS, ALLOW_NAMES, ALLOWABLE
+
+    out = []
+    if result.errors:
+        out.append("有错误：evalkit score / run 会停止并列出同样的错误，请修正后再评分 / errors stop scoring")
+    for allow, kinds in ALLOWABLE.items():
+        n = sum(p.kind in kinds for p in result.warnings)
+        if n:
+            out.append(
+                f"注意：{n} 个“{ALLOW_NAMES[allow]}”警告会改变评分，evalkit score / run 默认停止；"
+                f"核实无误后可加 {ALLOW_FLAGS[allow]}（运行文件 allow: [{allow}]）/ stops scoring unless allowed"
+            )
+    return out
 
 
 def _line(issue: Issue) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from evalkit.intake.cells import Context, source_names
 from evalkit.intake.columns import LONG_COLUMNS
+from evalkit.intake.control import refuse_control_characters
 from evalkit.intake.long import read_long
 from evalkit.intake.normalise import parse_source, parse_year, shown
 from evalkit.intake.records import Collector
@@ -58,6 +59,8 @@ def read_file(
     """Read every sheet of one file into ``col``; returns the sheet names in order."""
     sheets, issues = read_sheets(path)
     col.issues.extend(issues)
+    for sheet in sheets:
+        refuse_control_characters(col, sheet)
     meta = _meta(col, sheets)
     weights = col.framework.sources.weights
     fallback = source or (next(iter(weights)) if len(weights) == 1 else None)

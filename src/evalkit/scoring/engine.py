@@ -15,7 +15,9 @@ The pipeline, each step vectorised over all schools and years:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,31 +35,45 @@ from evalkit.scoring.nodes import node_table
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
 from evalkit.textfmt import num_series, round_half_up
 
+if TYPE_CHECKING:
+    from evalkit.intake.gate import ValidatedObservations
+
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "township"]
 
 
 def score(
-    observations: pd.DataFrame,
+    observations: ValidatedObservations | pd.DataFrame,
     framework: Framework,
     registry: pd.DataFrame | None = None,
     *,
     years: list[int] | None = None,
+    allow: Iterable[str] | None = None,
 ) -> Results:
     """Score every school and year in ``observations`` with ``framework``.
 
-    ``registry`` (see :mod:`evalkit.registry`) gives names and types and the schools that must
-    be scored (those active in a year); without it the schools are those in the data. The
-    input frame is not modified. Raises :class:`evalkit.observations.ObservationsError` listing
-    every observation that cannot be scored.
+    ``observations``: what passed intake's gate (:class:`evalkit.intake.ValidatedObservations`);
+    a DataFrame in the Observations contract is first validated through the same gate
+    (:func:`evalkit.intake.validate_observations`, with ``allow``), which raises
+    :class:`evalkit.intake.GateError` listing every problem. ``registry`` (see
+    :mod:`evalkit.registry`) gives names and types and the schools that must be scored (those
+    active in a year); without it, the registry the observations were validated with, or the
+    schools in the data. A school-year without any data (allowed as ``missing_schools``) is
+    缺报: left out of the tables (not ranked, not graded) and listed in ``flags`` (kind
+    ``missing_school``) and ``meta["missing_schools"]``. The input frame is not modified.
     """
+    from evalkit.intake.gate import as_validated
+
     fw = framework
-    data = encode_observations(observations, years=years)
+    validated = as_validated(observations, fw, registry, allow)
+    registry = registry if registry is not None else validated.registry
+    data = encode_observations(validated.frame, years=years)
     enc = data.enc
     nodes, rules = node_table(fw)
-    parsed = check(data, fw, nodes, rules)
+    parsed = check(data, fw, nodes, rules)  # an assertion: the gate has refused all of this
     decimals = fw.precision
     schools = _school_years(enc, registry, years)
     _check_schools(enc, schools, registry)
+    schools, missing = _without_missing(enc, schools, validated, years)
 
     rows = scorable_rows(nodes, rules, enc, parsed)
     rows["points"] = score_rows(rows, nodes, rules, enc)
@@ -67,6 +83,7 @@ def score(
     del rows
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
+    flags = pd.concat([flags, _missing_flags(missing)], ignore_index=True) if len(missing) else flags
     areas, base = _areas(indicators, fw)
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
@@ -90,6 +107,10 @@ def score(
         "years": sorted(int(y) for y in table["year"].unique()),
         "precision": decimals,
         "n_observations": len(data),
+        "allowed": validated.allowed_counts(),
+        "allow_requested": sorted(validated.kinds),
+        "allowed_notes": validated.allowed_notes(),
+        "missing_schools": missing.to_dict("records"),
     }
     return Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
@@ -138,6 +159,49 @@ def _school_years(enc: Encoded, registry: pd.DataFrame | None, years: list[int] 
         frames.append(reg.loc[active, SCHOOL_COLUMNS].assign(year=year))
     out = pd.concat(frames, ignore_index=True)[["school_id", "year", *SCHOOL_COLUMNS[1:]]]
     return out.astype({"school_name": object, "school_type": object, "township": object})
+
+
+def _without_missing(
+    enc: Encoded, schools: pd.DataFrame, validated: ValidatedObservations, years: list[int] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``schools`` without the school-years that have no value at all (缺报), and those
+    (school_id, school_name, year). Each must have been allowed at the gate
+    (``missing_schools``); anything else is a defect (the gate refuses it)."""
+    has_value = enc.codes["value"] >= 0
+    n_years = len(enc.uniques["year"]) + 1
+    keys = np.unique((enc.codes["school_id"][has_value] + 1) * n_years + enc.codes["year"][has_value] + 1)
+    observed = {
+        (str(np.append(enc.uniques["school_id"], "")[k // n_years - 1]),
+         int(np.append(enc.uniques["year"], 0)[k % n_years - 1]))
+        for k in keys
+    }
+    pairs = list(zip(schools["school_id"].astype(str), schools["year"].astype(int), strict=True))
+    absent = np.array([p not in observed for p in pairs], dtype=bool)
+    unexpected = [p for p, a in zip(pairs, absent, strict=True) if a and p not in validated.missing]
+    if unexpected:
+        raise ObservationsError(
+            [f"学校 {s} {y} 年没有任何数据，且未允许缺报（missing_schools）/ no data" for s, y in unexpected]
+        )
+    listed = [(s, y, name) for (s, y), name in validated.missing.items() if years is None or y in years]
+    names = dict(zip(schools["school_id"].astype(str), schools["school_name"].astype(str), strict=True))
+    missing = pd.DataFrame(
+        [{"school_id": s, "school_name": names.get(s, name), "year": int(y)} for s, y, name in sorted(listed)],
+        columns=["school_id", "school_name", "year"],
+    )
+    return schools[~absent].reset_index(drop=True), missing
+
+
+def _missing_flags(missing: pd.DataFrame) -> pd.DataFrame:
+    """One ``flags`` row per 缺报 school-year."""
+    return pd.DataFrame({
+        "school_id": missing["school_id"],
+        "year": missing["year"],
+        "indicator_id": "",
+        "indicator_name": "",
+        "kind": "missing_school",
+        "message": missing["school_name"] + " " + missing["year"].astype(str)
+        + " 年没有任何数据，按缺报处理：不评分、不排名、不评等次（已允许 missing_schools）",
+    })
 
 
 def _check_schools(enc: Encoded, schools: pd.DataFrame, registry: pd.DataFrame | None) -> None:
