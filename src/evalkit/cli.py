@@ -3,6 +3,7 @@
     evalkit demo                          score the bundled demo county, print its table
     evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
+    evalkit registry check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = fsub.add_parser("check", help="validate framework files, listing every problem")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_framework_check)
+
+    p = sub.add_parser("registry", help="school registry files")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    c = rsub.add_parser("check", help="validate registry files, listing every problem with its row")
+    c.add_argument("files", nargs="+", help="registry files (CSV or XLSX)")
+    c.set_defaults(func=_lazy("evalkit.registry_cli:cli_registry_check"))
 
     p = sub.add_parser("validate", help="check evaluators' data files and list every problem")
     p.add_argument("files", nargs="+")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import evalkit
+from evalkit.analysis.official import county_title, issuer_info, issuer_parameter, title_meta
 from evalkit.batch.fingerprints import DataFingerprints, sha256_file, sha256_json
 from evalkit.batch.names import (
     UnsafePathError,
@@ -99,6 +100,8 @@ def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
         "framework": spec.framework,
         "registry": str(spec.registry) if spec.registry else "",
         "intake_notes": spec.intake_notes,
+        "issuer": issuer_parameter(spec.issuer),
+        "show_rater_marks": bool(spec.show_rater_marks),
     }
 
 
@@ -172,16 +175,20 @@ def plan_year(
             failed_notebook = safe_child(out_dir, f"{stem}.failed.ipynb")
         except UnsafePathError as err:
             return Job(**common_args, refused=str(err))
+        issuer = issuer_info(base["issuer"])
+        header = "\n".join(title_meta(issuer))
+        right = f"{issuer.county}　{year} 年度" if issuer is not None else f"{year} 年度"
         if kind == "county_summary":
-            title = f"{year} 年度全县中小学校党建工作质量评价汇总"
-            left, header = "全县汇总", ""
+            title = county_title(year, issuer)
+            left = issuer.body if issuer is not None else "全县汇总"
+            right = f"{year} 年度"
         elif kind == "framework_audit":
-            title = f"{year} 年度指标体系统计审计"
+            title = f"{issuer.county} {year} 年度指标体系统计审计" if issuer is not None else f"{year} 年度指标体系统计审计"
             left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
             title = f"{name} {year} 年度{what}"
-            left, header = name, ""
+            left = name
         return Job(
             **common_args,
             outputs=outputs,
@@ -189,7 +196,7 @@ def plan_year(
             title=title,
             header=header,
             header_left=left,
-            header_right=f"{year} 年度",
+            header_right=right,
         )
 
     wanted = set(schools) if schools is not None else None

@@ -459,6 +459,13 @@ def _check_schools(results: Results, years: list[int], schools: list[str] | None
             )
 
 
+NO_ISSUER_WARNING = (
+    "注意：运行文件没有 issuer（发文单位）一节，报告不写县名、发文单位和落款。"
+    "请在运行文件中加上 issuer: {county: 县名, body: 发文单位}。"
+)
+"""Printed once per run whose run file has no ``issuer`` block."""
+
+
 def run_batch(
     spec: RunSpec,
     *,
@@ -488,7 +495,9 @@ def run_batch(
             run_region(spec, executor=executor, schools=schools, force=force, only_failed=only_failed,
                        progress=progress, report=report, out=out)
             return _finished(report, t0)
-        print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
+        if spec.issuer is None:
+            print(NO_ISSUER_WARNING, file=out, flush=True)
+        print(f"评分中：{len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
         _check_schools(results, years, schools)
@@ -608,13 +617,13 @@ def print_summary(report: RunReport, out: TextIO | None = None) -> None:
             print(table.to_string(index=False), file=out)
     print(
         f"\n完成 {report.count('done')} 份，跳过 {report.count('skipped')} 份，"
-        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）/ done, skipped, failed",
+        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）",
         file=out,
     )
     if report.interrupted:
         print(
-            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续 / interrupted: rerun to resume",
+            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续",
             file=out,
         )
     elif report.count("failed"):
-        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告 / some reports failed", file=out)
+        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告", file=out)

@@ -37,6 +37,7 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       show_scores: false             # true: the list shows each school's total
       contact: null                  # where objections go; null: issuer.contact
       template: null                 # Jinja (Markdown) text of the list; null: the shipped one
+    show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
     executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
@@ -184,6 +185,7 @@ class RunFileModel(_Model):
     shared_output: bool = False
     region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
     counties: list[County] | None = None
+    show_rater_marks: bool = False
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
     robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
 
@@ -219,6 +221,7 @@ class RunSpec:
     docx_template: Path | None = None
     notice: Notice | None = None
     publicity: Publicity | None = None
+    show_rater_marks: bool = False
     allow: tuple[str, ...] = ()
     executor: str = "local"
     shared_output: bool = False
@@ -456,6 +459,7 @@ def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunS
         publicity=_with_template(model.publicity, base),
         executor=_executor_text(model.executor, model.scheduler),
         shared_output=model.shared_output,
+        show_rater_marks=model.show_rater_marks,
         allow=tuple(sorted(set(model.allow))),
     )
 
