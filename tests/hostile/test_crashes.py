@@ -218,18 +218,17 @@ def test_closed_pipe_stops_quietly() -> None:
 
 
 def test_every_user_facing_error_class_derives_from_evalkit_error() -> None:
+    from evalkit.batch.confine import OutsideOutputError
     from evalkit.batch.names import UnsafePathError
     from evalkit.batch.run import RunError
     from evalkit.batch.runfile import RunFileError
     from evalkit.errors import UnreadableFileError
     from evalkit.fonts import CJKFontNotFoundError
     from evalkit.framework import FrameworkError
+    from evalkit.intake.gate import GateError
     from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError
     from evalkit.registry import RegistryError
-
-    from evalkit.batch.confine import OutsideOutputError
-    from evalkit.intake.gate import GateError
     from evalkit.yamlload import YamlInputError
 
     classes = [UnsafePathError, RunError, RunFileError, UnreadableFileError, CJKFontNotFoundError, FrameworkError,

@@ -183,7 +183,7 @@ def plan_year(
             left = issuer.body if issuer is not None else "全县汇总"
             right = f"{year} 年度"
         elif kind == "framework_audit":
-            title = f"{issuer.county} {year} 年度指标体系统计审计" if issuer is not None else f"{year} 年度指标体系统计审计"
+            title = f"{issuer.county + ' ' if issuer is not None else ''}{year} 年度指标体系统计审计"
             left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
