@@ -3,7 +3,9 @@
 Each run is a fresh process (so peak memory is its own and nothing is warm): synthetic
 Observations for N schools × 5 years × every indicator of the default framework —
 self-assessment and inspection rows, five inspectors on the rated items, item rows for C5/C7,
-surveys, some bonus and veto rows — then ``evalkit.scoring.score`` is timed. Prints, per scale:
+surveys, some bonus and veto rows — validated through the data gate
+(``evalkit.intake.validate_observations``, timed apart: ``gate s``), then
+``evalkit.scoring.score`` is timed on the validated observations. Prints, per scale:
 rows, the median and slowest time to score over the runs, the time per 1,000 school-years
 (flat = linear cost), the kernel's share of the CPU time (page faults), and peak RSS.
 
@@ -76,14 +78,18 @@ def synthetic_observations(n_schools: int, seed: int = 7) -> pd.DataFrame:
 
 def run_one(n_schools: int) -> dict:
     from evalkit.framework import load_framework
+    from evalkit.intake import validate_observations
     from evalkit.scoring import score
 
     fw = load_framework()
     obs = synthetic_observations(n_schools)
+    t_gate = time.perf_counter()
+    validated = validate_observations(obs, fw)  # the data gate (intake's checks), timed apart
+    gate = time.perf_counter() - t_gate
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    results = score(obs, fw)
+    results = score(validated, fw)
     wall = time.perf_counter() - t0
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage1.ru_utime - usage0.ru_utime + usage1.ru_stime - usage0.ru_stime
@@ -93,6 +99,7 @@ def run_one(n_schools: int) -> dict:
         "rows": len(obs),
         "indicator_results": len(results.indicators),
         "seconds": round(wall, 3),
+        "gate_seconds": round(gate, 3),
         "cpu_seconds": round(cpu, 3),
         "system_seconds": round(usage1.ru_stime - usage0.ru_stime, 3),
         "ms_per_1000_school_years": round(1000 * wall / (n_schools * len(YEARS)) * 1000, 1),
@@ -110,7 +117,7 @@ def main(argv: list[str]) -> int:
         runs, argv = int(argv[1]), argv[2:]
     sizes = [int(a) for a in argv] or [50, 500, 5000]
     print(f"{'schools':>8} {'rows':>10} {'median s':>9} {'max s':>7} {'ms/1k school-yr':>16} "
-          f"{'kernel %':>9} {'peak RSS MB':>12}")
+          f"{'kernel %':>9} {'peak RSS MB':>12} {'gate s':>8}")
     for n in sizes:
         got = []
         for _ in range(runs):
@@ -121,7 +128,8 @@ def main(argv: list[str]) -> int:
         median = seconds[len(seconds) // 2]
         kernel = 100 * sum(r["system_seconds"] for r in got) / sum(r["cpu_seconds"] for r in got)
         print(f"{n:>8} {got[0]['rows']:>10} {median:>9.3f} {seconds[-1]:>7.3f} "
-              f"{1e6 * median / (n * len(YEARS)):>16.1f} {kernel:>9.0f} {max(r['peak_rss_mb'] for r in got):>12}")
+              f"{1e6 * median / (n * len(YEARS)):>16.1f} {kernel:>9.0f} {max(r['peak_rss_mb'] for r in got):>12}"
+              f" {sorted(r['gate_seconds'] for r in got)[len(got) // 2]:>8.2f}")
     return 0
 
 

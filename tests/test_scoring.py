@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from evalkit.framework import load_framework, parse_framework
-from evalkit.observations import ObservationsError
+from evalkit.intake import GateError
 from evalkit.scoring import score
 
 
@@ -244,12 +244,18 @@ def test_rank_in_type_uses_the_registry():
     assert s.loc["001", "school_name"] == "甲小"
 
 
-def test_registry_school_without_data_scores_zero_and_is_flagged():
+def test_registry_school_without_data_stops_scoring_unless_allowed_then_is_left_out():
     reg = pd.DataFrame({"school_id": ["001", "002"], "school_name": ["甲", "乙"]})
-    r = score(totals_obs([88]), direct_fw(quota=None), reg)
-    s = r.schools.set_index("school_id")
-    assert s.loc["002", "total"] == 0.0
-    assert r.flags[["school_id", "indicator_id", "kind"]].values.tolist() == [["002", "A1", "missing_zero"]]
+    with pytest.raises(GateError) as err:
+        score(totals_obs([88]), direct_fw(quota=None), reg)
+    assert [(p.kind, p.school_id, p.value) for p in err.value.blocking] == [("no_data", "002", "2024")]
+    assert "学校 002 乙 2024 年没有任何数据" in str(err.value) and "--allow-missing" in str(err.value)
+    r = score(totals_obs([88]), direct_fw(quota=None), reg, allow=["missing_schools"])
+    # 缺报: not scored, not ranked, not graded; listed in flags and meta
+    assert r.schools["school_id"].tolist() == ["001"] and r.schools["n_schools"].tolist() == [1]
+    assert r.flags[["school_id", "year", "kind"]].values.tolist() == [["002", 2024, "missing_school"]]
+    assert r.meta["missing_schools"] == [{"school_id": "002", "school_name": "乙", "year": 2024}]
+    assert r.meta["allowed"] == {"missing_schools": 1}
 
 
 # --- missing data and rounding -----------------------------------------------------------------
@@ -292,8 +298,10 @@ def test_zero_flag_scores_zero_and_error_refuses():
     assert r.school("001", 2024)["total"] == 6.0
     assert row(r, "001", "A3")["explanation"] == "三：未提供数据，按 0 分计（满分 2 分）"
     data["areas"][0]["indicators"][2]["missing"] = "error"
-    with pytest.raises(ObservationsError, match="缺少指标 A3"):
+    with pytest.raises(GateError) as err:
         score(obs_rows(("001", "A1", 0.5), ("001", "A2", 1.0)), parse_framework(data))
+    assert [(p.kind, p.school_id, p.indicator_id) for p in err.value.errors] == [("missing_value", "001", "A3")]
+    assert "按指标体系规定该指标缺数时无法评分" in err.value.errors[0].message
 
 
 def test_rounding_happens_once_at_the_end():
@@ -308,46 +316,54 @@ def test_rounding_happens_once_at_the_end():
 # --- input handling ----------------------------------------------------------------------------
 
 
-def test_every_bad_observation_is_reported(fw):
+def _refused(err) -> list[tuple[str, str, str]]:
+    """(kind, cell, indicator) of every error the gate listed."""
+    return [(p.kind, p.cell, p.indicator_id) for p in err.value.errors]
+
+
+def test_every_bad_observation_is_refused_by_the_gate_with_its_cell(fw):
+    # a table goes through intake's checks (the rows are cells of a long CSV: row 2 = first row)
     bad = obs_rows(("001", "Z9", 1), ("001", "A1", "十七"), ("001", "A6", "E"), ("001", "A7", "省"),
                    ("001", "B1", 1, "parents"), ("001", "C5", 1, "inspection", "", "scolding"))
-    with pytest.raises(ObservationsError) as err:
+    with pytest.raises(GateError) as err:
         score(bad, fw)
-    problems = err.value.problems
-    assert len(problems) == 6
-    assert any("未知指标编号“Z9”" in p for p in problems)
-    assert any("A1" in p and "“十七”不是数字" in p for p in problems)
-    assert any("A6" in p and "等级“E”无法识别" in p for p in problems)
-    assert any("A7" in p and "级别“省”无法识别" in p for p in problems)
-    assert any("未知的数据来源“parents”" in p for p in problems)
-    assert any("子项“scolding”" in p for p in problems)
+    # "省" is a level intake reads (省级 → province): not an error
+    assert _refused(err) == [
+        ("unknown_indicator", "C2", "Z9"),
+        ("wrong_type", "G3", "A1"),
+        ("out_of_range", "G4", "A6"),
+        ("unknown_source", "E6", "B1"),
+        ("invalid_item", "D7", "C5"),
+    ]
+    messages = [p.message for p in err.value.errors]
+    wanted = "文件 观测数据表 单元格 G3：学校 001 指标 A1 理论学习中心组学习 的值“十七”不是数字，应填写次数（如 17）"
+    assert wanted in messages
+    assert str(err.value).startswith("评价数据未通过校验，未评分 / data refused: 错误 5 个")
 
 
-def test_duplicates_are_reported_but_raters_and_items_are_not_duplicates(fw):
+def test_duplicates_are_refused_but_raters_and_items_are_not_duplicates(fw):
     rows = obs_rows(
         ("001", "A1", 17), ("001", "A1", 18),  # the same school, indicator, source and rater twice
         ("001", "A6", "A", "inspection", "R1"), ("001", "A6", "B", "inspection", "R2"),
         ("001", "C5", 1, "inspection", "", "warning"), ("001", "C5", 0, "inspection", "", "violation"),
         ("001", "A1", 12, "self"),
     )
-    with pytest.raises(ObservationsError) as err:
+    with pytest.raises(GateError) as err:
         score(rows, fw)
-    assert err.value.problems == [
-        "学校 001 2024年 指标 A1：重复的观测（同一学校、年度、指标、来源、评分人）/ duplicate"
-    ]
+    assert _refused(err) == [("duplicate", "G3", "A1")]
+    assert "与 单元格 G2 重复（同一学校、年度、指标、子项、来源、评分人）" in err.value.errors[0].message
 
 
-def test_a_total_beside_the_same_raters_items_is_refused(fw):
+def test_a_total_beside_item_rows_is_refused(fw):
     rows = obs_rows(
         ("001", "C5", 1, "inspection", "", "warning"), ("001", "C5", 0, "inspection", "", "violation"),
         ("001", "C5", 2),  # the same inspector's total: which one counts?
-        ("002", "C5", 1, "inspection", "", "warning"), ("002", "C5", 2, "self"),  # other sources: fine
+        ("002", "C5", 1, "inspection", "", "warning"), ("002", "C5", 2, "self"),  # a total without items
     )
-    with pytest.raises(ObservationsError) as err:
+    with pytest.raises(GateError) as err:
         score(rows, fw)
-    assert err.value.problems == [
-        "学校 001 2024年 指标 C5：该评分人已按子项填报，又有不分子项的值“2”，无法合并 / a total beside item rows"
-    ]
+    # C5 is scored by sub-item: every row must name its item
+    assert _refused(err) == [("invalid_item", "D4", "C5"), ("invalid_item", "D6", "C5")]
 
 
 def test_ids_are_read_as_evaluators_type_them(fw):
@@ -362,7 +378,9 @@ def test_ids_are_read_as_evaluators_type_them(fw):
     a, b = score(clean, fw), score(typed, fw)
     pd.testing.assert_frame_equal(a.indicators, b.indicators)
     assert a.meta["data_fingerprint"] == b.meta["data_fingerprint"]
-    assert b.school("1", 2024) is not None and b.school("2", 2024) is not None
+    assert sorted(b.schools["school_id"]) == ["1", "2"]  # ids typed as numbers (1.0) read as "1"
+    assert b.school("1", 2024)["total"] == a.school("1", 2024)["total"]
+    assert b.school("2", 2024)["total"] == a.school("2", 2024)["total"]
 
 
 def test_input_frame_is_not_modified(fw):

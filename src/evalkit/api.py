@@ -32,12 +32,14 @@ def score_files(
     registry: PathLike | None = None,
     *,
     years: Sequence[int] | None = None,
+    allow: Sequence[str] | None = None,
 ) -> Results:
-    """Read evaluators' files through :func:`evalkit.intake.read_observations` (every row
-    validated; any error stops with the complete list) and score them; with no ``data``, the
-    bundled demo county (its registry too). Intake warnings and normalisations are kept in
-    ``results.flags`` so reports can show the data-quality notes."""
-    from evalkit.intake import read_observations
+    """Read evaluators' files through intake's gate (:func:`evalkit.intake.read_validated`:
+    every row validated; any error, or a score-changing warning not in ``allow``, stops with
+    :class:`evalkit.intake.GateError` listing them all) and score them; with no ``data``, the
+    bundled demo county (its registry too). Intake warnings are kept in ``results.flags`` so
+    reports can show the data-quality notes; what was allowed is in ``results.meta["allowed"]``."""
+    from evalkit.intake import read_validated
     from evalkit.registry import load_registry
     from evalkit.scoring import score
 
@@ -46,9 +48,9 @@ def score_files(
         registry = registry or demo_registry
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     reg = load_registry(registry) if registry else None
-    intake = read_observations(list(data), fw, reg)
-    intake.raise_if_errors()
-    results = score(intake.observations, fw, reg, years=list(years) if years else None)
+    validated = read_validated(list(data), fw, reg, allow=allow, years=years)
+    intake = validated.intake
+    results = score(validated, fw, reg, years=list(years) if years else None)
     results.flags = pd.concat([results.flags, intake_flags(intake)], ignore_index=True)
     results.meta["intake"] = {
         "files": [str(p) for p in data],
@@ -60,11 +62,12 @@ def score_files(
 
 
 def intake_flags(intake) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Intake warnings as rows of ``Results.flags`` (kind ``intake:<kind>``)."""
+    """Intake warnings as rows of ``Results.flags`` (kind ``intake:<kind>``; a school without
+    data is the scoring's own ``missing_school`` flag, with its year)."""
     rows = [
         {"school_id": i.school_id, "year": None, "indicator_id": i.indicator_id,
          "indicator_name": i.indicator_name, "kind": f"intake:{i.kind}", "message": i.message}
-        for i in intake.warnings
+        for i in intake.warnings if i.kind != "no_data"
     ]
     return pd.DataFrame(rows, columns=["school_id", "year", "indicator_id", "indicator_name", "kind", "message"])
 
@@ -87,8 +90,9 @@ def load_results(
     if int(year) not in keep:
         raise KeyError(f"没有 {year} 年的评分结果（现有：{results.years}）/ no results for {year}")
     tables = {n: getattr(results, n) for n in ("indicators", "areas", "schools", "bonus", "vetoes", "flags")}
+    nodes = None if results.nodes is None else results.nodes[results.nodes["year"].isin(keep)].reset_index(drop=True)
     return Results(**{n: t[t["year"].isin(keep)].reset_index(drop=True) for n, t in tables.items()},
-                   meta={**results.meta, "year": int(year)})
+                   meta={**results.meta, "year": int(year)}, extra=results.extra, nodes=nodes)
 
 
 # --------------------------------------------------------------------------- preloaded saved Results
@@ -137,5 +141,7 @@ def _saved_results(scores: PathLike) -> Results:
             from evalkit.results import TABLES
 
             kept = hit[1]
-            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta))
+            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta),
+                           extra={n: t.copy(deep=False) for n, t in kept.extra.items()},
+                           nodes=None if kept.nodes is None else kept.nodes.copy(deep=False))
     return Results.load(scores)

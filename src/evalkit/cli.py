@@ -1,12 +1,16 @@
 """The ``evalkit`` command line: thin wiring from arguments to the library.
 
     evalkit demo                          score the bundled demo county, print its table
-    evalkit score DATA… [-f FW] [-r REG] [-o OUT]
+    evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
+    evalkit registry check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
-    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
+    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
+                          [--allow-missing] [--allow KIND]
+    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
 
 from __future__ import annotations
@@ -30,6 +34,22 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _add_allow(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow", action="append", metavar="KIND[,KIND]",
+                   help="let these score-changing warnings through, each printed and recorded: "
+                        "missing_schools, name_mismatch, conflicts")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score registry schools without any data as 缺报 (= --allow missing_schools)")
+
+
+def allow_kinds(args: argparse.Namespace) -> list[str]:
+    """``--allow`` values plus ``missing_schools`` for ``--allow-missing``."""
+    kinds = list(getattr(args, "allow", None) or [])
+    if getattr(args, "allow_missing", False):
+        kinds.append("missing_schools")
+    return kinds
+
+
 def _add_framework(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--framework", default=DEFAULT_FRAMEWORK,
                    help="指标体系 YAML 文件，或内置体系名称 (default: %(default)s)")
@@ -47,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json); .xlsx: the scoreboard's "
                    "sheets for every year; .csv: its 指标明细 table")
+    _add_allow(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("framework", help="framework files")
@@ -54,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = fsub.add_parser("check", help="validate framework files, listing every problem")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_framework_check)
+
+    p = sub.add_parser("registry", help="school registry files")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    c = rsub.add_parser("check", help="validate registry files, listing every problem with its row")
+    c.add_argument("files", nargs="+", help="registry files (CSV or XLSX)")
+    c.set_defaults(func=_lazy("evalkit.registry_cli:cli_registry_check"))
 
     p = sub.add_parser("validate", help="check evaluators' data files and list every problem")
     p.add_argument("files", nargs="+")
@@ -76,17 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
     g = dsub.add_parser("generate", help="regenerate the demo county from its seed")
     g.add_argument("--seed", type=int)
     g.add_argument("-o", "--output")
-    g.set_defaults(func=_lazy("evalkit.demo.generator:cli_generate"))
+    g.add_argument("--city", type=int, help="a synthetic city of N demo counties (40-60 schools each)")
+    g.add_argument("--region", help="the city's or province's name (with --city)")
+    g.set_defaults(func=_lazy("evalkit.demo.city:cli_generate_any"))
 
     p = sub.add_parser("run", help="the annual assessment: every report of a run file")
     p.add_argument("params", help="run file (YAML), e.g. params/demo.yaml")
     p.add_argument("--schools", help="comma-separated school ids")
     p.add_argument("--year", type=int)
-    p.add_argument("--formats", help="comma-separated: html,pdf")
+    p.add_argument("--formats", help="comma-separated: html,pdf,docx")
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
+    p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
+    _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
+
+    from evalkit.mcda.cli import add_parser as add_weights_parser
+
+    add_weights_parser(sub)
     return parser
 
 
@@ -121,10 +156,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalkit.registry import RegistryError
 
     try:
-        results = score_files(args.files, args.framework, args.registry, years=args.year)
-    except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
+        results = score_files(args.files, args.framework, args.registry, years=args.year, allow=allow_kinds(args))
+    except (FrameworkError, ObservationsError, IntakeError, RegistryError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
+    for note in results.meta.get("allowed_notes", []):
+        print(note, file=sys.stderr)
     _write_results(results, args.output)
     return 0
 
@@ -193,9 +230,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; never shows a traceback (see :mod:`evalkit.guard` for the exit codes)."""
+    from evalkit.guard import guarded
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    return guarded(lambda: args.func(args), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

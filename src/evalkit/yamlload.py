@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from evalkit.errors import EvalkitError
 from evalkit.yamlpaths import Problem
 
 MAX_YAML_BYTES = 2_000_000
@@ -65,7 +66,7 @@ RESAVE_HINT = (
 )
 
 
-class YamlInputError(ValueError):
+class YamlInputError(EvalkitError, ValueError):
     """A YAML file evalkit refuses to read; ``problem`` says where and why (in Chinese)."""
 
     def __init__(self, where: str, message: str, line: int | None = None):

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ __all__ = [
     "grade_distribution",
     "group_comparison",
     "indicator_shares",
+    "missing_reports",
     "ranking",
     "read_intake_notes",
     "scoring_notes",
@@ -224,6 +226,8 @@ def scoring_notes(results: Results, year: int) -> pd.DataFrame:
     """Data-quality notes from scoring (``Results.flags``) for the year, with the school's
     name: ``school_id, school_name, indicator_id, indicator_name, message``."""
     f = year_rows(results.flags, year)
+    if "kind" in f.columns:  # 缺报 schools are listed apart (missing_reports)
+        f = f[f["kind"] != "missing_school"]
     names = year_rows(results.schools, year).set_index("school_id")["school_name"]
     f["school_name"] = f["school_id"].map(names)
     cols = ["school_id", "school_name", "indicator_id", "indicator_name", "message"]
@@ -233,11 +237,42 @@ def scoring_notes(results: Results, year: int) -> pd.DataFrame:
     return f[cols].sort_values(["school_id", "indicator_id"]).reset_index(drop=True)
 
 
+def missing_reports(results: Results, year: int) -> pd.DataFrame:
+    """Schools of the registry with no data at all in ``year``, scored as 缺报 (allowed at the
+    gate with ``missing_schools``; they are not in ``results.schools``: not ranked, not
+    graded): ``school_id, school_name, status`` ("缺报：未提交任何数据，不参加排名、不评定等次")."""
+    listed = [m for m in results.meta.get("missing_schools", []) if int(m["year"]) == int(year)]
+    out = pd.DataFrame(
+        {
+            "school_id": [str(m["school_id"]) for m in listed],
+            "school_name": [str(m["school_name"]) for m in listed],
+            "status": "缺报：未提交任何数据，不参加排名、不评定等次",
+        },
+        columns=["school_id", "school_name", "status"],
+    )
+    return out.sort_values("school_id").reset_index(drop=True)
+
+
 #: Columns of an intake notes file (English names as in :func:`evalkit.issues.issues_frame`, or
 #: the Chinese headers of its report) that a county summary shows. The message already says where
 #: (file, sheet, cell) and what (school, indicator), so location columns are not repeated.
 INTAKE_COLUMNS = {"severity": "严重程度", "kind": "类别", "message": "说明"}
 _SEVERITY = {"error": "错误", "warning": "警告"}
+
+
+_GLOSS = re.compile(r"\s+/\s+[A-Za-z][A-Za-z0-9 ,.'()_:-]*$")
+
+
+def strip_english_gloss(text: str) -> str:
+    """A message without the English gloss evalkit appends for logs (``… / duplicate id``):
+    reports are read by evaluators, in Chinese.
+
+    >>> strip_english_gloss("学校编号重复：第 2 行已有编号 001 / duplicate id")
+    '学校编号重复：第 2 行已有编号 001'
+    >>> strip_english_gloss("比例 1/2 不变")
+    '比例 1/2 不变'
+    """
+    return "\n".join(_GLOSS.sub("", line) for line in str(text).split("\n"))
 
 
 def read_intake_notes(path: str | Path, year: int | None = None) -> pd.DataFrame:
@@ -261,5 +296,6 @@ def read_intake_notes(path: str | Path, year: int | None = None) -> pd.DataFrame
         frame["严重程度"] = frame["严重程度"].map(lambda v: _SEVERITY.get(v, v))
     if "类别" in frame.columns:
         frame["类别"] = frame["类别"].map(lambda v: KINDS.get(v, v))
+    frame["说明"] = frame["说明"].map(strip_english_gloss)
     keep = [c for c in ("严重程度", "类别") if c in frame.columns and frame[c].str.strip().ne("").any()]
     return frame[[*keep, "说明"]].reset_index(drop=True)

@@ -14,14 +14,41 @@ Modules: :mod:`~evalkit.intake.normalise` (values), :mod:`~evalkit.intake.column
 :mod:`~evalkit.intake.long` and :mod:`~evalkit.intake.wide` (the two shapes),
 :mod:`~evalkit.intake.workbook` (a file's sheets), :mod:`~evalkit.intake.validate` (checks
 across rows), :mod:`~evalkit.intake.cli` (``evalkit validate``), :mod:`~evalkit.intake.messy`
-(the messy demo copy).
+(the messy demo copy), :mod:`~evalkit.intake.gate` (the one gate to scoring:
+:class:`ValidatedObservations`), :mod:`~evalkit.intake.ratios` (bare numbers in rate columns),
+:mod:`~evalkit.intake.control` (control characters).
+
+Scoring takes only what passed the gate::
+
+    validated = read_validated(["2024_实地核查.xlsx"], fw, registry, year=2024)  # GateError if refused
+    results = evalkit.scoring.score(validated, fw, registry)
 """
 
 from __future__ import annotations
 
 from evalkit.intake.cli import cli_validate
+from evalkit.intake.gate import (
+    ALLOWABLE,
+    GateError,
+    ValidatedObservations,
+    admit,
+    read_validated,
+    validate_observations,
+)
 from evalkit.intake.read import read_observations
 from evalkit.intake.result import IntakeError, IntakeResult
 from evalkit.issues import Issue
 
-__all__ = ["IntakeError", "IntakeResult", "Issue", "cli_validate", "read_observations"]
+__all__ = [
+    "ALLOWABLE",
+    "GateError",
+    "IntakeError",
+    "IntakeResult",
+    "Issue",
+    "ValidatedObservations",
+    "admit",
+    "cli_validate",
+    "read_observations",
+    "read_validated",
+    "validate_observations",
+]

@@ -55,12 +55,39 @@ def cli_validate(args: argparse.Namespace) -> int:
         return 2
     registry = getattr(args, "registry", None)
     year = getattr(args, "year", None)
+    shown = registry
+    if not registry:  # a template remembers its registry and year (a registry given here wins)
+        from evalkit.registry import RegistryError
+
+        try:
+            found = _template_registry(args.files)
+        except RegistryError as err:
+            print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
+                  file=sys.stderr)
+            return 1
+        if found is not None:
+            name, frame, template_year = found
+            registry, year = frame, year if year is not None else template_year
+            shown = f"{name} 中保存的名册"
+            print(f"使用模板 {name} 中保存的学校名册（{len(frame)} 所学校）"
+                  + (f"和评价年度 {year}" if year is not None else "") + "；用 -r 可另行指定名册。")
     result = read_observations(list(args.files), fw, registry, year)
-    print(format_report(result, fw, registry=registry, year=year))
+    print(format_report(result, fw, registry=shown, year=year))
     if output:
         path = write_report(result, output)
         print(f"问题清单已写入 {path} / report written")
     return 1 if result.errors else 0
+
+
+def _template_registry(files: list[str]) -> tuple[str, pd.DataFrame, int | None] | None:
+    """(file name, registry, year) from the first file that is an evalkit template."""
+    from evalkit.intake.workbook import embedded_registry
+
+    for path in files:
+        frame, year = embedded_registry(path)
+        if frame is not None:
+            return Path(path).name, frame, year
+    return None
 
 
 def format_report(
@@ -94,7 +121,26 @@ def format_report(
         f"读入观测 {len(result.observations)} 条，规范化 {len(result.normalisations)} 处，"
         f"未使用 {len(result.unused_rows)} 处"
     )
+    lines.extend(gate_notes(result))
     return "\n".join(lines)
+
+
+def gate_notes(result: IntakeResult) -> list[str]:
+    """What ``evalkit score`` / ``run`` will do with these problems: errors stop them, and so
+    do the warnings that change a score unless allowed (:mod:`evalkit.intake.gate`)."""
+    from evalkit.intake.gate import ALLOW_FLAGS, ALLOW_NAMES, ALLOWABLE
+
+    out = []
+    if result.errors:
+        out.append("有错误：evalkit score / run 会停止并列出同样的错误，请修正后再评分 / errors stop scoring")
+    for allow, kinds in ALLOWABLE.items():
+        n = sum(p.kind in kinds for p in result.warnings)
+        if n:
+            out.append(
+                f"注意：{n} 个“{ALLOW_NAMES[allow]}”警告会改变评分，evalkit score / run 默认停止；"
+                f"核实无误后可加 {ALLOW_FLAGS[allow]}（运行文件 allow: [{allow}]）/ stops scoring unless allowed"
+            )
+    return out
 
 
 def _line(issue: Issue) -> str:

@@ -237,6 +237,6 @@ def _read_row(
     if parsed.problem:
         problems.append(parsed.problem[1].lstrip("的"))
     else:
-        rec.value = parsed.value
+        rec.value, rec.reading = parsed.value, parsed.reading
     if problems:
         col.reject(rec, "；".join(problems))

@@ -79,17 +79,28 @@ TYPE_WORDS = {
     "rating": "好、较好、一般、差（或 A、B、C、D）",
     "level": "国家级、省级、市级、县级 或 无",
 }
+RATIO_READINGS = {
+    "sign": "written with a % sign (85%)",
+    "format": "a number in a cell with a percent format (a fraction)",
+    "zero": "0 (the same either way)",
+    "fraction": "a bare number between 0 and 1 (0.92: a fraction, or 0.92%?)",
+    "one": "a bare 1 (100% or 1%?)",
+    "percent": "a bare number above 1 (85: 85%)",
+}
 _NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)$")
 
 
 @dataclass(frozen=True)
 class Parsed:
     """A parsed cell: ``value`` (canonical, ``None`` if empty), the ``actions`` taken, or a
-    ``problem`` = (kind, Chinese detail, expected)."""
+    ``problem`` = (kind, Chinese detail, expected). ``reading``: for a ratio, how the number
+    was written (:data:`RATIO_READINGS`); the bare readings are decided per column later
+    (:mod:`evalkit.intake.ratios`)."""
 
     value: Any = None
     actions: tuple[str, ...] = ()
     problem: tuple[str, str, str] | None = None
+    reading: str = ""
 
     @property
     def ok(self) -> bool:
@@ -227,6 +238,7 @@ def _from_number(
 ) -> Parsed:
     shown_number = num(number, 10)
     if data_type == "ratio":
+        reading = _ratio_reading(number, percent=percent, percent_sign=percent_sign)
         if percent_sign:
             value = round(number / 100, RATIO_DIGITS)
             actions.append(f"百分数换算为小数（{shown_number}% → {canonical_text(value)}）")
@@ -243,7 +255,7 @@ def _from_number(
                 f"的值 {shown_number}{'%' if percent_sign else ''} 超过 100%，比率应在 0–100% 之间",
                 "ratio",
             )
-        return Parsed(value, tuple(actions))
+        return Parsed(value, tuple(actions), reading=reading)
     if data_type == "yesno":
         if number in (0.0, 1.0):
             return Parsed(number, tuple(actions))
@@ -266,6 +278,19 @@ def _from_number(
             )
         )
     return Parsed(number, tuple(actions))
+
+
+def _ratio_reading(number: float, *, percent: bool, percent_sign: bool) -> str:
+    """Which of :data:`RATIO_READINGS` a ratio cell is."""
+    if percent_sign:
+        return "sign"
+    if percent:
+        return "format"
+    if number == 0:
+        return "zero"
+    if number == 1:
+        return "one"
+    return "fraction" if number < 1 else "percent"
 
 
 def _yesno(text: str, actions: list[str]) -> Parsed:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from evalkit.framework import Framework, load_framework
+from evalkit.intake.cells import Context
+from evalkit.intake.control import refuse_control_characters
+from evalkit.intake.long import read_long
 from evalkit.intake.records import NORMALISATION_COLUMNS, UNUSED_COLUMNS, Collector, Record
 from evalkit.intake.result import IntakeResult
 from evalkit.intake.specs import value_specs
@@ -16,6 +20,7 @@ from evalkit.intake.workbook import read_file
 from evalkit.issues import Issue, column_number
 from evalkit.observations import COLUMNS, PROVENANCE
 from evalkit.registry import read_registry
+from evalkit.sheets import Sheet
 
 
 def read_observations(
@@ -58,6 +63,51 @@ def read_observations(
         problems=_sorted(col.issues, files, order, registry_file),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
         files=files,
+    )
+
+
+FRAME_LABEL = "观测数据表"
+"""The file name issues give for a table validated in Python (:func:`read_frame`)."""
+
+
+def read_frame(
+    frame: pd.DataFrame,
+    framework: Framework,
+    registry: pd.DataFrame | None = None,
+    year: int | None = None,
+) -> IntakeResult:
+    """A table in the Observations contract read like a long CSV (header row 1 = its columns,
+    without provenance columns; row ``i + 2`` = its ``i``-th row), through the same checks as
+    files: every problem is reported with its cell. Ratios are fractions (the contract's
+    style); an empty or absent source is ``inspection``. The table is not modified."""
+    col = Collector(framework)
+    specs = value_specs(framework)
+    table = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
+    header = [str(c) for c in table.columns]
+    body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
+    sheet = Sheet(file=FRAME_LABEL, name="", rows=[header, *body])
+    refuse_control_characters(col, sheet)
+    ctx = Context(file=FRAME_LABEL, sheet="", year=year, source="inspection")
+    if "school_id" not in table.columns or "indicator_id" not in table.columns or "value" not in table.columns:
+        missing = [c for c in ("school_id", "indicator_id", "value") if c not in table.columns]
+        col.issue(
+            "missing_column",
+            "error",
+            f"缺少必需的列：{'、'.join(missing)} / missing columns",
+            file=FRAME_LABEL,
+            row=1,
+            expected="、".join(missing),
+        )
+    else:
+        read_long(col, sheet, 1, ctx, specs)
+    validate(col, specs, registry, year, ratio_style="fraction")
+    order = {(FRAME_LABEL, ""): 0}
+    return IntakeResult(
+        observations=observations_frame(col.records),
+        normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
+        problems=_sorted(col.issues, [FRAME_LABEL], order, None),
+        unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
+        files=[FRAME_LABEL],
     )
 
 
@@ -104,8 +154,9 @@ def _in_order(entries: list[dict], columns: list[str], order: dict[tuple[str, st
 
 
 def _row_of(cell: str) -> int | None:
-    digits = "".join(ch for ch in cell or "" if ch.isdigit())
-    return int(digits) if digits else None
+    """The row of ``D12`` (12), or of the first cell of a range ``A440:A1048575`` (440)."""
+    match = re.search(r"\d+", cell or "")
+    return int(match.group()) if match else None
 
 
 def _sorted(

@@ -51,6 +51,7 @@ class Record:
     evidence: str
     raw: Any
     status: Status = "ok"
+    reading: str = ""  # ratios: how the number was written (see evalkit.intake.normalise.RATIO_READINGS)
 
     @property
     def key(self) -> tuple[str, int | None, str, str, str, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.intake.normalise import shown
+from evalkit.intake.ratios import decide_ratio_columns
 from evalkit.intake.records import Collector, Record
 from evalkit.intake.specs import ValueSpec
 from evalkit.issues import Issue
@@ -46,16 +47,22 @@ class SchoolMatcher:
         )
         by_number: dict[int, list[str]] = defaultdict(list)
         for sid in self.ids:
-            if sid.isdigit():
+            if _numeric_id(sid):
                 by_number[int(sid)].append(sid)
         self.by_number = {n: ids[0] for n, ids in by_number.items() if len(ids) == 1}
 
     def match(self, sid: str) -> str | None:
         if self.registry is None or sid in self.ids:
             return sid
-        if sid.isdigit():
+        if _numeric_id(sid):
             return self.by_number.get(int(sid))
         return None
+
+
+def _numeric_id(sid: str) -> bool:
+    """An id ``int()`` can read as a number: decimal digits only ("²" is a digit but not decimal),
+    and short (a 1 MB run of digits is no school id and would exceed Python's int parsing limit)."""
+    return sid.isdecimal() and len(sid) <= 30
 
 
 def validate(
@@ -63,11 +70,16 @@ def validate(
     specs: dict[str, ValueSpec],
     registry: pd.DataFrame | None,
     year: int | None,
+    *,
+    ratio_style: str | None = None,
 ) -> None:
-    """Run every cross-record check, rejecting records that cannot be used."""
+    """Run every cross-record check, rejecting records that cannot be used. ``ratio_style``:
+    the style every rate column is read in (``fraction`` for tables in the contract), instead
+    of each column's own (:mod:`evalkit.intake.ratios`)."""
     matcher = SchoolMatcher(registry)
     _check_years(col, year)
     _check_schools(col, registry, matcher)
+    decide_ratio_columns(col, ratio_style)
     _check_duplicates(col)
     _check_conflicts(col)
     _check_values(col, specs)
@@ -118,6 +130,8 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
     for row in registry.assign(school_id=registry["school_id"].astype(str)).to_dict("records"):
         reg.setdefault(row["school_id"], row)
     seen: set[tuple[str, str, str, str]] = set()
+    names = {_same_name(str(r["school_name"])): sid for sid, r in reg.items()}
+    swapped: dict[tuple[str, str], set[int]] = defaultdict(set)
     for rec in [r for r in col.records if r.status != "invalid" or r.school_id]:
         if not rec.school_id:
             continue
@@ -173,6 +187,10 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
                     )
                 col.reject(rec, f"学校 {matched} {rec.year} 年不参评")
         if rec.school_name and _same_name(rec.school_name) != _same_name(str(row["school_name"])):
+            other = names.get(_same_name(rec.school_name))
+            if other is not None:  # the name of another registry school: the row is misplaced
+                _misplaced(col, rec, matched, row, other, reg[other], swapped)
+                continue
             if (*where, "name") not in seen:
                 seen.add((*where, "name"))
                 col.issue_at(
@@ -185,6 +203,50 @@ def _check_schools(col: Collector, registry: pd.DataFrame | None, matcher: Schoo
                     value=rec.school_name,
                     expected=str(row["school_name"]),
                 )
+
+
+SHUFFLED_ROWS = 3
+"""Rows of one sheet naming another registry school before the sheet is called shuffled."""
+
+
+def _misplaced(
+    col: Collector,
+    rec: Record,
+    sid: str,
+    row: dict,
+    other: str,
+    other_row: dict,
+    swapped: dict[tuple[str, str], set[int]],
+) -> None:
+    """A row whose 学校名称 is another registry school's name: its data would be scored for the
+    wrong school (e.g. only the 学校编号 column was sorted). An error once per row; and once
+    per sheet when :data:`SHUFFLED_ROWS` or more rows are so."""
+    rows = swapped[(rec.file, rec.sheet)]
+    if rec.row not in rows:
+        rows.add(rec.row)
+        col.issue_at(
+            rec,
+            "school_name_mismatch",
+            "error",
+            f"学校编号 {sid} 在名册中是“{row['school_name']}”，但这一行的学校名称“{rec.school_name}”"
+            f"是名册中学校 {other}（{other_row['school_name']}）的名称：这一行的数据会记到别的学校名下，"
+            "未使用；请核对学校编号 / id and name of different schools",
+            whole_row=True,
+            value=f"{rec.school_id} {rec.school_name}",
+            expected=f"{other} {other_row['school_name']}",
+        )
+        if len(rows) == SHUFFLED_ROWS:
+            col.issue(
+                "school_name_mismatch",
+                "error",
+                f"至少 {SHUFFLED_ROWS} 行的学校编号与学校名称分属名册中不同的学校：学校编号列可能被单独排序或移动过"
+                "（Excel 排序时选了“以当前选定区域排序”）。请恢复原表或按名册重新填写学校编号 / "
+                "the id column was sorted apart from the rows",
+                file=rec.file,
+                sheet=rec.sheet,
+                expected="每行的学校编号与学校名称属于同一所学校",
+            )
+    col.reject(rec, f"学校名称“{rec.school_name}”属于名册中的学校 {other}，与学校编号 {sid} 不符")
 
 
 def _span(start: object, end: object) -> str:
@@ -319,8 +381,6 @@ def _check_missing(
         schools = {k for k in by_school if k[1] in years}
     else:  # only schools assessed that year: unknown and inactive ones are reported already
         schools = {(sid, y) for y in years for sid in active_schools(registry, y)["school_id"].astype(str)}
-    policies = {fw.missing_policy(i) for i in fw.indicators}
-    no_data_severity = "error" if "error" in policies else "warning"
     for sid, y in sorted(schools):
         recs = by_school.get((sid, y), [])
         has_data = any((r.status == "ok" and r.value is not None) or r.status == "invalid" for r in recs)
@@ -331,12 +391,13 @@ def _check_missing(
                 if first
                 else {}
             )
-            consequence = "评分时所有指标按缺数处理" if no_data_severity == "warning" else "无法评分"
             col.issue(
                 "no_data",
-                no_data_severity,
-                f"{y} 年参评，但没有任何数据；{consequence} / school has no data",
+                "warning",
+                f"{y} 年没有任何数据（{'名册中该年参评' if registry is not None else '这一行没有填写数据'}）"
+                " / school has no data",
                 school_id=sid,
+                value=str(y),
                 **where,
             )
             continue

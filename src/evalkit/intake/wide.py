@@ -335,7 +335,7 @@ def _read_row(
         elif parsed.value is None:
             rec.status = "blank"
         else:
-            rec.value = parsed.value
+            rec.value, rec.reading = parsed.value, parsed.reading
         if rec.status != "invalid" and (year is None or not rec.source):
             col.reject(rec, "年度或来源无法确定")
 

@@ -15,14 +15,15 @@ The pipeline, each step vectorised over all schools and years:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 import evalkit
-from evalkit import methods
-from evalkit.framework import Aggregate, Framework
+from evalkit.framework import Framework
 from evalkit.observations import ObservationsError, fingerprint_codes
 from evalkit.results import Results
 from evalkit.scoring.codes import Encoded
@@ -30,34 +31,50 @@ from evalkit.scoring.combine import combine_raters, combine_sources, rule_senten
 from evalkit.scoring.encode import EncodedObservations, encode_observations
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
+from evalkit.scoring.pipeline import apply_pipelines
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
+from evalkit.scoring.tree import aggregate_tree, rating_children, rating_memberships
 from evalkit.textfmt import num_series, round_half_up
+
+if TYPE_CHECKING:
+    from evalkit.intake.gate import ValidatedObservations
 
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "township"]
 
 
 def score(
-    observations: pd.DataFrame,
+    observations: ValidatedObservations | pd.DataFrame,
     framework: Framework,
     registry: pd.DataFrame | None = None,
     *,
     years: list[int] | None = None,
+    allow: Iterable[str] | None = None,
 ) -> Results:
     """Score every school and year in ``observations`` with ``framework``.
 
-    ``registry`` (see :mod:`evalkit.registry`) gives names and types and the schools that must
-    be scored (those active in a year); without it the schools are those in the data. The
-    input frame is not modified. Raises :class:`evalkit.observations.ObservationsError` listing
-    every observation that cannot be scored.
+    ``observations``: what passed intake's gate (:class:`evalkit.intake.ValidatedObservations`);
+    a DataFrame in the Observations contract is first validated through the same gate
+    (:func:`evalkit.intake.validate_observations`, with ``allow``), which raises
+    :class:`evalkit.intake.GateError` listing every problem. ``registry`` (see
+    :mod:`evalkit.registry`) gives names and types and the schools that must be scored (those
+    active in a year); without it, the registry the observations were validated with, or the
+    schools in the data. A school-year without any data (allowed as ``missing_schools``) is
+    缺报: left out of the tables (not ranked, not graded) and listed in ``flags`` (kind
+    ``missing_school``) and ``meta["missing_schools"]``. The input frame is not modified.
     """
+    from evalkit.intake.gate import as_validated
+
     fw = framework
-    data = encode_observations(observations, years=years)
+    validated = as_validated(observations, fw, registry, allow)
+    registry = registry if registry is not None else validated.registry
+    data = encode_observations(validated.frame, years=years)
     enc = data.enc
     nodes, rules = node_table(fw)
-    parsed = check(data, fw, nodes, rules)
-    decimals = fw.precision
+    parsed = check(data, fw, nodes, rules)  # an assertion: the gate has refused all of this
+    decimals = fw.decimals("indicators")
     schools = _school_years(enc, registry, years)
     _check_schools(enc, schools, registry)
+    schools, missing = _without_missing(enc, schools, validated, years)
 
     rows = scorable_rows(nodes, rules, enc, parsed)
     rows["points"] = score_rows(rows, nodes, rules, enc)
@@ -67,16 +84,19 @@ def score(
     del rows
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
-    areas, base = _areas(indicators, fw)
+    flags = pd.concat([flags, _missing_flags(missing)], ignore_index=True) if len(missing) else flags
+    indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals)
+    areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
 
     table = schools.merge(base, on=["school_id", "year"], how="left")
     table = table.merge(bonus_total, on=["school_id", "year"], how="left")
     table["bonus"] = table["bonus"].fillna(0.0)
-    table["base"] = round_half_up(table["base"], decimals)
-    table["bonus"] = round_half_up(table["bonus"], decimals)
-    table["total"] = round_half_up(table["base"] + table["bonus"], decimals)
+    total_decimals = fw.decimals("total")
+    table["base"] = round_half_up(table["base"], total_decimals)
+    table["bonus"] = round_half_up(table["bonus"], total_decimals)
+    table["total"] = round_half_up(table["base"] + table["bonus"], total_decimals)
     table = _grade(table, vetoes, fw)
 
     meta = {
@@ -90,15 +110,27 @@ def score(
         "years": sorted(int(y) for y in table["year"].unique()),
         "precision": decimals,
         "n_observations": len(data),
+        "allowed": validated.allowed_counts(),
+        "allow_requested": sorted(validated.kinds),
+        "allowed_notes": validated.allowed_notes(),
+        "missing_schools": missing.to_dict("records"),
     }
+    if node_weights:
+        meta["weights"] = node_weights
+    if pipeline_meta:
+        meta["pipeline"] = pipeline_meta
+    if fw.display_precision is not None:
+        meta["display_precision"] = {lv: fw.decimals(lv) for lv in ("indicators", "areas", "total")}
+    area_decimals = fw.decimals("areas")
     return Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
-        areas=_round(areas, ["points", "max_points"], decimals),
+        areas=_round(areas, ["points", "max_points"], area_decimals),
         schools=table,
-        bonus=_round(bonus_detail, ["points"], decimals),
+        bonus=_round(bonus_detail, ["points"], total_decimals),
         vetoes=vetoes,
         flags=flags,
         meta=meta,
+        nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
     )
 
 
@@ -138,6 +170,49 @@ def _school_years(enc: Encoded, registry: pd.DataFrame | None, years: list[int] 
         frames.append(reg.loc[active, SCHOOL_COLUMNS].assign(year=year))
     out = pd.concat(frames, ignore_index=True)[["school_id", "year", *SCHOOL_COLUMNS[1:]]]
     return out.astype({"school_name": object, "school_type": object, "township": object})
+
+
+def _without_missing(
+    enc: Encoded, schools: pd.DataFrame, validated: ValidatedObservations, years: list[int] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``schools`` without the school-years that have no value at all (缺报), and those
+    (school_id, school_name, year). Each must have been allowed at the gate
+    (``missing_schools``); anything else is a defect (the gate refuses it)."""
+    has_value = enc.codes["value"] >= 0
+    n_years = len(enc.uniques["year"]) + 1
+    keys = np.unique((enc.codes["school_id"][has_value] + 1) * n_years + enc.codes["year"][has_value] + 1)
+    observed = {
+        (str(np.append(enc.uniques["school_id"], "")[k // n_years - 1]),
+         int(np.append(enc.uniques["year"], 0)[k % n_years - 1]))
+        for k in keys
+    }
+    pairs = list(zip(schools["school_id"].astype(str), schools["year"].astype(int), strict=True))
+    absent = np.array([p not in observed for p in pairs], dtype=bool)
+    unexpected = [p for p, a in zip(pairs, absent, strict=True) if a and p not in validated.missing]
+    if unexpected:
+        raise ObservationsError(
+            [f"学校 {s} {y} 年没有任何数据，且未允许缺报（missing_schools）/ no data" for s, y in unexpected]
+        )
+    listed = [(s, y, name) for (s, y), name in validated.missing.items() if years is None or y in years]
+    names = dict(zip(schools["school_id"].astype(str), schools["school_name"].astype(str), strict=True))
+    missing = pd.DataFrame(
+        [{"school_id": s, "school_name": names.get(s, name), "year": int(y)} for s, y, name in sorted(listed)],
+        columns=["school_id", "school_name", "year"],
+    )
+    return schools[~absent].reset_index(drop=True), missing
+
+
+def _missing_flags(missing: pd.DataFrame) -> pd.DataFrame:
+    """One ``flags`` row per 缺报 school-year."""
+    return pd.DataFrame({
+        "school_id": missing["school_id"],
+        "year": missing["year"],
+        "indicator_id": "",
+        "indicator_name": "",
+        "kind": "missing_school",
+        "message": missing["school_name"] + " " + missing["year"].astype(str)
+        + " 年没有任何数据，按缺报处理：不评分、不排名、不评等次（已允许 missing_schools）",
+    })
 
 
 def _check_schools(enc: Encoded, schools: pd.DataFrame, registry: pd.DataFrame | None) -> None:
@@ -189,7 +264,8 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     n_obs = np.zeros(n, dtype=int)
     n_obs[pos] = scored["n_obs"].to_numpy()
     text_cols = {}
-    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", "")):
+    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", ""),
+                       ("public_value_text", "—"), ("public_explanation", None)):
         arr = np.full(n, empty, dtype=object)
         arr[pos] = scored[col].to_numpy(dtype=object)
         text_cols[col] = arr
@@ -215,6 +291,8 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     expl = text_cols["explanation"]
     expl[zero] = names[zero] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
     expl[rew] = names[rew] + "：未提供数据，不计分，所在领域其余指标按比例折算"
+    public = text_cols["public_explanation"]
+    public[missing] = expl[missing]
 
     grid["value"] = np.where(is_label, np.nan, num)
     grid["value_label"] = pd.Series(text_cols["value_label"], dtype=object)
@@ -225,6 +303,9 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     grid["explanation"] = pd.Series(expl, dtype=object)
     grid["evidence"] = pd.Series(text_cols["evidence"], dtype=object)
     grid["n_obs"] = n_obs
+    # for reports sent to schools: several raters' individual marks left out (see scoring.combine)
+    grid["public_value_text"] = pd.Series(text_cols["public_value_text"], dtype=object)
+    grid["public_explanation"] = pd.Series(public, dtype=object)
     flags = grid.loc[missing, ["school_id", "year", "indicator_id", "indicator_name"]].assign(
         kind=np.where(zero[missing], "missing_zero", "missing_reweight"),
         message=np.where(zero[missing], "缺少数据，按 0 分计", "缺少数据，所在领域按比例折算"),
@@ -232,41 +313,34 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     return grid, flags.reset_index(drop=True)
 
 
-def _aggregate(points: pd.DataFrame, maxima: pd.Series, node_points: float, agg: Aggregate) -> pd.Series:
-    """A node's points from its children's (columns of ``points``; NaN = left out).
-
-    ``sum``: ``Σ p_i × node_points / Σ max_i`` over children present (= ``Σ p_i`` when all are
-    present and their maxima add up to the node's points). ``weighted_mean`` /
-    ``geometric_mean``: the mean of the children's shares ``p_i / max_i`` × ``node_points``.
-    """
-    if agg.method == "sum":
-        present_max = points.notna().mul(maxima, axis=1).sum(axis=1)
-        total = points.sum(axis=1, min_count=1)
-        return (total * node_points / present_max).where(present_max > 0)
-    shares = points.div(maxima.replace(0, np.nan), axis=1)
-    if agg.method == "weighted_mean":
-        return node_points * methods.weighted_arithmetic_mean(shares, agg.weights)
-    return node_points * methods.weighted_geometric_mean(shares, agg.weights)
+def _rating_marks(data: EncodedObservations, fw: Framework) -> pd.DataFrame | None:
+    """The raters' marks of rating indicators under fuzzy nodes with ``membership: ratings``."""
+    wanted = rating_children(fw)
+    if not wanted:
+        return None
+    return data.rows(np.flatnonzero(data.enc.per_row("indicator_id", dict.fromkeys(wanted, True), False, dtype=bool)))
 
 
-def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Area points per school × year (long) and the base total (wide), unrounded.
+def _areas(
+    indicators: pd.DataFrame, fw: Framework, marks: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
+    """Area points per school × year (long, top-level areas), the base total (wide), every
+    area at every depth (long, with level and parent; fuzzy labels; only for frameworks with
+    sub-areas or fuzzy nodes, else None), and the weights used, all
+    unrounded (:func:`evalkit.scoring.tree.aggregate_tree`).
 
     ``indicators`` is the positional grid of :func:`_indicator_grid` (each school-year's
     indicators in framework order), so the wide table of points is a reshape."""
-    ids = [i.id for area in fw.areas for i in area.indicators]
+    ids = [i.id for i in fw.indicators]
     n_ind = len(ids)
     firsts = indicators.iloc[::n_ind]
     sy = pd.DataFrame({"school_id": firsts["school_id"].to_numpy(dtype=object), "year": firsts["year"].to_numpy()})
     wide = pd.DataFrame(indicators["points"].to_numpy(dtype=float).reshape(-1, n_ind), columns=ids)
     maxima = pd.Series(indicators["max_points"].to_numpy(dtype=float)[:n_ind], index=ids)
-    area_points = {}
-    for area in fw.areas:
-        members = [i.id for i in area.indicators]
-        area_points[area.id] = _aggregate(wide[members], maxima[members], area.points, area.aggregate)
-    area_wide = pd.DataFrame(area_points)
+    memberships = rating_memberships(marks, fw, sy) if marks is not None else None
+    tree = aggregate_tree(wide, maxima, fw, sy["year"].to_numpy(), memberships=memberships)
+    area_wide = pd.DataFrame({a.id: tree.areas[a.id] for a in fw.areas})
     area_max = pd.Series({a.id: a.points for a in fw.areas})
-    base = _aggregate(area_wide, area_max, fw.total_points, fw.aggregate).fillna(0.0)
     n_areas = len(fw.areas)
     long = pd.DataFrame({
         "school_id": pd.Series(np.repeat(sy["school_id"].to_numpy(), n_areas), dtype="str"),
@@ -277,7 +351,27 @@ def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.Da
         "max_points": np.tile(area_max.to_numpy(dtype=float), len(sy)),
     })
     long["share"] = long["points"] / long["max_points"]
-    return long, sy.assign(base=base.to_numpy())
+    deep = fw.depth > 1 or any(a.aggregate.method == "fuzzy" for _, a, _, _ in fw.iter_areas())
+    nodes = _node_table(tree, sy, fw) if deep else None
+    return long, sy.assign(base=tree.base.to_numpy()), nodes, tree.meta
+
+
+def _node_table(tree, sy: pd.DataFrame, fw: Framework) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Every area at every depth per school-year: ``node_id, node_name, level (1 = top),
+    parent_id, points, max_points, share, label`` (the fuzzy grade, '' otherwise)."""
+    frames = []
+    for _, area, depth, parent in fw.iter_areas():
+        label = tree.labels.get(area.id)
+        frames.append(pd.DataFrame({
+            "school_id": sy["school_id"].to_numpy(dtype=object), "year": sy["year"].to_numpy(),
+            "node_id": area.id, "node_name": area.name, "level": depth, "parent_id": parent,
+            "points": np.nan_to_num(tree.areas[area.id].to_numpy(dtype=float), nan=0.0),
+            "max_points": float(area.points),
+            "label": label.to_numpy(dtype=object) if label is not None else "",
+        }))
+    out = pd.concat(frames, ignore_index=True).sort_values(["year", "school_id"], kind="stable")
+    out["share"] = out["points"] / out["max_points"].replace(0, np.nan)
+    return out.reset_index(drop=True)
 
 
 def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -37,9 +37,11 @@ def _where(df: pd.DataFrame) -> pd.Series:
 
 
 def check(data: EncodedObservations, fw: Framework, nodes: pd.DataFrame, rules: dict) -> Parsed:
-    """Raise :class:`ObservationsError` listing every observation that cannot be scored:
-    unknown indicator ids, unknown sources, unknown items, values of the wrong type, and
-    duplicates. Every test runs on the distinct values (``data.enc``) and is taken onto rows;
+    """Parse the values for scoring and, as an assertion behind the data gate
+    (:mod:`evalkit.intake.gate`, which refuses all of this with the cells first), raise
+    :class:`ObservationsError` listing every observation that cannot be scored: unknown
+    indicator ids, unknown sources, unknown items, values of the wrong type, and duplicates.
+    Every test runs on the distinct values (``data.enc``) and is taken onto rows;
     only the rows in a message are decoded. Returns the parsed values for :func:`scorable_rows`."""
     enc = data.enc
     problems: list[str] = []
