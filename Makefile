@@ -14,9 +14,10 @@ lint: setup
 	.venv/bin/ruff check src tests benchmarks
 
 lab: setup
-	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser notebooks/
+	@bash scripts/lab.sh
 
 bench: setup
 	.venv/bin/python benchmarks/bench_scoring.py
 	.venv/bin/python benchmarks/bench_batch_scale.py
+	.venv/bin/python benchmarks/bench_hostile_files.py
 	.venv/bin/python benchmarks/bench_batch.py   # the plain papermill loop takes ~12 minutes

@@ -65,13 +65,36 @@ def test_score_refuses_the_messy_copy_with_every_error_located():
     assert "不在学校名册中" in out.stderr and "重复" in out.stderr
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_score_writes_a_table_evaluators_can_open(tmp_path, suffix):
-    target = tmp_path / f"results{suffix}"
+def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path):
+    from openpyxl import load_workbook
+
+    import evalkit
+    from evalkit.batch.scoreboard import scoreboard_sheets
+
+    target = tmp_path / "results.xlsx"
     out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target)
     assert out.returncode == 0, out.stderr
-    table = pd.read_csv(target) if suffix == ".csv" else pd.read_excel(target, sheet_name="学校")
-    assert len(table) > 0
+    direct = evalkit.score_files([demo_observation_paths(2024)[0]], registry=demo_registry_path())
+    board = scoreboard_sheets(direct, 2024)
+    wb = load_workbook(target)
+    assert wb.sheetnames == list(board)  # 总表, the five areas, 指标明细
+    for name, sheet in board.items():
+        headers = [c.value for c in wb[name][1]]
+        assert headers == ["年度", *sheet.frame.columns]  # the scoreboard's headers, 年度 first
+    total = pd.read_excel(target, sheet_name="总表", dtype={"学校编号": str})
+    assert len(total) == 48 and set(total["年度"]) == {2024}
+    expected = direct.schools.set_index("school_id")["total"]
+    assert total.set_index("学校编号")["总分"].to_dict() == pytest.approx(expected.to_dict())
+
+
+def test_score_csv_writes_the_indicator_detail_and_says_so(tmp_path):
+    target = tmp_path / "results.csv"
+    out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target)
+    assert out.returncode == 0, out.stderr
+    assert "只含“指标明细”表" in out.stdout and "共 1776 行" in out.stdout  # 48 schools × 37 indicators
+    table = pd.read_csv(target, encoding="utf-8-sig", dtype={"学校编号": str})
+    assert list(table.columns[:6]) == ["年度", "学校编号", "学校名称", "领域", "指标编号", "指标名称"]
+    assert len(table) == 48 * 37 and table["得分"].dtype.kind == "f"
 
 
 def test_demo_prints_the_county_table():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import time
 import warnings
 
 import matplotlib
@@ -56,10 +55,10 @@ def test_chinese_text_renders_without_missing_glyphs(rc) -> None:
 
 def test_setup_is_idempotent_cheap_and_self_healing(rc) -> None:
     fonts.setup_matplotlib()
-    start = time.perf_counter()
-    for _ in range(200):
+    applied = fonts._applied
+    for _ in range(3):
         fonts.setup_matplotlib()
-    assert (time.perf_counter() - start) / 200 < 0.001
+    assert fonts._applied is applied  # later calls only compared the settings: nothing re-applied
     matplotlib.rcdefaults()  # a notebook resets matplotlib ...
     fonts.setup_matplotlib()  # ... the next call puts the settings back
     assert rc["font.sans-serif"][0] == "Noto Sans CJK SC" and rc["axes.unicode_minus"] is False

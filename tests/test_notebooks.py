@@ -22,13 +22,21 @@ from evalkit.batch.execute import ipc_kernel_manager_class
 from evalkit.registry import load_registry
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "intake_notes"}
+CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "intake_notes", "issuer",
+            "show_rater_marks"}
 
 
-def _run(name: str, out: Path, **parameters: object) -> nbformat.NotebookNode:
+def _run(name: str | Path, out: Path, **parameters: object) -> nbformat.NotebookNode:
+    """The executed notebook, errors included: papermill raises on a failing cell after writing
+    the output, and the error is left for test_no_notebook_fails to report (rather than failing
+    the module's fixture, which hid which notebook failed and made that test unable to fail)."""
+    source = name if isinstance(name, Path) else NOTEBOOKS / f"{name}.ipynb"
     # kernels over Unix sockets: two kernels starting at once over TCP can race for a port
-    pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters, progress_bar=False,
-                        cwd=str(NOTEBOOKS), kernel_manager_class=ipc_kernel_manager_class())
+    try:
+        pm.execute_notebook(str(source), str(out), parameters=parameters, progress_bar=False,
+                            cwd=str(NOTEBOOKS), kernel_manager_class=ipc_kernel_manager_class())
+    except pm.PapermillExecutionError:
+        pass
     return nbformat.read(out, as_version=4)
 
 
@@ -67,6 +75,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The demo county scored once and saved, and every notebook executed once."""
     tmp = tmp_path_factory.mktemp("notebooks")
     results = evalkit.load_results(2024)
+    from evalkit.robustness import RobustnessConfig, attach_from_files
+
+    attach_from_files(results, 2024, config=RobustnessConfig(replications=200, sensitivity=50))
     scores = str(results.save(tmp / "scores"))
     intake = tmp / "intake.csv"
     intake.write_text(
@@ -84,7 +95,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "county": ("county_summary", {"year": 2024, "scores": scores, "intake_notes": str(intake)}),
         "trend": ("school_trend", {"year": 2024, "school_id": "036", "scores": scores}),
         "explore": ("explore", {"year": 2024, "school_id": "001", "scores": scores}),
+        "audit": ("framework_audit", {"year": 2024, "scores": scores}),
     }
+    # a notebook that fails for sure: proves that a failing cell reaches test_no_notebook_fails
+    jobs["broken"] = (_broken_notebook(tmp / "broken_source.ipynb"), {"school_id": "无此学校"})
     with ThreadPoolExecutor(max_workers=2) as pool:  # one kernel each; about 4 s per notebook
         futures = {key: pool.submit(_run, name, tmp / f"{key}.ipynb", **params)
                    for key, (name, params) in jobs.items()}
@@ -106,9 +120,19 @@ def test_notebooks_are_committed_without_outputs() -> None:
         assert names == CONTRACT, f"{path.name}: parameters {names}"
 
 
+def _broken_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    params = nbformat.v4.new_code_cell('school_id = "001"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell('raise KeyError(f"没有学校 {school_id}")')]
+    nbformat.write(nb, path)
+    return path
+
+
 def test_no_notebook_fails(demo: dict) -> None:
-    for name, nb in demo["runs"].items():
-        assert _errors(nb) == [], name
+    failed = {name: _errors(nb) for name, nb in demo["runs"].items() if _errors(nb)}
+    assert failed == {"broken": ["KeyError: '没有学校 无此学校'"]}
 
 
 def test_school_report_shows_the_scored_total_and_grade(demo: dict) -> None:
@@ -183,8 +207,42 @@ def test_county_summary_shows_every_school(demo: dict) -> None:
 def test_trend_and_explore_run(demo: dict) -> None:
     trend = demo["runs"]["trend"]
     assert {"trend", "area_trend"} <= set(_charts(trend))
-    assert 'data-table="persistent"' in _html(trend) or 'data-note="no-weak"' in _html(trend)
+    # school 036 of the demo county is below the county mean on 8 indicators in all 3 years
+    weak = evalkit.analysis.persistent_weaknesses(demo["results"], "036", evalkit.load_framework(
+        "shiquan-party-building"), n=10)
+    assert list(weak["indicator_id"]) == ["A7", "A6", "A3", "A5", "C7", "A2", "C8", "D3"]
+    html = _html(trend)
+    assert 'data-note="no-weak"' not in html
+    table = html[html.index('data-table="persistent"'):]
+    table = table[: table.index("</table>")]
+    assert [name for name in weak["indicator_name"] if name in table] == list(weak["indicator_name"])
     explore = demo["runs"]["explore"]
     widget = [o for c in explore.cells for o in c.get("outputs", [])
               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widget, "the explorer displays a widget"
+
+
+def test_reports_say_how_sure_the_rank_is(demo: dict) -> None:
+    """The school report's sentence and chart under the headline (saved robustness tables), a
+    note when the scores carry none (the default run scores the demo county itself), and the
+    county summary's rank-interval plot and tables."""
+    results = demo["results"]
+    sid = demo["veto_school"]
+    row = results.extra["robustness"].set_index("school_id").loc[sid]
+    html = _html(demo["runs"]["veto"])
+    assert int(_attr(html, "data-rank-lo")) == row["rank_lo"] and int(_attr(html, "data-rank-hi")) == row["rank_hi"]
+    assert f"全县排名第 {row['rank']} 名；考虑指标权重（±20%）、评分人差异" in html
+    assert "rank_interval" in _charts(demo["runs"]["veto"])
+    assert 'data-note="no-robustness"' in _html(demo["runs"]["default"])
+    county = demo["runs"]["county"]
+    assert {"rank_intervals", "sensitivity"} <= set(_charts(county))
+    assert 'data-table="sensitivity"' in _html(county)
+
+
+def test_framework_audit_runs(demo: dict) -> None:
+    nb = demo["runs"]["audit"]
+    html = _html(nb)
+    assert "correlation_heatmap" in _charts(nb)
+    for table in ("findings", "alpha", "inter-rater", "leniency", "non-discriminating"):
+        assert f'data-table="{table}"' in html
+    assert "廉政问题" in html and "ICC(2,k)" in html

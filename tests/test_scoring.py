@@ -378,7 +378,9 @@ def test_ids_are_read_as_evaluators_type_them(fw):
     a, b = score(clean, fw), score(typed, fw)
     pd.testing.assert_frame_equal(a.indicators, b.indicators)
     assert a.meta["data_fingerprint"] == b.meta["data_fingerprint"]
-    assert b.school("1", 2024) is not None and b.school("2", 2024) is not None
+    assert sorted(b.schools["school_id"]) == ["1", "2"]  # ids typed as numbers (1.0) read as "1"
+    assert b.school("1", 2024)["total"] == a.school("1", 2024)["total"]
+    assert b.school("2", 2024)["total"] == a.school("2", 2024)["total"]
 
 
 def test_input_frame_is_not_modified(fw):

@@ -21,6 +21,7 @@ b'\\x89PNG'
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,6 +49,17 @@ __all__ = [
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
 _MUTED = "#888888"
+
+
+def plain(text: object) -> str:
+    """A label from data, safe to draw: control and format characters (a bell, a zero-width
+    space, a bidi override) removed — no font has glyphs for them. ``$`` needs nothing: mathtext
+    is off for every text (``text.parse_math`` in :func:`evalkit.fonts.setup_matplotlib`).
+
+    >>> plain("城关\x07一小$x^$")
+    '城关一小$x^$'
+    """
+    return "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def _figure(width: float = 6.4, height: float = 4.0, **kwargs: object) -> Figure:
@@ -85,12 +97,18 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
     return buf.getvalue()
 
 
+PRINT_DPI = 200
+"""Resolution of the charts in reports (HTML, PDF and Word show them at the figure's size): at
+least 200 pixels per printed inch, also when Word shrinks a 6.4-inch chart to the 6.1-inch text
+block of GB/T 9704."""
+
+
 def show(fig: Figure, name: str = "") -> None:
-    """Display ``fig`` in a notebook as a PNG whose output metadata has
-    ``{"evalkit": {"chart": name}}``."""
+    """Display ``fig`` in a notebook as a PNG at :data:`PRINT_DPI` (shown at the figure's size)
+    whose output metadata has ``{"evalkit": {"chart": name}}``."""
     from IPython.display import Image, display
 
-    display(Image(data=to_png(fig), format="png", width=int(fig.get_figwidth() * 96)),
+    display(Image(data=to_png(fig, dpi=PRINT_DPI), format="png", width=int(fig.get_figwidth() * 96)),
             metadata={"evalkit": {"chart": name}})
 
 
@@ -104,10 +122,10 @@ def radar(areas: pd.DataFrame, school_name: str = "本校") -> Figure:
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
-    labels = areas["area_name"].tolist()
+    labels = [plain(n) for n in areas["area_name"]]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
     closed = np.append(angles, angles[0])
-    series = [(school_name, areas["share"]), ("全县平均", areas["county_share"])]
+    series = [(plain(school_name), areas["share"]), ("全县平均", areas["county_share"])]
     if areas["type_share"].notna().all():
         series.append(("同类学校平均", areas["type_share"]))
     for i, (label, values) in enumerate(series):
@@ -117,7 +135,12 @@ def radar(areas: pd.DataFrame, school_name: str = "本校") -> Figure:
         if i == 0:
             ax.fill(closed, v, color=color(i), alpha=0.12)
     ax.set_xticks(angles, labels)
-    ax.tick_params(axis="x", pad=10)
+    ax.tick_params(axis="x", pad=6)
+    # labels outside the circle, aligned away from it, so they never cross the lines
+    for text, angle in zip(ax.get_xticklabels(), angles, strict=True):
+        x, y = np.sin(angle), np.cos(angle)  # angle 0 at the top, clockwise
+        text.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
+        text.set_verticalalignment("bottom" if y > 0.1 else "top" if y < -0.1 else "center")
     low = float(np.nanmin([np.nanmin(v.to_numpy(dtype=float)) for _, v in series])) * 100
     ax.set_ylim(max(0.0, np.floor(low / 10) * 10 - 10), 100)
     ax.set_rlabel_position(180 / len(labels))
@@ -161,7 +184,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校") -> Figure:
     fig = _figure(6.4, 3.6)
     ax = fig.add_subplot()
     years = history["year"].astype(int).to_numpy()
-    series = [(school_name, history["total"]), ("全县平均", history["county_mean"])]
+    series = [(plain(school_name), history["total"]), ("全县平均", history["county_mean"])]
     if history["type_mean"].notna().any():
         series.append(("同类学校平均", history["type_mean"]))
     for i, (label, values) in enumerate(series):
@@ -185,7 +208,7 @@ def area_trend(areas: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     for i, (name, grp) in enumerate(areas.groupby("area_name", sort=False)):
         ax.plot(grp["year"].astype(int), grp["share"] * 100, color=color(i), linestyle=_LINESTYLES[i],
-                marker=_MARKERS[i], label=str(name))
+                marker=_MARKERS[i], label=plain(name))
     years = sorted(areas["year"].astype(int).unique())
     ax.set_xticks(years, [f"{y}年" for y in years])
     ax.set_ylabel("得分率")
@@ -262,11 +285,11 @@ def indicator_strip(shares: pd.DataFrame, school_id: str | None = None, title: s
         if own.size:
             ax.plot(own, [y], marker="D", markersize=8, color=color(0), linestyle="none",
                     label="所选学校" if y == 0 else None)
-    ax.set_yticks(range(len(labels)), [f"{i} {n}" for i, n in labels])
+    ax.set_yticks(range(len(labels)), [plain(f"{i} {n}") for i, n in labels])
     ax.invert_yaxis()
     ax.set_xlabel("得分率")
     _pct_axis(ax, "x")
-    ax.set_title(title or "各指标得分率分布")
+    ax.set_title(plain(title) or "各指标得分率分布")
     fig.legend(loc="outside lower center", ncols=3, fontsize=8)
     return fig
 
@@ -280,8 +303,8 @@ def heatmap(matrix: pd.DataFrame) -> Figure:
     values = matrix.to_numpy(dtype=float) * 100
     low = float(np.floor(np.nanmin(values) / 10) * 10) if values.size else 0.0
     im = ax.imshow(values, cmap=colormaps["Blues"], vmin=low, vmax=100, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), matrix.columns)
-    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=7)
+    ax.set_xticks(range(matrix.shape[1]), [plain(n) for n in matrix.columns])
+    ax.set_yticks(range(matrix.shape[0]), [plain(n) for n in matrix.index], fontsize=7)
     ax.xaxis.tick_top()
     ax.grid(False)
     mid = (low + 100) / 2
@@ -303,11 +326,11 @@ def group_comparison(groups: pd.DataFrame, title: str = "按学校类型比较")
     y = np.arange(len(rows))
     ax.hlines(y, rows["min_total"], rows["max_total"], color=_MUTED, linewidth=1.2, label="最低—最高")
     ax.plot(rows["mean_total"], y, "o", color=color(0), label="平均总分")
-    ax.set_yticks(y, [f"{g}（{n}所）" for g, n in zip(rows["group"], rows["n"], strict=True)])
+    ax.set_yticks(y, [f"{plain(g)}（{n}所）" for g, n in zip(rows["group"], rows["n"], strict=True)])
     for yy, v in zip(y, rows["mean_total"], strict=True):
         ax.annotate(f"{v:.1f}", (v, yy), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
     ax.set_xlabel("总分（分）")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
     return fig
 
@@ -326,7 +349,7 @@ def changes(up: pd.DataFrame, down: pd.DataFrame) -> Figure:
     y = np.arange(len(rows))
     ax.barh(y[rise], rows["change"][rise], color=color(0), label="提高")
     ax.barh(y[~rise], rows["change"][~rise], color=color(2), hatch=hatch(1), edgecolor="white", label="下降")
-    ax.set_yticks(y, rows["school_name"])
+    ax.set_yticks(y, [plain(n) for n in rows["school_name"]])
     ax.axvline(0, color="black", linewidth=0.8)
     for yy, v in zip(y, rows["change"], strict=True):
         ax.text(v, yy, f" {v:+.1f} ", va="center", ha="left" if v > 0 else "right", fontsize=8)
@@ -343,6 +366,7 @@ def reweight(moves: pd.DataFrame, highlight: Sequence[str] = ()) -> Figure:
     ``highlight`` (ids) are labelled."""
     fig = _figure(5.0, 1.2 + 0.16 * len(moves))
     ax = fig.add_subplot()
+    labels = []
     for r in moves.itertuples():
         moved = r.rank_change != 0
         mark = r.school_id in highlight
@@ -350,7 +374,18 @@ def reweight(moves: pd.DataFrame, highlight: Sequence[str] = ()) -> Figure:
         ax.plot([0, 1], [r.rank, r.new_rank], color=line, linewidth=2.2 if mark else 1.0, marker="o",
                 markersize=3, zorder=3 if moved else 2)
         if mark or moved:
-            ax.text(1.04, r.new_rank, f"{r.school_name}（{r.rank_change:+d}）", va="center", fontsize=7)
+            labels.append((float(r.new_rank), f"{r.school_name}（{r.rank_change:+d}）", mark))
+    # only schools that moved (and the highlighted one) are named; labels pushed apart so that
+    # with fifty schools neighbours do not print over each other
+    placed = -np.inf
+    for rank, text, mark in sorted(labels):
+        y = max(rank, placed + 0.9)
+        placed = y
+        if abs(y - rank) > 0.05:
+            ax.plot([1.0, 1.03], [rank, y], color="#999999", linewidth=0.5)
+        ax.text(1.04, y, text, va="center", fontsize=7, fontweight="bold" if mark else "normal")
+    if labels:
+        ax.set_ylim(0.3, max(placed, float(moves["rank"].max()), float(moves["new_rank"].max())) + 0.7)
     ax.invert_yaxis()
     ax.set_xticks([0, 1], ["现行权重", "调整后"])
     ax.set_xlim(-0.1, 1.9)

@@ -3,12 +3,14 @@
     evalkit demo                          score the bundled demo county, print its table
     evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
+    evalkit registry check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
     evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
-    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
+    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_framework(p)
     p.add_argument("-r", "--registry", help="school registry (CSV/XLSX)")
     p.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
-    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json), or a .csv/.xlsx file")
+    p.add_argument("-o", "--output", help="results: a folder (parquet + meta.json); .xlsx: the scoreboard's "
+                   "sheets for every year; .csv: its 指标明细 table")
     _add_allow(p)
     p.set_defaults(func=cmd_score)
 
@@ -72,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = fsub.add_parser("check", help="validate framework files, listing every problem")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_framework_check)
+
+    p = sub.add_parser("registry", help="school registry files")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    c = rsub.add_parser("check", help="validate registry files, listing every problem with its row")
+    c.add_argument("files", nargs="+", help="registry files (CSV or XLSX)")
+    c.set_defaults(func=_lazy("evalkit.registry_cli:cli_registry_check"))
 
     p = sub.add_parser("validate", help="check evaluators' data files and list every problem")
     p.add_argument("files", nargs="+")
@@ -102,13 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("params", help="run file (YAML), e.g. params/demo.yaml")
     p.add_argument("--schools", help="comma-separated school ids")
     p.add_argument("--year", type=int)
-    p.add_argument("--formats", help="comma-separated: html,pdf")
+    p.add_argument("--formats", help="comma-separated: html,pdf,docx")
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
     p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
     _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
+
+    from evalkit.mcda.cli import add_parser as add_weights_parser
+
+    add_weights_parser(sub)
     return parser
 
 
@@ -154,24 +167,34 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _write_results(results, output: str | None) -> None:  # type: ignore[no-untyped-def]
-    from evalkit.atomic import atomic_path
-
+    """Print the county table, or write the results: ``.xlsx`` the scoreboard's sheets and
+    Chinese headers (every year, a 年度 column first), ``.csv`` its 指标明细 table (said so),
+    anything else a Results folder. Spreadsheets carry no formula from data."""
     if output is None:
         print_county_table(results)
         return
     out = Path(output)
-    if out.suffix.lower() == ".csv":
-        with atomic_path(out) as tmp:
-            results.indicators.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif out.suffix.lower() == ".xlsx":
-        import pandas as pd
+    suffix = out.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        from evalkit.batch.scoreboard import results_sheets
 
-        with atomic_path(out) as tmp, pd.ExcelWriter(tmp) as xl:
-            results.schools.to_excel(xl, sheet_name="学校", index=False)
-            results.areas.to_excel(xl, sheet_name="领域", index=False)
-            results.indicators.to_excel(xl, sheet_name="指标", index=False)
-    else:
-        results.save(out)
+        sheets = results_sheets(results, grade_order=_grade_order(results))
+        if suffix == ".xlsx":
+            from evalkit.xlsxio import write_workbook
+
+            write_workbook(sheets, out)
+            print(f"已写出 {out}：工作表 {'、'.join(sheets)} / written")
+        else:
+            from evalkit.csvio import write_csv
+
+            detail = sheets["指标明细"].frame
+            write_csv(detail, out)
+            print(
+                f"已写出 {out}：只含“指标明细”表（每所学校每项指标一行，共 {len(detail)} 行）；"
+                "总表和各领域得分请用 -o 文件名.xlsx 导出 / wrote the indicator detail table only"
+            )
+        return
+    results.save(out)
     print(f"已写出 / written: {out}")
 
 
@@ -207,9 +230,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; never shows a traceback (see :mod:`evalkit.guard` for the exit codes)."""
+    from evalkit.guard import guarded
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    return guarded(lambda: args.func(args), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

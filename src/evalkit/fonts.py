@@ -25,6 +25,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import EvalkitError
+
 __all__ = [
     "CJK_FONT_FAMILY",
     "CJK_SERIF_FAMILY",
@@ -70,7 +72,7 @@ HATCHES: tuple[str, ...] = ("", "///", "...", "xxx", "\\\\\\", "ooo")
 """Hatch patterns paired with :data:`PALETTE` by index, for bars and areas."""
 
 
-class CJKFontNotFoundError(RuntimeError):
+class CJKFontNotFoundError(EvalkitError, RuntimeError):
     """No Noto Sans CJK SC font is installed (message in Chinese and English)."""
 
     def __init__(self, message: str = FONT_MISSING_MESSAGE) -> None:
@@ -146,6 +148,8 @@ def _rc_settings() -> dict[str, Any]:
         "savefig.dpi": 150.0,
         "savefig.facecolor": "white",
         "svg.fonttype": "path",
+        # data (a school named "$x^$") is never TeX: no mathtext parsing of any text
+        "text.parse_math": False,
     }
 
 

@@ -22,6 +22,8 @@ from typing import Literal
 
 import pandas as pd
 
+from evalkit.errors import EXIT_DATA, EvalkitError
+
 Severity = Literal["error", "warning"]
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
@@ -29,6 +31,8 @@ SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 KINDS: dict[str, str] = {
     "unreadable_file": "文件无法读取",
     "encoding": "文件编码",
+    "file_type": "文件类型与扩展名不符",
+    "empty_file": "文件没有数据",
     "unrecognised_sheet": "无法识别的工作表",
     "missing_column": "缺少列",
     "unknown_column": "无法识别的列",
@@ -134,9 +138,10 @@ class Issue:
 
     @property
     def statement(self) -> str:
-        """Subject and detail, without the location."""
-        subject = self.subject
-        return f"{subject} {self.detail}" if subject else self.detail
+        """Subject and detail, without the location (a value of over 200 characters without a
+        space is shortened: see :func:`elide`)."""
+        subject = elide(self.subject)
+        return f"{subject} {elide(self.detail)}" if subject else elide(self.detail)
 
     @property
     def message(self) -> str:
@@ -146,6 +151,19 @@ class Issue:
 
     def __str__(self) -> str:
         return f"[{SEVERITY_NAMES[self.severity]}] {self.message}"
+
+
+_LONG_RUN = re.compile(r"\S{201,}")
+
+
+def elide(text: str) -> str:
+    """Runs of over 200 characters without a space (a 1 MB cell pasted by mistake) shortened to
+    their first 40 characters and their length, so a message stays readable.
+
+    >>> elide("值 " + "9" * 1000 + " 不是数字")
+    '值 9999999999999999999999999999999999999999…（共 1000 字） 不是数字'
+    """
+    return _LONG_RUN.sub(lambda m: f"{m.group()[:40]}…（共 {len(m.group())} 字）", text)
 
 
 ISSUE_COLUMNS = [f.name for f in fields(Issue)] + ["message"]
@@ -201,10 +219,11 @@ def report_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     return out.rename(columns=REPORT_HEADERS)
 
 
-class DataError(ValueError):
+class DataError(EvalkitError, ValueError):
     """Input with errors; ``problems`` lists every issue found (errors and warnings)."""
 
     what = "数据"
+    exit_code = EXIT_DATA
 
     def __init__(self, problems: list[Issue]):
         self.problems = list(problems)

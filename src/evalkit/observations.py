@@ -12,14 +12,18 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from evalkit.errors import EXIT_DATA, EvalkitError
+
 KEY = ["school_id", "year", "indicator_id", "item", "source", "rater"]
 COLUMNS = [*KEY, "value", "evidence"]
 PROVENANCE = ["file", "sheet", "cell"]
 REQUIRED = ["school_id", "year", "indicator_id", "value"]
 
 
-class ObservationsError(ValueError):
+class ObservationsError(EvalkitError, ValueError):
     """Observations that cannot be scored; ``problems`` lists every one in Chinese."""
+
+    exit_code = EXIT_DATA
 
     def __init__(self, problems: list[str]):
         self.problems = problems

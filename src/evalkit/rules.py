@@ -292,8 +292,8 @@ class _Band(_Params):
 
 @register
 class Bands(Rule):
-    """Banded (step) scoring: the points of the highest band whose ``min`` ≤ value
-    (0 below the lowest band), capped at max. Bands are listed in ascending ``min``."""
+    """Banded (step) scoring: ``points = min(max, points_b)`` for the highest band ``b`` whose
+    ``min`` ≤ value (0 below the lowest band). Bands are listed in ascending ``min``."""
 
     name = "bands"
     title = "分档计分"
@@ -565,6 +565,24 @@ class DistanceToTarget(Rule):
     @staticmethod
     def explain(case, params):
         return f"{case.name} {case.value_text}，目标 {case.amount(params.target)}，{case.got}"
+
+
+@register
+class DataPipeline(Rule):
+    """Points from the indicator's ``pipeline`` (impute, treat, normalise over the year's data;
+    :mod:`evalkit.scoring.pipeline`). Per observation the value is carried as is; the
+    indicator's points and sentence are set once every school's combined value is known."""
+
+    name = "pipeline"
+    title = "数据标准化"
+
+    @staticmethod
+    def score(values, max_points, params, higher_is_better=True):
+        return _numeric(values)
+
+    @staticmethod
+    def explain(case, params):
+        return f"{case.name} {case.value_text}，按数据处理步骤计分"
 
 
 def validate_params(name: str, params: Mapping[str, Any]) -> BaseModel:

@@ -69,10 +69,13 @@ def _walk(node: yaml.Node, loc: Location = (), repeated: bool = False) -> Iterat
 
 
 def _compose(text: str) -> yaml.Node | None:
-    """The YAML node tree of ``text``; ``None`` for an empty or unparsable text."""
+    """The YAML node tree of ``text``, composed within the bounds of :mod:`evalkit.yamlload`
+    (so walking it is bounded too); ``None`` for an empty, unparsable or refused text."""
+    from evalkit.yamlload import YamlInputError, compose_yaml
+
     try:
-        return yaml.compose(text)
-    except yaml.YAMLError:
+        return compose_yaml(text)
+    except YamlInputError:
         return None
 
 

@@ -10,6 +10,7 @@ HTML with Chinese headers. Modules:
   improvers, vetoes, systemic weaknesses, data-quality notes);
 - :mod:`~evalkit.analysis.trend` — one school over the years;
 - :mod:`~evalkit.analysis.whatif` — re-weighting the areas;
+- :mod:`~evalkit.analysis.weights` — the weights derived by AHP, entropy or CRITIC;
 - :mod:`~evalkit.analysis.examples` — a tiny hand-made Results for examples and tests.
 
 >>> from evalkit.analysis import example_results, headline
@@ -36,6 +37,7 @@ from evalkit.analysis.county import (
     veto_schools,
 )
 from evalkit.analysis.examples import example_results
+from evalkit.analysis.history import changes_note, history_sentence, history_status, new_schools, start_year
 from evalkit.analysis.inputs import parse_paths, report_inputs
 from evalkit.analysis.school import (
     Headline,
@@ -45,10 +47,12 @@ from evalkit.analysis.school import (
     indicator_comparison,
     indicator_table,
     points_lost,
+    public_view,
     strengths_weaknesses,
     veto_details,
 )
 from evalkit.analysis.trend import area_trend, has_history, persistent_weaknesses, school_trend
+from evalkit.analysis.weights import uses_derived_weights, weight_methods
 from evalkit.analysis.whatif import area_weights, reweight_ranking
 
 __all__ = [
@@ -62,26 +66,34 @@ __all__ = [
     "biggest_changes",
     "bonus_details",
     "changes",
+    "changes_note",
     "example_results",
     "grade_distribution",
     "group_comparison",
     "has_history",
     "headline",
+    "history_sentence",
+    "history_status",
     "indicator_comparison",
     "indicator_shares",
     "indicator_table",
     "missing_reports",
+    "new_schools",
     "parse_paths",
     "persistent_weaknesses",
     "points_lost",
+    "public_view",
     "ranking",
     "read_intake_notes",
     "report_inputs",
     "reweight_ranking",
     "school_trend",
     "scoring_notes",
+    "start_year",
     "strengths_weaknesses",
     "systemic_weaknesses",
+    "uses_derived_weights",
     "veto_details",
     "veto_schools",
+    "weight_methods",
 ]

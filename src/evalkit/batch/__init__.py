@@ -72,7 +72,7 @@ def cli_run(args: argparse.Namespace) -> int:
             only_failed=bool(getattr(args, "only_failed", False)),
         )
     except (RunFileError, RunError, ValueError) as err:
-        print(f"错误 / error: {err}", file=sys.stderr)
+        print(f"错误：{err}", file=sys.stderr)
         return EXIT_USAGE
     print_summary(report)
     return report.exit_code

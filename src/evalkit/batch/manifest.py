@@ -160,7 +160,10 @@ class Manifest:
         self.reports[key] = entry
         line = (json.dumps({"key": key, "entry": entry}, ensure_ascii=False) + "\n").encode("utf-8")
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: never append through a symbolic link planted in place of the journal
+        fd = os.open(
+            self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666
+        )
         try:
             view = memoryview(line)
             while view:
@@ -170,9 +173,16 @@ class Manifest:
         self.dirty = True
         self.save_if_due()
     def output_paths(self, key: str) -> dict[str, Path]:
-        """Absolute output paths recorded for a report (empty when none)."""
+        """Absolute output paths recorded for a report (empty when none), each checked to lie
+        inside the folder (:func:`evalkit.batch.confine.confined`; raises otherwise)."""
+        from evalkit.batch.confine import confined
+
         entry = self.reports.get(key) or {}
-        return {fmt: self.folder / rel for fmt, rel in (entry.get("outputs") or {}).items()}
+        outputs = entry.get("outputs") if isinstance(entry, dict) else None
+        return {
+            fmt: confined(self.folder, rel, f"manifest.json 中“{key}”的 outputs.{fmt}")
+            for fmt, rel in (outputs if isinstance(outputs, dict) else {}).items()
+        }
 
     def is_fresh(self, key: str, fingerprints: dict[str, str], formats: tuple[str, ...]) -> bool:
         """Whether the report finished with these fingerprints and every wanted output exists."""

@@ -21,6 +21,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import EvalkitError
+
 MAX_ID_LENGTH = 100
 
 
@@ -52,7 +54,7 @@ def folder_name_problem(school_id: str) -> str | None:
     return None
 
 
-class UnsafePathError(ValueError):
+class UnsafePathError(EvalkitError, ValueError):
     """A path built from data would leave its base folder."""
 
 

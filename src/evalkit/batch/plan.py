@@ -4,9 +4,11 @@ fingerprints and output paths, and which of them can be skipped.
 Output layout (under ``<output>/<year>/``)::
 
     scores/                          the year's Results (all years of the data), read by notebooks
-    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf}
-    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf}
-    county/全县汇总_<year>.{ipynb,html,pdf}
+    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf,docx}
+    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf,docx}
+    county/全县汇总_<year>.{ipynb,html,pdf,docx}
+    county/指标体系审计_<year>.{ipynb,html,pdf}
+    county/通报_<year>.{docx,pdf}, county/公示名单_<year>.{docx,xlsx}   (run file's notice, publicity)
     scoreboard.xlsx, manifest.json
 
 A school id that cannot be a folder name (see :func:`evalkit.batch.names.folder_name_problem`)
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import evalkit
+from evalkit.analysis.official import county_title, issuer_info, issuer_parameter, title_meta
 from evalkit.batch.fingerprints import DataFingerprints, sha256_file, sha256_json
 from evalkit.batch.names import (
     UnsafePathError,
@@ -28,11 +31,12 @@ from evalkit.batch.names import (
     folder_name_problem,
     safe_child,
 )
-from evalkit.batch.runfile import NOTEBOOK_LABELS, RunSpec
+from evalkit.batch.runfile import COUNTY_KINDS, NOTEBOOK_LABELS, RunSpec
 from evalkit.results import Results
 
 FILE_STEMS = {"school_report": "报告", "school_trend": "趋势"}
 COUNTY_STEM = "全县汇总"
+COUNTY_STEMS = {"county_summary": COUNTY_STEM, "framework_audit": "指标体系审计"}
 WORK_DIR = ".work"
 
 
@@ -59,13 +63,14 @@ class Job:
     start_timeout: float = 60
     refused: str | None = None
     render_only: bool = False
+    docx_template: str = ""  # the Word reference document ("": the shipped one)
 
     @property
     def label(self) -> str:
         """Who the job is for, printable: ``001 城关一小（学校报告）``."""
         who = (
             display(self.school_name or "全县")
-            if self.kind in ("county_summary", "region_summary")
+            if self.kind in (*COUNTY_KINDS, "region_summary")
             else f"{display(self.school_id)} {display(self.school_name)}"
         )
         return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
@@ -95,6 +100,8 @@ def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
         "framework": spec.framework,
         "registry": str(spec.registry) if spec.registry else "",
         "intake_notes": spec.intake_notes,
+        "issuer": issuer_parameter(spec.issuer),
+        "show_rater_marks": bool(spec.show_rater_marks),
     }
 
 
@@ -118,7 +125,15 @@ def plan_year(
         "framework": str(fw_meta.get("framework_fingerprint", "")),
         "evalkit": evalkit.__version__,
     }
+    if spec.robustness is not None:  # the intervals every report shows depend on these settings
+        common["robustness"] = sha256_json(spec.robustness.model_dump())
     notebook_sha = {kind: sha256_file(path) for kind, path in spec.notebooks.items()}
+    if "docx" in spec.formats:  # a new Word template redoes the .docx files
+        from evalkit.documents.pandoc import LUA_FILTER, reference_docx
+
+        common["docx_template"] = sha256_json(
+            [sha256_file(reference_docx(spec.docx_template)), sha256_file(LUA_FILTER)]
+        )
     table = results.schools
     this_year = table[table["year"] == year].sort_values("school_id", key=lambda s: s.astype(str))
     years_per_school = table[table["year"] <= year].groupby("school_id")["year"].nunique()
@@ -139,8 +154,9 @@ def plan_year(
             "cell_timeout": spec.cell_timeout,
             "start_timeout": spec.start_timeout,
             "work_dir": work,
+            "docx_template": str(spec.docx_template or ""),
         }
-        problem = folder_name_problem(school_id) if kind != "county_summary" else None
+        problem = folder_name_problem(school_id) if kind not in COUNTY_KINDS else None
         if problem:
             return Job(**common_args, refused=f"学校编号“{display(school_id)}”不能用作文件夹名：{problem}")
         try:
@@ -148,30 +164,39 @@ def plan_year(
         except ValueError as err:
             return Job(**common_args, refused=str(err))
         try:
-            if kind == "county_summary":
-                out_dir, stem = safe_child(folder, "county"), f"{COUNTY_STEM}_{year}"
+            if kind in COUNTY_KINDS:
+                out_dir, stem = safe_child(folder, "county"), f"{COUNTY_STEMS[kind]}_{year}"
             else:
                 out_dir, stem = (
                     safe_child(folder, "schools", school_id),
                     f"{school_id}_{year}_{FILE_STEMS[kind]}",
                 )
+            outputs = {fmt: safe_child(out_dir, f"{stem}.{fmt}") for fmt in spec.formats}
+            failed_notebook = safe_child(out_dir, f"{stem}.failed.ipynb")
         except UnsafePathError as err:
             return Job(**common_args, refused=str(err))
+        issuer = issuer_info(base["issuer"])
+        header = "\n".join(title_meta(issuer))
+        right = f"{issuer.county}　{year} 年度" if issuer is not None else f"{year} 年度"
         if kind == "county_summary":
-            title = f"{year} 年度全县中小学校党建工作质量评价汇总"
-            left, header = "全县汇总", ""
+            title = county_title(year, issuer)
+            left = issuer.body if issuer is not None else "全县汇总"
+            right = f"{year} 年度"
+        elif kind == "framework_audit":
+            title = f"{issuer.county + ' ' if issuer is not None else ''}{year} 年度指标体系统计审计"
+            left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
             title = f"{name} {year} 年度{what}"
-            left, header = name, ""
+            left = name
         return Job(
             **common_args,
-            outputs={fmt: out_dir / f"{stem}.{fmt}" for fmt in spec.formats},
-            failed_notebook=out_dir / f"{stem}.failed.ipynb",
+            outputs=outputs,
+            failed_notebook=failed_notebook,
             title=title,
             header=header,
             header_left=left,
-            header_right=f"{year} 年度",
+            header_right=right,
         )
 
     wanted = set(schools) if schools is not None else None
@@ -187,4 +212,6 @@ def plan_year(
             jobs.append(make("school_trend", sid, name, data_fp))
     if "county_summary" in spec.notebooks and wanted is None:
         jobs.append(make("county_summary", "", spec.county or "全县", fingerprints.county))
+    if "framework_audit" in spec.notebooks and wanted is None:
+        jobs.append(make("framework_audit", "", spec.county or "全县", fingerprints.county))
     return Plan(year=int(year), folder=folder, jobs=jobs)

@@ -33,14 +33,16 @@ from typing import Any, TextIO
 import pandas as pd
 
 import evalkit
+from evalkit.batch.confine import check_output_entries, check_output_folder
 from evalkit.batch.execute import Executor, JobResult, run_jobs
 from evalkit.batch.fingerprints import DataFingerprints, sha256_json
 from evalkit.batch.kernelpool import KernelPoolExecutor
 from evalkit.batch.manifest import Manifest, now
-from evalkit.batch.names import display
+from evalkit.batch.names import UnsafePathError, display
 from evalkit.batch.plan import WORK_DIR, Job, Plan, plan_year
 from evalkit.batch.runfile import RunSpec
 from evalkit.batch.scoreboard import write_scoreboard
+from evalkit.errors import EvalkitError
 from evalkit.results import Results
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -48,7 +50,7 @@ SCOREBOARD = "scoreboard.xlsx"
 STATUS_ZH = {"done": "完成", "skipped": "跳过", "failed": "失败"}
 
 
-class RunError(Exception):
+class RunError(EvalkitError):
     """A problem that stops the run before any report (bad data, unknown school, locked folder)."""
 
 
@@ -93,7 +95,10 @@ def folder_lock(folder: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:  # O_NOFOLLOW: never open a symbolic link planted in place of the lock file
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as err:
+        raise RunError(f"无法在 {folder} 中建立锁文件 .lock（是否被换成了符号链接？）/ cannot lock: {err}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -111,15 +116,20 @@ def sweep(folder: Path) -> list[Path]:
     hidden temporary files of atomic writes, and temporary copies of ``scores/``."""
     removed: list[Path] = []
     work = folder / WORK_DIR
-    if work.exists():
+    if work.is_symlink():  # a link in place of .work: remove the link, never what it points to
+        work.unlink()
+        removed.append(work)
+    elif work.exists():
         shutil.rmtree(work, ignore_errors=True)
         removed.append(work)
     candidates = [folder, folder / "county", *(p for p in (folder / "schools").glob("*") if p.is_dir())]
     for d in candidates:
-        if not d.is_dir():
+        if not d.is_dir() or (d != folder and d.is_symlink()):  # never sweep through a link
             continue
         for p in d.iterdir():
             name = p.name
+            if p.is_symlink():
+                continue
             if p.is_file() and name.startswith(".") and ".tmp" in name:
                 p.unlink(missing_ok=True)
                 removed.append(p)
@@ -163,6 +173,30 @@ def score_run(spec: RunSpec, out: TextIO | None = None) -> tuple[pd.DataFrame, R
     except (OSError, ValueError) as err:
         raise RunError(f"无法读取数据 / cannot read the data: {err}") from None
     return obs, results, fw.grade_order
+
+
+def _add_robustness(spec: RunSpec, obs: pd.DataFrame, results: Results, year: int) -> None:
+    """The year's Monte Carlo rank intervals (and the rater marks the framework audit reads)
+    into ``results.extra``, saved with the scores (see :mod:`evalkit.robustness`)."""
+    if spec.robustness is None and "framework_audit" not in spec.notebooks:
+        results.extra.clear()
+        return
+    from evalkit.framework import load_framework
+    from evalkit.robustness import attach_robustness
+
+    results.extra.clear()
+    results.meta.pop("robustness", None)
+    try:
+        attach_robustness(results, obs, load_framework(spec.framework), year, spec.robustness)
+    except Exception as err:  # the reports still run, saying no robustness analysis was made
+        results.extra.clear()
+        results.meta.pop("robustness", None)
+        print(f"警告：{year} 年排名稳健性分析未能完成，报告中将不显示排名区间 / robustness skipped: {err!r}",
+              file=sys.stderr, flush=True)
+        return
+    if not results.meta.get("robustness", {}).get("reproduces_published", True):
+        print(f"警告：{year} 年稳健性模型未能复现公布的总分，排名区间仅供参考 / the model does not replay the "
+              "published totals", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- one year
@@ -260,14 +294,21 @@ def run_year(
     only_failed: bool,
     progress: bool,
     report: RunReport,
+    out: TextIO | None = None,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
     folder = spec.year_folder(year)
     with folder_lock(folder):
+        try:  # before anything is read, written or deleted: no recorded path, no link leads outside
+            check_output_entries(folder)
+            manifest = Manifest.load(folder)
+            check_output_folder(folder, manifest.reports)
+        except UnsafePathError as err:
+            raise RunError(str(err)) from None
         sweep(folder)
+        _add_robustness(spec, obs, results, year)
         results.save(folder / "scores")
         fingerprints = DataFingerprints(obs, results, year)
-        manifest = Manifest.load(folder)
         board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
         if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
             write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
@@ -300,6 +341,8 @@ def run_year(
                 "scoreboard_fingerprint": board,
             }
         )
+        if schools is None:
+            _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
         plan = plan_year(spec, results, fingerprints, year, schools=schools)
         skipped = _select(plan, manifest, spec.formats, force, only_failed)
         for outcome in skipped:
@@ -325,7 +368,7 @@ def run_year(
             else:
                 runnable.append(job)
         # longest first: the county summary, then schools in id order
-        runnable.sort(key=lambda j: j.kind != "county_summary")
+        runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
         try:
             own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
             if own_runner is not None:
@@ -350,6 +393,42 @@ def run_year(
         manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
         manifest.save()
         sweep(folder)
+
+
+def _county_documents(
+    spec: RunSpec,
+    obs: pd.DataFrame,
+    results: Results,
+    grades: list[str],
+    year: int,
+    folder: Path,
+    manifest: Manifest,
+    data_fingerprint: str,
+    out: TextIO | None,
+) -> None:
+    """The notice and publicity list of the year (:mod:`evalkit.documents.county`), unless the run
+    file asks for neither or they are up to date (recorded as ``documents`` in the manifest)."""
+    if spec.issuer is None or (spec.notice is None and spec.publicity is None):
+        return
+    from evalkit.documents.compose import DocumentTemplateError
+    from evalkit.documents.county import documents_fingerprint, write_county_documents
+    from evalkit.documents.pandoc import PandocError
+
+    fp = documents_fingerprint(spec, data_fingerprint, grades)
+    recorded = manifest.data.get("documents") or {}
+    if recorded.get("fingerprint") == fp and all((folder / p).is_file() for p in recorded.get("outputs", {}).values()):
+        return
+    sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
+    try:
+        written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
+    except (DocumentTemplateError, PandocError) as err:
+        raise RunError(str(err)) from None
+    manifest.data["documents"] = {
+        "fingerprint": fp,
+        "outputs": {name: path.relative_to(folder).as_posix() for name, path in written.items()},
+    }
+    print(f"已生成通报和公示名单 / notice and publicity list: {', '.join(p.name for p in written.values())}",
+          file=out or sys.stdout, flush=True)
 
 
 # --------------------------------------------------------------------------- whole run
@@ -378,6 +457,13 @@ def _check_schools(results: Results, years: list[int], schools: list[str] | None
                 f"{year} 年没有这些学校的评分结果 / unknown schools: "
                 + "、".join(display(s) for s in unknown)
             )
+
+
+NO_ISSUER_WARNING = (
+    "注意：运行文件没有 issuer（发文单位）一节，报告不写县名、发文单位和落款。"
+    "请在运行文件中加上 issuer: {county: 县名, body: 发文单位}。"
+)
+"""Printed once per run whose run file has no ``issuer`` block."""
 
 
 def run_batch(
@@ -409,7 +495,9 @@ def run_batch(
             run_region(spec, executor=executor, schools=schools, force=force, only_failed=only_failed,
                        progress=progress, report=report, out=out)
             return _finished(report, t0)
-        print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
+        if spec.issuer is None:
+            print(NO_ISSUER_WARNING, file=out, flush=True)
+        print(f"评分中：{len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
         _check_schools(results, years, schools)
@@ -433,6 +521,7 @@ def run_batch(
                 only_failed=only_failed,
                 progress=progress,
                 report=report,
+                out=out,
             )
     except KeyboardInterrupt:
         report.interrupted = True
@@ -528,13 +617,13 @@ def print_summary(report: RunReport, out: TextIO | None = None) -> None:
             print(table.to_string(index=False), file=out)
     print(
         f"\n完成 {report.count('done')} 份，跳过 {report.count('skipped')} 份，"
-        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）/ done, skipped, failed",
+        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）",
         file=out,
     )
     if report.interrupted:
         print(
-            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续 / interrupted: rerun to resume",
+            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续",
             file=out,
         )
     elif report.count("failed"):
-        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告 / some reports failed", file=out)
+        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告", file=out)

@@ -24,11 +24,32 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    robustness:                      # Monte Carlo rank intervals in every report (see
+      replications: 1000             # evalkit.robustness.config for every field); null: none
+    docx_template: null              # Word reference document for the .docx files; null: the shipped one
+    notice:                          # the county's notice of results (通报), .docx (+ .pdf); needs issuer
+      rectify_by: 2025-01-31         # deadline for rectification
+      addressee: 各中小学校党组织      # optional; the line under the title (a full-width colon is added)
+      template: null                 # Jinja (Markdown) text of the notice; null: the shipped one
+    publicity:                       # the publicity list of proposed grades (公示名单), .docx and .xlsx
+      days: 5                        # working days from the start (default: the issue date)
+      start: null                    # optional first day; end: optional last day (else from days)
+      show_scores: false             # true: the list shows each school's total
+      contact: null                  # where objections go; null: issuer.contact
+      template: null                 # Jinja (Markdown) text of the list; null: the shipped one
+    show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
     executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
     scheduler: null                  # the Dask scheduler's address for executor: dask
     shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
+
+Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
+``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
+or socket — anywhere on disk *outside* the output folder (a run rewrites and sweeps its output
+folder). ``output`` must be a folder (or not exist yet); everything a run writes or deletes
+lies inside it (see :mod:`evalkit.batch.confine`). The run file itself is read as bounded YAML
+(:mod:`evalkit.yamlload`): UTF-8, at most 2 MB, no alias bombs.
 
 :func:`load_run_file` checks the whole file and raises :class:`RunFileError` listing every
 problem with its YAML path and line, e.g. ``data[1]: 找不到文件 …``.
@@ -43,25 +64,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evalkit.batch.confine import input_file_problem, output_folder_problem
+from evalkit.errors import EvalkitError
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.robustness.config import RobustnessConfig
+from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
-Format = Literal["ipynb", "html", "pdf"]
-FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
-NotebookKind = Literal["school_report", "county_summary", "school_trend", "region_summary"]
-NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "region_summary")
+Format = Literal["ipynb", "html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf", "docx")
+NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit", "region_summary"]
+NOTEBOOK_KINDS: tuple[NotebookKind, ...] = (
+    "school_report", "county_summary", "school_trend", "framework_audit", "region_summary"
+)
 NOTEBOOK_LABELS: dict[str, str] = {
     "school_report": "学校报告",
     "county_summary": "全县汇总",
     "school_trend": "历年趋势",
+    "framework_audit": "指标体系审计",
     "region_summary": "区域汇总",
 }
+COUNTY_KINDS = ("county_summary", "framework_audit")
+"""Notebooks run once per year for the whole county (not per school)."""
 
 
-class RunFileError(ValueError):
+class RunFileError(EvalkitError, ValueError):
     """A run file with problems; ``problems`` lists every one of them."""
 
     def __init__(self, source: str, problems: list[Problem]):
@@ -89,12 +118,32 @@ class Issuer(_Model):
         return self.date or today or dt.date.today()
 
 
+class Notice(_Model):
+    """The county's notice of results (通报): see :mod:`evalkit.documents.notice`."""
+
+    rectify_by: dt.date
+    addressee: str = Field(default="各中小学校党组织", min_length=1, max_length=120)
+    template: str | None = None
+
+
+class Publicity(_Model):
+    """The publicity list of proposed grades (公示名单): see :mod:`evalkit.documents.publicity`."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    days: int = Field(default=5, ge=1, le=60)
+    show_scores: bool = False
+    contact: str | None = Field(default=None, max_length=200)
+    template: str | None = None
+
+
 class Notebooks(_Model):
     """The notebook of each kind of report (paths); a missing or null entry is not run."""
 
     school_report: str | None = None
     county_summary: str | None = None
     school_trend: str | None = None
+    framework_audit: str | None = None
     region_summary: str | None = None  # runs with counties: once per year, comparing the counties
 
 
@@ -128,12 +177,22 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    docx_template: str | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
     executor: str = "local"
     scheduler: str | None = None
     shared_output: bool = False
     region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
     counties: list[County] | None = None
+    show_rater_marks: bool = False
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
+    robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
+
+    @field_validator("robustness", mode="before")
+    @classmethod
+    def _robustness_off(cls, value: Any) -> Any:
+        return None if value is False else value
 
     @field_validator("data", mode="before")
     @classmethod
@@ -158,6 +217,11 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    robustness: RobustnessConfig | None = None
+    docx_template: Path | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
+    show_rater_marks: bool = False
     allow: tuple[str, ...] = ()
     executor: str = "local"
     shared_output: bool = False
@@ -216,7 +280,7 @@ def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     wanted = {f.strip().lower() for f in formats if f.strip()}
     unknown = sorted(wanted - set(FORMATS))
     if unknown:
-        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf）")
+        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf、docx）")
     return tuple(f for f in FORMATS if f == "ipynb" or f in wanted)
 
 
@@ -225,12 +289,18 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
-    """Files named in the raw run file that do not exist (checked wherever the value is text)."""
+    """Files named in the raw run file that cannot be inputs (missing, a folder or device, inside
+    the output folder), and an output path that is not a folder (checked wherever the value is
+    text)."""
     out: list[tuple[tuple, str]] = []
+    output = data.get("output", "outputs")
+    output_dir = (base / output).resolve() if isinstance(output, str) and output else None
+    if output_dir is not None and (problem := output_folder_problem(output_dir)):
+        out.append((("output",), problem))
 
-    def check(loc: tuple, value: Any) -> None:
-        if isinstance(value, str) and value and not (base / value).is_file():
-            out.append((loc, f"找不到文件 / file not found: {base / value}"))
+    def check(loc: tuple, value: Any) -> None:  # see evalkit.batch.confine.input_file_problem
+        if isinstance(value, str) and value and (problem := input_file_problem(base / value, output_dir)):
+            out.append((loc, problem))
 
     files = data.get("data")
     for i, value in enumerate(
@@ -239,6 +309,16 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
         check(("data", i) if not isinstance(files, str) else ("data",), value)
     check(("registry",), data.get("registry"))
     check(("intake_notes",), data.get("intake_notes"))
+    check(("docx_template",), data.get("docx_template"))
+    template = data.get("docx_template")
+    if isinstance(template, str) and template and (base / template).is_file():
+        import zipfile
+
+        if not zipfile.is_zipfile(base / template):
+            out.append((("docx_template",), f"不是 Word 文档（.docx）/ not a .docx file: {base / template}"))
+    for block in ("notice", "publicity"):
+        if isinstance(data.get(block), dict):
+            check((block, "template"), data[block].get("template"))
     counties = data.get("counties")
     for c, county in enumerate(counties if isinstance(counties, list) else []):
         if not isinstance(county, dict):
@@ -282,6 +362,12 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
         out.append((("notebooks",), "至少应指定一个笔记本 / name at least one notebook"))
     if isinstance(model.year, list) and not model.year:
         out.append((("year",), "年度列表不能为空 / empty list of years"))
+    for block in ("notice", "publicity"):
+        if getattr(model, block) is not None and model.issuer is None:
+            out.append(((block,), "通报和公示需要发文单位：请同时写 issuer 一节 / needs the issuer block"))
+    p = model.publicity
+    if p is not None and p.start and p.end and p.end < p.start:
+        out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
     try:
         _executor_text(model.executor, model.scheduler)
     except ValueError as err:
@@ -367,27 +453,29 @@ def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunS
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        robustness=model.robustness,
+        docx_template=(base / model.docx_template).resolve() if model.docx_template else None,
+        notice=_with_template(model.notice, base),
+        publicity=_with_template(model.publicity, base),
         executor=_executor_text(model.executor, model.scheduler),
         shared_output=model.shared_output,
+        show_rater_marks=model.show_rater_marks,
         allow=tuple(sorted(set(model.allow))),
     )
+
+
+def _with_template(block: Any, base: Path) -> Any:
+    """``block`` with its ``template`` made absolute (relative to the run file's folder)."""
+    if block is None or not block.template:
+        return block
+    return block.model_copy(update={"template": str((base / block.template).resolve())})
 
 
 def load_run_file(path: str | Path) -> RunSpec:
     """Read and check a run file; raise :class:`RunFileError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunFileError(str(path), [Problem("(file)", "找不到文件 / file not found")]) from None
-    except UnicodeDecodeError:
-        raise RunFileError(str(path), [Problem("(file)", "文件不是 UTF-8 编码 / not UTF-8")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise RunFileError(
-            str(path),
-            [Problem("(yaml)", f"YAML 格式错误 / syntax error: {err}", mark.line + 1 if mark else None)],
-        ) from None
+        text, data = load_yaml_file(path)  # bounded: encoding, size, depth, aliases
+    except YamlInputError as err:
+        raise RunFileError(str(path), [err.problem]) from None
     return parse_run_file(data, path, text)

@@ -4,49 +4,22 @@ Sheets: **总表** (排名, 学校编号, 学校名称, 学校类型, points per
 one sheet **per area** (points per indicator, headed ``A1 理论学习中心组学习（4分）``, and the area's
 points), and **指标明细** (every indicator of every school with its value, points, maximum,
 share, missing flag and explanation). Chinese headers, frozen header row and id/name columns,
-grade colours, column widths fitted to the text. Written atomically.
+grade colours, column widths fitted to the text. Written by :mod:`evalkit.xlsxio` (atomically,
+reproducibly, data as text or numbers, never as a formula).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from evalkit.atomic import atomic_path
 from evalkit.results import Results
+from evalkit.xlsxio import Sheet, sheet_title, write_workbook
 
 # good → bad; grades are coloured by their position in the framework's grade order
 GRADE_FILLS = ["C6EFCE", "DDEBF7", "FFEB9C", "FFC7CE", "F4B084"]
-HEADER_FILL = "1F4E78"
-_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def _illegal_free(value: Any) -> Any:
-    """Strings without the control characters openpyxl refuses (replaced by U+FFFD)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
-
-
-def _width(value: Any) -> int:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    line = max(text.split("\n"), key=len) if text else ""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-
-
-def sheet_title(name: str, used: set[str]) -> str:
-    """A valid, unique worksheet title (≤ 31 characters, none of ``[]:*?/\\``)."""
-    base = _SHEET_BAD.sub("_", _illegal_free(name)).strip("'") or "领域"
-    title, n = base[:31], 2
-    while title in used:
-        suffix = f"_{n}"
-        title, n = base[: 31 - len(suffix)] + suffix, n + 1
-    used.add(title)
-    return title
 
 
 def total_table(results: Results, year: int) -> pd.DataFrame:
@@ -105,72 +78,54 @@ def detail_table(results: Results, year: int) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _write_sheet(
-    ws: Any,
-    frame: pd.DataFrame,
-    *,
-    freeze: str,
-    percent: set[str] = frozenset(),
-    grade_col: str | None = None,
-    grade_fill: dict[str, str] | None = None,
-) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+def scoreboard_sheets(
+    results: Results, year: int, grade_order: list[str] | None = None
+) -> dict[str, Sheet]:
+    """The scoreboard's sheets for ``year``, in order: 总表, one per area, 指标明细."""
+    grades = grade_order or list(dict.fromkeys(results.schools["grade"]))
+    fills = {g: GRADE_FILLS[min(i, len(GRADE_FILLS) - 1)] for i, g in enumerate(grades)}
+    sheets = {"总表": Sheet(total_table(results, year), freeze="D2", fills={"等次": fills})}
+    used = {"总表", "指标明细"}
+    for area_name, frame in area_tables(results, year):
+        sheets[sheet_title(area_name, used, "领域")] = Sheet(frame, freeze="D2")
+    sheets["指标明细"] = Sheet(
+        detail_table(results, year), freeze="C2", percent=frozenset({"得分率"}), wrap=frozenset({"评分说明"})
+    )
+    return sheets
 
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
-    ws.append([_illegal_free(c) for c in frame.columns])
-    for cell in ws[1]:
-        cell.font, cell.fill = header_font, header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in frame.itertuples(index=False):
-        ws.append(
-            [
-                _illegal_free(
-                    None if (isinstance(v, float) and pd.isna(v)) else v.item() if hasattr(v, "item") else v
-                )
-                for v in row
-            ]
-        )
-    columns = list(frame.columns)
-    for j, col in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        widths = [_width(col)] + [_width(v) for v in frame[col].head(500)]
-        ws.column_dimensions[letter].width = min(max(widths) + 2, 60)
-        if col in percent:
-            for cell in ws[letter][1:]:
-                cell.number_format = "0.0%"
-        if col == "评分说明":
-            for cell in ws[letter][1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    if grade_col and grade_fill and grade_col in columns:
-        letter = get_column_letter(columns.index(grade_col) + 1)
-        for cell in ws[letter][1:]:
-            colour = grade_fill.get(str(cell.value))
-            if colour:
-                cell.fill = PatternFill("solid", fgColor=colour)
-    ws.freeze_panes = freeze
-    if len(frame):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+def results_sheets(
+    results: Results, years: list[int] | None = None, grade_order: list[str] | None = None
+) -> dict[str, Sheet]:
+    """The scoreboard's sheets with the rows of every year in ``years`` (default: all), each
+    table headed by a 年度 column (``evalkit score -o 结果.xlsx``)."""
+    years = list(years or results.years)
+    per_year = [scoreboard_sheets(results, y, grade_order) for y in years]
+    out: dict[str, Sheet] = {}
+    for name in dict.fromkeys(n for sheets in per_year for n in sheets):
+        parts = [
+            sheets[name].frame.assign(年度=int(y))
+            for y, sheets in zip(years, per_year, strict=True)
+            if name in sheets
+        ]
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame[["年度", *[c for c in frame.columns if c != "年度"]]]
+        first = next(sheets[name] for sheets in per_year if name in sheets)
+        out[name] = replace(first, frame=frame, freeze=_shift(first.freeze))
+    return out
+
+
+def _shift(cell: str) -> str:
+    """The frozen cell one column to the right (for the added 年度 column)."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return get_column_letter(column_index_from_string(letters) + 1) + cell[len(letters):]
 
 
 def write_scoreboard(
     results: Results, year: int, path: str | Path, grade_order: list[str] | None = None
 ) -> Path:
-    """Write the year's scoreboard workbook to ``path`` (atomically); return the path."""
-    from openpyxl import Workbook
-
-    grades = grade_order or list(dict.fromkeys(results.schools["grade"]))
-    fills = {g: GRADE_FILLS[min(i, len(GRADE_FILLS) - 1)] for i, g in enumerate(grades)}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "总表"
-    _write_sheet(ws, total_table(results, year), freeze="D2", grade_col="等次", grade_fill=fills)
-    used = {"总表", "指标明细"}
-    for area_name, frame in area_tables(results, year):
-        _write_sheet(wb.create_sheet(sheet_title(area_name, used)), frame, freeze="D2")
-    _write_sheet(wb.create_sheet("指标明细"), detail_table(results, year), freeze="C2", percent={"得分率"})
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    """Write the year's scoreboard workbook to ``path`` (atomically, reproducibly, no formula
+    from data: :func:`evalkit.xlsxio.write_workbook`); return the path."""
+    return write_workbook(scoreboard_sheets(results, year, grade_order), path)

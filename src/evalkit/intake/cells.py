@@ -3,6 +3,7 @@ school ids, merged cells and empty rows."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,15 +144,25 @@ def check_merged(col: Collector, sheet: Sheet, ctx: Context, header_row: int) ->
 
 def data_rows(sheet: Sheet, header_row: int) -> list[int]:
     """The 1-based rows below the header row that are not entirely empty."""
-    return [r for r in range(header_row + 1, sheet.n_rows + 1) if not row_is_blank(sheet.rows[r - 1])]
+    rows = sheet.rows
+    return [r for r in range(header_row + 1, sheet.n_rows + 1) if rows[r - 1] and not row_is_blank(rows[r - 1])]
+
+
+BLANK_RUN = 10
 
 
 def note_blank_rows(col: Collector, ctx: Context, header_row: int, rows: list[int]) -> None:
     """Empty rows between the header and the last of the data ``rows`` are skipped and listed
-    as unused (trailing ones are not)."""
-    taken = set(rows)
-    for r in range(header_row + 1, rows[-1] if rows else header_row):
-        if r not in taken:
+    as unused (trailing ones are not): each on its own, except a run of more than
+    :data:`BLANK_RUN` (a stray cell far below the data), listed once as ``A440:A1048575``."""
+    bounds = [header_row, *rows]
+    for before, after in itertools.pairwise(bounds):
+        first, last = before + 1, after - 1
+        if last - first + 1 > BLANK_RUN:
+            n = last - first + 1
+            col.skip(ctx.file, ctx.sheet, f"A{first}:A{last}", first, "", "", "", f"连续 {n} 行空行，已跳过")
+            continue
+        for r in range(first, last + 1):
             col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", "空行，已跳过")
 
 
@@ -172,7 +183,7 @@ def row_is_blank(values: list[Any]) -> bool:
 
 def column_has_data(sheet: Sheet, header_row: int, column: int) -> bool:
     """Whether any cell below the header row in ``column`` is filled."""
-    return any(not is_blank(sheet.value(r, column)) for r in range(header_row + 1, sheet.n_rows + 1))
+    return column in sheet.filled_columns(header_row)
 
 
 def source_names(col: Collector) -> list[str]:

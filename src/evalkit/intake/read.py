@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -153,8 +154,9 @@ def _in_order(entries: list[dict], columns: list[str], order: dict[tuple[str, st
 
 
 def _row_of(cell: str) -> int | None:
-    digits = "".join(ch for ch in cell or "" if ch.isdigit())
-    return int(digits) if digits else None
+    """The row of ``D12`` (12), or of the first cell of a range ``A440:A1048575`` (440)."""
+    match = re.search(r"\d+", cell or "")
+    return int(match.group()) if match else None
 
 
 def _sorted(

@@ -47,16 +47,22 @@ class SchoolMatcher:
         )
         by_number: dict[int, list[str]] = defaultdict(list)
         for sid in self.ids:
-            if sid.isdigit():
+            if _numeric_id(sid):
                 by_number[int(sid)].append(sid)
         self.by_number = {n: ids[0] for n, ids in by_number.items() if len(ids) == 1}
 
     def match(self, sid: str) -> str | None:
         if self.registry is None or sid in self.ids:
             return sid
-        if sid.isdigit():
+        if _numeric_id(sid):
             return self.by_number.get(int(sid))
         return None
+
+
+def _numeric_id(sid: str) -> bool:
+    """An id ``int()`` can read as a number: decimal digits only ("²" is a digit but not decimal),
+    and short (a 1 MB run of digits is no school id and would exceed Python's int parsing limit)."""
+    return sid.isdecimal() and len(sid) <= 30
 
 
 def validate(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.observations import COLUMNS, PROVENANCE, text_value, whole_years
+from evalkit.observations import COLUMNS, PROVENANCE, ObservationsError, text_value, whole_years
 from evalkit.scoring.codes import Encoded
 
 STRIPPED = {"indicator_id", "item", "source", "rater"}
@@ -56,12 +56,17 @@ def encode_observations(
 ) -> EncodedObservations:
     """Encode ``observations`` (only the rows of ``years`` when given). Raises
     :class:`evalkit.observations.ObservationsError` for absent required columns or years that
-    are not whole numbers, like :func:`evalkit.observations.coerce_observations`."""
+    are not whole numbers, like :func:`evalkit.observations.coerce_observations`, and when
+    nothing is left to score (no rows, or none of ``years``)."""
+    if len(observations) == 0:
+        raise ObservationsError(["没有任何观测数据可评分（文件为空、只有表头或表头无法识别）/ no observations"])
     year = whole_years(observations)
     given = observations.reset_index(drop=True)
     if years is not None:
         keep = year.isin(years).to_numpy()
         given, year = given[keep].reset_index(drop=True), year[keep].reset_index(drop=True)
+        if len(given) == 0:
+            raise ObservationsError([f"所选年度 {years} 没有任何观测数据 / no data for the years chosen"])
     codes, uniques = {}, {}
     for col in COLUMNS:
         if col == "year":
