@@ -15,6 +15,11 @@ writing the reports. Then:
 - per-report cost = 2 × time(dask-local:2) / reports (worker-seconds), and a projection for a
   province of 10,000 schools (20,000 reports: a report and a trend per school) on 8, 32 and 128
   worker cores, assuming the measured 2-core scaling holds (it is an upper bound on efficiency).
+
+Run it on an otherwise idle machine: every configuration is timed by wall clock. Measured once on
+2026-12-01 on the shared 2-core machine at a load average of 11-15 (eight sessions at work, and
+this session's test suite during the Dask runs): local ×2 960 s, dask-local:1 1799 s,
+dask-local:2 1646 s for 205 reports (html) — ratios of that run say nothing about Dask.
 """
 
 from __future__ import annotations
@@ -63,8 +68,7 @@ def run_once(run_file: Path, cluster: str, jobs: int, output: Path) -> float:
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{cluster}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    # scoring is printed per county by the region runner as 评分中 …; time it from the manifests instead
-    scoring = _scoring_seconds(proc.stdout)
+    scoring = _scoring_seconds(proc.stdout)  # printed per county by the region runner
     return wall - scoring
 
 
