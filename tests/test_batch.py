@@ -25,6 +25,7 @@ from evalkit.batch.runfile import RunFileError, load_run_file
 from evalkit.batch.scoreboard import GRADE_FILLS
 from evalkit.cli import main
 from evalkit.framework import load_framework
+from evalkit.results import Results
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "report.ipynb"
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,30 @@ def test_run_file_paths_are_relative_to_it_and_options_override(tmp_path: Path) 
 def test_demo_run_file_is_valid() -> None:
     spec = load_run_file(ROOT / "params" / "demo.yaml")
     assert spec.years == (2024,) and len(spec.data) == 3 and set(spec.notebooks) == {
-        "school_report", "county_summary", "school_trend"}
+        "school_report", "county_summary", "school_trend", "framework_audit"}
+    assert spec.robustness is not None and spec.robustness.replications == 1000 and spec.robustness.raters
+
+
+def test_run_saves_robustness_with_the_scores_and_runs_the_audit_once(tmp_path: Path) -> None:
+    """The run file's robustness block reaches the saved scores; framework_audit is a county
+    job written under county/; ``robustness: false`` switches the analysis off; a bad value is
+    refused with its path."""
+    run_file = make_project(tmp_path / "p", {"001": "一小", "002": "二小"},
+                            notebooks=("school_report", "framework_audit"))
+    text = run_file.read_text(encoding="utf-8")
+    run_file.write_text(text + "robustness:\n  replications: 40\n  sensitivity: 0\n", encoding="utf-8")
+    assert run(run_file) == 0
+    year = tmp_path / "p" / "out" / "2024"
+    assert (year / "county" / "指标体系审计_2024.ipynb").is_file()
+    assert manifest(tmp_path / "p")["reports"]["framework_audit"]["status"] == "done"
+    saved = Results.load(year / "scores")
+    assert saved.extra["robustness"]["replications"].tolist() == [40, 40]
+    assert saved.meta["robustness"]["reproduces_published"] is True
+    run_file.write_text(text + "robustness: false\n", encoding="utf-8")
+    assert load_run_file(run_file).robustness is None
+    run_file.write_text(text + "robustness:\n  replications: 0\n", encoding="utf-8")
+    with pytest.raises(RunFileError, match=r"robustness\.replications"):
+        load_run_file(run_file)
 
 
 @pytest.mark.parametrize(
@@ -202,7 +226,7 @@ def test_failure_and_timeout_are_recorded_others_go_on_and_only_failed_retries(t
         assert not pid_alive(int(pid.name)), pid.read_text()
     # the manifest says how each report was made
     entry = reports["school_report:001"]
-    assert set(entry["fingerprints"]) == {"data", "framework", "notebook", "evalkit", "params"}
+    assert set(entry["fingerprints"]) == {"data", "framework", "notebook", "evalkit", "params", "robustness"}
     assert entry["parameters"]["school_id"] == "001" and entry["parameters"]["year"] == 2024
     assert entry["parameters"]["scores"] == str(year / "scores")
     assert set(entry["outputs"]) == {"ipynb", "html"}

@@ -74,6 +74,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The demo county scored once and saved, and every notebook executed once."""
     tmp = tmp_path_factory.mktemp("notebooks")
     results = evalkit.load_results(2024)
+    from evalkit.robustness import RobustnessConfig, attach_from_files
+
+    attach_from_files(results, 2024, config=RobustnessConfig(replications=200, sensitivity=50))
     scores = str(results.save(tmp / "scores"))
     intake = tmp / "intake.csv"
     intake.write_text(
@@ -91,6 +94,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "county": ("county_summary", {"year": 2024, "scores": scores, "intake_notes": str(intake)}),
         "trend": ("school_trend", {"year": 2024, "school_id": "036", "scores": scores}),
         "explore": ("explore", {"year": 2024, "school_id": "001", "scores": scores}),
+        "audit": ("framework_audit", {"year": 2024, "scores": scores}),
     }
     # a notebook that fails for sure: proves that a failing cell reaches test_no_notebook_fails
     jobs["broken"] = (_broken_notebook(tmp / "broken_source.ipynb"), {"school_id": "无此学校"})
@@ -215,3 +219,29 @@ def test_trend_and_explore_run(demo: dict) -> None:
     widget = [o for c in explore.cells for o in c.get("outputs", [])
               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widget, "the explorer displays a widget"
+
+
+def test_reports_say_how_sure_the_rank_is(demo: dict) -> None:
+    """The school report's sentence and chart under the headline (saved robustness tables), a
+    note when the scores carry none (the default run scores the demo county itself), and the
+    county summary's rank-interval plot and tables."""
+    results = demo["results"]
+    sid = demo["veto_school"]
+    row = results.extra["robustness"].set_index("school_id").loc[sid]
+    html = _html(demo["runs"]["veto"])
+    assert int(_attr(html, "data-rank-lo")) == row["rank_lo"] and int(_attr(html, "data-rank-hi")) == row["rank_hi"]
+    assert f"全县排名第 {row['rank']} 名；考虑指标权重（±20%）、评分人差异" in html
+    assert "rank_interval" in _charts(demo["runs"]["veto"])
+    assert 'data-note="no-robustness"' in _html(demo["runs"]["default"])
+    county = demo["runs"]["county"]
+    assert {"rank_intervals", "sensitivity"} <= set(_charts(county))
+    assert 'data-table="sensitivity"' in _html(county)
+
+
+def test_framework_audit_runs(demo: dict) -> None:
+    nb = demo["runs"]["audit"]
+    html = _html(nb)
+    assert "correlation_heatmap" in _charts(nb)
+    for table in ("findings", "alpha", "inter-rater", "leniency", "non-discriminating"):
+        assert f'data-table="{table}"' in html
+    assert "廉政问题" in html and "ICC(2,k)" in html

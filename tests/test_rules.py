@@ -116,6 +116,8 @@ SCORE_CASES = [
     ("ratio_times_max", {}, 4, True, [0, 0.85, 1, 1.2, -0.1], [0, 3.4, 4, 4, 0]),
     # direct, max 4: clip(value, 0, 4)
     ("direct", {}, 4, True, [0, 2.5, 4, 6, -1], [0, 2.5, 4, 4, 0]),
+    # pipeline: the value is carried as is (points come from the indicator's pipeline later)
+    ("pipeline", {}, 4, True, [0, 2.5, 60, -1], [0, 2.5, 60, -1]),
     # minmax goalposts 20–85, max 10: 52.5 → 10 × 32.5 / 65 = 5; beyond the goalposts → 0 / 10
     ("minmax", {"lower": 20, "upper": 85}, 10, True, [20, 52.5, 85, 100, 10], [0, 5, 10, 10, 0]),
     # uncapped: 100 → 10 × 80 / 65; 7 → 10 × (−13 / 65) = −2
@@ -175,6 +177,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "survey_scaled": {},
     "ratio_times_max": {},
     "direct": {},
+    "pipeline": {},
     "minmax": {"lower": 0, "upper": 10},
     "zscore": {},
     "percentile": {},
@@ -490,6 +493,7 @@ EXPLAIN_CASES = [
         "综合评价：评定 2.5 分，得 2.5 分（满分 4 分）",
     ),
     ("direct", {}, case("综合评价", 4.0, "4分", 4, 4, "分", "score"), "综合评价：评定 4 分，得满分 4 分"),
+    ("pipeline", {}, case("活动次数", 12.0, "12次", 12, 20, "次"), "活动次数 12次，按数据处理步骤计分"),
     (
         "minmax", {"lower": 20, "upper": 85}, case("测评得分", 52.5, "52.5分", 5, 10, "分", "score"),
         "测评得分 52.5分，按目标值 20–85 标准化，得 5 分（满分 10 分）",

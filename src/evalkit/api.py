@@ -90,8 +90,9 @@ def load_results(
     if int(year) not in keep:
         raise KeyError(f"没有 {year} 年的评分结果（现有：{results.years}）/ no results for {year}")
     tables = {n: getattr(results, n) for n in ("indicators", "areas", "schools", "bonus", "vetoes", "flags")}
+    nodes = None if results.nodes is None else results.nodes[results.nodes["year"].isin(keep)].reset_index(drop=True)
     return Results(**{n: t[t["year"].isin(keep)].reset_index(drop=True) for n, t in tables.items()},
-                   meta={**results.meta, "year": int(year)})
+                   meta={**results.meta, "year": int(year)}, extra=results.extra, nodes=nodes)
 
 
 # --------------------------------------------------------------------------- preloaded saved Results
@@ -140,5 +141,7 @@ def _saved_results(scores: PathLike) -> Results:
             from evalkit.results import TABLES
 
             kept = hit[1]
-            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta))
+            return Results(**{n: getattr(kept, n).copy(deep=False) for n in TABLES}, meta=copy.deepcopy(kept.meta),
+                           extra={n: t.copy(deep=False) for n, t in kept.extra.items()},
+                           nodes=None if kept.nodes is None else kept.nodes.copy(deep=False))
     return Results.load(scores)

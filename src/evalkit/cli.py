@@ -8,6 +8,7 @@
     evalkit demo generate [--seed N] [-o DIR]
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
+    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only-failed", action="store_true")
     _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
+
+    from evalkit.mcda.cli import add_parser as add_weights_parser
+
+    add_weights_parser(sub)
     return parser
 
 

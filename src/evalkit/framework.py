@@ -38,7 +38,8 @@ from evalkit.yamlpaths import (
 DataType = Literal["count", "ratio", "yesno", "rating", "level", "score", "number"]
 MissingPolicy = Literal["zero_flag", "reweight", "error"]
 Direction = Literal["higher_better", "lower_better"]
-AggregateMethod = Literal["sum", "weighted_mean", "geometric_mean"]
+AggregateMethod = Literal["sum", "weighted_mean", "geometric_mean", "topsis", "fuzzy"]
+WeightingMethod = Literal["fixed", "equal", "ahp", "entropy", "critic"]
 
 DEFAULT_FRAMEWORK = "shiquan-party-building"
 LABEL_TYPES = {"rating", "level"}
@@ -63,12 +64,76 @@ class RuleSpec(_Model):
         return rules.get_rule(self.name)
 
 
+class Weighting(_Model):
+    """Where a node's child weights come from (``docs/methods.md``): ``fixed`` (the numbers in
+    ``aggregate.weights``, equal when none), ``equal``, ``ahp`` (a pairwise comparison
+    ``matrix`` over ``criteria``, or several ``experts``' matrices combined by the element-wise
+    geometric mean; ``ahp_method`` eigenvector or geometric), or derived from the year's data:
+    ``entropy`` (``normalisation`` sum or minmax) and ``critic``."""
+
+    method: WeightingMethod = "fixed"
+    criteria: list[str] | None = None
+    matrix: list[list[float | str]] | None = None
+    experts: list[list[list[float | str]]] | None = None
+    ahp_method: Literal["eigenvector", "geometric"] = "eigenvector"
+    normalisation: Literal["sum", "minmax"] = "sum"
+
+
+class TopsisSpec(_Model):
+    """TOPSIS at a node: ``normalisation`` of the children's shares and the ``cost`` children
+    (lower is better); the node's points are ``points × closeness``."""
+
+    normalisation: Literal["vector", "minmax"] = "vector"
+    cost: list[str] = Field(default_factory=list)
+
+
+class FuzzySpec(_Model):
+    """Fuzzy comprehensive evaluation at a node: the grade set, each grade's peak share (value
+    bands, best first, strictly decreasing), each grade's score and the composition operator;
+    the node's points are ``points × weighted score``. ``membership: ratings`` takes a rating
+    child's membership from its raters' marks (``rating_labels[k]`` counts for ``grades[k]``)."""
+
+    grades: list[str] = Field(default_factory=lambda: ["好", "较好", "一般", "差"], min_length=2)
+    peaks: list[float] = Field(default_factory=lambda: [0.9, 0.75, 0.6, 0.4], min_length=2)
+    scores: list[float] = Field(default_factory=lambda: [1.0, 0.8, 0.6, 0.4], min_length=2)
+    operator: Literal["weighted_average", "max_min", "max_product"] = "weighted_average"
+    membership: Literal["bands", "ratings"] = "bands"
+    rating_labels: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D"], min_length=2)
+
+
 class Aggregate(_Model):
-    """How a node combines its children: ``sum`` of points, or a weighted arithmetic /
-    geometric mean of the children's shares (points ÷ max) times the node's points."""
+    """How a node combines its children: ``sum`` of points, a weighted arithmetic / geometric
+    mean of the children's shares (points ÷ max) times the node's points, or ``topsis`` /
+    ``fuzzy`` over the shares; ``weighting`` says where the weights come from."""
 
     method: AggregateMethod = "sum"
     weights: dict[str, float] | None = None
+    weighting: Weighting | None = None
+    topsis: TopsisSpec | None = None
+    fuzzy: FuzzySpec | None = None
+
+    @property
+    def weighting_method(self) -> str:
+        return self.weighting.method if self.weighting is not None else "fixed"
+
+
+class Pipeline(_Model):
+    """COINr-style data steps for an indicator, on its combined values per year (see
+    :mod:`evalkit.mcda.treat`): ``impute`` missing values by group ``mean``/``median``
+    (``impute_by`` a registry column such as ``school_type``, none = the whole county), ``treat``
+    outliers (winsorise up to ``winmax`` points while |skew| ≥ ``skew_max`` and kurtosis ≥
+    ``kurt_max``, else log), then ``normalise`` over the year's data (``minmax``, ``zscore`` or
+    ``rank``, within ``normalise_by`` groups); points = ``max_points × normalised``."""
+
+    impute: Literal["none", "mean", "median"] = "none"
+    impute_by: str | None = None
+    treat: bool = False
+    winmax: int = Field(default=5, ge=0)
+    skew_max: float = Field(default=2.0, gt=0)
+    kurt_max: float = Field(default=3.5)
+    log_fallback: bool = True
+    normalise: Literal["minmax", "zscore", "rank"] = "minmax"
+    normalise_by: str | None = None
 
 
 class Indicator(_Model):
@@ -85,6 +150,7 @@ class Indicator(_Model):
     definition: str = ""
     suggestion: str = ""
     plausible_max: float | None = None
+    pipeline: Pipeline | None = None
 
     @property
     def higher_is_better(self) -> bool:
@@ -92,12 +158,28 @@ class Indicator(_Model):
 
 
 class Area(_Model):
+    """A node of the tree above the indicators: an area (一级指标) or, inside an area, a
+    sub-area; it has either ``indicators`` or ``areas`` (sub-areas), to any depth."""
+
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     name: str
     name_en: str | None = None
     points: float = Field(ge=0)
     aggregate: Aggregate = Aggregate()
-    indicators: list[Indicator] = Field(min_length=1)
+    indicators: list[Indicator] = Field(default_factory=list)
+    areas: list[Area] = Field(default_factory=list)
+
+    @property
+    def children(self) -> list[Indicator] | list[Area]:
+        return self.areas if self.areas else self.indicators
+
+    @property
+    def leaves(self) -> list[Indicator]:
+        """Every indicator under this node, in order (its own, or its sub-areas')."""
+        return [ind for sub in self.areas for ind in sub.leaves] if self.areas else list(self.indicators)
+
+    def child_max(self, child: Indicator | Area) -> float:
+        return float(child.max_points if isinstance(child, Indicator) else child.points)
 
 
 class BonusItem(_Model):
@@ -164,6 +246,16 @@ class Sources(_Model):
     trim: RaterTrim = RaterTrim()
 
 
+class DisplayPrecision(_Model):
+    """Decimals shown per level (computation keeps full precision until the end): indicator
+    points, area points (every level of areas), and base / bonus / total (grades are taken on
+    the total as published). A level not given uses ``precision``."""
+
+    indicators: int | None = Field(default=None, ge=0, le=6)
+    areas: int | None = Field(default=None, ge=0, le=6)
+    total: int | None = Field(default=None, ge=0, le=6)
+
+
 class Framework(_Model):
     id: str
     name: str
@@ -181,13 +273,36 @@ class Framework(_Model):
     grades: list[GradeBand] = Field(min_length=1)
     quota: Quota | None = None
     description: str = ""
+    display_precision: DisplayPrecision | None = None
 
     _fingerprint: str = PrivateAttr(default="")
 
     # -- navigation -------------------------------------------------------------------------
     @property
     def indicators(self) -> list[Indicator]:
-        return [ind for area in self.areas for ind in area.indicators]
+        return [ind for area in self.areas for ind in area.leaves]
+
+    def iter_areas(self) -> Iterator[tuple[tuple, Area, int, str]]:
+        """Every area at every depth, parents before children: ``(yaml location, area,
+        depth (1 = top), parent id ('' at the top))``."""
+
+        def walk(areas: list[Area], loc: tuple, depth: int, parent: str) -> Iterator[tuple[tuple, Area, int, str]]:
+            for k, area in enumerate(areas):
+                here = (*loc, "areas", k)
+                yield here, area, depth, parent
+                yield from walk(area.areas, here, depth + 1, area.id)
+
+        yield from walk(self.areas, (), 1, "")
+
+    @property
+    def depth(self) -> int:
+        """Levels of areas (1 = areas directly over indicators, as the shipped framework)."""
+        return max(d for _, _, d, _ in self.iter_areas())
+
+    def decimals(self, level: Literal["indicators", "areas", "total"]) -> int:
+        """Display decimals of a level (``display_precision``, else ``precision``)."""
+        chosen = getattr(self.display_precision, level) if self.display_precision is not None else None
+        return self.precision if chosen is None else chosen
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -196,8 +311,9 @@ class Framework(_Model):
         raise KeyError(indicator_id)
 
     def area_of(self, indicator_id: str) -> Area:
+        """The top-level area holding the indicator (at any depth)."""
         for area in self.areas:
-            if any(ind.id == indicator_id for ind in area.indicators):
+            if any(ind.id == indicator_id for ind in area.leaves):
                 return area
         raise KeyError(indicator_id)
 
@@ -225,9 +341,26 @@ class Framework(_Model):
     def fingerprint(self) -> str:
         """sha256 of the framework's canonical JSON form (not of the file's formatting)."""
         if not self._fingerprint:
-            canon = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+            data = _drop_unset_extensions(self.model_dump(mode="json"))
+            canon = json.dumps(data, sort_keys=True, ensure_ascii=False)
             self._fingerprint = hashlib.sha256(canon.encode()).hexdigest()
         return self._fingerprint
+
+
+#: fields added for deeper trees and methods: left out of the fingerprint while unset, so a
+#: framework that does not use them keeps the fingerprint it had before they existed
+_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision"}
+
+
+def _drop_unset_extensions(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            k: _drop_unset_extensions(v) for k, v in data.items()
+            if not ((k in _EXTENSION_FIELDS and v is None) or (k == "areas" and v == [] and "indicators" in data))
+        }
+    if isinstance(data, list):
+        return [_drop_unset_extensions(v) for v in data]
+    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,21 +393,33 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
         else:
             seen[id_] = loc
 
-    for a_i, area in enumerate(fw.areas):
-        claim(area.id, ("areas", a_i))
+    for a_loc, area, _depth, _parent in fw.iter_areas():
+        claim(area.id, a_loc)
+        if bool(area.indicators) == bool(area.areas):
+            out.append(
+                (a_loc, f"领域“{area.name}”须有且只有 indicators（指标）或 areas（下级领域）之一 / "
+                 "give either indicators or sub-areas")
+            )
         for i_i, ind in enumerate(area.indicators):
-            loc = ("areas", a_i, "indicators", i_i)
+            loc = (*a_loc, "indicators", i_i)
             claim(ind.id, loc)
             out.extend(_rule_problems(ind.rule, (*loc, "rule"), ind.data_type))
-        if area.aggregate.method == "sum":
-            total = sum(i.max_points for i in area.indicators)
+            if ind.pipeline is not None and ind.data_type in LABEL_TYPES:
+                out.append(((*loc, "pipeline"), "数据处理步骤只适用于数值型指标 / pipeline needs numeric data"))
+            if (ind.pipeline is not None) != (ind.rule.name == "pipeline"):
+                out.append(((*loc, "rule", "name"),
+                            "给出 pipeline（数据处理步骤）的指标须用 rule: {name: pipeline}，反之亦然 / "
+                            "pipeline and rule pipeline go together"))
+        if area.aggregate.method == "sum" and area.children:
+            total = sum(area.child_max(c) for c in area.children)
+            kind, en = ("下级领域分值", "sub-area points") if area.areas else ("指标满分", "indicator max points")
             if abs(total - area.points) > eps:
                 out.append(
-                    (("areas", a_i, "points"),
-                     f"领域“{area.name}”分值 {area.points:g}，但其指标满分合计 {total:g} / "
-                     "indicator max points do not add up to the area's points")
+                    ((*a_loc, "points"),
+                     f"领域“{area.name}”分值 {area.points:g}，但其{kind}合计 {total:g} / "
+                     f"{en} do not add up to the area's points")
                 )
-        out.extend(_weight_problems(area.aggregate, [i.id for i in area.indicators], ("areas", a_i)))
+        out.extend(_weight_problems(area.aggregate, [c.id for c in area.children], a_loc))
 
     if fw.aggregate.method == "sum":
         total = sum(a.points for a in fw.areas)
@@ -355,14 +500,49 @@ def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tup
 
 
 def _weight_problems(agg: Aggregate, child_ids: list[str], loc: tuple) -> list[tuple[tuple, str]]:
-    if agg.weights is None:
-        return []
     out = []
-    for key in agg.weights:
+    for key in agg.weights or {}:
         if key not in child_ids:
             out.append(((*loc, "aggregate", "weights", key), f"{key} 不是下一级的编号 / not a child id"))
-    if agg.method == "sum":
+    if agg.method == "sum" and agg.weights is not None:
         out.append(((*loc, "aggregate", "weights"), "sum 汇总不使用权重 / sum takes no weights"))
+    out.extend(_method_problems(agg, child_ids, (*loc, "aggregate")))
+    return out
+
+
+def _method_problems(agg: Aggregate, child_ids: list[str], loc: tuple) -> list[tuple[tuple, str]]:
+    """Weighting methods (AHP consistency included), TOPSIS and fuzzy settings of one node."""
+    from evalkit.scoring.weights import ahp_for  # the numerics live with the scoring code
+
+    out: list[tuple[tuple, str]] = []
+    w = agg.weighting
+    if w is not None:
+        wloc = (*loc, "weighting")
+        if agg.method == "sum" and w.method != "fixed":
+            out.append((wloc, "sum 汇总不使用权重 / sum takes no weights"))
+        if w.method != "fixed" and agg.weights is not None:
+            out.append(((*loc, "weights"), f"已用 {w.method} 方法定权，不能再给 weights / weights given twice"))
+        if w.method == "ahp":
+            out.extend(((*wloc, *sub), msg) for sub, msg in ahp_for(w, child_ids)[1])
+        elif w.matrix is not None or w.experts is not None:
+            out.append(((*wloc, "matrix"), f"{w.method} 方法不使用判断矩阵 / matrix only for ahp"))
+    if agg.topsis is not None:
+        if agg.method != "topsis":
+            out.append(((*loc, "topsis"), "只有 method: topsis 使用 topsis 设置 / topsis settings need method topsis"))
+        for k, cid in enumerate(agg.topsis.cost):
+            if cid not in child_ids:
+                out.append(((*loc, "topsis", "cost", k), f"{cid} 不是下一级的编号 / not a child id"))
+    if agg.fuzzy is not None:
+        f = agg.fuzzy
+        if agg.method != "fuzzy":
+            out.append(((*loc, "fuzzy"), "只有 method: fuzzy 使用 fuzzy 设置 / fuzzy settings need method fuzzy"))
+        lengths = [len(f.grades), len(f.peaks), len(f.scores)]
+        if f.membership == "ratings":
+            lengths.append(len(f.rating_labels))
+        if len(set(lengths)) > 1:
+            out.append(((*loc, "fuzzy"), "grades、peaks、scores、rating_labels 个数应相同 / lengths differ"))
+        if any(b >= a for a, b in zip(f.peaks, f.peaks[1:], strict=False)):
+            out.append(((*loc, "fuzzy", "peaks"), "各等级峰值应从优到差严格递减 / peaks must decrease"))
     return out
 
 
@@ -469,15 +649,19 @@ def _partial_rule_problems(data: dict) -> list[tuple[tuple, str]]:
     return out
 
 
-def _iter_dicts(data: dict, keys: tuple[str, str]) -> Iterator[tuple[tuple, dict]]:
+def _iter_dicts(data: dict, keys: tuple[str, str], loc: tuple = ()) -> Iterator[tuple[tuple, dict]]:
+    """The indicator mappings under ``areas`` at any depth, with their YAML locations."""
     areas = data.get(keys[0])
     if not isinstance(areas, list):
         return
     for a_i, area in enumerate(areas):
-        if isinstance(area, dict) and isinstance(area.get(keys[1]), list):
+        if not isinstance(area, dict):
+            continue
+        if isinstance(area.get(keys[1]), list):
             for i_i, ind in enumerate(area[keys[1]]):
                 if isinstance(ind, dict):
-                    yield (keys[0], a_i, keys[1], i_i), ind
+                    yield (*loc, keys[0], a_i, keys[1], i_i), ind
+        yield from _iter_dicts(area, keys, (*loc, keys[0], a_i))
 
 
 def builtin_framework_path(name: str = DEFAULT_FRAMEWORK) -> Path:

@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 TABLES = ("indicators", "areas", "schools", "bonus", "vetoes", "flags")
+EXTRA_TABLES = ("robustness", "sensitivity", "rater_marks")
+"""Optional tables added after scoring (:mod:`evalkit.robustness`), saved when present."""
 
 
 @dataclass
@@ -36,6 +38,10 @@ class Results:
     vetoes: pd.DataFrame
     flags: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    #: every area at every depth (``node_id, node_name, level, parent_id, points, max_points,
+    #: share, label``) for frameworks deeper than areas → indicators or with fuzzy nodes; else None
+    nodes: pd.DataFrame | None = None
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -44,9 +50,13 @@ class Results:
     def for_year(self, year: int) -> Results:
         """The same Results restricted to one year."""
         pick = {name: getattr(self, name) for name in TABLES}
+        nodes = None if self.nodes is None else self.nodes[self.nodes["year"] == year].reset_index(drop=True)
         return Results(
             **{n: t[t["year"] == year].reset_index(drop=True) for n, t in pick.items()},
             meta={**self.meta, "years": [int(year)]},
+            extra={n: t[t["year"] == year].reset_index(drop=True) if "year" in t.columns else t
+                   for n, t in self.extra.items()},
+            nodes=nodes,
         )
 
     def school(self, school_id: str, year: int) -> pd.Series:
@@ -95,6 +105,11 @@ class Results:
         try:
             for name in TABLES:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            for name, table in self.extra.items():
+                if name in EXTRA_TABLES:
+                    table.to_parquet(tmp / f"{name}.parquet", index=False)
+            if self.nodes is not None:
+                self.nodes.to_parquet(tmp / "nodes.parquet", index=False)
             (tmp / "meta.json").write_text(
                 json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
             )
@@ -119,4 +134,7 @@ class Results:
             raise FileNotFoundError(f"{folder} 中没有评分结果（缺少 meta.json）/ no saved Results here")
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(**tables, meta=meta)
+        extra = {name: pd.read_parquet(folder / f"{name}.parquet") for name in EXTRA_TABLES
+                 if (folder / f"{name}.parquet").is_file()}
+        nodes = pd.read_parquet(folder / "nodes.parquet") if (folder / "nodes.parquet").exists() else None
+        return cls(**tables, meta=meta, extra=extra, nodes=nodes)

@@ -567,6 +567,24 @@ class DistanceToTarget(Rule):
         return f"{case.name} {case.value_text}，目标 {case.amount(params.target)}，{case.got}"
 
 
+@register
+class DataPipeline(Rule):
+    """Points from the indicator's ``pipeline`` (impute, treat, normalise over the year's data;
+    :mod:`evalkit.scoring.pipeline`). Per observation the value is carried as is; the
+    indicator's points and sentence are set once every school's combined value is known."""
+
+    name = "pipeline"
+    title = "数据标准化"
+
+    @staticmethod
+    def score(values, max_points, params, higher_is_better=True):
+        return _numeric(values)
+
+    @staticmethod
+    def explain(case, params):
+        return f"{case.name} {case.value_text}，按数据处理步骤计分"
+
+
 def validate_params(name: str, params: Mapping[str, Any]) -> BaseModel:
     """Parse ``params`` with the rule's ``Params`` model (raises pydantic ``ValidationError``)."""
     return get_rule(name).Params.model_validate(dict(params))

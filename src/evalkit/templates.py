@@ -264,7 +264,7 @@ def build_template(
     sheets: list[tuple[Worksheet, list[Column]]] = []
     for area in framework.areas:
         ws = wb.create_sheet(sheet_title(area.name, used))
-        cols = sheet_columns([specs[i.id] for i in area.indicators], source)
+        cols = sheet_columns([specs[i.id] for i in area.leaves], source)
         _wide_sheet(ws, cols, schools)
         sheets.append((ws, cols))
     extras = [s for s in specs.values() if s.kind in ("bonus", "veto")]

@@ -10,6 +10,7 @@ HTML with Chinese headers. Modules:
   improvers, vetoes, systemic weaknesses, data-quality notes);
 - :mod:`~evalkit.analysis.trend` — one school over the years;
 - :mod:`~evalkit.analysis.whatif` — re-weighting the areas;
+- :mod:`~evalkit.analysis.weights` — the weights derived by AHP, entropy or CRITIC;
 - :mod:`~evalkit.analysis.examples` — a tiny hand-made Results for examples and tests.
 
 >>> from evalkit.analysis import example_results, headline
@@ -49,6 +50,7 @@ from evalkit.analysis.school import (
     veto_details,
 )
 from evalkit.analysis.trend import area_trend, has_history, persistent_weaknesses, school_trend
+from evalkit.analysis.weights import uses_derived_weights, weight_methods
 from evalkit.analysis.whatif import area_weights, reweight_ranking
 
 __all__ = [
@@ -82,6 +84,8 @@ __all__ = [
     "scoring_notes",
     "strengths_weaknesses",
     "systemic_weaknesses",
+    "uses_derived_weights",
     "veto_details",
     "veto_schools",
+    "weight_methods",
 ]

@@ -7,6 +7,7 @@ Output layout (under ``<output>/<year>/``)::
     schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf}
     schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf}
     county/全县汇总_<year>.{ipynb,html,pdf}
+    county/指标体系审计_<year>.{ipynb,html,pdf}
     scoreboard.xlsx, manifest.json
 
 A school id that cannot be a folder name (see :func:`evalkit.batch.names.folder_name_problem`)
@@ -28,11 +29,12 @@ from evalkit.batch.names import (
     folder_name_problem,
     safe_child,
 )
-from evalkit.batch.runfile import NOTEBOOK_LABELS, RunSpec
+from evalkit.batch.runfile import COUNTY_KINDS, NOTEBOOK_LABELS, RunSpec
 from evalkit.results import Results
 
 FILE_STEMS = {"school_report": "报告", "school_trend": "趋势"}
 COUNTY_STEM = "全县汇总"
+COUNTY_STEMS = {"county_summary": COUNTY_STEM, "framework_audit": "指标体系审计"}
 WORK_DIR = ".work"
 
 
@@ -65,7 +67,7 @@ class Job:
         """Who the job is for, printable: ``001 城关一小（学校报告）``."""
         who = (
             "全县"
-            if self.kind == "county_summary"
+            if self.kind in COUNTY_KINDS
             else f"{display(self.school_id)} {display(self.school_name)}"
         )
         return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
@@ -118,6 +120,8 @@ def plan_year(
         "framework": str(fw_meta.get("framework_fingerprint", "")),
         "evalkit": evalkit.__version__,
     }
+    if spec.robustness is not None:  # the intervals every report shows depend on these settings
+        common["robustness"] = sha256_json(spec.robustness.model_dump())
     notebook_sha = {kind: sha256_file(path) for kind, path in spec.notebooks.items()}
     table = results.schools
     this_year = table[table["year"] == year].sort_values("school_id", key=lambda s: s.astype(str))
@@ -140,7 +144,7 @@ def plan_year(
             "start_timeout": spec.start_timeout,
             "work_dir": work,
         }
-        problem = folder_name_problem(school_id) if kind != "county_summary" else None
+        problem = folder_name_problem(school_id) if kind not in COUNTY_KINDS else None
         if problem:
             return Job(**common_args, refused=f"学校编号“{display(school_id)}”不能用作文件夹名：{problem}")
         try:
@@ -148,8 +152,8 @@ def plan_year(
         except ValueError as err:
             return Job(**common_args, refused=str(err))
         try:
-            if kind == "county_summary":
-                out_dir, stem = safe_child(folder, "county"), f"{COUNTY_STEM}_{year}"
+            if kind in COUNTY_KINDS:
+                out_dir, stem = safe_child(folder, "county"), f"{COUNTY_STEMS[kind]}_{year}"
             else:
                 out_dir, stem = (
                     safe_child(folder, "schools", school_id),
@@ -162,6 +166,9 @@ def plan_year(
         if kind == "county_summary":
             title = f"{year} 年度全县中小学校党建工作质量评价汇总"
             left, header = "全县汇总", ""
+        elif kind == "framework_audit":
+            title = f"{year} 年度指标体系统计审计"
+            left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
             title = f"{name} {year} 年度{what}"
@@ -189,4 +196,6 @@ def plan_year(
             jobs.append(make("school_trend", sid, name, data_fp))
     if "county_summary" in spec.notebooks and wanted is None:
         jobs.append(make("county_summary", "", "全县", fingerprints.county))
+    if "framework_audit" in spec.notebooks and wanted is None:
+        jobs.append(make("framework_audit", "", "全县", fingerprints.county))
     return Plan(year=int(year), folder=folder, jobs=jobs)

@@ -175,6 +175,30 @@ def score_run(spec: RunSpec, out: TextIO | None = None) -> tuple[pd.DataFrame, R
     return obs, results, fw.grade_order
 
 
+def _add_robustness(spec: RunSpec, obs: pd.DataFrame, results: Results, year: int) -> None:
+    """The year's Monte Carlo rank intervals (and the rater marks the framework audit reads)
+    into ``results.extra``, saved with the scores (see :mod:`evalkit.robustness`)."""
+    if spec.robustness is None and "framework_audit" not in spec.notebooks:
+        results.extra.clear()
+        return
+    from evalkit.framework import load_framework
+    from evalkit.robustness import attach_robustness
+
+    results.extra.clear()
+    results.meta.pop("robustness", None)
+    try:
+        attach_robustness(results, obs, load_framework(spec.framework), year, spec.robustness)
+    except Exception as err:  # the reports still run, saying no robustness analysis was made
+        results.extra.clear()
+        results.meta.pop("robustness", None)
+        print(f"警告：{year} 年排名稳健性分析未能完成，报告中将不显示排名区间 / robustness skipped: {err!r}",
+              file=sys.stderr, flush=True)
+        return
+    if not results.meta.get("robustness", {}).get("reproduces_published", True):
+        print(f"警告：{year} 年稳健性模型未能复现公布的总分，排名区间仅供参考 / the model does not replay the "
+              "published totals", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- one year
 
 
@@ -281,6 +305,7 @@ def run_year(
         except UnsafePathError as err:
             raise RunError(str(err)) from None
         sweep(folder)
+        _add_robustness(spec, obs, results, year)
         results.save(folder / "scores")
         fingerprints = DataFingerprints(obs, results, year)
         board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
@@ -340,7 +365,7 @@ def run_year(
             else:
                 runnable.append(job)
         # longest first: the county summary, then schools in id order
-        runnable.sort(key=lambda j: j.kind != "county_summary")
+        runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
         try:
             run_jobs(
                 runnable,

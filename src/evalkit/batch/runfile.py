@@ -24,6 +24,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       date: 2024-12-20               # issue date; omitted: the day of the run
       doc_number: 青教体发〔2024〕18号  # optional 文号
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+    robustness:                      # Monte Carlo rank intervals in every report (see
+      replications: 1000             # evalkit.robustness.config for every field); null: none
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
 
@@ -52,18 +54,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from evalkit.batch.confine import input_file_problem, output_folder_problem
 from evalkit.errors import EvalkitError
 from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
+from evalkit.robustness.config import RobustnessConfig
 from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
 Format = Literal["ipynb", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
-NotebookKind = Literal["school_report", "county_summary", "school_trend"]
-NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend")
+NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit"]
+NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "framework_audit")
 NOTEBOOK_LABELS: dict[str, str] = {
     "school_report": "学校报告",
     "county_summary": "全县汇总",
     "school_trend": "历年趋势",
+    "framework_audit": "指标体系审计",
 }
+COUNTY_KINDS = ("county_summary", "framework_audit")
+"""Notebooks run once per year for the whole county (not per school)."""
 
 
 class RunFileError(EvalkitError, ValueError):
@@ -100,6 +106,7 @@ class Notebooks(_Model):
     school_report: str | None = None
     county_summary: str | None = None
     school_trend: str | None = None
+    framework_audit: str | None = None
 
 
 class RunFileModel(_Model):
@@ -118,6 +125,12 @@ class RunFileModel(_Model):
     intake_notes: str | None = None
     issuer: Issuer | None = None
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
+    robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
+
+    @field_validator("robustness", mode="before")
+    @classmethod
+    def _robustness_off(cls, value: Any) -> Any:
+        return None if value is False else value
 
     @field_validator("data", mode="before")
     @classmethod
@@ -142,6 +155,7 @@ class RunSpec:
     start_timeout: float
     intake_notes: str
     issuer: Issuer | None = None
+    robustness: RobustnessConfig | None = None
     allow: tuple[str, ...] = ()
 
     def with_options(
@@ -278,6 +292,7 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         start_timeout=model.start_timeout,
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
+        robustness=model.robustness,
         allow=tuple(sorted(set(model.allow))),
     )
 

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 import evalkit
-from evalkit import methods
-from evalkit.framework import Aggregate, Framework
+from evalkit.framework import Framework
 from evalkit.observations import ObservationsError, fingerprint_codes
 from evalkit.results import Results
 from evalkit.scoring.codes import Encoded
@@ -32,7 +31,9 @@ from evalkit.scoring.combine import combine_raters, combine_sources, rule_senten
 from evalkit.scoring.encode import EncodedObservations, encode_observations
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
+from evalkit.scoring.pipeline import apply_pipelines
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
+from evalkit.scoring.tree import aggregate_tree, rating_children, rating_memberships
 from evalkit.textfmt import num_series, round_half_up
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def score(
     enc = data.enc
     nodes, rules = node_table(fw)
     parsed = check(data, fw, nodes, rules)  # an assertion: the gate has refused all of this
-    decimals = fw.precision
+    decimals = fw.decimals("indicators")
     schools = _school_years(enc, registry, years)
     _check_schools(enc, schools, registry)
     schools, missing = _without_missing(enc, schools, validated, years)
@@ -84,16 +85,18 @@ def score(
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     flags = pd.concat([flags, _missing_flags(missing)], ignore_index=True) if len(missing) else flags
-    areas, base = _areas(indicators, fw)
+    indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals)
+    areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
 
     table = schools.merge(base, on=["school_id", "year"], how="left")
     table = table.merge(bonus_total, on=["school_id", "year"], how="left")
     table["bonus"] = table["bonus"].fillna(0.0)
-    table["base"] = round_half_up(table["base"], decimals)
-    table["bonus"] = round_half_up(table["bonus"], decimals)
-    table["total"] = round_half_up(table["base"] + table["bonus"], decimals)
+    total_decimals = fw.decimals("total")
+    table["base"] = round_half_up(table["base"], total_decimals)
+    table["bonus"] = round_half_up(table["bonus"], total_decimals)
+    table["total"] = round_half_up(table["base"] + table["bonus"], total_decimals)
     table = _grade(table, vetoes, fw)
 
     meta = {
@@ -112,14 +115,22 @@ def score(
         "allowed_notes": validated.allowed_notes(),
         "missing_schools": missing.to_dict("records"),
     }
+    if node_weights:
+        meta["weights"] = node_weights
+    if pipeline_meta:
+        meta["pipeline"] = pipeline_meta
+    if fw.display_precision is not None:
+        meta["display_precision"] = {lv: fw.decimals(lv) for lv in ("indicators", "areas", "total")}
+    area_decimals = fw.decimals("areas")
     return Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
-        areas=_round(areas, ["points", "max_points"], decimals),
+        areas=_round(areas, ["points", "max_points"], area_decimals),
         schools=table,
-        bonus=_round(bonus_detail, ["points"], decimals),
+        bonus=_round(bonus_detail, ["points"], total_decimals),
         vetoes=vetoes,
         flags=flags,
         meta=meta,
+        nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
     )
 
 
@@ -296,41 +307,34 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     return grid, flags.reset_index(drop=True)
 
 
-def _aggregate(points: pd.DataFrame, maxima: pd.Series, node_points: float, agg: Aggregate) -> pd.Series:
-    """A node's points from its children's (columns of ``points``; NaN = left out).
-
-    ``sum``: ``Σ p_i × node_points / Σ max_i`` over children present (= ``Σ p_i`` when all are
-    present and their maxima add up to the node's points). ``weighted_mean`` /
-    ``geometric_mean``: the mean of the children's shares ``p_i / max_i`` × ``node_points``.
-    """
-    if agg.method == "sum":
-        present_max = points.notna().mul(maxima, axis=1).sum(axis=1)
-        total = points.sum(axis=1, min_count=1)
-        return (total * node_points / present_max).where(present_max > 0)
-    shares = points.div(maxima.replace(0, np.nan), axis=1)
-    if agg.method == "weighted_mean":
-        return node_points * methods.weighted_arithmetic_mean(shares, agg.weights)
-    return node_points * methods.weighted_geometric_mean(shares, agg.weights)
+def _rating_marks(data: EncodedObservations, fw: Framework) -> pd.DataFrame | None:
+    """The raters' marks of rating indicators under fuzzy nodes with ``membership: ratings``."""
+    wanted = rating_children(fw)
+    if not wanted:
+        return None
+    return data.rows(np.flatnonzero(data.enc.per_row("indicator_id", dict.fromkeys(wanted, True), False, dtype=bool)))
 
 
-def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Area points per school × year (long) and the base total (wide), unrounded.
+def _areas(
+    indicators: pd.DataFrame, fw: Framework, marks: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
+    """Area points per school × year (long, top-level areas), the base total (wide), every
+    area at every depth (long, with level and parent; fuzzy labels; only for frameworks with
+    sub-areas or fuzzy nodes, else None), and the weights used, all
+    unrounded (:func:`evalkit.scoring.tree.aggregate_tree`).
 
     ``indicators`` is the positional grid of :func:`_indicator_grid` (each school-year's
     indicators in framework order), so the wide table of points is a reshape."""
-    ids = [i.id for area in fw.areas for i in area.indicators]
+    ids = [i.id for i in fw.indicators]
     n_ind = len(ids)
     firsts = indicators.iloc[::n_ind]
     sy = pd.DataFrame({"school_id": firsts["school_id"].to_numpy(dtype=object), "year": firsts["year"].to_numpy()})
     wide = pd.DataFrame(indicators["points"].to_numpy(dtype=float).reshape(-1, n_ind), columns=ids)
     maxima = pd.Series(indicators["max_points"].to_numpy(dtype=float)[:n_ind], index=ids)
-    area_points = {}
-    for area in fw.areas:
-        members = [i.id for i in area.indicators]
-        area_points[area.id] = _aggregate(wide[members], maxima[members], area.points, area.aggregate)
-    area_wide = pd.DataFrame(area_points)
+    memberships = rating_memberships(marks, fw, sy) if marks is not None else None
+    tree = aggregate_tree(wide, maxima, fw, sy["year"].to_numpy(), memberships=memberships)
+    area_wide = pd.DataFrame({a.id: tree.areas[a.id] for a in fw.areas})
     area_max = pd.Series({a.id: a.points for a in fw.areas})
-    base = _aggregate(area_wide, area_max, fw.total_points, fw.aggregate).fillna(0.0)
     n_areas = len(fw.areas)
     long = pd.DataFrame({
         "school_id": pd.Series(np.repeat(sy["school_id"].to_numpy(), n_areas), dtype="str"),
@@ -341,7 +345,27 @@ def _areas(indicators: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.Da
         "max_points": np.tile(area_max.to_numpy(dtype=float), len(sy)),
     })
     long["share"] = long["points"] / long["max_points"]
-    return long, sy.assign(base=base.to_numpy())
+    deep = fw.depth > 1 or any(a.aggregate.method == "fuzzy" for _, a, _, _ in fw.iter_areas())
+    nodes = _node_table(tree, sy, fw) if deep else None
+    return long, sy.assign(base=tree.base.to_numpy()), nodes, tree.meta
+
+
+def _node_table(tree, sy: pd.DataFrame, fw: Framework) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Every area at every depth per school-year: ``node_id, node_name, level (1 = top),
+    parent_id, points, max_points, share, label`` (the fuzzy grade, '' otherwise)."""
+    frames = []
+    for _, area, depth, parent in fw.iter_areas():
+        label = tree.labels.get(area.id)
+        frames.append(pd.DataFrame({
+            "school_id": sy["school_id"].to_numpy(dtype=object), "year": sy["year"].to_numpy(),
+            "node_id": area.id, "node_name": area.name, "level": depth, "parent_id": parent,
+            "points": np.nan_to_num(tree.areas[area.id].to_numpy(dtype=float), nan=0.0),
+            "max_points": float(area.points),
+            "label": label.to_numpy(dtype=object) if label is not None else "",
+        }))
+    out = pd.concat(frames, ignore_index=True).sort_values(["year", "school_id"], kind="stable")
+    out["share"] = out["points"] / out["max_points"].replace(0, np.nan)
+    return out.reset_index(drop=True)
 
 
 def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -28,7 +28,7 @@ def node_table(fw: Framework) -> tuple[pd.DataFrame, dict[str, tuple[RuleSpec, b
     rows, rules = [], {}
     order = 0
     for area in fw.areas:
-        for ind in area.indicators:
+        for ind in area.leaves:
             key = rule_key(ind.rule, ind.higher_is_better)
             rules[key] = (ind.rule, ind.higher_is_better)
             rows.append(

@@ -1,0 +1,131 @@
+"""How sure a rank is, for the reports: read the Monte Carlo tables saved with the scores
+(:mod:`evalkit.robustness`; ``Results.extra``) and say it in one Chinese sentence.
+
+>>> import pandas as pd
+>>> row = pd.Series({"rank": 11, "rank_lo": 9, "rank_hi": 14, "interval_share": 0.904,
+...                  "grade": "好", "grade_prob": 0.72, "n_schools": 48})
+>>> uncertainty_sentence(row, "指标权重（±20%）、评分人差异")
+'全县排名第 11 名；考虑指标权重（±20%）、评分人差异，排名在第 9–14 名之间的可能性为 90%，获评“好”的可能性为 72%。'
+"""
+
+from __future__ import annotations
+
+import html as _html
+
+import pandas as pd
+
+from evalkit.results import Results
+
+__all__ = [
+    "influential_inputs",
+    "rank_intervals",
+    "school_uncertainty",
+    "uncertain_grades",
+    "uncertainty_html",
+    "uncertainty_sentence",
+    "varied_inputs",
+]
+
+UNCERTAIN_BELOW = 0.8
+"""A school's grade is called uncertain when the probability of its grade is below this."""
+
+HEADERS = {
+    "rank": "排名", "median_rank": "模拟排名中位数", "rank_range": "90% 排名区间", "grade": "等次",
+    "grade_prob": "本等次可能性", "other_grade": "另一等次", "other_prob": "其可能性",
+    "input_label": "不确定因素", "first_order": "单独解释的排名波动", "n_varied": "排名受影响的学校数",
+    "top_input": "主要影响因素", "school_name": "学校", "total": "总分",
+}
+
+
+def _table(results: Results, name: str, year: int) -> pd.DataFrame | None:
+    table = results.extra.get(name)
+    if table is None or "year" not in table.columns:
+        return None
+    rows = table[table["year"] == int(year)]
+    return rows.reset_index(drop=True) if len(rows) else None
+
+
+def varied_inputs(results: Results) -> str:
+    """What the replications varied, in Chinese (``指标权重（±20%）、评分人差异``)."""
+    return str(results.meta.get("robustness", {}).get("varied", "") or "指标权重和评分人差异")
+
+
+def school_uncertainty(results: Results, school_id: str, year: int) -> pd.Series | None:
+    """The school's row of the ``robustness`` table, or ``None`` when none was computed."""
+    table = _table(results, "robustness", year)
+    if table is None:
+        return None
+    rows = table[table["school_id"].astype(str) == str(school_id)]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _pct(p: float) -> str:
+    """A probability as a whole percentage that never claims certainty it does not have."""
+    if p >= 1.0:
+        return "100%"
+    if p <= 0.0:
+        return "0%"
+    v = round(p * 100)
+    return ">99%" if v >= 100 else "<1%" if v <= 0 else f"{v}%"
+
+
+def uncertainty_sentence(row: pd.Series, varied: str) -> str:
+    """``全县排名第 11 名；考虑…，排名在第 9–14 名之间的可能性为 90%，获评“好”的可能性为 72%。``"""
+    rank, lo, hi = int(row["rank"]), int(row["rank_lo"]), int(row["rank_hi"])
+    where = (f"排名在第 {lo}–{hi} 名之间的可能性为 {_pct(float(row['interval_share']))}" if hi > lo
+             else f"排名保持第 {lo} 名的可能性为 {_pct(float(row['interval_share']))}")
+    return (f"全县排名第 {rank} 名；考虑{varied}，{where}，"
+            f"获评“{row['grade']}”的可能性为 {_pct(float(row['grade_prob']))}。")
+
+
+def uncertainty_html(results: Results, school_id: str, year: int) -> str:
+    """The sentence as a paragraph with ``data-rank-lo``, ``data-rank-hi``, ``data-grade-prob``
+    attributes, or a note that no robustness analysis was run."""
+    row = school_uncertainty(results, school_id, year)
+    if row is None:
+        return ('<p class="ekr-note" data-note="no-robustness" style="color:#444">'
+                "本次评价未进行排名稳健性分析。</p>")
+    text = _html.escape(uncertainty_sentence(row, varied_inputs(results)))
+    n = int(row.get("replications", 0))
+    return (f'<p class="ekr-robustness" data-rank-lo="{int(row["rank_lo"])}" data-rank-hi="{int(row["rank_hi"])}" '
+            f'data-grade-prob="{float(row["grade_prob"]):.4f}" style="margin:0.4em 0 0.1em 0">{text}</p>'
+            f'<p class="ekr-note" style="color:#666;font-size:8.5pt;margin:0">'
+            f"（按 {n} 次模拟估计：每次在合理范围内随机调整上述因素后重新计分、定等、排名；"
+            "区间越窄，排名越确定。）</p>")
+
+
+def rank_intervals(results: Results, year: int) -> pd.DataFrame | None:
+    """Every school's rank, median and interval, best first (``None`` when not computed)."""
+    table = _table(results, "robustness", year)
+    if table is None:
+        return None
+    out = table.sort_values(["rank", "school_id"]).reset_index(drop=True)
+    out["rank_range"] = [f"{lo}–{hi}" if hi > lo else f"{lo}" for lo, hi in zip(out["rank_lo"], out["rank_hi"],
+                                                                               strict=True)]
+    return out
+
+
+def uncertain_grades(results: Results, year: int, grade_order: list[str],
+                     below: float = UNCERTAIN_BELOW) -> pd.DataFrame | None:
+    """Schools whose published grade has probability below ``below``, with the most likely
+    other grade and its probability (least certain first)."""
+    table = _table(results, "robustness", year)
+    if table is None:
+        return None
+    t = table[table["grade_prob"] < below].copy()
+    probs = t[[f"prob_{g}" for g in grade_order]].to_numpy(dtype=float, copy=True)
+    own = t["grade"].map({g: k for k, g in enumerate(grade_order)}).to_numpy()
+    probs[range(len(t)), own] = -1
+    best = probs.argmax(axis=1) if len(t) else []
+    t["other_grade"] = [grade_order[k] for k in best]
+    t["other_prob"] = probs.max(axis=1) if len(t) else []
+    cols = ["school_name", "total", "rank", "grade", "grade_prob", "other_grade", "other_prob", "top_input"]
+    return t.sort_values(["grade_prob", "rank"])[cols].reset_index(drop=True)
+
+
+def influential_inputs(results: Results, year: int, n: int = 8) -> pd.DataFrame | None:
+    """The uncertain inputs that move ranks most (first-order index, largest first)."""
+    table = _table(results, "sensitivity", year)
+    if table is None or table.empty:
+        return None
+    return table.sort_values("first_order", ascending=False).head(n).reset_index(drop=True)
