@@ -227,12 +227,14 @@ def test_every_user_facing_error_class_derives_from_evalkit_error() -> None:
     from evalkit.framework import FrameworkError
     from evalkit.intake.gate import GateError
     from evalkit.intake.result import IntakeError
+    from evalkit.mcda.ahp import InconsistentMatrix, MatrixError
     from evalkit.observations import ObservationsError
     from evalkit.registry import RegistryError
     from evalkit.yamlload import YamlInputError
 
     classes = [UnsafePathError, RunError, RunFileError, UnreadableFileError, CJKFontNotFoundError, FrameworkError,
-               IntakeError, ObservationsError, RegistryError, OutsideOutputError, GateError, YamlInputError]
+               IntakeError, ObservationsError, RegistryError, OutsideOutputError, GateError, YamlInputError,
+               MatrixError, InconsistentMatrix]
     assert [c.__name__ for c in classes if not issubclass(c, EvalkitError)] == []
     assert {c.exit_code for c in classes} == {1, 2}
     assert IntakeError.exit_code == ObservationsError.exit_code == 1 and RunFileError.exit_code == 2
