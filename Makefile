@@ -14,7 +14,7 @@ lint: setup
 	.venv/bin/ruff check src tests benchmarks
 
 lab: setup
-	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser notebooks/
+	@bash scripts/lab.sh
 
 bench: setup
 	.venv/bin/python benchmarks/bench_scoring.py

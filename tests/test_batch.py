@@ -124,7 +124,7 @@ def test_run_file_reports_every_problem_with_its_path(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("x")
     (tmp_path / "run.yaml").write_text(
         "year: twenty\ndata: [a.csv, missing.csv]\nnotebooks:\n  school_report: nope.ipynb\n"
-        "formats: [html, docx]\njobs: 0\ncolour: red\nframework: no-such-framework\n",
+        "formats: [html, odt]\njobs: 0\ncolour: red\nframework: no-such-framework\n",
         encoding="utf-8",
     )
     with pytest.raises(RunFileError) as info:

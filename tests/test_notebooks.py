@@ -22,7 +22,8 @@ from evalkit.batch.execute import ipc_kernel_manager_class
 from evalkit.registry import load_registry
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "intake_notes"}
+CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "intake_notes", "issuer",
+            "show_rater_marks"}
 
 
 def _run(name: str | Path, out: Path, **parameters: object) -> nbformat.NotebookNode:

@@ -47,7 +47,8 @@ def _header(ws) -> list:
 def test_layout_of_an_inspection_workbook(tmp_path, registry):
     path = write_template(MINI, registry, 2024, tmp_path / "模板.xlsx", source="inspection")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["说明", "思想强基", "提质强能", "加分与否决", "核查评分"]
+    assert wb.sheetnames == ["说明", "思想强基", "提质强能", "加分与否决", "核查评分", "_名册"]
+    assert wb["_名册"].sheet_state == "hidden"  # the registry it was made from, for validate without -r
     meta = wb["说明"]
     assert [(meta.cell(r, 1).value, meta.cell(r, 2).value) for r in range(3, 8)] == [
         ("指标体系", "测试指标体系"),
@@ -81,7 +82,7 @@ def test_layout_of_an_inspection_workbook(tmp_path, registry):
     assert comment.splitlines() == [
         "A1 理论学习中心组学习",
         "满分 4 分；填写：次数",
-        "评分标准：缺项扣分（目标 12；每少 1 次扣 0.5）",
+        "评分标准：应达到 12 次，每少 1 次扣 0.5 分，扣完为止（满分 4 分）",
         "说明：每年集中学习不少于 12 次。",
     ]
     rules = {str(dv.sqref): dv for dv in a.data_validations.dataValidation}
@@ -115,7 +116,7 @@ def test_layout_of_an_inspection_workbook(tmp_path, registry):
 
 def test_a_self_assessment_workbook_has_no_survey_columns_and_no_inspectors_sheet(tmp_path, registry):
     wb = build_template(MINI, registry, 2024, source="self")
-    assert wb.sheetnames == ["说明", "思想强基", "提质强能", "加分与否决"]
+    assert wb.sheetnames == ["说明", "思想强基", "提质强能", "加分与否决", "_名册"]
     assert wb["说明"]["B7"].value == "自评"
     assert [h for h in _header(wb["提质强能"]) if h and h.startswith("C9")] == []
 

@@ -97,12 +97,18 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
     return buf.getvalue()
 
 
+PRINT_DPI = 200
+"""Resolution of the charts in reports (HTML, PDF and Word show them at the figure's size): at
+least 200 pixels per printed inch, also when Word shrinks a 6.4-inch chart to the 6.1-inch text
+block of GB/T 9704."""
+
+
 def show(fig: Figure, name: str = "") -> None:
-    """Display ``fig`` in a notebook as a PNG whose output metadata has
-    ``{"evalkit": {"chart": name}}``."""
+    """Display ``fig`` in a notebook as a PNG at :data:`PRINT_DPI` (shown at the figure's size)
+    whose output metadata has ``{"evalkit": {"chart": name}}``."""
     from IPython.display import Image, display
 
-    display(Image(data=to_png(fig), format="png", width=int(fig.get_figwidth() * 96)),
+    display(Image(data=to_png(fig, dpi=PRINT_DPI), format="png", width=int(fig.get_figwidth() * 96)),
             metadata={"evalkit": {"chart": name}})
 
 
@@ -129,7 +135,12 @@ def radar(areas: pd.DataFrame, school_name: str = "本校") -> Figure:
         if i == 0:
             ax.fill(closed, v, color=color(i), alpha=0.12)
     ax.set_xticks(angles, labels)
-    ax.tick_params(axis="x", pad=10)
+    ax.tick_params(axis="x", pad=6)
+    # labels outside the circle, aligned away from it, so they never cross the lines
+    for text, angle in zip(ax.get_xticklabels(), angles, strict=True):
+        x, y = np.sin(angle), np.cos(angle)  # angle 0 at the top, clockwise
+        text.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
+        text.set_verticalalignment("bottom" if y > 0.1 else "top" if y < -0.1 else "center")
     low = float(np.nanmin([np.nanmin(v.to_numpy(dtype=float)) for _, v in series])) * 100
     ax.set_ylim(max(0.0, np.floor(low / 10) * 10 - 10), 100)
     ax.set_rlabel_position(180 / len(labels))
@@ -355,6 +366,7 @@ def reweight(moves: pd.DataFrame, highlight: Sequence[str] = ()) -> Figure:
     ``highlight`` (ids) are labelled."""
     fig = _figure(5.0, 1.2 + 0.16 * len(moves))
     ax = fig.add_subplot()
+    labels = []
     for r in moves.itertuples():
         moved = r.rank_change != 0
         mark = r.school_id in highlight
@@ -362,7 +374,18 @@ def reweight(moves: pd.DataFrame, highlight: Sequence[str] = ()) -> Figure:
         ax.plot([0, 1], [r.rank, r.new_rank], color=line, linewidth=2.2 if mark else 1.0, marker="o",
                 markersize=3, zorder=3 if moved else 2)
         if mark or moved:
-            ax.text(1.04, r.new_rank, f"{r.school_name}（{r.rank_change:+d}）", va="center", fontsize=7)
+            labels.append((float(r.new_rank), f"{r.school_name}（{r.rank_change:+d}）", mark))
+    # only schools that moved (and the highlighted one) are named; labels pushed apart so that
+    # with fifty schools neighbours do not print over each other
+    placed = -np.inf
+    for rank, text, mark in sorted(labels):
+        y = max(rank, placed + 0.9)
+        placed = y
+        if abs(y - rank) > 0.05:
+            ax.plot([1.0, 1.03], [rank, y], color="#999999", linewidth=0.5)
+        ax.text(1.04, y, text, va="center", fontsize=7, fontweight="bold" if mark else "normal")
+    if labels:
+        ax.set_ylim(0.3, max(placed, float(moves["rank"].max()), float(moves["new_rank"].max())) + 0.7)
     ax.invert_yaxis()
     ax.set_xticks([0, 1], ["现行权重", "调整后"])
     ax.set_xlim(-0.1, 1.9)

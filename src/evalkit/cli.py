@@ -3,10 +3,12 @@
     evalkit demo                          score the bundled demo county, print its table
     evalkit score DATA… [-f FW] [-r REG] [-o OUT] [--allow-missing] [--allow KIND]
     evalkit framework check FILE…
+    evalkit registry check FILE…
     evalkit validate FILE… [-f FW] [-r REG] [--year Y] [-o REPORT]
     evalkit template -f FW -r REG --year Y -o 模板.xlsx
     evalkit demo generate [--seed N] [-o DIR]
-    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf] [--jobs N] [--force] [--only-failed]
+    evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
+    evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
     evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
 """
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_framework_check)
 
+    p = sub.add_parser("registry", help="school registry files")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    c = rsub.add_parser("check", help="validate registry files, listing every problem with its row")
+    c.add_argument("files", nargs="+", help="registry files (CSV or XLSX)")
+    c.set_defaults(func=_lazy("evalkit.registry_cli:cli_registry_check"))
+
     p = sub.add_parser("validate", help="check evaluators' data files and list every problem")
     p.add_argument("files", nargs="+")
     _add_framework(p)
@@ -95,16 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     g = dsub.add_parser("generate", help="regenerate the demo county from its seed")
     g.add_argument("--seed", type=int)
     g.add_argument("-o", "--output")
-    g.set_defaults(func=_lazy("evalkit.demo.generator:cli_generate"))
+    g.add_argument("--city", type=int, help="a synthetic city of N demo counties (40-60 schools each)")
+    g.add_argument("--region", help="the city's or province's name (with --city)")
+    g.set_defaults(func=_lazy("evalkit.demo.city:cli_generate_any"))
 
     p = sub.add_parser("run", help="the annual assessment: every report of a run file")
     p.add_argument("params", help="run file (YAML), e.g. params/demo.yaml")
     p.add_argument("--schools", help="comma-separated school ids")
     p.add_argument("--year", type=int)
-    p.add_argument("--formats", help="comma-separated: html,pdf")
+    p.add_argument("--formats", help="comma-separated: html,pdf,docx")
     p.add_argument("--jobs", type=int)
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
+    p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
     _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.batch:cli_run"))
 

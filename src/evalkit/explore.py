@@ -35,6 +35,14 @@ from evalkit.results import Results
 
 __all__ = ["Explorer"]
 
+TABLE_CSS = (
+    "<style>.ekr-table{border-collapse:collapse;margin:0.4em 0;font-size:12px}"
+    ".ekr-table th,.ekr-table td{border:1px solid #bfbfbf;padding:2px 8px}"
+    ".ekr-table thead th{background:#eceff3;text-align:center}"
+    ".ekr-table tbody tr:nth-child(even) td{background:#f6f7f8}</style>"
+)
+"""Borders for the explorer's tables (JupyterLab's own styles show tables without them)."""
+
 
 class Explorer:
     """The widgets and their wiring; display :attr:`widget`. ``year`` and ``school_id`` are
@@ -130,7 +138,7 @@ class Explorer:
             h = analysis.headline(r, sid, year)
             areas = analysis.area_comparison(r, sid, year)
             cols = ["area_name", "max_points", "points", "share", "county_mean", "type_mean", "diff"]
-            self.school_html.value = (present.headline_html(h)
+            self.school_html.value = (TABLE_CSS + present.headline_html(h)
                                       + present.table_html(areas, name="areas", columns=cols))
             self.radar.value = charts.to_png(charts.radar(areas, h.school_name), dpi=96)
         if area:
@@ -138,7 +146,7 @@ class Explorer:
             table = analysis.indicator_table(r, sid, year)
             ids = set(analysis.indicator_shares(r, year, area_id)["indicator_id"])
             table = table[table["indicator_id"].isin(ids)]
-            self.area_html.value = present.table_html(table, name="area-indicators")
+            self.area_html.value = TABLE_CSS + present.table_html(table, name="area-indicators")
             shares = analysis.indicator_shares(r, year, area_id)
             self.area_chart.value = charts.to_png(charts.indicator_strip(shares, sid), dpi=96)
         if whatif:
@@ -147,5 +155,6 @@ class Explorer:
             cols = [c for c in ("new_rank", "school_name", "school_type", "total", "new_total", "rank",
                                 "rank_change", "grade", "new_grade") if c in moves.columns]
             current = {"total": "现行总分", "rank": "现行排名", "grade": "现行等次"}
-            self.whatif_html.value = present.table_html(moves, name="whatif", columns=cols, headers=current)
+            self.whatif_html.value = TABLE_CSS + present.table_html(moves, name="whatif", columns=cols,
+                                                                    headers=current)
             self.whatif_chart.value = charts.to_png(charts.reweight(moves, highlight=[sid]), dpi=96)

@@ -99,13 +99,15 @@ def load_registry(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def read_registry(path: str | Path) -> tuple[pd.DataFrame | None, list[Issue]]:
+def read_registry(path: str | Path, *, sheet_name: str | None = None) -> tuple[pd.DataFrame | None, list[Issue]]:
     """The registry table and every problem found in it (``None`` when it cannot be read at all).
 
     Rows with problems are kept (so later checks can still name the schools); the issues say
-    what is wrong.
+    what is wrong. The registry is the file's first sheet, or the sheet ``sheet_name``.
     """
     sheets, issues = read_sheets(path)
+    if sheet_name is not None:
+        sheets = [s for s in sheets if s.name == sheet_name]
     if not sheets:
         return None, issues
     sheet = sheets[0]
@@ -147,7 +149,10 @@ def read_registry(path: str | Path) -> tuple[pd.DataFrame | None, list[Issue]]:
         return None, issues
     frame = _rows(sheet, header_row, columns, issues)
     _check_duplicates(frame, sheet, columns, issues)
-    return frame.drop(columns=["_row"]), issues
+    out = frame.drop(columns=["_row"])
+    out.attrs["source"] = {"file": sheet.file, "sheet": sheet.name, "rows": frame["_row"].tolist(),
+                           "columns": dict(columns)}
+    return out, issues
 
 
 def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str, int]:
@@ -360,3 +365,71 @@ def school_names(registry: pd.DataFrame | None) -> dict[str, str]:
     if registry is None:
         return {}
     return dict(zip(registry["school_id"].astype(str), registry["school_name"].astype(str), strict=True))
+
+
+# --------------------------------------------------------------------------- registry check
+
+SCHOOL_TYPES = ("小学", "初中", "九年一贯制", "十二年一贯制", "完全中学", "高中", "职高", "中职", "特殊教育学校")
+"""School types a registry may name (``evalkit registry check`` reports any other)."""
+YEAR_RANGE = (1949, 2100)
+
+
+def check_registry(path: str | Path) -> list[Issue]:
+    """Every problem of a registry file: those of :func:`read_registry`, and the stricter checks
+    of ``evalkit registry check``, each with its row and cell:
+
+    - an id that lost its leading zeros: all digits and shorter than the zero-padded ids of the
+      same registry (``7`` beside ``001``, ``012`` — a file saved by Excel drops them);
+    - a school type not in :data:`SCHOOL_TYPES` (a typo makes a group of its own);
+    - a start or end year that is not a plausible year (``24`` instead of ``2024``).
+    """
+    frame, issues = read_registry(path)
+    if frame is None:
+        return issues
+    src = frame.attrs.get("source", {})
+    rows, columns = src.get("rows", []), src.get("columns", {})
+
+    def issue(i: int, col: str, detail: str, value: str, expected: str) -> Issue:
+        rec = frame.iloc[i]
+        row = rows[i]
+        return Issue("wrong_type" if col != "school_id" else "missing_school_id", "error", detail,
+                     file=src.get("file", str(path)), sheet=src.get("sheet", ""),
+                     cell=cell_ref(row, columns[col]) if col in columns else "", row=row,
+                     school_id=str(rec["school_id"]), school_name=str(rec["school_name"]),
+                     value=value, expected=expected)
+
+    found: list[Issue] = []
+    ids = [str(x) for x in frame["school_id"]]
+    padded = [x for x in ids if x.isdigit() and x.startswith("0")]
+    if padded:
+        width = max(set(map(len, padded)), key=[len(x) for x in padded].count)
+        for i, sid in enumerate(ids):
+            if sid.isdigit() and len(sid) < width:
+                found.append(issue(i, "school_id",
+                                   f"学校编号“{sid}”可能丢失了前导零：其他编号为 {width} 位（如“{padded[0]}”），"
+                                   f"应为“{sid.zfill(width)}”？用 Excel 打开再保存的 CSV 会去掉前导零，"
+                                   "请把这一列设为文本后重新填写 / id lost its leading zeros",
+                                   sid, sid.zfill(width)))
+    if "school_type" in columns:
+        for i, kind in enumerate(frame["school_type"].astype(str)):
+            if kind.strip() and kind.strip() not in SCHOOL_TYPES:
+                choices = "、".join(SCHOOL_TYPES)
+                detail = f"学校类型“{kind}”不是可选类型（{choices}）之一 / unknown school type"
+                found.append(issue(i, "school_type", detail, kind, choices))
+    lo, hi = YEAR_RANGE
+    for col in ("active_from", "active_to"):
+        if col not in columns:
+            continue
+        for i, year in enumerate(frame[col]):
+            if pd.notna(year) and not lo <= int(year) <= hi:
+                found.append(issue(i, col, f"“{CHINESE_HEADERS[col]}”{int(year)} 不是四位数年份 / not a year",
+                                   str(int(year)), f"{lo}–{hi} 之间的四位数年份"))
+    out = issues + found
+    return sorted(out, key=lambda p: (p.row or 0, column_number_of(p.cell)))
+
+
+def column_number_of(cell: str) -> int:
+    """The column number of an A1 reference, 0 when there is none (for sorting)."""
+    from evalkit.issues import column_number
+
+    return column_number(cell) or 0

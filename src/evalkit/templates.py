@@ -18,6 +18,9 @@ one sheet per area (sheet name = the area's Chinese name, e.g. ``思想强基``)
     The same shape for bonus items (level or count) and the veto items set by hand (是 = the
     veto applies); vetoes triggered by an indicator threshold are not listed (they are
     computed).
+``_名册`` (hidden)
+    The registry the template was made from, so ``evalkit validate 填报表.xlsx`` needs no ``-r``
+    (see :func:`evalkit.intake.workbook.embedded_registry`); intake never reads it as data.
 ``核查评分`` (inspection workbooks only)
     Inspectors' separate marks, long: 学校编号, 学校名称, 指标编号, 子项, 评分人, 评分, 佐证材料 —
     one row per inspector per item. Rows here are inspection data; the school's cell in the
@@ -54,8 +57,8 @@ from evalkit.framework import Framework, RuleSpec, load_framework
 from evalkit.intake.columns import format_evidence_header, format_value_header
 from evalkit.intake.normalise import RATIO_DIGITS
 from evalkit.intake.specs import ValueSpec, value_specs
-from evalkit.intake.workbook import INSPECTION_SHEET, META_SHEET
-from evalkit.registry import active_schools, load_registry
+from evalkit.intake.workbook import INSPECTION_SHEET, META_SHEET, REGISTRY_SHEET
+from evalkit.registry import CHINESE_HEADERS, COLUMNS, active_schools, load_registry
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, RATING_NAMES, SOURCE_NAMES, num
 from evalkit.xlsxio import save_workbook, sheet_title
 
@@ -73,20 +76,6 @@ TYPE_NAMES = {
     "yesno": "是/否",
     "rating": "等级",
     "level": "级别",
-}
-_PARAM_NAMES = {
-    "target": "目标",
-    "per_missing": "每少 1 次扣",
-    "threshold": "达标线",
-    "per_point": "每低 1 个百分点扣",
-    "per_occurrence": "每次扣",
-    "points_each": "每项得",
-    "weights": "权重",
-    "levels": "各级别分值",
-    "scale": "各等级得分比例",
-    "scale_max": "满分值",
-    "unmet_points": "未达标得",
-    "bands": "分档",
 }
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _EVIDENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -127,26 +116,16 @@ def sheet_columns(specs: list[ValueSpec], source: str | None) -> list[Column]:
     return out
 
 
-def rule_text(rule: RuleSpec | None) -> str:
-    """A scoring rule in a few Chinese words: ``按目标比例得分（目标 4）``."""
-    if rule is None:
-        return ""
-    parts = []
-    for key, value in rule.params.items():
-        parts.append(f"{_PARAM_NAMES.get(key, key)} {_param_value(value)}")
-    title = rule.rule.title
-    return f"{title}（{'；'.join(parts)}）" if parts else title
+def rule_text(rule: RuleSpec | None, max_points: float | None = None, unit: str = "") -> str:
+    """A scoring rule in plain Chinese (:func:`evalkit.ruletext.describe_rule`):
+    ``达到 90% 及以上得满分 2 分；低于 90% 时每低 1 个百分点扣 0.2 分，扣完为止``."""
+    from evalkit.ruletext import describe_rule
+
+    return describe_rule(rule, max_points, unit)
 
 
-def _param_value(value: Any) -> str:
-    if isinstance(value, dict):
-        names = {**LEVEL_NAMES, **ITEM_NAMES, **RATING_NAMES}
-        return "、".join(f"{names.get(k, k)} {_param_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "、".join(_param_value(v) for v in value)
-    if isinstance(value, int | float):
-        return num(value, 4)
-    return str(value)
+def _unit(spec: ValueSpec) -> str:
+    return "%" if spec.data_type == "ratio" else spec.unit or ""
 
 
 def _comment(spec: ValueSpec, column: Column) -> str:
@@ -166,7 +145,7 @@ def _comment(spec: ValueSpec, column: Column) -> str:
             f"{kind}{maxp}；填写：{TYPE_NAMES.get(spec.data_type, spec.data_type)}"
             + (f"；查证方式：{spec.evidence}" if spec.evidence else "")
         )
-        lines.append(f"评分标准：{rule_text(spec.rule)}")
+        lines.append(f"评分标准：{rule_text(spec.rule, spec.max_points, _unit(spec))}")
     if spec.definition:
         lines.append(f"说明：{spec.definition}")
     if column.source:
@@ -280,7 +259,22 @@ def build_template(
     if observations is not None:
         assert source is not None
         _fill(observations, year, source, specs, schools, sheets, marks)
+    _registry_sheet(wb.create_sheet(REGISTRY_SHEET), registry)
     return wb
+
+
+def _registry_sheet(ws: Worksheet, registry: pd.DataFrame) -> None:
+    """The registry the template was made from, hidden: ``evalkit validate`` reads it when no
+    registry is given (ids as text, Chinese headers, every school — also those not assessed)."""
+    cols = [c for c in COLUMNS if c in registry.columns]
+    ws.append([CHINESE_HEADERS[c] for c in cols])
+    for rec in registry[cols].itertuples(index=False):
+        ws.append([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else
+                   (int(v) if c in ("pupils", "staff", "party_members", "active_from", "active_to") else str(v))
+                   for c, v in zip(cols, rec, strict=True)])
+    for cell in ws["A"]:
+        cell.number_format = "@"
+    ws.sheet_state = "hidden"
 
 
 def write_template(
@@ -362,7 +356,7 @@ def _meta_sheet(
             spec.unit,
             num(spec.max_points) if spec.max_points is not None else "",
             spec.evidence,
-            rule_text(spec.rule) if not spec.auto else "由相关指标自动判定",
+            rule_text(spec.rule, spec.max_points, _unit(spec)) if not spec.auto else "由相关指标自动判定",
             spec.definition,
         ]
         for c, value in enumerate(values, start=1):

@@ -37,6 +37,7 @@ from evalkit.analysis.county import (
     veto_schools,
 )
 from evalkit.analysis.examples import example_results
+from evalkit.analysis.history import changes_note, history_sentence, history_status, new_schools, start_year
 from evalkit.analysis.inputs import parse_paths, report_inputs
 from evalkit.analysis.school import (
     Headline,
@@ -46,6 +47,7 @@ from evalkit.analysis.school import (
     indicator_comparison,
     indicator_table,
     points_lost,
+    public_view,
     strengths_weaknesses,
     veto_details,
 )
@@ -64,24 +66,30 @@ __all__ = [
     "biggest_changes",
     "bonus_details",
     "changes",
+    "changes_note",
     "example_results",
     "grade_distribution",
     "group_comparison",
     "has_history",
     "headline",
+    "history_sentence",
+    "history_status",
     "indicator_comparison",
     "indicator_shares",
     "indicator_table",
     "missing_reports",
+    "new_schools",
     "parse_paths",
     "persistent_weaknesses",
     "points_lost",
+    "public_view",
     "ranking",
     "read_intake_notes",
     "report_inputs",
     "reweight_ranking",
     "school_trend",
     "scoring_notes",
+    "start_year",
     "strengths_weaknesses",
     "systemic_weaknesses",
     "uses_derived_weights",

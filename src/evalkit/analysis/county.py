@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -259,6 +260,21 @@ INTAKE_COLUMNS = {"severity": "严重程度", "kind": "类别", "message": "说�
 _SEVERITY = {"error": "错误", "warning": "警告"}
 
 
+_GLOSS = re.compile(r"\s+/\s+[A-Za-z][A-Za-z0-9 ,.'()_:-]*$")
+
+
+def strip_english_gloss(text: str) -> str:
+    """A message without the English gloss evalkit appends for logs (``… / duplicate id``):
+    reports are read by evaluators, in Chinese.
+
+    >>> strip_english_gloss("学校编号重复：第 2 行已有编号 001 / duplicate id")
+    '学校编号重复：第 2 行已有编号 001'
+    >>> strip_english_gloss("比例 1/2 不变")
+    '比例 1/2 不变'
+    """
+    return "\n".join(_GLOSS.sub("", line) for line in str(text).split("\n"))
+
+
 def read_intake_notes(path: str | Path, year: int | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8) of data-quality notes written at intake.
 
@@ -280,5 +296,6 @@ def read_intake_notes(path: str | Path, year: int | None = None) -> pd.DataFrame
         frame["严重程度"] = frame["严重程度"].map(lambda v: _SEVERITY.get(v, v))
     if "类别" in frame.columns:
         frame["类别"] = frame["类别"].map(lambda v: KINDS.get(v, v))
+    frame["说明"] = frame["说明"].map(strip_english_gloss)
     keep = [c for c in ("严重程度", "类别") if c in frame.columns and frame[c].str.strip().ne("").any()]
     return frame[[*keep, "说明"]].reset_index(drop=True)

@@ -196,9 +196,9 @@ def county_info_html(year: int, n_schools: int, framework_name: str, framework_v
             f"<p>{first}</p><p>{second}</p></div>")
 
 
-def _change_text(h: Headline, decimals: int) -> str:
+def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
     if h.prev_year is None or h.change is None:
-        return "首次参评，无上年数据可比。"
+        return no_history or "首次参评，无上年数据可比。"
     if abs(h.change) < 0.5 * 10**-decimals:
         move = "持平"
     else:
@@ -207,15 +207,17 @@ def _change_text(h: Headline, decimals: int) -> str:
             f"全县第 {h.prev_rank} 名）{move}。")
 
 
-def headline_html(h: Headline, decimals: int = 1) -> str:
+def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
     """The headline: total, bonus, grade, ranks, change, veto and quota notes, with
-    ``data-school-id, data-year, data-total, data-grade, data-rank, data-veto`` attributes."""
+    ``data-school-id, data-year, data-total, data-grade, data-rank, data-veto`` attributes.
+    ``no_history`` is the sentence shown when the school has no earlier result (see
+    :func:`evalkit.analysis.history.history_sentence`; default "首次参评，无上年数据可比。")."""
     in_type = (f"；在{_e(h.school_type)}中排第 {h.rank_in_type} 名（共 {h.n_in_type} 所）"
                if h.school_type else "")
     items = [
         f"基础分 {h.base:.{decimals}f} 分，加分 {h.bonus:.{decimals}f} 分。",
         f"全县排名第 {h.rank} 名（共 {h.n_schools} 所）{in_type}。",
-        _e(_change_text(h, decimals)),
+        _e(_change_text(h, decimals, no_history)),
     ]
     if h.veto:
         items.append(
@@ -293,9 +295,11 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
         f"评分时间：{china_time(meta.get('created'))}",
         f"报告生成时间：{china_time(now)}",
     ]
+    # a small grey block closing the last page (never a page of its own: two short lines)
     return (
         f'<div class="ekr-provenance" data-framework-version="{_e(meta.get("framework_version", ""))}" '
         f'data-data-fingerprint="{_e(fp)}" data-evalkit-version="{_e(evalkit.__version__)}" '
-        'style="color:#5a5a5a;font-size:9pt;break-inside:avoid;page-break-inside:avoid">'
-        + "<br>".join(_e(p) for p in parts) + "</div>"
+        'style="color:#8a8a8a;font-size:7pt;line-height:1.4;margin-top:1.5em;padding-top:0.3em;'
+        'border-top:0.5pt solid #d0d0d0;break-before:avoid;page-break-before:avoid;break-inside:avoid">'
+        + _e("　".join(parts[:2])) + "<br>" + _e("　".join(parts[2:])) + "</div>"
     )

@@ -46,6 +46,7 @@ __all__ = [
     "indicator_comparison",
     "indicator_table",
     "points_lost",
+    "public_view",
     "strengths_weaknesses",
     "veto_details",
 ]
@@ -177,17 +178,33 @@ def indicator_comparison(results: Results, school_id: str, year: int) -> pd.Data
     return own
 
 
+def public_view(frame: pd.DataFrame, rater_marks: bool = False) -> pd.DataFrame:
+    """``frame`` (rows of ``Results.indicators``) as a school's report shows it: unless
+    ``rater_marks``, ``value_text`` and ``explanation`` are replaced by their public versions
+    (``public_value_text``, ``public_explanation``: several raters' individual marks left out,
+    only how they were combined), when the Results have them. Returns a copy."""
+    out = frame.copy()
+    if not rater_marks:
+        for col in ("value_text", "explanation"):
+            public = f"public_{col}"
+            if public in out.columns and col in out.columns:
+                out[col] = out[public].where(out[public].notna(), out[col])
+    return out
+
+
 def strengths_weaknesses(
-    results: Results, school_id: str, year: int, framework: Framework | None = None, n: int = 3
+    results: Results, school_id: str, year: int, framework: Framework | None = None, n: int = 3,
+    rater_marks: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(strengths, weaknesses): the ``n`` indicators furthest above / below the county mean,
     relative to each indicator's maximum (see :func:`indicator_comparison`).
 
     Only indicators strictly above (strengths) or strictly below (weaknesses) the mean are
     listed, so either table can be shorter than ``n`` or empty. With ``framework``, the
-    weaknesses carry each indicator's ``suggestion`` (整改建议).
+    weaknesses carry each indicator's ``suggestion`` (整改建议). Raters' individual marks are
+    shown only with ``rater_marks`` (see :func:`public_view`).
     """
-    comp = indicator_comparison(results, school_id, year).dropna(subset=["gap"])
+    comp = public_view(indicator_comparison(results, school_id, year), rater_marks).dropna(subset=["gap"])
     cols = ["area_name", "indicator_id", "indicator_name", "value_text", "points", "max_points",
             "county_mean", "gap"]
     eps = 1e-9
@@ -209,11 +226,12 @@ def points_lost(results: Results, school_id: str, year: int) -> pd.DataFrame:
                  "lost"]].reset_index(drop=True)
 
 
-def indicator_table(results: Results, school_id: str, year: int) -> pd.DataFrame:
+def indicator_table(results: Results, school_id: str, year: int, rater_marks: bool = False) -> pd.DataFrame:
     """The full indicator table of the school: ``area_name, indicator_id, indicator_name,
-    value_text, explanation, points, max_points``, in framework order."""
+    value_text, explanation, points, max_points``, in framework order. Raters' individual
+    marks are shown only with ``rater_marks`` (see :func:`public_view`)."""
     check_school(results, school_id, year)
-    rows = school_rows(results.indicators, school_id, year)
+    rows = public_view(school_rows(results.indicators, school_id, year), rater_marks)
     return rows[["area_name", "indicator_id", "indicator_name", "value_text", "explanation", "points",
                  "max_points"]]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as _html
 
+import numpy as np
 import pandas as pd
 
 from evalkit.results import Results
@@ -114,7 +115,8 @@ def uncertain_grades(results: Results, year: int, grade_order: list[str],
         return None
     t = table[table["grade_prob"] < below].copy()
     probs = t[[f"prob_{g}" for g in grade_order]].to_numpy(dtype=float, copy=True)
-    own = t["grade"].map({g: k for k, g in enumerate(grade_order)}).to_numpy()
+    # integer positions even when no school is uncertain (an empty map gives floats, no index)
+    own = t["grade"].map({g: k for k, g in enumerate(grade_order)}).to_numpy(dtype=np.int64)
     probs[range(len(t)), own] = -1
     best = probs.argmax(axis=1) if len(t) else []
     t["other_grade"] = [grade_order[k] for k in best]

@@ -6,6 +6,7 @@
     evalkit run params/demo.yaml --schools 001,007     # only these schools' reports
     evalkit run params/demo.yaml --formats html --jobs 4 --force
     evalkit run params/demo.yaml --only-failed          # retry what failed last time
+    evalkit run city.yaml --cluster tcp://10.0.0.5:8786  # on a Dask cluster (or dask-local:N)
 
 Modules: :mod:`~evalkit.batch.runfile` (the run file), :mod:`~evalkit.batch.plan` (jobs and
 paths), :mod:`~evalkit.batch.fingerprints` (what a report depends on),
@@ -59,6 +60,7 @@ def cli_run(args: argparse.Namespace) -> int:
 
         spec = spec.with_options(
             year=getattr(args, "year", None), formats=formats, jobs=getattr(args, "jobs", None),
+            cluster=getattr(args, "cluster", None),
             allow=allow_kinds(args),
         )
         if getattr(args, "force", False) and getattr(args, "only_failed", False):
@@ -70,7 +72,7 @@ def cli_run(args: argparse.Namespace) -> int:
             only_failed=bool(getattr(args, "only_failed", False)),
         )
     except (RunFileError, RunError, ValueError) as err:
-        print(f"错误 / error: {err}", file=sys.stderr)
+        print(f"错误：{err}", file=sys.stderr)
         return EXIT_USAGE
     print_summary(report)
     return report.exit_code

@@ -5,9 +5,10 @@ An executor turns one :class:`~evalkit.batch.plan.Job` into a :class:`JobResult`
 raises for a failing notebook. :class:`PapermillExecutor` starts a fresh kernel per notebook;
 a faster executor (e.g. one keeping pre-started kernels) only needs the same ``run`` method.
 
-Files: papermill writes the executed notebook into the year's hidden ``.work/`` folder; HTML and
-PDF are rendered in memory and written atomically (:mod:`evalkit.atomic`), and the executed
-notebook is then renamed to its final name. A failed notebook is kept, with its error, as
+Files: papermill writes the executed notebook into the year's hidden ``.work/`` folder; HTML,
+PDF and Word (``.docx``, from the same HTML: :mod:`evalkit.documents.pandoc`) are rendered in
+memory and written atomically (:mod:`evalkit.atomic`), and the executed notebook is then renamed
+to its final name. A failed notebook is kept, with its error, as
 ``<stem>.failed.ipynb`` beside the report, and the report's previous outputs (now stale) are
 removed. Nothing is ever left half-written under a final name.
 """
@@ -241,8 +242,8 @@ def _keep_failed(work: Path, target: Path, error: str, err: BaseException) -> st
 def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: bool = True) -> dict[str, str]:
     """Render the executed notebook at ``work`` to the requested formats and (``move``) rename it
     to its final name; return the written paths by format."""
-    html = pdf = None
-    if "html" in job.outputs or "pdf" in job.outputs:
+    html = pdf = docx = None
+    if "html" in job.outputs or "pdf" in job.outputs or "docx" in job.outputs:
         import nbformat
 
         from evalkit.render import html_to_pdf_bytes, notebook_to_html
@@ -255,12 +256,20 @@ def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: boo
             t = time.monotonic()
             pdf = html_to_pdf_bytes(html, header_left=job.header_left, header_right=job.header_right)
             timings["pdf"] = round(time.monotonic() - t, 3)
+        if "docx" in job.outputs:
+            from evalkit.documents.pandoc import html_to_docx_bytes
+
+            t = time.monotonic()
+            docx = html_to_docx_bytes(html, template=job.docx_template or None)
+            timings["docx"] = round(time.monotonic() - t, 3)
     t = time.monotonic()
     written: dict[str, str] = {}
     if html is not None and "html" in job.outputs:
         written["html"] = str(atomic_write_text(job.outputs["html"], html))
     if pdf is not None:
         written["pdf"] = str(atomic_write_bytes(job.outputs["pdf"], pdf))
+    if docx is not None:
+        written["docx"] = str(atomic_write_bytes(job.outputs["docx"], docx))
     target = job.outputs["ipynb"]
     if move:
         target.parent.mkdir(parents=True, exist_ok=True)

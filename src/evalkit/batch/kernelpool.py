@@ -21,11 +21,11 @@ warm-up cell — before the next kernel is forked (:func:`evalkit.api.preload_re
 their files are unchanged (Results as shallow copy-on-write copies, frameworks frozen), so a
 report changing them changes nothing for the next one. Nothing school-specific is loaded ahead.
 
-Execution has papermill's semantics: the notebook is loaded and parameterised by papermill
-(``parameterize_notebook``: the injected ``parameters`` cell), executed cell by cell with
-papermill's nbclient client and its per-cell metadata, and a failing cell is reported as
-papermill reports it. The per-cell timeout (``cell_timeout``) kills the kernel, as does any
-failure; the next report gets a new kernel either way.
+Execution is papermill's: ``papermill.execute_notebook`` with the ``evalkit`` engine
+(:mod:`evalkit.batch.engine`), which runs papermill's own client on the pool's ready kernel. The
+client runs in the pool's kernel thread, whose event loop also starts and kills kernels in the
+background (while idle, and during the report's awaits). The per-cell timeout (``cell_timeout``)
+kills the kernel, as does any failure; the next report gets a new kernel either way.
 
 Timings recorded per report (seconds): ``kernel_start`` (how long its kernel took to start, in
 the background), ``kernel_wait`` (how long the report waited for it: about 0 when the kernel was
@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +140,18 @@ class _Kernel:
 
 
 class _Pool:
-    """One worker process's kernels: an event loop in a thread runs every kernel operation
-    (start, execute, kill); the worker's main thread waits for it and renders."""
+    """One worker process's kernels: an event loop in a thread (the kernel thread) runs every
+    kernel operation (start, execute, kill); the worker's main thread waits for it and renders."""
 
     def __init__(self, executor: KernelPoolExecutor):
         self.executor = executor
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="evalkit-kernels", daemon=True)
+        self.commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.stopping = False
+        self._wake: asyncio.Future[None] | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(ready,), name="evalkit-kernels", daemon=True)
         self.thread.start()
+        ready.wait()
         self.servers: dict[tuple[tuple[str, ...], str], ForkServer | None] = {}
         self.spare: tuple[tuple[str, str], Future[_Kernel]] | None = None
         self.current: _Kernel | None = None
@@ -153,6 +159,40 @@ class _Pool:
         self.pythons: dict[str, tuple[str, ...] | None] = {}
         self.closed = False
         self._register_exit()
+
+    # ------------------------------------------------------------------ the kernel thread
+
+    def _serve(self, ready: threading.Event) -> None:
+        """The kernel thread: its event loop (the one papermill's client uses in this thread,
+        ``jupyter_core``'s loop of the thread) runs every kernel operation, also while idle;
+        commands (a report's client) run here one at a time, the loop running in their awaits."""
+        from jupyter_core.utils import ensure_event_loop
+
+        self.loop = ensure_event_loop()
+        ready.set()
+        while not self.stopping:
+            try:
+                fn, fut = self.commands.get_nowait()
+            except queue.Empty:
+                self._wake = self.loop.create_future()
+                self.loop.run_until_complete(self._wake)
+                continue
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn())
+                except BaseException as err:
+                    fut.set_exception(err)
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    def run_in_kernel_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (sync code driving a kernel client) in the kernel thread; return its result."""
+        fut: Future[Any] = Future()
+        self.commands.put((fn, fut))
+        self.loop.call_soon_threadsafe(self._poke)
+        return fut.result()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -194,7 +234,8 @@ class _Pool:
         for server in self.servers.values():
             if server is not None:
                 server.close()
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.stopping = True
+        self.loop.call_soon_threadsafe(self._poke)
         self.thread.join(timeout=5)
 
     def abort(self) -> None:
@@ -322,50 +363,71 @@ class _Pool:
     # ------------------------------------------------------------------ one report
 
     def execute(self, job: Job, work: Path, timings: dict[str, float]) -> None:
-        """Execute ``job`` on a ready kernel and write the executed notebook to ``work``; raise
-        like papermill for a failing notebook. The kernel is killed afterwards, in the background."""
-        from papermill.engines import papermill_engines
-        from papermill.execute import prepare_notebook_metadata, raise_for_execution_errors, remove_error_markers
-        from papermill.iorw import load_notebook_node, write_ipynb
-        from papermill.parameterize import parameterize_notebook
+        """Execute ``job`` with papermill and the ``evalkit`` engine on a ready kernel of this
+        pool, writing the executed notebook to ``work``; raise like papermill for a failing
+        notebook. The kernel is killed afterwards, in the background."""
+        import papermill as pm
+        from papermill.iorw import write_ipynb
 
-        # as papermill.execute_notebook does, up to handing the notebook to its engine
-        nb = load_notebook_node(str(job.notebook))
-        nb = parameterize_notebook(nb, dict(job.parameters), False, kernel_name=self.executor.kernel_name)
-        nb = prepare_notebook_metadata(nb, str(job.notebook), str(work), False)
-        nb = remove_error_markers(nb)
-        kernel_name = papermill_engines.nb_kernel_name(engine_name=None, nb=nb, name=self.executor.kernel_name)
+        from evalkit.batch.engine import ENGINE_NAME, register
 
+        register()  # (also registered by its entry point)
+        source = _JobKernels(self, job, timings)
+        try:
+            nb = pm.execute_notebook(
+                str(job.notebook),
+                str(work),
+                parameters=dict(job.parameters),
+                engine_name=ENGINE_NAME,
+                request_save_on_cell_execute=False,  # written once, at the end
+                kernel_name=self.executor.kernel_name,
+                progress_bar=False,
+                log_output=False,
+                start_timeout=job.start_timeout,
+                execution_timeout=job.cell_timeout,
+                kernels=source,
+            )
+        except Exception as err:
+            partial = getattr(err, "evalkit_notebook", None)
+            if partial is not None and not work.exists():
+                write_ipynb(partial, str(work))
+            raise
+        timings["cells"] = cell_seconds(nb)
+
+
+@dataclass
+class _JobKernels:
+    """The engine's kernel source for one report: the pool's ready kernel for the report's
+    notebook folder (the next one is started at once), killed after the report."""
+
+    pool: _Pool
+    job: Job
+    timings: dict[str, float]
+
+    def execute_with(self, kernel_name: str, make_client: Callable[[Any, Any], Any]) -> Any:
+        pool, job = self.pool, self.job
         t0 = time.monotonic()
         try:
-            kernel = self._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
+            kernel = pool._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
         except Exception:
             raise
         except BaseException:  # interrupted while waiting for a kernel
-            self.abort()
+            pool.abort()
             raise
-        timings["kernel_wait"] = round(time.monotonic() - t0, 3)
-        timings["kernel_start"] = kernel.seconds
-        self.current = kernel
-        running = asyncio.run_coroutine_threadsafe(_execute_on(kernel, nb, kernel_name, job), self.loop)
+        self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
+        self.timings["kernel_start"] = kernel.seconds
+        pool.current = kernel
         try:
-            nb = running.result()
-        except Exception as err:
-            partial = getattr(err, "evalkit_notebook", None)
-            if partial is not None:
-                write_ipynb(partial, str(work))
+            return pool.run_in_kernel_thread(lambda: make_client(kernel.km, kernel.kc).execute())
+        except Exception:
             raise
         except BaseException:  # interrupted (SIGTERM in a worker): no kernel may outlive us
-            running.cancel()
-            self.abort()
+            pool.abort()
             raise
         finally:
-            if self.current is not None:
-                self.current = None
-                self._kill_later(kernel)  # off the critical path
-        timings["cells"] = cell_seconds(nb)
-        write_ipynb(nb, str(work))
-        raise_for_execution_errors(nb, str(work))
+            if pool.current is not None:
+                pool.current = None
+                pool._kill_later(kernel)  # off the critical path
 
 
 def _close_pool(pool: _Pool) -> None:
@@ -384,72 +446,3 @@ async def _kill(kernel: _Kernel) -> None:
             await kernel.km.cleanup_resources()
         except Exception:
             pass
-
-
-def _client_class() -> type:
-    from nbclient.exceptions import CellExecutionError
-    from nbclient.util import ensure_async
-    from papermill.clientwrap import PapermillNotebookClient
-
-    class PooledNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
-        """papermill's client, awaited on an already started kernel."""
-
-        async def async_execute_managed(self) -> Any:
-            """``PapermillNotebookClient.execute`` as a coroutine (the same steps)."""
-            self.reset_execution_trackers()
-            async with self.async_setup_kernel():
-                for index, cell in enumerate(self.nb.cells):
-                    try:
-                        self.nb_man.cell_start(cell, index)
-                        await self.async_execute_cell(cell, index)
-                    except CellExecutionError as ex:
-                        self.nb_man.cell_exception(self.nb.cells[index], cell_index=index, exception=ex)
-                        break
-                    finally:
-                        self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
-                info_msg = await self.async_wait_for_reply(await ensure_async(self.kc.kernel_info()))
-                self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                self.set_widgets_metadata()
-            return self.nb
-
-    return PooledNotebookClient
-
-
-_CLIENT: type | None = None
-
-
-async def _execute_on(kernel: _Kernel, nb: Any, kernel_name: str, job: Job) -> Any:
-    """Execute ``nb`` on the started ``kernel`` (through its connected client) as papermill's
-    nbclient engine would; on an exception the partial notebook is attached to it as
-    ``evalkit_notebook``. The client is left open (closed when the kernel is killed)."""
-    global _CLIENT
-    from papermill.engines import NotebookExecutionManager
-    from papermill.log import logger
-
-    if _CLIENT is None:
-        _CLIENT = _client_class()
-    nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False, log_output=False,
-                                      autosave_cell_every=30)
-    nb_man.notebook_start()
-    client = _CLIENT(
-        nb_man,
-        km=kernel.km,
-        timeout=job.cell_timeout,
-        startup_timeout=job.start_timeout,
-        kernel_name=kernel_name,
-        log=logger,
-        log_output=False,
-        stdout_file=None,
-        stderr_file=None,
-        shutdown_kernel="immediate",
-    )
-    client.kc = kernel.kc  # connected and checked while the previous report ran
-    try:
-        await client.async_execute_managed()
-    except BaseException as err:
-        err.evalkit_notebook = nb_man.nb  # type: ignore[attr-defined]
-        raise
-    finally:
-        nb_man.cleanup_pbar()
-        nb_man.notebook_complete()
-    return nb_man.nb

@@ -4,10 +4,11 @@ fingerprints and output paths, and which of them can be skipped.
 Output layout (under ``<output>/<year>/``)::
 
     scores/                          the year's Results (all years of the data), read by notebooks
-    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf}
-    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf}
-    county/全县汇总_<year>.{ipynb,html,pdf}
+    schools/<school id>/<id>_<year>_报告.{ipynb,html,pdf,docx}
+    schools/<school id>/<id>_<year>_趋势.{ipynb,html,pdf,docx}
+    county/全县汇总_<year>.{ipynb,html,pdf,docx}
     county/指标体系审计_<year>.{ipynb,html,pdf}
+    county/通报_<year>.{docx,pdf}, county/公示名单_<year>.{docx,xlsx}   (run file's notice, publicity)
     scoreboard.xlsx, manifest.json
 
 A school id that cannot be a folder name (see :func:`evalkit.batch.names.folder_name_problem`)
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import evalkit
+from evalkit.analysis.official import county_title, issuer_info, issuer_parameter, title_meta
 from evalkit.batch.fingerprints import DataFingerprints, sha256_file, sha256_json
 from evalkit.batch.names import (
     UnsafePathError,
@@ -61,13 +63,14 @@ class Job:
     start_timeout: float = 60
     refused: str | None = None
     render_only: bool = False
+    docx_template: str = ""  # the Word reference document ("": the shipped one)
 
     @property
     def label(self) -> str:
         """Who the job is for, printable: ``001 城关一小（学校报告）``."""
         who = (
-            "全县"
-            if self.kind in COUNTY_KINDS
+            display(self.school_name or "全县")
+            if self.kind in (*COUNTY_KINDS, "region_summary")
             else f"{display(self.school_id)} {display(self.school_name)}"
         )
         return f"{who}（{NOTEBOOK_LABELS.get(self.kind, self.kind)}）"
@@ -97,6 +100,8 @@ def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
         "framework": spec.framework,
         "registry": str(spec.registry) if spec.registry else "",
         "intake_notes": spec.intake_notes,
+        "issuer": issuer_parameter(spec.issuer),
+        "show_rater_marks": bool(spec.show_rater_marks),
     }
 
 
@@ -111,7 +116,7 @@ def plan_year(
     """Every job of ``year``: a school report per school scored that year, a trend per school
     scored in two years or more up to it, the county summary (unless ``schools`` restricts the
     run to some schools)."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     work = folder / WORK_DIR
     scores = folder / "scores"
     base = _base_parameters(spec, scores, year)
@@ -123,6 +128,12 @@ def plan_year(
     if spec.robustness is not None:  # the intervals every report shows depend on these settings
         common["robustness"] = sha256_json(spec.robustness.model_dump())
     notebook_sha = {kind: sha256_file(path) for kind, path in spec.notebooks.items()}
+    if "docx" in spec.formats:  # a new Word template redoes the .docx files
+        from evalkit.documents.pandoc import LUA_FILTER, reference_docx
+
+        common["docx_template"] = sha256_json(
+            [sha256_file(reference_docx(spec.docx_template)), sha256_file(LUA_FILTER)]
+        )
     table = results.schools
     this_year = table[table["year"] == year].sort_values("school_id", key=lambda s: s.astype(str))
     years_per_school = table[table["year"] <= year].groupby("school_id")["year"].nunique()
@@ -143,6 +154,7 @@ def plan_year(
             "cell_timeout": spec.cell_timeout,
             "start_timeout": spec.start_timeout,
             "work_dir": work,
+            "docx_template": str(spec.docx_template or ""),
         }
         problem = folder_name_problem(school_id) if kind not in COUNTY_KINDS else None
         if problem:
@@ -163,16 +175,20 @@ def plan_year(
             failed_notebook = safe_child(out_dir, f"{stem}.failed.ipynb")
         except UnsafePathError as err:
             return Job(**common_args, refused=str(err))
+        issuer = issuer_info(base["issuer"])
+        header = "\n".join(title_meta(issuer))
+        right = f"{issuer.county}　{year} 年度" if issuer is not None else f"{year} 年度"
         if kind == "county_summary":
-            title = f"{year} 年度全县中小学校党建工作质量评价汇总"
-            left, header = "全县汇总", ""
+            title = county_title(year, issuer)
+            left = issuer.body if issuer is not None else "全县汇总"
+            right = f"{year} 年度"
         elif kind == "framework_audit":
-            title = f"{year} 年度指标体系统计审计"
+            title = f"{issuer.county + ' ' if issuer is not None else ''}{year} 年度指标体系统计审计"
             left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
             title = f"{name} {year} 年度{what}"
-            left, header = name, ""
+            left = name
         return Job(
             **common_args,
             outputs=outputs,
@@ -180,7 +196,7 @@ def plan_year(
             title=title,
             header=header,
             header_left=left,
-            header_right=f"{year} 年度",
+            header_right=right,
         )
 
     wanted = set(schools) if schools is not None else None
@@ -195,7 +211,7 @@ def plan_year(
         if "school_trend" in spec.notebooks and years_per_school.get(row.school_id, 0) >= 2:
             jobs.append(make("school_trend", sid, name, data_fp))
     if "county_summary" in spec.notebooks and wanted is None:
-        jobs.append(make("county_summary", "", "全县", fingerprints.county))
+        jobs.append(make("county_summary", "", spec.county or "全县", fingerprints.county))
     if "framework_audit" in spec.notebooks and wanted is None:
-        jobs.append(make("framework_audit", "", "全县", fingerprints.county))
+        jobs.append(make("framework_audit", "", spec.county or "全县", fingerprints.county))
     return Plan(year=int(year), folder=folder, jobs=jobs)

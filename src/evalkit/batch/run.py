@@ -294,9 +294,10 @@ def run_year(
     only_failed: bool,
     progress: bool,
     report: RunReport,
+    out: TextIO | None = None,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
-    folder = spec.output / str(year)
+    folder = spec.year_folder(year)
     with folder_lock(folder):
         try:  # before anything is read, written or deleted: no recorded path, no link leads outside
             check_output_entries(folder)
@@ -340,6 +341,8 @@ def run_year(
                 "scoreboard_fingerprint": board,
             }
         )
+        if schools is None:
+            _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
         plan = plan_year(spec, results, fingerprints, year, schools=schools)
         skipped = _select(plan, manifest, spec.formats, force, only_failed)
         for outcome in skipped:
@@ -367,15 +370,20 @@ def run_year(
         # longest first: the county summary, then schools in id order
         runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
         try:
-            run_jobs(
-                runnable,
-                executor,
-                spec.jobs or os.cpu_count() or 1,
-                record,
-                progress=progress,
-                desc=f"{year} 年报告",
-                tick=manifest.save_if_due,
-            )
+            own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
+            if own_runner is not None:
+                own_runner(runnable, record, progress=progress, desc=f"{spec.county} {year} 年报告".strip(),
+                           tick=manifest.save_if_due)
+            else:
+                run_jobs(
+                    runnable,
+                    executor,
+                    spec.jobs or os.cpu_count() or 1,
+                    record,
+                    progress=progress,
+                    desc=f"{spec.county} {year} 年报告".strip(),
+                    tick=manifest.save_if_due,
+                )
         except KeyboardInterrupt:
             sweep(folder)
             manifest.data["run"].update({"state": "interrupted", "finished": now()})
@@ -385,6 +393,42 @@ def run_year(
         manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
         manifest.save()
         sweep(folder)
+
+
+def _county_documents(
+    spec: RunSpec,
+    obs: pd.DataFrame,
+    results: Results,
+    grades: list[str],
+    year: int,
+    folder: Path,
+    manifest: Manifest,
+    data_fingerprint: str,
+    out: TextIO | None,
+) -> None:
+    """The notice and publicity list of the year (:mod:`evalkit.documents.county`), unless the run
+    file asks for neither or they are up to date (recorded as ``documents`` in the manifest)."""
+    if spec.issuer is None or (spec.notice is None and spec.publicity is None):
+        return
+    from evalkit.documents.compose import DocumentTemplateError
+    from evalkit.documents.county import documents_fingerprint, write_county_documents
+    from evalkit.documents.pandoc import PandocError
+
+    fp = documents_fingerprint(spec, data_fingerprint, grades)
+    recorded = manifest.data.get("documents") or {}
+    if recorded.get("fingerprint") == fp and all((folder / p).is_file() for p in recorded.get("outputs", {}).values()):
+        return
+    sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
+    try:
+        written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
+    except (DocumentTemplateError, PandocError) as err:
+        raise RunError(str(err)) from None
+    manifest.data["documents"] = {
+        "fingerprint": fp,
+        "outputs": {name: path.relative_to(folder).as_posix() for name, path in written.items()},
+    }
+    print(f"已生成通报和公示名单 / notice and publicity list: {', '.join(p.name for p in written.values())}",
+          file=out or sys.stdout, flush=True)
 
 
 # --------------------------------------------------------------------------- whole run
@@ -415,6 +459,13 @@ def _check_schools(results: Results, years: list[int], schools: list[str] | None
             )
 
 
+NO_ISSUER_WARNING = (
+    "注意：运行文件没有 issuer（发文单位）一节，报告不写县名、发文单位和落款。"
+    "请在运行文件中加上 issuer: {county: 县名, body: 发文单位}。"
+)
+"""Printed once per run whose run file has no ``issuer`` block."""
+
+
 def run_batch(
     spec: RunSpec,
     *,
@@ -431,13 +482,22 @@ def run_batch(
     out = out or sys.stdout
     t0 = time.monotonic()
     report = RunReport()
-    executor = executor or KernelPoolExecutor()
+    own_executor = executor is None
+    executor = executor or make_executor(spec, out=out)
     previous = signal.getsignal(signal.SIGTERM)
     in_main = _is_main_thread()
     if in_main:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
-        print(f"评分中 / scoring {len(spec.data)} 个数据文件…", file=out, flush=True)
+        if spec.counties:  # a city's or a province's run: county by county, then the region summary
+            from evalkit.batch.region import run_region
+
+            run_region(spec, executor=executor, schools=schools, force=force, only_failed=only_failed,
+                       progress=progress, report=report, out=out)
+            return _finished(report, t0)
+        if spec.issuer is None:
+            print(NO_ISSUER_WARNING, file=out, flush=True)
+        print(f"评分中：{len(spec.data)} 个数据文件…", file=out, flush=True)
         obs, results, grades = score_run(spec, out)
         years = _years(spec, results)
         _check_schools(results, years, schools)
@@ -447,6 +507,7 @@ def run_batch(
             file=out,
             flush=True,
         )
+        start_executor(executor, list(spec.notebooks.values()))
         for year in years:
             run_year(
                 spec,
@@ -460,14 +521,52 @@ def run_batch(
                 only_failed=only_failed,
                 progress=progress,
                 report=report,
+                out=out,
             )
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if own_executor:
+            close_executor(executor)
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _finished(report: RunReport, t0: float) -> RunReport:
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def make_executor(spec: RunSpec, out: TextIO | None = None) -> Executor:
+    """The run file's executor (``executor:``/``--cluster``): the kernel pool, or Dask."""
+    from evalkit.batch.cluster import parse_executor
+
+    choice = parse_executor(spec.executor)
+    if choice.kind == "local":
+        return KernelPoolExecutor()
+    from evalkit.batch.cluster import DaskExecutor
+
+    return DaskExecutor(choice, shared_output=spec.shared_output, out=out)
+
+
+def start_executor(executor: Executor, notebooks: list[Path]) -> None:
+    """Connect an executor that has a cluster behind it and check its workers (before any report);
+    its problems stop the run (:class:`RunError`)."""
+    start = getattr(executor, "start", None)
+    if start is None:
+        return
+    try:
+        start(notebooks)
+    except (RuntimeError, OSError, TimeoutError) as err:
+        raise RunError(str(err)) from None
+
+
+def close_executor(executor: Executor) -> None:
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
 
 
 def _sigterm(signum: int, frame: object) -> None:
@@ -518,13 +617,13 @@ def print_summary(report: RunReport, out: TextIO | None = None) -> None:
             print(table.to_string(index=False), file=out)
     print(
         f"\n完成 {report.count('done')} 份，跳过 {report.count('skipped')} 份，"
-        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）/ done, skipped, failed",
+        f"失败 {report.count('failed')} 份（共用时 {report.seconds:.1f} 秒）",
         file=out,
     )
     if report.interrupted:
         print(
-            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续 / interrupted: rerun to resume",
+            "运行已中断：已完成的报告均已保存，重新运行同一命令即可继续",
             file=out,
         )
     elif report.count("failed"):
-        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告 / some reports failed", file=out)
+        print("有报告失败：修正后可用 --only-failed 只重跑失败的报告", file=out)

@@ -26,8 +26,23 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
     robustness:                      # Monte Carlo rank intervals in every report (see
       replications: 1000             # evalkit.robustness.config for every field); null: none
+    docx_template: null              # Word reference document for the .docx files; null: the shipped one
+    notice:                          # the county's notice of results (通报), .docx (+ .pdf); needs issuer
+      rectify_by: 2025-01-31         # deadline for rectification
+      addressee: 各中小学校党组织      # optional; the line under the title (a full-width colon is added)
+      template: null                 # Jinja (Markdown) text of the notice; null: the shipped one
+    publicity:                       # the publicity list of proposed grades (公示名单), .docx and .xlsx
+      days: 5                        # working days from the start (default: the issue date)
+      start: null                    # optional first day; end: optional last day (else from days)
+      show_scores: false             # true: the list shows each school's total
+      contact: null                  # where objections go; null: issuer.contact
+      template: null                 # Jinja (Markdown) text of the list; null: the shipped one
+    show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
+    executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
+    scheduler: null                  # the Dask scheduler's address for executor: dask
+    shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
 
 Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
 ``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
@@ -58,15 +73,18 @@ from evalkit.robustness.config import RobustnessConfig
 from evalkit.yamlload import YamlInputError, load_yaml_file
 from evalkit.yamlpaths import Problem, format_path, line_for, pydantic_problems, yaml_line_index
 
-Format = Literal["ipynb", "html", "pdf"]
-FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf")
-NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit"]
-NOTEBOOK_KINDS: tuple[NotebookKind, ...] = ("school_report", "county_summary", "school_trend", "framework_audit")
+Format = Literal["ipynb", "html", "pdf", "docx"]
+FORMATS: tuple[Format, ...] = ("ipynb", "html", "pdf", "docx")
+NotebookKind = Literal["school_report", "county_summary", "school_trend", "framework_audit", "region_summary"]
+NOTEBOOK_KINDS: tuple[NotebookKind, ...] = (
+    "school_report", "county_summary", "school_trend", "framework_audit", "region_summary"
+)
 NOTEBOOK_LABELS: dict[str, str] = {
     "school_report": "学校报告",
     "county_summary": "全县汇总",
     "school_trend": "历年趋势",
     "framework_audit": "指标体系审计",
+    "region_summary": "区域汇总",
 }
 COUNTY_KINDS = ("county_summary", "framework_audit")
 """Notebooks run once per year for the whole county (not per school)."""
@@ -100,6 +118,25 @@ class Issuer(_Model):
         return self.date or today or dt.date.today()
 
 
+class Notice(_Model):
+    """The county's notice of results (通报): see :mod:`evalkit.documents.notice`."""
+
+    rectify_by: dt.date
+    addressee: str = Field(default="各中小学校党组织", min_length=1, max_length=120)
+    template: str | None = None
+
+
+class Publicity(_Model):
+    """The publicity list of proposed grades (公示名单): see :mod:`evalkit.documents.publicity`."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    days: int = Field(default=5, ge=1, le=60)
+    show_scores: bool = False
+    contact: str | None = Field(default=None, max_length=200)
+    template: str | None = None
+
+
 class Notebooks(_Model):
     """The notebook of each kind of report (paths); a missing or null entry is not run."""
 
@@ -107,13 +144,29 @@ class Notebooks(_Model):
     county_summary: str | None = None
     school_trend: str | None = None
     framework_audit: str | None = None
+    region_summary: str | None = None  # runs with counties: once per year, comparing the counties
+
+
+class County(_Model):
+    """One county of a city's or province's run: its own data files, registry and issuer."""
+
+    name: str = Field(min_length=1, max_length=40)  # also its folder name: outputs/<year>/<name>/
+    data: list[str] = Field(min_length=1)
+    registry: str | None = None
+    intake_notes: str | None = None
+    issuer: Issuer | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _one_file(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class RunFileModel(_Model):
     """The run file as written (paths still relative to the run file's folder)."""
 
     year: int | list[int] | None = None
-    data: list[str] = Field(min_length=1)
+    data: list[str] = Field(default_factory=list)  # required unless counties are listed
     registry: str | None = None
     framework: str = DEFAULT_FRAMEWORK
     notebooks: Notebooks
@@ -124,6 +177,15 @@ class RunFileModel(_Model):
     start_timeout: float = Field(default=60, gt=0)
     intake_notes: str | None = None
     issuer: Issuer | None = None
+    docx_template: str | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    shared_output: bool = False
+    region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
+    counties: list[County] | None = None
+    show_rater_marks: bool = False
     allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
     robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
 
@@ -156,7 +218,24 @@ class RunSpec:
     intake_notes: str
     issuer: Issuer | None = None
     robustness: RobustnessConfig | None = None
+    docx_template: Path | None = None
+    notice: Notice | None = None
+    publicity: Publicity | None = None
+    show_rater_marks: bool = False
     allow: tuple[str, ...] = ()
+    executor: str = "local"
+    shared_output: bool = False
+    county: str = ""
+    """The county's name when this is one county of a region's run (its outputs go to
+    ``<output>/<year>/<county>/``); empty for a plain run file."""
+    counties: tuple[RunSpec, ...] = ()
+    """A region's run: one run per county (each with its own data, registry, output folder)."""
+    region: str = "全市"
+
+    def year_folder(self, year: int) -> Path:
+        """Where the year's outputs go: ``<output>/<year>/`` (``…/<county>/`` for a county of a region)."""
+        folder = self.output / str(int(year))
+        return folder / self.county if self.county else folder
 
     def with_options(
         self,
@@ -164,21 +243,35 @@ class RunSpec:
         year: int | None = None,
         formats: list[str] | None = None,
         jobs: int | None = None,
+        cluster: str | None = None,
         allow: list[str] | None = None,
     ) -> RunSpec:
-        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``;
-        ``--allow`` adds to the run file's ``allow``)."""
+        """The same run with command-line overrides (``--year``, ``--formats``, ``--jobs``,
+        ``--cluster``; ``--allow`` adds to the run file's ``allow``)."""
         from dataclasses import replace
 
         from evalkit.intake.gate import normalise_allow
 
-        return replace(
+        changed = replace(
             self,
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
+            executor=_executor_text(cluster, None) if cluster is not None else self.executor,
             allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
+        counties = tuple(
+            c.with_options(year=year, formats=formats, jobs=jobs, cluster=cluster, allow=allow) for c in self.counties
+        )
+        return replace(changed, counties=counties)
+
+
+def _executor_text(executor: str, scheduler: str | None) -> str:
+    """The executor as one text (``local``, ``dask-local:N``, a scheduler address); raises
+    ``ValueError`` for an unknown one (``dask`` needs ``scheduler``)."""
+    from evalkit.batch.cluster import parse_executor
+
+    return str(parse_executor(executor, scheduler))
 
 
 def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -187,7 +280,7 @@ def normalise_formats(formats: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     wanted = {f.strip().lower() for f in formats if f.strip()}
     unknown = sorted(wanted - set(FORMATS))
     if unknown:
-        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf）")
+        raise ValueError(f"不支持的输出格式 / unknown format: {', '.join(unknown)}（可选 html、pdf、docx）")
     return tuple(f for f in FORMATS if f == "ipynb" or f in wanted)
 
 
@@ -216,6 +309,25 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
         check(("data", i) if not isinstance(files, str) else ("data",), value)
     check(("registry",), data.get("registry"))
     check(("intake_notes",), data.get("intake_notes"))
+    check(("docx_template",), data.get("docx_template"))
+    template = data.get("docx_template")
+    if isinstance(template, str) and template and (base / template).is_file():
+        import zipfile
+
+        if not zipfile.is_zipfile(base / template):
+            out.append((("docx_template",), f"不是 Word 文档（.docx）/ not a .docx file: {base / template}"))
+    for block in ("notice", "publicity"):
+        if isinstance(data.get(block), dict):
+            check((block, "template"), data[block].get("template"))
+    counties = data.get("counties")
+    for c, county in enumerate(counties if isinstance(counties, list) else []):
+        if not isinstance(county, dict):
+            continue
+        cfiles = county.get("data")
+        for i, value in enumerate([cfiles] if isinstance(cfiles, str) else cfiles if isinstance(cfiles, list) else []):
+            check(("counties", c, "data", i) if not isinstance(cfiles, str) else ("counties", c, "data"), value)
+        check(("counties", c, "registry"), county.get("registry"))
+        check(("counties", c, "intake_notes"), county.get("intake_notes"))
     notebooks = data.get("notebooks")
     if isinstance(notebooks, dict):
         for kind in NOTEBOOK_KINDS:
@@ -250,6 +362,31 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
         out.append((("notebooks",), "至少应指定一个笔记本 / name at least one notebook"))
     if isinstance(model.year, list) and not model.year:
         out.append((("year",), "年度列表不能为空 / empty list of years"))
+    for block in ("notice", "publicity"):
+        if getattr(model, block) is not None and model.issuer is None:
+            out.append(((block,), "通报和公示需要发文单位：请同时写 issuer 一节 / needs the issuer block"))
+    p = model.publicity
+    if p is not None and p.start and p.end and p.end < p.start:
+        out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
+    try:
+        _executor_text(model.executor, model.scheduler)
+    except ValueError as err:
+        out.append((("executor",), str(err)))
+    if not model.counties and not model.data:
+        out.append((("data",), "应列出观测数据文件（或用 counties 列出各县）/ list the data files (or counties)"))
+    if model.counties:
+        from evalkit.batch.names import folder_name_problem
+
+        if model.data or model.registry:
+            out.append((("data",), "列出 counties 时，数据与名册写在各县下 / with counties, give data per county"))
+        seen: set[str] = set()
+        for c, county in enumerate(model.counties):
+            problem = folder_name_problem(county.name)
+            if problem:
+                out.append((("counties", c, "name"), f"县名“{county.name}”不能用作文件夹名：{problem}"))
+            if county.name in seen or county.name == REGION_FOLDER:
+                out.append((("counties", c, "name"), f"县名“{county.name}”重复或为保留名 / duplicate or reserved"))
+            seen.add(county.name)
     return out
 
 
@@ -276,6 +413,30 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         )
     assert model is not None
     years = model.year if isinstance(model.year, list) else [model.year] if model.year is not None else []
+    spec = _spec(model, path, base, years)
+    if not model.counties:
+        return spec
+    from dataclasses import replace
+
+    counties = tuple(
+        replace(
+            spec,
+            data=tuple((base / p).resolve() for p in county.data),
+            registry=(base / county.registry).resolve() if county.registry else None,
+            intake_notes=str((base / county.intake_notes).resolve()) if county.intake_notes else "",
+            issuer=county.issuer or spec.issuer,
+            county=county.name,
+        )
+        for county in model.counties
+    )
+    return replace(spec, counties=counties, region=model.region)
+
+
+REGION_FOLDER = "region"
+"""``<output>/<year>/region/``: the region summary of a run with counties."""
+
+
+def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunSpec:
     return RunSpec(
         source=path.resolve(),
         years=tuple(sorted({int(y) for y in years})),
@@ -293,8 +454,21 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         intake_notes=str((base / model.intake_notes).resolve()) if model.intake_notes else "",
         issuer=model.issuer,
         robustness=model.robustness,
+        docx_template=(base / model.docx_template).resolve() if model.docx_template else None,
+        notice=_with_template(model.notice, base),
+        publicity=_with_template(model.publicity, base),
+        executor=_executor_text(model.executor, model.scheduler),
+        shared_output=model.shared_output,
+        show_rater_marks=model.show_rater_marks,
         allow=tuple(sorted(set(model.allow))),
     )
+
+
+def _with_template(block: Any, base: Path) -> Any:
+    """``block`` with its ``template`` made absolute (relative to the run file's folder)."""
+    if block is None or not block.template:
+        return block
+    return block.model_copy(update={"template": str((base / block.template).resolve())})
 
 
 def load_run_file(path: str | Path) -> RunSpec:

@@ -55,12 +55,39 @@ def cli_validate(args: argparse.Namespace) -> int:
         return 2
     registry = getattr(args, "registry", None)
     year = getattr(args, "year", None)
+    shown = registry
+    if not registry:  # a template remembers its registry and year (a registry given here wins)
+        from evalkit.registry import RegistryError
+
+        try:
+            found = _template_registry(args.files)
+        except RegistryError as err:
+            print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
+                  file=sys.stderr)
+            return 1
+        if found is not None:
+            name, frame, template_year = found
+            registry, year = frame, year if year is not None else template_year
+            shown = f"{name} 中保存的名册"
+            print(f"使用模板 {name} 中保存的学校名册（{len(frame)} 所学校）"
+                  + (f"和评价年度 {year}" if year is not None else "") + "；用 -r 可另行指定名册。")
     result = read_observations(list(args.files), fw, registry, year)
-    print(format_report(result, fw, registry=registry, year=year))
+    print(format_report(result, fw, registry=shown, year=year))
     if output:
         path = write_report(result, output)
         print(f"问题清单已写入 {path} / report written")
     return 1 if result.errors else 0
+
+
+def _template_registry(files: list[str]) -> tuple[str, pd.DataFrame, int | None] | None:
+    """(file name, registry, year) from the first file that is an evalkit template."""
+    from evalkit.intake.workbook import embedded_registry
+
+    for path in files:
+        frame, year = embedded_registry(path)
+        if frame is not None:
+            return Path(path).name, frame, year
+    return None
 
 
 def format_report(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from evalkit.intake.cells import Context, source_names
 from evalkit.intake.columns import LONG_COLUMNS
 from evalkit.intake.control import refuse_control_characters
@@ -26,6 +28,9 @@ from evalkit.sheets import Sheet, find_header_row, header_key, is_blank, read_sh
 META_SHEET = "说明"
 META_SHEETS = {header_key(n) for n in (META_SHEET, "填表说明", "readme", "instructions")}
 INSPECTION_SHEET = "核查评分"
+REGISTRY_SHEET = "_名册"
+"""A template's hidden copy of the registry it was made from (read by ``evalkit validate``
+without ``-r``; never read as data)."""
 META_LABELS = {
     "year": {header_key(n) for n in ("年度", "评价年度", "year")},
     "source": {header_key(n) for n in ("来源", "数据来源", "source")},
@@ -63,7 +68,8 @@ def read_file(
     names = []
     for sheet in sheets:
         names.append(sheet.name)
-        if header_key(sheet.name) in META_SHEETS or all(all(is_blank(v) for v in r) for r in sheet.rows):
+        if (header_key(sheet.name) in META_SHEETS or sheet.name == REGISTRY_SHEET
+                or all(all(is_blank(v) for v in r) for r in sheet.rows)):
             continue
         sheet_source = meta.source or fallback
         if sheet.name.strip() == INSPECTION_SHEET and "inspection" in weights:
@@ -153,3 +159,36 @@ def _meta(col: Collector, sheets: list[Sheet]) -> Meta:
                     **where,
                 )
     return meta
+
+
+def embedded_registry(path: str | Path) -> tuple[pd.DataFrame | None, int | None]:
+    """The registry and year a template made by :mod:`evalkit.templates` remembers (its hidden
+    ``_名册`` sheet and the ``年度`` of its 说明 sheet); ``(None, None)`` for any other file.
+    Raises :class:`evalkit.registry.RegistryError` when the embedded registry has errors."""
+    from openpyxl import load_workbook
+
+    from evalkit.registry import RegistryError, read_registry
+
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return None, None
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # unreadable: intake reports it
+        return None, None
+    try:
+        if REGISTRY_SHEET not in wb.sheetnames:
+            return None, None
+        year = None
+        if META_SHEET in wb.sheetnames:
+            for row in wb[META_SHEET].iter_rows(min_row=1, max_row=12, max_col=2, values_only=True):
+                if row and header_key(row[0]) in META_LABELS["year"]:
+                    parsed = parse_year(row[1])
+                    year = parsed.value if not parsed.problem else None
+                    break
+    finally:
+        wb.close()
+    frame, issues = read_registry(path, sheet_name=REGISTRY_SHEET)
+    if frame is None or any(i.is_error for i in issues):
+        raise RegistryError(issues)
+    return frame, year

@@ -11,6 +11,11 @@ weighted mean of the sources' values (used for veto thresholds and display).
 
 Explanations are built once per distinct (indicator, value, points) with the rule's own
 sentence and taken onto rows by position; combination clauses are assembled column-wise.
+
+Every indicator also gets a *public* value text and explanation, for reports sent to schools:
+the same, except that the individual marks of several raters are left out — only how many
+raters there were and how their marks were combined
+(``德育“333”机制落实：5 位评分人评分，去掉最高、最低后平均得 2.5 分（满分 3 分）``).
 Groups are integer ids (one factorisation), and sums per group are ``np.bincount``.
 """
 
@@ -70,6 +75,7 @@ def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals
     named rater or with items somewhere are grouped (items kept in for safety, at little cost)."""
     n_rows = len(rows["_ind"])
     rows["n_raters"] = np.ones(n_rows, dtype=np.int64)
+    rows["public_text"], rows["public_sentence"] = rows["value_text"], rows["sentence"]
     shared_nodes = np.zeros(len(nodes), dtype=bool)
     shared_nodes[rows["_ind"][rows["_shared"]]] = True
     candidates = np.flatnonzero(shared_nodes[rows["_ind"]])
@@ -80,6 +86,7 @@ def combine_raters(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals
     cols = ("_source", "_ind", "points", "num", "value_text", "evidence")
     agg = _trimmed({col: rows[col][multi] for col in cols}, nodes, trim, decimals)
     first = multi[agg.pop("_first")]
+    rows["public_text"], rows["public_sentence"] = rows["value_text"].copy(), rows["sentence"].copy()
     for col, values in agg.items():
         rows[col][first] = values
     stays = np.ones(n_rows, dtype=bool)
@@ -107,12 +114,15 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
     max_points = nodes["max_points"].to_numpy(dtype=float)[ind]
     is_trimmed = n_raters >= trim.min_raters
     drop_clause = f"，去掉最高和最低各 {trim.drop} 个后" if trim.drop else "，"
+    got = got_series(pd.Series(mean_points), pd.Series(max_points), decimals).to_numpy()
+    names = nodes["name"].to_numpy(dtype=object)[ind] + "："
+    how_many = n_raters.astype(str).astype(object) + " 位评分人"
     sentence = (
-        nodes["name"].to_numpy(dtype=object)[ind] + "："
-        + n_raters.astype(str).astype(object) + " 位评分人评定为 " + value_text
-        + np.where(is_trimmed, drop_clause, "，").astype(object) + "平均"
-        + got_series(pd.Series(mean_points), pd.Series(max_points), decimals).to_numpy()
+        names + how_many + "评定为 " + value_text
+        + np.where(is_trimmed, drop_clause, "，").astype(object) + "平均" + got
     )
+    public_drop = ("，去掉最高、最低后" if trim.drop == 1 else drop_clause) if trim.drop else "，"
+    public_sentence = names + how_many + "评分" + np.where(is_trimmed, public_drop, "，").astype(object) + "平均" + got
     # the raw value of a numeric indicator: the mean of the kept raters' values
     use = keep & ~np.isnan(rows["num"])
     v_sum = np.bincount(gid, weights=np.where(use, rows["num"], 0.0))
@@ -124,6 +134,8 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
         "value_text": value_text,
         "evidence": join_by_group(gid, rows["evidence"], "；", n_groups, skip_empty=True),
         "sentence": sentence,
+        "public_text": how_many + "评定",
+        "public_sentence": public_sentence,
         "num": np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan),
         "_vcode": np.full(n_groups, -1, dtype=np.int64),
     }
@@ -183,12 +195,22 @@ def combine_sources(
     out["value_text"] = pd.Series(rows["value_text"][lead], dtype=object)
     n_sources = np.bincount(gid)
     differ = (n_sources > 1) & (p_max - p_min > 1e-9)
-    explanation = rows["sentence"][lead]
-    if differ.any():
-        explanation[differ] = _combination_clause(
-            rows, at, src, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes, decimals
-        )
-    out["explanation"] = pd.Series(explanation, dtype=object)
+    explanations = {}
+    for name, text, sentence in (("explanation", "value_text", "sentence"),
+                                 ("public_explanation", "public_text", "public_sentence")):
+        if name == "public_explanation" and rows["public_sentence"] is rows["sentence"]:
+            explanations[name] = explanations["explanation"]  # no rater groups: nothing to hide
+            continue
+        explanation = rows[sentence][lead]
+        if differ.any():
+            explanation[differ] = _combination_clause(
+                rows, at, src, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes,
+                decimals, text=text, sentence=sentence,
+            )
+        explanations[name] = explanation
+    out["explanation"] = pd.Series(explanations["explanation"], dtype=object)
+    out["public_value_text"] = pd.Series(rows["public_text"][lead], dtype=object)
+    out["public_explanation"] = pd.Series(explanations["public_explanation"], dtype=object)
     out["evidence"] = pd.Series(rows["evidence"][lead], dtype=object)
     out["n_obs"] = np.bincount(gid, weights=ps["n_raters"]).astype(np.int64)
     out["n_sources"] = n_sources
@@ -199,19 +221,20 @@ def combine_sources(
 def _combination_clause(
     rows: Columns, at: np.ndarray, src: np.ndarray, gid: np.ndarray, primary: np.ndarray, differ: np.ndarray,
     points: np.ndarray, sources: np.ndarray, order: list[str], weights: dict[str, float], nodes: pd.DataFrame,
-    decimals: int,
+    decimals: int, *, text: str = "value_text", sentence: str = "sentence",
 ) -> np.ndarray:
     """Sentences for the groups whose sources disagree: primary sentence, the other sources'
-    values and points (in weight order), and the weighting. Source row ``k`` is row ``at[k]``
-    of ``rows`` with source code ``src[k]``; ``gid`` and ``primary`` number the groups and give
-    each group's primary source row."""
+    values and points (in weight order), and the weighting. ``text`` and ``sentence`` name the
+    columns of ``rows`` to use (``public_text`` / ``public_sentence`` for the public version).
+    Source row ``k`` is row ``at[k]`` of ``rows`` with source code ``src[k]``; ``gid`` and
+    ``primary`` number the groups and give each group's primary source row."""
     rank_of = np.array([order.index(s) if s in order else len(order) for s in sources] + [len(order)])
     others = np.flatnonzero(differ[gid])
     others = others[primary[gid[others]] != others]
     others = others[np.lexsort((rank_of[src[others]], gid[others]))]
     source_name = np.array([SOURCE_NAMES.get(s, s) for s in sources] + [""], dtype=object)
     piece = (
-        "；" + source_name[src[others]] + " " + rows["value_text"][at[others]] + "，得 "
+        "；" + source_name[src[others]] + " " + rows[text][at[others]] + "，得 "
         + num_series(pd.Series(rows["points"][at[others]]), decimals).to_numpy(dtype=object) + " 分"
     )
     disagree = np.flatnonzero(differ)
@@ -229,4 +252,4 @@ def _combination_clause(
     lead = at[primary[disagree]]
     max_points = nodes["max_points"].to_numpy(dtype=float)[rows["_ind"][lead]]
     got = got_series(pd.Series(points[disagree]), pd.Series(max_points), decimals).to_numpy()
-    return rows["sentence"][lead] + other_text + "；按" + weighting + " 加权合成，" + got
+    return rows[sentence][lead] + other_text + "；按" + weighting + " 加权合成，" + got

@@ -264,7 +264,8 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     n_obs = np.zeros(n, dtype=int)
     n_obs[pos] = scored["n_obs"].to_numpy()
     text_cols = {}
-    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", "")):
+    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", ""),
+                       ("public_value_text", "—"), ("public_explanation", None)):
         arr = np.full(n, empty, dtype=object)
         arr[pos] = scored[col].to_numpy(dtype=object)
         text_cols[col] = arr
@@ -290,6 +291,8 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     expl = text_cols["explanation"]
     expl[zero] = names[zero] + "：未提供数据，按 0 分计（满分 " + max_text[zero] + " 分）"
     expl[rew] = names[rew] + "：未提供数据，不计分，所在领域其余指标按比例折算"
+    public = text_cols["public_explanation"]
+    public[missing] = expl[missing]
 
     grid["value"] = np.where(is_label, np.nan, num)
     grid["value_label"] = pd.Series(text_cols["value_label"], dtype=object)
@@ -300,6 +303,9 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     grid["explanation"] = pd.Series(expl, dtype=object)
     grid["evidence"] = pd.Series(text_cols["evidence"], dtype=object)
     grid["n_obs"] = n_obs
+    # for reports sent to schools: several raters' individual marks left out (see scoring.combine)
+    grid["public_value_text"] = pd.Series(text_cols["public_value_text"], dtype=object)
+    grid["public_explanation"] = pd.Series(public, dtype=object)
     flags = grid.loc[missing, ["school_id", "year", "indicator_id", "indicator_name"]].assign(
         kind=np.where(zero[missing], "missing_zero", "missing_reweight"),
         message=np.where(zero[missing], "缺少数据，按 0 分计", "缺少数据，所在领域按比例折算"),

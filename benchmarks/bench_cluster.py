@@ -1,0 +1,105 @@
+"""Reports on Dask: throughput with ``dask-local:1`` vs ``dask-local:2`` and the Dask executor's
+overhead against the local kernel pool at the same worker count, on a synthetic city subset.
+
+    .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html]
+
+A seeded synthetic city (``evalkit.demo.city``, seed 20240901) cut to whole counties until at
+least ``--reports`` school reports (school reports only, HTML by default; no county or region
+summary). Each configuration runs the same run file into a fresh output folder, in a fresh
+process (``evalkit run --cluster …``); the time counted is the run's wall time minus its scoring
+(printed by the run itself as 评分完成（x 秒）per county) — i.e. planning, executing, rendering and
+writing the reports. Then:
+
+- scaling = throughput(dask-local:2) / (2 × throughput(dask-local:1))   (target ≥ 0.85)
+- overhead = time(dask-local:2) / time(local, jobs 2) − 1                (target ≤ 10 %)
+- per-report cost = 2 × time(dask-local:2) / reports (worker-seconds), and a projection for a
+  province of 10,000 schools (20,000 reports: a report and a trend per school) on 8, 32 and 128
+  worker cores, assuming the measured 2-core scaling holds (it is an upper bound on efficiency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALKIT = Path(sys.executable).parent / "evalkit"
+
+
+def make_city(folder: Path, reports: int, formats: str) -> tuple[Path, int]:
+    from evalkit.demo.city import generate_city
+
+    run_file = generate_city(folder, counties=8, years=(2024,), notebooks=ROOT / "notebooks")
+    text = run_file.read_text(encoding="utf-8")
+    head, _, rest = text.partition("counties:\n")
+    blocks = re.split(r"(?m)^(?=  - name: )", rest)
+    kept, n = [], 0
+    for block in blocks:
+        if not block.strip():
+            continue
+        name = re.search(r"name: (\S+)", block).group(1)  # type: ignore[union-attr]
+        n += sum(1 for _ in open(folder / name / "registry.csv", encoding="utf-8")) - 1
+        kept.append(block)
+        if n >= reports:
+            break
+    head = re.sub(r"  (county|region)_summary: .*\n", "", head).replace("[ipynb, html]", f"[{formats}]")
+    run_file.write_text(head + "counties:\n" + "".join(kept), encoding="utf-8")
+    return run_file, n
+
+
+def run_once(run_file: Path, cluster: str, jobs: int, output: Path) -> float:
+    """Seconds spent on the reports (wall time minus scoring) of one fresh ``evalkit run``."""
+    text = run_file.read_text(encoding="utf-8").replace("output: outputs", f"output: {output}")
+    rf = run_file.with_name(f"run-{output.name}.yaml")
+    rf.write_text(text, encoding="utf-8")
+    t0 = time.monotonic()
+    proc = subprocess.run([str(EVALKIT), "run", str(rf), "--cluster", cluster, "--jobs", str(jobs)],
+                          capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{cluster}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    # scoring is printed per county by the region runner as 评分中 …; time it from the manifests instead
+    scoring = _scoring_seconds(proc.stdout)
+    return wall - scoring
+
+
+def _scoring_seconds(stdout: str) -> float:
+    return sum(float(x) for x in re.findall(r"评分完成（([\d.]+) 秒）", stdout))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", type=int, default=200)
+    ap.add_argument("--formats", default="html")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="evalkit-bench-cluster-") as tmp:
+        folder = Path(tmp)
+        run_file, n = make_city(folder, args.reports, args.formats)
+        times = {}
+        for label, cluster, jobs in (("local ×2", "local", 2), ("dask-local:1", "dask-local:1", 1),
+                                     ("dask-local:2", "dask-local:2", 2)):
+            times[label] = run_once(run_file, cluster, jobs, folder / label.replace(" ", "").replace(":", ""))
+            print(f"{label:14s} {n} reports  {times[label]:7.1f} s  {n / times[label]:.2f} reports/s", flush=True)
+    t1, t2, tl = times["dask-local:1"], times["dask-local:2"], times["local ×2"]
+    scaling = (n / t2) / (2 * n / t1)
+    overhead = t2 / tl - 1
+    cost = 2 * t2 / n
+    print()
+    print(f"scaling dask-local:2 vs 2 × dask-local:1: {scaling:.2f} of linear (target ≥ 0.85)")
+    print(f"Dask overhead vs local at 2 workers:     {overhead:+.1%} (target ≤ +10 %)")
+    print(f"per-report cost (worker-seconds):         {cost:.2f} s ({args.formats})")
+    print()
+    print("projection: 10,000 schools = 20,000 reports (report + trend), same per-report cost")
+    print(f"{'worker cores':>14s} {'hours':>8s}")
+    for cores in (8, 32, 128):
+        hours = 20000 * cost / (cores * min(1.0, scaling)) / 3600
+        print(f"{cores:>14d} {hours:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Reports on a real Dask cluster: a ``dask scheduler`` process and two ``dask worker`` processes
+on 127.0.0.1, started and stopped here (``evalkit.batch.cluster``).
+
+A synthetic city of two counties with three schools each (``evalkit.demo.city``, seed 20240901),
+school reports only, HTML only, so the module stays at about a minute and a half on 2 cores.
+The reference is the local executor's run of the same run file: the Dask run must give the same
+totals, grades and ranks (the ``data-*`` markers of each report's HTML, written by
+``evalkit.analysis.present``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evalkit.batch import load_run_file, run_batch
+from evalkit.batch.manifest import Manifest
+from evalkit.batch.run import RunError
+from evalkit.demo.city import generate_city
+
+ROOT = Path(__file__).resolve().parents[1]
+DASK = Path(sys.executable).parent / "dask"
+FAKE_VERSION = Path(__file__).parent / "fixtures" / "cluster" / "fake_version.py"
+MARKERS = re.compile(r'data-(total|grade|rank|school-id)="([^"]*)"')
+
+
+class Cluster:
+    """A scheduler and named workers as separate processes (killed at the end)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.file = folder / "scheduler.json"
+        self.procs: dict[str, subprocess.Popen] = {}
+        log = open(folder / "scheduler.log", "wb")
+        self.procs["scheduler"] = subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(self.file)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not self.file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        import json
+
+        while time.monotonic() < deadline:
+            try:
+                self.address = json.loads(self.file.read_text())["address"]
+                break
+            except (ValueError, KeyError):
+                time.sleep(0.2)
+
+    def add_worker(self, name: str, *extra: str) -> None:
+        log = open(self.folder / f"{name}.log", "wb")
+        self.procs[name] = subprocess.Popen(
+            [str(DASK), "worker", "--scheduler-file", str(self.file), "--host", "127.0.0.1", "--nthreads", "1",
+             "--no-nanny", "--no-dashboard", "--name", name, *extra],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder)
+        from distributed import Client
+
+        with Client(self.address, timeout=30) as client:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                names = {w.get("name") for w in client.scheduler_info()["workers"].values()}
+                if name in names:
+                    return
+                time.sleep(0.3)
+        raise AssertionError(f"worker {name} did not join")
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def close(self) -> None:
+        for name in [n for n in self.procs if n != "scheduler"] + ["scheduler"]:
+            if name in self.procs:
+                self.stop(name)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("city")
+    run_file = generate_city(root, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = run_file.read_text(encoding="utf-8")
+    text = re.sub(r"  county_summary: .*\n|  region_summary: .*\n", "", text).replace("[ipynb, html]", "[html]")
+    run_file.write_text(text, encoding="utf-8")
+    return run_file
+
+
+@pytest.fixture(scope="module")
+def reference(city: Path) -> dict[str, list[tuple[str, str]]]:
+    """The local executor's reports of the city (the kernel pool, no Dask)."""
+    local = run_batch(with_output(city, "local"), progress=False)
+    assert (local.count("done"), local.count("failed")) == (6, 0)
+    return markers(city.parent / "local" / "2024")
+
+
+def with_output(run_file: Path, output: str, cluster: str | None = None):
+    spec = load_run_file(run_file)
+    from dataclasses import replace
+
+    spec = replace(spec, output=run_file.parent / output,
+                   counties=tuple(replace(c, output=run_file.parent / output) for c in spec.counties))
+    return spec.with_options(cluster=cluster) if cluster else spec
+
+
+def markers(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    """Report (relative path) → its total, grade, rank and school id markers."""
+    return {p.relative_to(folder).as_posix(): MARKERS.findall(p.read_text(encoding="utf-8"))
+            for p in sorted(folder.rglob("*_报告.html"))}
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Hidden temporary files, work folders and failed notebooks: nothing may remain."""
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if (p.name.startswith(".") and p.name != ".lock") or p.name.endswith(".failed.ipynb")]
+
+
+def test_dask_cluster_gives_the_same_reports_as_the_local_executor(
+    city: Path, cluster: Cluster, reference: dict
+) -> None:
+    on_dask = run_batch(with_output(city, "dask", cluster.address), progress=False)
+    assert (on_dask.count("done"), on_dask.count("failed")) == (6, 0)
+    a, b = reference, markers(city.parent / "dask" / "2024")
+    assert len(a) == 6 and all(a.values())
+    assert a == b
+    # both counties have a school 001, each ranked in its own county only (n = 3 schools)
+    assert {"东川县/schools/001/001_2024_报告.html", "西江县/schools/001/001_2024_报告.html"} <= set(b)
+    html = (city.parent / "dask" / "2024" / "东川县" / "schools" / "001" / "001_2024_报告.html").read_text()
+    assert "西江" not in html  # a school's report never shows another county's schools
+    assert leftovers(city.parent / "dask") == []
+    # a second run on the cluster skips everything: the client journaled the manifest
+    again = run_batch(with_output(city, "dask", cluster.address), progress=False)
+    assert again.count("skipped") == 6
+
+
+def test_a_worker_with_another_evalkit_version_is_refused_by_name(city: Path, cluster: Cluster) -> None:
+    cluster.add_worker("odd-worker", "--preload", str(FAKE_VERSION))
+    try:
+        with pytest.raises(RunError, match=r"odd-worker.*0\.0\.0\+fake"):
+            run_batch(with_output(city, "refused", cluster.address), progress=False)
+    finally:
+        cluster.stop("odd-worker")
+    assert not list((city.parent / "refused").rglob("*.html"))  # nothing was run
+
+
+def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
+    city: Path, cluster: Cluster, reference: dict
+) -> None:
+    out = city.parent / "killed"
+    spec = with_output(city, "killed", cluster.address)
+    box: dict[str, object] = {}
+    runner = threading.Thread(target=lambda: box.setdefault("report", run_batch(spec, progress=False)))
+    runner.start()
+    from distributed import Client
+
+    deadline = time.monotonic() + 300
+    with Client(cluster.address, timeout=30) as client:
+        w2 = next(a for a, w in client.scheduler_info()["workers"].items() if w.get("name") == "w2")
+        # kill w2 while the scheduler says it is processing a report, after a first report landed
+        while time.monotonic() < deadline and runner.is_alive():
+            if client.processing().get(w2) and list(out.rglob("*_报告.html")):
+                break
+            time.sleep(0.1)
+        assert runner.is_alive(), "the run ended before a worker could be killed"
+        cluster.stop("w2", signal.SIGKILL)
+    runner.join(timeout=600)
+    report = box["report"]
+    assert (report.count("done"), report.count("failed")) == (6, 0)  # type: ignore[attr-defined]
+    found = sorted(p.relative_to(out).as_posix() for p in out.rglob("*_报告.html"))
+    assert len(found) == len(set(found)) == 6
+    assert leftovers(out) == []
+    for county in ("东川县", "西江县"):
+        manifest = Manifest.load(out / "2024" / county)
+        assert sorted(e["status"] for e in manifest.reports.values()) == ["done"] * 3
+        assert not manifest.journal_path.exists()
+    assert markers(out / "2024") == reference

@@ -1,0 +1,136 @@
+"""Comparing counties (``evalkit.analysis.region``), the run file's ``counties:`` and the
+synthetic city (``evalkit.demo.city``). Numbers are worked out by hand from the tables below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalkit.analysis import region as reg
+from evalkit.batch import RunFileError, load_run_file
+from evalkit.results import Results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def results(totals: list[float], grades: list[str], shares: dict[str, list[float]], flagged: list[str]) -> Results:
+    """One county's Results of 2024: schools s1, s2, … with these totals and grades, indicators
+    (max 10 points) with these shares per school, and one flag per school id in ``flagged``."""
+    ids = [f"s{i + 1}" for i in range(len(totals))]
+    schools = pd.DataFrame({"school_id": ids, "year": 2024, "total": totals, "grade": grades})
+    ind = pd.DataFrame([
+        {"school_id": sid, "year": 2024, "indicator_id": iid, "indicator_name": f"指标{iid}", "max_points": 10.0,
+         "share": values[i], "points": 10.0 * values[i]}
+        for iid, values in shares.items() for i, sid in enumerate(ids)
+    ])
+    flags = pd.DataFrame({"school_id": flagged, "year": 2024, "indicator_id": "A1", "indicator_name": "",
+                          "kind": "missing_zero", "message": ""})
+    empty = pd.DataFrame()
+    return Results(indicators=ind, areas=empty, schools=schools, bonus=empty, vetoes=empty, flags=flags)
+
+
+@pytest.fixture
+def area() -> reg.Region:
+    east = results([90, 80, 70, 60], ["好", "较好", "一般", "一般"],
+                   {"A1": [1, 1, 0.5, 0.5], "B1": [0.2, 0.4, 0.6, 0.8]}, ["s1"])
+    west = results([85, 75, 65], ["好", "好", "较好"], {"A1": [1, 0, 0.5], "B1": [0, 0, 0.3]}, [])
+    return reg.Region("云州市", {"东川县": east, "西江县": west})
+
+
+def test_grade_shares_and_score_distribution_per_county(area: reg.Region) -> None:
+    shares = reg.grade_shares(area, 2024, ["好", "较好", "一般", "差"]).set_index("county")
+    assert shares.loc["东川县"].tolist() == [4, 0.25, 0.25, 0.5, 0.0]
+    assert shares.loc["西江县", "n"] == 3 and shares.loc["西江县", "好"] == pytest.approx(2 / 3)
+    dist = reg.score_distribution(area, 2024).set_index("county")
+    # 东川县 totals 60 70 80 90: mean 75, sample sd sqrt(500/3) = 12.91, quartiles (linear) 67.5 / 82.5
+    assert dist.loc["东川县", ["n", "mean", "median", "p25", "p75"]].tolist() == [4, 75, 75, 67.5, 82.5]
+    assert dist.loc["东川县", "sd"] == pytest.approx((500 / 3) ** 0.5)
+    assert dist.loc["西江县", ["mean", "min", "max"]].tolist() == [75, 65, 85]
+
+
+def test_league_table_orders_by_mean_then_median_and_shares_a_rank_only_when_both_tie(area: reg.Region) -> None:
+    league = reg.league_table(area, 2024, "好")
+    # both means are 75 and both medians 75: one shared rank 1, then by name
+    assert league["county"].tolist() == ["东川县", "西江县"] and league["rank"].tolist() == [1, 1]
+    assert league["top_share"].tolist() == pytest.approx([0.25, 2 / 3])
+    area.counties["西江县"].schools.loc[0, "total"] = 88  # 西江县: 88 75 65 → mean 76
+    league = reg.league_table(area, 2024, "好")
+    assert league["county"].tolist() == ["西江县", "东川县"] and league["rank"].tolist() == [1, 2]
+
+
+def test_weakest_indicators_are_region_wide_with_the_county_where_they_are_lowest(area: reg.Region) -> None:
+    weak = reg.weakest_indicators(area, 2024, n=2)
+    # B1: (0.2+0.4+0.6+0.8+0+0+0.3)/7 = 2.3/7; A1: (1+1+.5+.5+1+0+.5)/7 = 4.5/7
+    assert weak["indicator_id"].tolist() == ["B1", "A1"]
+    assert weak["mean_share"].tolist() == pytest.approx([2.3 / 7, 4.5 / 7])
+    assert weak["worst_county"].tolist() == ["西江县", "西江县"]
+    assert weak["worst_share"].tolist() == pytest.approx([0.1, 0.5])
+
+
+def test_data_quality_flags_a_county_with_more_than_a_tenth_of_its_schools_flagged(area: reg.Region) -> None:
+    quality = reg.data_quality(area, 2024).set_index("county")
+    assert quality.loc["东川县", ["n", "flagged", "share", "poor"]].tolist() == [4, 1, 0.25, True]
+    assert quality.loc["西江县", ["flagged", "poor"]].tolist() == [0, False]
+
+
+def test_run_file_with_counties(tmp_path: Path) -> None:
+    for county in ("东川县", "西江县"):
+        (tmp_path / county).mkdir()
+        (tmp_path / county / "obs.csv").write_text("x", encoding="utf-8")
+    nb = ROOT / "notebooks" / "school_report.ipynb"
+    text = (f"region: 云州市\nnotebooks:\n  school_report: {nb}\noutput: out\nexecutor: dask-local:2\n"
+            "counties:\n  - name: 东川县\n    data: 东川县/obs.csv\n  - name: 西江县\n    data: [西江县/obs.csv]\n")
+    (tmp_path / "run.yaml").write_text(text, encoding="utf-8")
+    spec = load_run_file(tmp_path / "run.yaml")
+    assert [c.county for c in spec.counties] == ["东川县", "西江县"] and spec.executor == "dask-local:2"
+    assert spec.counties[1].data == (tmp_path / "西江县" / "obs.csv",)
+    assert spec.counties[0].year_folder(2024) == tmp_path / "out" / "2024" / "东川县"
+    assert spec.year_folder(2024) == tmp_path / "out" / "2024"  # a plain run keeps its layout
+    assert spec.with_options(cluster="tcp://10.0.0.5:8786").counties[0].executor == "tcp://10.0.0.5:8786"
+    bad = text.replace("name: 西江县\n    data: [西江县/obs.csv]", "name: 东川县\n    data: [西江县/nope.csv]")
+    (tmp_path / "bad.yaml").write_text(bad.replace("executor: dask-local:2", "executor: dask"), encoding="utf-8")
+    with pytest.raises(RunFileError) as info:
+        load_run_file(tmp_path / "bad.yaml")
+    message = str(info.value)
+    assert "counties[1].data[0] (第 10 行): 找不到文件" in message
+    assert "县名“东川县”重复" in message and "executor (第 5 行): executor: dask 需要调度器地址" in message
+
+
+def test_synthetic_city_is_seeded_and_counties_differ(tmp_path: Path) -> None:
+    from evalkit.demo.city import county_names, generate_city
+
+    a = generate_city(tmp_path / "a", counties=3, years=(2024,), sizes=(40, 60))
+    b = generate_city(tmp_path / "b", counties=3, years=(2024,), sizes=(40, 60))
+    names = county_names(3)
+    for name in names:
+        assert (a.parent / name / "observations_2024.csv").read_bytes() == (
+            b.parent / name / "observations_2024.csv").read_bytes()
+        n = len((a.parent / name / "registry.csv").read_text(encoding="utf-8").splitlines()) - 1
+        assert 40 <= n <= 60
+    assert len(set(names)) == 3 and len(set(county_names(100))) == 100
+    spec = load_run_file(a)
+    assert [c.county for c in spec.counties] == names and spec.region == "云州市"
+
+
+def test_region_run_writes_each_countys_scores_and_one_region_summary_then_skips_it(tmp_path: Path) -> None:
+    import re
+
+    from evalkit.batch import run_batch
+    from evalkit.demo.city import generate_city
+
+    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = re.sub(r"  (school_report|county_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
+    run_file.write_text(text.replace("[ipynb, html]", "[html]"), encoding="utf-8")
+    report = run_batch(load_run_file(run_file), progress=False)
+    assert [(o.job.kind, o.status) for o in report.outcomes] == [("region_summary", "done")]
+    out = tmp_path / "outputs" / "2024"
+    assert (out / "东川县" / "scores" / "meta.json").is_file() and (out / "西江县" / "scores" / "meta.json").is_file()
+    html = (out / "region" / "区域汇总_2024.html").read_text(encoding="utf-8")
+    league = html.split('data-table="league"')[1].split("</table>")[0]
+    assert league.count("东川县") == 1 and league.count("西江县") == 1
+    assert 'data-table="weakest"' in html and 'data-table="data-quality"' in html
+    assert "evalkit.analysis.region" not in html  # the notebook's own note is not part of the report
+    again = run_batch(load_run_file(run_file), progress=False)
+    assert [o.status for o in again.outcomes] == ["skipped"]
