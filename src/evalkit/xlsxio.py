@@ -64,15 +64,15 @@ def neutralise_formulas(wb: Workbook) -> int:
     into text."""
     turned = 0
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                kind = cell.data_type
-                if kind == "f":
-                    cell.data_type = "s"
-                    turned += 1
-                    kind = "s"
-                if kind == "s" and isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-                    cell.quotePrefix = True
+        # the cells that exist (``iter_rows`` would create empty ones and change the file)
+        for cell in list(ws._cells.values()):
+            kind = cell.data_type
+            if kind == "f":
+                cell.data_type = "s"
+                turned += 1
+                kind = "s"
+            if kind == "s" and isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
     return turned
 
 

@@ -6,7 +6,8 @@ outcome: refused with a Chinese message naming what is wrong (and the line), exi
 used sparingly, a BOM, UTF-16 with BOM), read to exactly the shipped framework.
 
 Bombs are loaded in a fresh Python process that reports its own wall time for the load and its
-peak RSS (``resource.getrusage``); the bounds (5 s, 300 MB) are safety bounds, not speed targets:
+peak RSS (``VmHWM`` of ``/proc/self/status``; ``ru_maxrss`` would carry over the pytest process's
+peak through ``fork``/``exec``); the bounds (5 s, 300 MB) are safety bounds, not speed targets:
 before the bounded loader the 9-level bomb below did not finish and grew by gigabytes.
 The billion-laughs construction is the classic one (OWASP, "XML External Entity" / YAML
 variants: 9 levels × 9 references = 9⁹ ≈ 3.9·10⁸ leaves from a 10-line file).
@@ -64,7 +65,13 @@ _MEASURE = textwrap.dedent(
     except (FrameworkError, RunFileError) as err:
         message = str(err)
     seconds = time.monotonic() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process image's peak RSS (ru_maxrss would keep the forking parent's peak
+    # across exec, i.e. the pytest process's)
+    try:
+        status = open("/proc/self/status").read()
+        peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"message": message, "seconds": seconds, "peak_mb": peak_mb}))
     """
 )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import evalkit
+from evalkit.batch.confine import check_output_entries, check_output_folder
 from evalkit.batch.execute import Executor, JobResult, run_jobs
 from evalkit.batch.fingerprints import DataFingerprints, sha256_file, sha256_json
 from evalkit.batch.kernelpool import KernelPoolExecutor
@@ -71,8 +72,10 @@ def run_region(
         job = region_job(spec, year, fps)
         folder = job.outputs["ipynb"].parent
         with folder_lock(folder):
-            sweep(folder)
+            check_output_entries(folder)  # nothing read, written or deleted outside the folder
             manifest = Manifest.load(folder)
+            check_output_folder(folder, manifest.reports)
+            sweep(folder)
             entry = manifest.reports.get(job.key) or {}
             if only_failed and entry.get("status") != "failed":
                 continue

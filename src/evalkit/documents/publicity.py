@@ -13,7 +13,6 @@ formulas), one sheet, the header row repeated on every printed page.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,9 +165,9 @@ def publicity_xlsx_bytes(context: dict[str, Any]) -> bytes:
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    from evalkit.xlsxio import workbook_bytes
+
+    return workbook_bytes(wb)  # school names as text, never formulas; reproducible bytes
 
 
 def publicity_files(
