@@ -79,13 +79,8 @@ _MEASURE = textwrap.dedent(
 
 def measured_load(kind: str, path: Path) -> dict:
     """Load a framework or run file in a fresh process: its message, load seconds, peak RSS (MB)."""
-    # started through a small launcher: on Linux a process started directly from pytest inherits
-    # pytest's peak RSS in its own ru_maxrss (set at exec from the forked memory map), which made
-    # the bound depend on what earlier tests had loaded into the pytest process
-    launcher = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
     out = subprocess.run(
-        [sys.executable, "-c", launcher, sys.executable, "-c", _MEASURE, kind, str(path)], capture_output=True,
-        text=True, timeout=120,
+        [sys.executable, "-c", _MEASURE, kind, str(path)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
