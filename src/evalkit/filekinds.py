@@ -23,7 +23,7 @@ kind                    recognised by
                         saved as ``.xls``)
 ``xml2003``             Excel 2003 "XML Spreadsheet" (``urn:schemas-microsoft-com:office:spreadsheet``)
 ``utf16``               a UTF-16 byte-order mark: Excel's "Unicode 文本" export (tab-separated)
-``binary``              NUL bytes in the first 4 KB of something that is none of the above
+``binary``              over 1 % control bytes in the first 4 KB of something that is none of the above
 ``text``                anything else: CSV or tab-separated text (UTF-8 or GB18030)
 ======================  ==================================================================
 """
@@ -125,9 +125,18 @@ def sniff(data: bytes) -> FileKind:
         return FileKind("html")
     if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return FileKind("xml2003")
-    if b"\x00" in head:
+    if _control_bytes(head) > max(3, len(head) // 100):
         return FileKind("binary")
     return FileKind("text")
+
+
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10, 13))
+
+
+def _control_bytes(head: bytes) -> int:
+    """How many control bytes (not tab, LF or CR) ``head`` holds: text has none or a stray one
+    (reported at its cell by intake), a binary file has many."""
+    return len(head) - len(head.translate(None, _CONTROL))
 
 
 def _zip_kind(data: bytes) -> Kind:

@@ -570,7 +570,8 @@ class DistanceToTarget(Rule):
 @register
 class DataPipeline(Rule):
     """Points from the indicator's ``pipeline`` (impute, treat, normalise over the year's data;
-    :mod:`evalkit.scoring.pipeline`). Per observation the value is carried as is; the
+    :mod:`evalkit.scoring.pipeline`): ``points = max × normalise(treat(impute(x)))``, the
+    normalised value in 0–1. Per observation the value is carried as is; the
     indicator's points and sentence are set once every school's combined value is known."""
 
     name = "pipeline"

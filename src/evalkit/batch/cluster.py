@@ -47,6 +47,7 @@ from typing import Any
 from evalkit.atomic import atomic_write_bytes
 from evalkit.batch.execute import JobResult
 from evalkit.batch.plan import Job
+from evalkit.errors import EvalkitError
 
 __all__ = [
     "DaskExecutor",
@@ -61,7 +62,7 @@ SHIPPED_PARAMETERS = ("scores", "framework", "intake_notes")
 """Notebook parameters naming client files that workers get through :class:`RunInputs`."""
 
 
-class WorkerMismatchError(RuntimeError):
+class WorkerMismatchError(EvalkitError, RuntimeError):
     """Workers whose evalkit version or notebooks differ from the client's (nothing was run)."""
 
 

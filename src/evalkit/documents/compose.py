@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.documents.facts import chinese_date
+from evalkit.errors import EvalkitError
 
 __all__ = [
     "DocumentTemplateError",
@@ -35,7 +36,7 @@ __all__ = [
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~^$@:\"'])")
 
 
-class DocumentTemplateError(ValueError):
+class DocumentTemplateError(EvalkitError, ValueError):
     """A document template that cannot be read or rendered (its file and line in the message)."""
 
 

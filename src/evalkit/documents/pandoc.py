@@ -26,6 +26,8 @@ import tempfile
 from importlib.resources import files
 from pathlib import Path
 
+from evalkit.errors import EvalkitError
+
 __all__ = [
     "LUA_FILTER",
     "REFERENCE_DOCX",
@@ -52,7 +54,7 @@ MARKDOWN = "markdown+fenced_divs+pipe_tables-smart"
 """The Markdown dialect of the document templates (pandoc's, with ``::: {custom-style=…}`` divs)."""
 
 
-class PandocError(RuntimeError):
+class PandocError(EvalkitError, RuntimeError):
     """pandoc is missing or failed; the message says which document and why, in Chinese."""
 
 

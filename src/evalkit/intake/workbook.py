@@ -167,13 +167,18 @@ def embedded_registry(path: str | Path) -> tuple[pd.DataFrame | None, int | None
     Raises :class:`evalkit.registry.RegistryError` when the embedded registry has errors."""
     from openpyxl import load_workbook
 
+    from evalkit.errors import UnreadableFileError
     from evalkit.registry import RegistryError, read_registry
+    from evalkit.workbooks import check_xlsx_limits
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None, None
     try:
+        check_xlsx_limits(str(path), path.read_bytes())  # a zip bomb is refused, not opened (intake reports it)
         wb = load_workbook(path, read_only=True, data_only=True)
+    except UnreadableFileError:
+        return None, None
     except Exception:  # unreadable: intake reports it
         return None, None
     try:

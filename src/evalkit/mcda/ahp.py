@@ -29,6 +29,8 @@ from typing import Literal
 
 import numpy as np
 
+from evalkit.errors import EvalkitError
+
 #: Saaty's random consistency index RI(n) for n = 1…15 (Saaty, *The Analytic Hierarchy Process*,
 #: McGraw-Hill 1980; the values used in Chinese textbooks: 0, 0, 0.58, 0.90, 1.12, 1.24, 1.32,
 #: 1.41, 1.45, 1.49, then 1.51, 1.48, 1.56, 1.57, 1.59).
@@ -43,11 +45,11 @@ CR_LIMIT = 0.1
 Method = Literal["eigenvector", "geometric"]
 
 
-class MatrixError(ValueError):
+class MatrixError(EvalkitError, ValueError):
     """A matrix that is not a valid pairwise comparison matrix (Chinese message)."""
 
 
-class InconsistentMatrix(ValueError):
+class InconsistentMatrix(EvalkitError, ValueError):
     """CR ≥ 0.1: the judgements contradict each other too much to give weights."""
 
     def __init__(self, result: AHPResult):
