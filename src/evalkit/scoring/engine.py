@@ -181,11 +181,10 @@ def _without_missing(
     has_value = enc.codes["value"] >= 0
     n_years = len(enc.uniques["year"]) + 1
     keys = np.unique((enc.codes["school_id"][has_value] + 1) * n_years + enc.codes["year"][has_value] + 1)
-    observed = {
-        (str(np.append(enc.uniques["school_id"], "")[k // n_years - 1]),
-         int(np.append(enc.uniques["year"], 0)[k % n_years - 1]))
-        for k in keys
-    }
+    school_ids = np.append(enc.uniques["school_id"], "")  # code -1 (none) reads the appended entry
+    year_values = np.append(enc.uniques["year"], 0)
+    observed = set(zip(school_ids[keys // n_years - 1].astype(str).tolist(),
+                       year_values[keys % n_years - 1].astype(int).tolist(), strict=True))
     pairs = list(zip(schools["school_id"].astype(str), schools["year"].astype(int), strict=True))
     absent = np.array([p not in observed for p in pairs], dtype=bool)
     unexpected = [p for p, a in zip(pairs, absent, strict=True) if a and p not in validated.missing]
