@@ -1,14 +1,15 @@
 """Reports on Dask: throughput with ``dask-local:1`` vs ``dask-local:2`` and the Dask executor's
 overhead against the local kernel pool at the same worker count, on a synthetic city subset.
 
-    .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html]
+    .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html] [--repeat 3]
 
 A seeded synthetic city (``evalkit.demo.city``, seed 20240901) cut to whole counties until at
 least ``--reports`` school reports (school reports only, HTML by default; no county or region
 summary). Each configuration runs the same run file into a fresh output folder, in a fresh
 process (``evalkit run --cluster …``); the time counted is the run's wall time minus its scoring
 (printed by the run itself as 评分完成（x 秒）per county) — i.e. planning, executing, rendering and
-writing the reports. Then:
+writing the reports. With ``--repeat N`` the three configurations run in turn N times (so a
+drift of the machine touches all three alike) and each time is the median of its N runs. Then:
 
 - scaling = throughput(dask-local:2) / (2 × throughput(dask-local:1))   (target ≥ 0.85)
 - overhead = time(dask-local:2) / time(local, jobs 2) − 1                (target ≤ 10 %)
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,15 +83,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=200)
     ap.add_argument("--formats", default="html")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
+    configs = (("local ×2", "local", 2), ("dask-local:1", "dask-local:1", 1), ("dask-local:2", "dask-local:2", 2))
+    runs: dict[str, list[float]] = {label: [] for label, _, _ in configs}
     with tempfile.TemporaryDirectory(prefix="evalkit-bench-cluster-") as tmp:
         folder = Path(tmp)
         run_file, n = make_city(folder, args.reports, args.formats)
-        times = {}
-        for label, cluster, jobs in (("local ×2", "local", 2), ("dask-local:1", "dask-local:1", 1),
-                                     ("dask-local:2", "dask-local:2", 2)):
-            times[label] = run_once(run_file, cluster, jobs, folder / label.replace(" ", "").replace(":", ""))
-            print(f"{label:14s} {n} reports  {times[label]:7.1f} s  {n / times[label]:.2f} reports/s", flush=True)
+        for k in range(args.repeat):
+            for label, cluster, jobs in configs:
+                out = folder / f"{label.replace(' ', '').replace(':', '')}-{k}"
+                runs[label].append(run_once(run_file, cluster, jobs, out))
+                shutil.rmtree(out)
+                print(f"run {k + 1}/{args.repeat}  {label:14s} {n} reports  {runs[label][-1]:7.1f} s", flush=True)
+    times = {label: statistics.median(t) for label, t in runs.items()}
+    print()
+    for label, t in times.items():
+        print(f"{label:14s} {n} reports  median {t:7.1f} s  {n / t:.2f} reports/s  (runs: "
+              + ", ".join(f"{x:.1f}" for x in runs[label]) + ")")
     t1, t2, tl = times["dask-local:1"], times["dask-local:2"], times["local ×2"]
     scaling = (n / t2) / (2 * n / t1)
     overhead = t2 / tl - 1

@@ -69,9 +69,11 @@ def num(x: object, decimals: int = 2) -> str:
 
 def num_series(values: pd.Series, decimals: int = 2) -> pd.Series:
     """Vectorised :func:`num` over a Series of floats (missing → ``"—"``)."""
-    rounded = round_half_up(values.astype(float), decimals)
-    table = {v: num(v, decimals) for v in pd.unique(rounded.dropna())}
-    return rounded.map(table).where(values.notna(), MISSING_TEXT).astype(object)
+    rounded = round_half_up(np.asarray(values, dtype=float), decimals)
+    codes, distinct = pd.factorize(rounded)  # each distinct number is written once; NaN → -1
+    table = np.array([*(num(v, decimals) for v in distinct), MISSING_TEXT], dtype=object)
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(table[codes], index=index, dtype=object, copy=False)
 
 
 def pct(x: object, decimals: int = 1) -> str:

@@ -196,15 +196,21 @@ def combine_sources(
     n_sources = np.bincount(gid)
     differ = (n_sources > 1) & (p_max - p_min > 1e-9)
     explanations = {}
+    # the public clause differs only where a source row stands for several raters
+    rated = np.bincount(gid, weights=ps["n_raters"] > 1, minlength=n_groups) > 0
     for name, text, sentence in (("explanation", "value_text", "sentence"),
                                  ("public_explanation", "public_text", "public_sentence")):
         if name == "public_explanation" and rows["public_sentence"] is rows["sentence"]:
             explanations[name] = explanations["explanation"]  # no rater groups: nothing to hide
             continue
         explanation = rows[sentence][lead]
-        if differ.any():
-            explanation[differ] = _combination_clause(
-                rows, at, src, gid, primary, differ, out["points"].to_numpy(), sources, order, weights, nodes,
+        redo = differ
+        if name == "public_explanation":
+            explanation[differ] = explanations["explanation"][differ]
+            redo = differ & rated
+        if redo.any():
+            explanation[redo] = _combination_clause(
+                rows, at, src, gid, primary, redo, out["points"].to_numpy(), sources, order, weights, nodes,
                 decimals, text=text, sentence=sentence,
             )
         explanations[name] = explanation

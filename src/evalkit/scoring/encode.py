@@ -42,12 +42,12 @@ class EncodedObservations:
             if col == "year":
                 out[col] = self.enc.uniques["year"][self.enc.codes["year"][idx]].astype(np.int64)
             elif col == "value":
-                out[col] = pd.Series(self.given["value"].to_numpy(dtype=object)[idx], dtype=object)
+                out[col] = pd.Series(self.given["value"].take(idx).to_numpy(dtype=object), dtype=object)
             else:
                 out[col] = pd.Series(self.enc.text(col, idx), dtype="str")
-        for col in PROVENANCE:
+        for col in PROVENANCE:  # take, then convert: converting a whole column costs O(all rows)
             if col in self.given.columns:
-                out[col] = self.given[col].to_numpy()[idx]
+                out[col] = self.given[col].take(idx).to_numpy()
         return out
 
 
@@ -93,4 +93,6 @@ def _canonical_codes(column: pd.Series, *, strip: bool, empty: str) -> tuple[np.
         canonical = [t.strip() for t in canonical]
     canonical = [t if t != "" else empty for t in canonical]
     merged, values = pd.factorize(np.array(canonical, dtype=object))
+    if len(values) == len(merged) and (codes >= 0).all():
+        return codes, np.asarray(values, dtype=object)  # nothing merged: the codes stand as they are
     return merged[codes], np.asarray(values, dtype=object)

@@ -137,15 +137,30 @@ def score(
 # ---------------------------------------------------------------------------------------------
 
 
-def _observed_school_years(enc: Encoded) -> pd.DataFrame:
-    """The distinct (school_id, year) pairs of the observations, through their codes."""
+def _observed_school_years(enc: Encoded, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The distinct (school_id, year) pairs of the observations (of the rows where ``rows`` is
+    true, when given), ordered by school code then year code: a presence table over the codes
+    (one scatter, no sort or hash)."""
+    present = _presence(enc, rows)
     n_years = len(enc.uniques["year"]) + 1
-    pairs = np.unique((enc.codes["school_id"] + 1) * n_years + enc.codes["year"] + 1)
+    pairs = np.flatnonzero(present)
     school, year = pairs // n_years - 1, pairs % n_years - 1
     return pd.DataFrame({
         "school_id": pd.Series(np.append(enc.uniques["school_id"], "")[school], dtype="str"),
         "year": np.append(enc.uniques["year"], 0).astype(np.int64)[year],
     })
+
+
+def _presence(enc: Encoded, rows: np.ndarray | None = None) -> np.ndarray:
+    """``present[(school code + 1) × (n_years + 1) + year code + 1]``: whether that school-year
+    has an observation (among ``rows``)."""
+    school, year = enc.codes["school_id"], enc.codes["year"]
+    if rows is not None:
+        school, year = school[rows], year[rows]
+    n_years = len(enc.uniques["year"]) + 1
+    present = np.zeros((len(enc.uniques["school_id"]) + 1) * n_years, dtype=bool)
+    present[(school + 1) * n_years + year + 1] = True
+    return present
 
 
 def _school_years(enc: Encoded, registry: pd.DataFrame | None, years: list[int] | None) -> pd.DataFrame:
@@ -178,22 +193,24 @@ def _without_missing(
     """``schools`` without the school-years that have no value at all (缺报), and those
     (school_id, school_name, year). Each must have been allowed at the gate
     (``missing_schools``); anything else is a defect (the gate refuses it)."""
-    has_value = enc.codes["value"] >= 0
+    present = _presence(enc, enc.codes["value"] >= 0)
     n_years = len(enc.uniques["year"]) + 1
-    keys = np.unique((enc.codes["school_id"][has_value] + 1) * n_years + enc.codes["year"][has_value] + 1)
-    school_ids = np.append(enc.uniques["school_id"], "")  # code -1 (none) reads the appended entry
-    year_values = np.append(enc.uniques["year"], 0)
-    observed = set(zip(school_ids[keys // n_years - 1].astype(str).tolist(),
-                       year_values[keys % n_years - 1].astype(int).tolist(), strict=True))
-    pairs = list(zip(schools["school_id"].astype(str), schools["year"].astype(int), strict=True))
-    absent = np.array([p not in observed for p in pairs], dtype=bool)
-    unexpected = [p for p, a in zip(pairs, absent, strict=True) if a and p not in validated.missing]
+    school = pd.Index(enc.uniques["school_id"]).get_indexer(schools["school_id"].astype(str))
+    year = pd.Index(enc.uniques["year"].astype(np.int64)).get_indexer(schools["year"].astype(np.int64))
+    absent = (school < 0) | (year < 0) | ~present[(school + 1) * n_years + year + 1]
+    unexpected = [
+        (s, y)
+        for s, y in zip(schools["school_id"].astype(str)[absent], schools["year"].astype(int)[absent], strict=True)
+        if (s, y) not in validated.missing
+    ]
     if unexpected:
         raise ObservationsError(
             [f"学校 {s} {y} 年没有任何数据，且未允许缺报（missing_schools）/ no data" for s, y in unexpected]
         )
     listed = [(s, y, name) for (s, y), name in validated.missing.items() if years is None or y in years]
-    names = dict(zip(schools["school_id"].astype(str), schools["school_name"].astype(str), strict=True))
+    names = {}
+    if listed:
+        names = dict(zip(schools["school_id"].astype(str), schools["school_name"].astype(str), strict=True))
     missing = pd.DataFrame(
         [{"school_id": s, "school_name": names.get(s, name), "year": int(y)} for s, y, name in sorted(listed)],
         columns=["school_id", "school_name", "year"],
@@ -228,7 +245,7 @@ def _check_schools(enc: Encoded, schools: pd.DataFrame, registry: pd.DataFrame |
 def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.DataFrame, fw: Framework, enc: Encoded):  # type: ignore[no-untyped-def]
     """Every school × year × indicator (ordered by year, school, framework order), with the
     missing-data policy applied. Built positionally: row ``s × n_indicators + i`` is
-    school-year ``s`` and indicator ``i``; scored rows are scattered into place by their codes."""
+    school-year ``s`` and indicator ``i``; each column is gathered from the scored rows by their codes."""
     ind = nodes[nodes["kind"] == "indicator"].sort_values("order")
     sy = schools[["school_id", "year"]].sort_values(["year", "school_id"]).reset_index(drop=True)
     n_sy, n_ind = len(sy), len(ind)
@@ -243,9 +260,19 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
     ind_pos = np.full(len(nodes), -1)
     ind_pos[nodes.index.get_indexer(ind.index)] = np.arange(n_ind)
     ind_pos = ind_pos[per_node["_ind"].to_numpy()]
-    hit = (sy_pos >= 0) & (ind_pos >= 0)
-    pos = sy_pos[hit] * n_ind + ind_pos[hit]
-    scored = per_node[hit]
+    hit = np.flatnonzero((sy_pos >= 0) & (ind_pos >= 0))
+    # source[g] = the row of ``per_node`` scored into grid cell g (or -1): each column is then
+    # one gather (no fill-then-scatter of every column, no filtered copy of ``per_node``)
+    source = np.full(n_sy * n_ind, -1, dtype=np.int64)
+    source[sy_pos[hit] * n_ind + ind_pos[hit]] = hit
+    scored_at = source >= 0
+    take = np.where(scored_at, source, 0)
+
+    def gathered(col: str, empty: object) -> np.ndarray:
+        values = per_node[col].to_numpy()
+        out = values[take] if len(values) else np.empty(n_sy * n_ind, dtype=values.dtype)
+        out[~scored_at] = empty
+        return out
 
     area_names = {a.id: a.name for a in fw.areas}
     grid = pd.DataFrame({
@@ -257,19 +284,14 @@ def _indicator_grid(per_node: pd.DataFrame, schools: pd.DataFrame, nodes: pd.Dat
         "indicator_name": pd.Series(np.tile(ind["name"].to_numpy(dtype=object), n_sy), dtype=object),
         "max_points": np.tile(ind["max_points"].to_numpy(dtype=float), n_sy),
     })
-    n = len(grid)
-    points = np.full(n, np.nan)
-    points[pos] = scored["points"].to_numpy(dtype=float)
-    n_obs = np.zeros(n, dtype=int)
-    n_obs[pos] = scored["n_obs"].to_numpy()
-    text_cols = {}
-    for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", ""),
-                       ("public_value_text", "—"), ("public_explanation", None)):
-        arr = np.full(n, empty, dtype=object)
-        arr[pos] = scored[col].to_numpy(dtype=object)
-        text_cols[col] = arr
-    num = np.full(n, np.nan)
-    num[pos] = scored["num"].to_numpy(dtype=float)
+    points = gathered("points", np.nan).astype(float, copy=False)
+    n_obs = gathered("n_obs", 0).astype(int, copy=False)
+    text_cols = {
+        col: gathered(col, empty).astype(object, copy=False)
+        for col, empty in (("value_text", "—"), ("explanation", None), ("evidence", ""), ("value_label", ""),
+                           ("public_value_text", "—"), ("public_explanation", None))
+    }
+    num = gathered("num", np.nan).astype(float, copy=False)
     is_label = np.tile(ind["is_label"].to_numpy(), n_sy)
 
     policy = np.tile(ind["missing"].to_numpy(dtype=object), n_sy)
@@ -451,7 +473,7 @@ def _grade(table: pd.DataFrame, vetoes: pd.DataFrame, fw: Framework) -> pd.DataF
 
 
 def _round(frame: pd.DataFrame, columns: list[str], decimals: int) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the columns set below never reach ``frame``
     for col in columns:
         out[col] = round_half_up(out[col].astype(float), decimals)
     if "share" in out.columns:
