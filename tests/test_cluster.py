@@ -200,3 +200,28 @@ def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
         assert sorted(e["status"] for e in manifest.reports.values()) == ["done"] * 3
         assert not manifest.journal_path.exists()
     assert markers(out / "2024") == reference
+
+
+def test_every_input_file_a_report_reads_is_shipped_to_workers(tmp_path: Path) -> None:
+    """No shared file system: the scores folder and the framework, registry and intake-notes files
+    are copied into the worker's own folder and the parameters point there (before the registry
+    was shipped, a report on another machine looked for the client's registry path)."""
+    from evalkit.batch.cluster import RunInputs, materialise
+
+    (tmp_path / "scores").mkdir()
+    (tmp_path / "scores" / "meta.json").write_text("{}", encoding="utf-8")
+    for name in ("fw.yaml", "registry.csv", "notes.csv"):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    params = {"scores": str(tmp_path / "scores"), "framework": str(tmp_path / "fw.yaml"),
+              "registry": str(tmp_path / "registry.csv"), "intake_notes": str(tmp_path / "notes.csv"),
+              "data": str(tmp_path / "obs.csv")}
+    inputs = RunInputs.collect(params)
+    assert sorted(inputs.files) == ["framework/fw.yaml", "intake_notes/notes.csv", "registry/registry.csv",
+                                    "scores/meta.json"]
+    local = materialise(inputs)
+    assert sorted(local) == ["framework", "intake_notes", "registry", "scores"]
+    assert Path(local["registry"]).read_text(encoding="utf-8") == "registry.csv"
+    assert not Path(local["registry"]).is_relative_to(tmp_path)
+    import shutil
+
+    shutil.rmtree(Path(local["scores"]).parent, ignore_errors=True)  # the worker folder of this test

@@ -134,3 +134,90 @@ def test_region_run_writes_each_countys_scores_and_one_region_summary_then_skips
     assert "evalkit.analysis.region" not in html  # the notebook's own note is not part of the report
     again = run_batch(load_run_file(run_file), progress=False)
     assert [o.status for o in again.outcomes] == ["skipped"]
+
+
+def _shared_registry_city(tmp_path: Path) -> tuple[Path, Path]:
+    """A 2-county synthetic city run twice: with each county's own registry (``own.yaml``) and with
+    one registry for the city carrying a 县区 column (``shared.yaml``), which also lists two
+    schools of 南山县, a county the run does not name."""
+    import re
+
+    from evalkit.demo.city import generate_city
+
+    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = re.sub(r"  (school_report|county_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
+    text = text.replace("[ipynb, html]", "[html]")
+    own = tmp_path / "own.yaml"
+    own.write_text(text.replace("output: outputs", "output: out-own"), encoding="utf-8")
+    frames = []
+    for county in ("东川县", "西江县"):
+        frame = pd.read_csv(tmp_path / county / "registry.csv", dtype=str, keep_default_na=False)
+        frames.append(frame.assign(县区=county))
+    extra = frames[0].head(2).assign(县区="南山县")
+    shared = pd.concat([*frames, extra], ignore_index=True)
+    shared.to_csv(tmp_path / "全市名册.csv", index=False, encoding="utf-8")
+    text = re.sub(r"    registry: .*\n", "", text).replace("counties:\n", "registry: 全市名册.csv\ncounties:\n")
+    shared_file = tmp_path / "shared.yaml"
+    shared_file.write_text(text.replace("output: outputs", "output: out-shared"), encoding="utf-8")
+    return own, shared_file
+
+
+def test_one_registry_with_a_county_column_scores_each_county_as_its_own_registry_would(tmp_path: Path) -> None:
+    import io
+
+    from evalkit.analysis import start_year
+    from evalkit.batch import run_batch
+
+    own, shared = _shared_registry_city(tmp_path)
+    ids = {c: pd.read_csv(tmp_path / c / "registry.csv", dtype=str)["school_id"].tolist() for c in ("东川县", "西江县")}
+    assert set(ids["东川县"]) & set(ids["西江县"]), "the two counties reuse school ids: unique only within a county"
+    spec = load_run_file(shared)
+    assert [(c.registry, c.registry_county) for c in spec.counties] == [
+        (tmp_path / "全市名册.csv", "东川县"), (tmp_path / "全市名册.csv", "西江县")]
+    printed = io.StringIO()
+    run_batch(load_run_file(own), progress=False, out=io.StringIO())
+    run_batch(spec, progress=False, out=printed)
+    assert "有 2 所学校的县区不在本次 counties 中，不参加本次评价：南山县（2 所）" in printed.getvalue()
+    for county in ("东川县", "西江县"):
+        a = Results.load(tmp_path / "out-own" / "2024" / county / "scores")
+        b = Results.load(tmp_path / "out-shared" / "2024" / county / "scores")
+        cols = ["school_id", "school_name", "total", "grade", "rank"]
+        pd.testing.assert_frame_equal(a.schools[cols], b.schools[cols])
+        assert sorted(b.extra["registry"]["school_id"]) == sorted(ids[county])  # saved with the scores
+        assert "county" not in b.extra["registry"].columns
+        # the reports' registry parameter is empty; the saved rows give the start year (2024, as generated)
+        assert start_year(b, ids[county][0], "") == 2024
+
+
+def test_a_shared_registry_without_a_county_column_or_without_a_county_is_refused(tmp_path: Path) -> None:
+    from evalkit.batch import run_batch
+    from evalkit.batch.run import RunError
+
+    _, shared = _shared_registry_city(tmp_path)
+    registry = pd.read_csv(tmp_path / "全市名册.csv", dtype=str, keep_default_na=False)
+    registry[registry["县区"] != "西江县"].to_csv(tmp_path / "全市名册.csv", index=False, encoding="utf-8")
+    with pytest.raises(RunError) as info:
+        run_batch(load_run_file(shared), progress=False)
+    message = str(info.value)
+    assert "【西江县】" in message and "中没有“县区”为“西江县”的学校（名册中的县区：东川县、南山县）" in message
+    registry.drop(columns="县区").to_csv(tmp_path / "全市名册.csv", index=False, encoding="utf-8")
+    with pytest.raises(RunError) as info:
+        run_batch(load_run_file(shared), progress=False)
+    assert "没有“县区”列，不能按县拆分" in str(info.value)
+
+
+def test_registry_ids_repeat_across_counties_but_not_within_one(tmp_path: Path) -> None:
+    from evalkit.registry import county_registry, read_registry
+
+    path = tmp_path / "名册.csv"
+    path.write_text("学校编号,学校名称,所属县区\n001,甲小学,东川县\n001,乙小学,西江县\n002,丙小学,西江县\n"
+                    "002,丁小学,西江县\n", encoding="utf-8")
+    frame, issues = read_registry(path)
+    errors = [i for i in issues if i.is_error]
+    assert [(i.row, i.value) for i in errors] == [(5, "002")]
+    assert "学校编号重复（同一县区内）：第 4 行已有编号 002" in errors[0].detail
+    assert not [i for i in issues if "县区" in i.detail and i.kind == "missing_column"]  # no warning for it
+    west = county_registry(frame, "西江县")
+    assert west["school_name"].tolist() == ["乙小学", "丙小学", "丁小学"] and "county" not in west.columns
+    plain, _ = read_registry(ROOT / "params" / "registry-example.csv")
+    assert "county" not in plain.columns  # a county's own registry keeps its columns as before

@@ -15,13 +15,16 @@ column              Chinese         dtype
 ``branch``          所属支部        str
 ``active_from``     起始年度        Int64 (empty: assessed from the start)
 ``active_to``       终止年度        Int64 (empty: still assessed)
+``county``          县区            str, only in a city's or province's registry (optional, kept
+                                    only when the file has it; see :func:`county_registry`)
 ==================  ==============  ===========================================
 
 ``school_id`` and ``school_name`` are required; other missing columns are added empty with a
-warning. :func:`read_registry` returns every problem (missing columns, duplicate or empty ids,
-numbers that are not whole numbers, a start year after the end year) as :class:`~evalkit.issues.Issue`
-objects, the same type intake uses; :func:`load_registry` raises :class:`RegistryError` listing
-all errors at once.
+warning (``county`` is not warned about: a county's own registry has none). With a ``county``
+column, school ids need only be unique within a county. :func:`read_registry` returns every
+problem (missing columns, duplicate or empty ids, numbers that are not whole numbers, a start
+year after the end year) as :class:`~evalkit.issues.Issue` objects, the same type intake uses;
+:func:`load_registry` raises :class:`RegistryError` listing all errors at once.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ COLUMNS = [
     "active_to",
 ]
 REQUIRED = ["school_id", "school_name"]
+COUNTY = "county"
+"""The optional county column of one registry shared by a region's counties (县区)."""
 INT_COLUMNS = ["pupils", "staff", "party_members", "active_from", "active_to"]
 TEXT_COLUMNS = [c for c in COLUMNS if c not in INT_COLUMNS]
 
@@ -62,6 +67,7 @@ CHINESE_HEADERS = {
     "branch": "所属支部",
     "active_from": "起始年度",
     "active_to": "终止年度",
+    COUNTY: "县区",
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -75,6 +81,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "branch": ("所属支部", "党支部", "支部", "branch"),
     "active_from": ("起始年度", "开始年度", "起始年份", "activefrom", "from"),
     "active_to": ("终止年度", "结束年度", "终止年份", "activeto", "to"),
+    COUNTY: ("县区", "所属县区", "县（市、区）", "县市区", "区县", "县", "county", "district"),
 }
 HEADER_ALIASES: dict[str, str] = {
     header_key(alias): col for col, aliases in _ALIASES.items() for alias in (col, *aliases)
@@ -149,7 +156,7 @@ def read_registry(path: str | Path, *, sheet_name: str | None = None) -> tuple[p
         return None, issues
     frame = _rows(sheet, header_row, columns, issues)
     _check_duplicates(frame, sheet, columns, issues)
-    out = frame.drop(columns=["_row"])
+    out = frame.drop(columns=["_row"] if COUNTY in columns else ["_row", COUNTY])
     out.attrs["source"] = {"file": sheet.file, "sheet": sheet.name, "rows": frame["_row"].tolist(),
                            "columns": dict(columns)}
     return out, issues
@@ -188,7 +195,7 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
             continue
         rec: dict[str, Any] = {"_row": r}
-        for col in TEXT_COLUMNS:
+        for col in (*TEXT_COLUMNS, COUNTY):
             c = columns.get(col)
             value = sheet.value(r, c) if c else None
             rec[col] = _school_id(sheet, r, c, value) if col == "school_id" else _text(value)
@@ -218,8 +225,8 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
                 )
             )
         records.append(rec)
-    frame = pd.DataFrame(records, columns=["_row", *COLUMNS])
-    for col in TEXT_COLUMNS:
+    frame = pd.DataFrame(records, columns=["_row", *COLUMNS, COUNTY])
+    for col in (*TEXT_COLUMNS, COUNTY):
         frame[col] = frame[col].astype("str")
     for col in INT_COLUMNS:
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
@@ -307,27 +314,32 @@ def _issue(
 def _check_duplicates(
     frame: pd.DataFrame, sheet: Sheet, columns: dict[str, int], issues: list[Issue]
 ) -> None:
-    first_row: dict[str, int] = {}
-    first_name: dict[str, tuple[int, str]] = {}
+    """Repeated ids (within a county, when the registry has a county column) are errors;
+    repeated names with different ids are warnings."""
+    first_row: dict[tuple[str, str], int] = {}
+    first_name: dict[tuple[str, str], tuple[int, str]] = {}
+    in_county = "（同一县区内）" if COUNTY in columns else ""
     for rec in frame.to_dict("records"):
         sid, row = rec["school_id"], rec["_row"]
-        if sid and sid in first_row:
+        county = rec[COUNTY] if COUNTY in columns else ""
+        key = (county, sid)
+        if sid and key in first_row:
             issues.append(
                 _issue(
                     sheet,
                     row,
                     columns["school_id"],
                     "duplicate",
-                    f"学校编号重复：第 {first_row[sid]} 行已有编号 {sid} / duplicate id",
+                    f"学校编号重复{in_county}：第 {first_row[key]} 行已有编号 {sid} / duplicate id",
                     rec,
                     value=sid,
                     expected="每所学校一个唯一编号",
                 )
             )
         elif sid:
-            first_row[sid] = row
-        name = rec["school_name"]
-        if name and name in first_name and first_name[name][1] != sid:
+            first_row[key] = row
+        name = (county, rec["school_name"])
+        if name[1] and name in first_name and first_name[name][1] != sid:
             issues.append(
                 Issue(
                     "duplicate",
@@ -339,12 +351,42 @@ def _check_duplicates(
                     cell=cell_ref(row, columns["school_name"]),
                     row=row,
                     school_id=sid,
-                    school_name=name,
-                    value=name,
+                    school_name=name[1],
+                    value=name[1],
                 )
             )
-        elif name and name not in first_name:
+        elif name[1] and name not in first_name:
             first_name[name] = (row, sid)
+
+
+class CountyRegistryError(DataError):
+    """A region's shared registry that cannot be split by county."""
+
+    what = "学校名册"
+
+
+def county_registry(registry: pd.DataFrame, county: str, source: str = "") -> pd.DataFrame:
+    """The rows of ``county`` (by the ``county`` column, 县区) of a registry shared by a region's
+    counties, without that column: one county's registry. Raises :class:`CountyRegistryError`
+    when the registry has no county column or no school of ``county``."""
+    where = f"名册 {source}" if source else "名册"
+    if COUNTY not in registry.columns:
+        raise CountyRegistryError([Issue(
+            "missing_column", "error",
+            f"{where}没有“县区”列，不能按县拆分：请在名册中加一列“县区”，或在 counties 下为各县分别指定名册"
+            " / no county column", file=source, expected="县区",
+        )])
+    rows = registry[registry[COUNTY].astype(str).str.strip() == county]
+    if rows.empty:
+        listed = "、".join(sorted(set(registry[COUNTY].astype(str)) - {""})) or "（空）"
+        raise CountyRegistryError([Issue(
+            "no_data", "error",
+            f"{where}中没有“县区”为“{county}”的学校（名册中的县区：{listed}）/ no school of this county",
+            file=source, value=county,
+        )])
+    out = rows.drop(columns=COUNTY).reset_index(drop=True)
+    out.attrs = dict(registry.attrs)
+    return out
 
 
 def active_schools(registry: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -64,7 +64,11 @@ def registry_start_years(registry: pd.DataFrame | str | Path | None) -> dict[str
 
 
 def start_year(results: Results, school_id: str, registry: pd.DataFrame | str | Path | None = None) -> int | None:
-    """The school's first year: its registry start year, else its first scored year."""
+    """The school's first year: its registry start year, else its first scored year. Without
+    ``registry``, the registry saved with the scores (a county's rows of a region's shared
+    registry, ``results.extra["registry"]``) when there is one."""
+    if registry is None or (isinstance(registry, str) and not registry.strip()):
+        registry = results.extra.get("registry")
     known = registry_start_years(registry).get(str(school_id))
     if known is not None:
         return known

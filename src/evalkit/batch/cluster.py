@@ -8,11 +8,12 @@ in Dask workers, each running one report at a time (one thread per worker proces
 - **Set-up once per worker** (:class:`EvalkitWorkerPlugin`, a Dask ``WorkerPlugin``): imports the
   rendering stack (nbconvert, WeasyPrint and their fonts) and starts the worker's kernel template
   with a first kernel ready, before its first report.
-- **Inputs once per worker**: the saved scores of a county-year (and a framework or intake-notes
-  file given by path) are read by the client into one :class:`RunInputs` and scattered to every
-  worker (``Client.scatter(broadcast=True)``); tasks only refer to it. A worker writes them once to
-  a local folder and points the reports' ``scores``/``framework``/``intake_notes`` at it. With
-  ``shared_output: true`` nothing is shipped: every worker sees the same paths.
+- **Inputs once per worker**: the saved scores of a county-year (and a framework, registry or
+  intake-notes file given by path) are read by the client into one :class:`RunInputs` and
+  scattered to every worker (``Client.scatter(broadcast=True)``); tasks only refer to it. A worker
+  writes them once to a local folder and points the reports' ``scores``/``framework``/
+  ``registry``/``intake_notes`` at it. With ``shared_output: true`` nothing is shipped: every
+  worker sees the same paths.
 - **Outputs come back to the client** (no shared file system needed): a worker renders into a
   private staging folder and returns the files' bytes; the client writes them atomically to their
   final names and records the report in the manifest, exactly once per report. With
@@ -58,7 +59,7 @@ __all__ = [
     "parse_executor",
 ]
 
-SHIPPED_PARAMETERS = ("scores", "framework", "intake_notes")
+SHIPPED_PARAMETERS = ("scores", "framework", "intake_notes", "registry")
 """Notebook parameters naming client files that workers get through :class:`RunInputs`."""
 
 
@@ -119,8 +120,8 @@ def parse_executor(text: str, scheduler: str | None = None) -> ExecutorChoice:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """The client files a county-year's reports read (saved scores, framework/intake-notes files
-    given by path), as bytes: ``files`` maps ``<parameter>/<relative path>`` to content;
+    """The client files a county-year's reports read (saved scores, framework, registry and
+    intake-notes files given by path), as bytes: ``files`` maps ``<parameter>/<relative path>`` to content;
     ``roots`` maps each shipped parameter to its value on the client."""
 
     digest: str

@@ -98,7 +98,8 @@ def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
         "scores": str(scores),
         "data": ",".join(str(p) for p in spec.data),
         "framework": spec.framework,
-        "registry": str(spec.registry) if spec.registry else "",
+        # a shared registry's county rows are saved with the scores (Results.extra["registry"])
+        "registry": str(spec.registry) if spec.registry and not spec.registry_county else "",
         "intake_notes": spec.intake_notes,
         "issuer": issuer_parameter(spec.issuer),
         "show_rater_marks": bool(spec.show_rater_marks),

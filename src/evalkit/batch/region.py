@@ -45,6 +45,9 @@ def run_region(
     """Run every county of ``spec`` (see the module docstring), appending to ``report``."""
     from evalkit.batch.run import Outcome, RunError, _years, folder_lock, run_year, score_run, start_executor, sweep
 
+    unlisted = unlisted_counties(spec)
+    if unlisted:
+        print(unlisted, file=out, flush=True)
     county_notebooks = [p for kind, p in spec.notebooks.items() if kind != "region_summary"]
     start_executor(executor, county_notebooks)
     data_fps: dict[int, dict[str, str]] = {}
@@ -92,6 +95,31 @@ def run_region(
             run_jobs([job], KernelPoolExecutor(), 1, record, progress=progress, desc=f"{spec.region} {year} 年汇总")
             manifest.save()
             sweep(folder)
+
+
+def unlisted_counties(spec: RunSpec) -> str:
+    """A warning naming the counties of the shared registry (its 县区 column) that the run does
+    not list, with their numbers of schools — they are not assessed, and that must not go
+    unsaid; ``""`` when there are none (or no shared registry)."""
+    from evalkit.batch.run import RunError, shared_registry
+    from evalkit.registry import COUNTY, CountyRegistryError, RegistryError
+
+    if spec.registry is None or not any(c.registry_county for c in spec.counties):
+        return ""
+    try:
+        registry = shared_registry(spec.registry)
+    except (RegistryError, CountyRegistryError) as err:
+        raise RunError(str(err)) from None
+    except OSError as err:
+        raise RunError(f"无法读取学校名册 / cannot read the registry: {err}") from None
+    listed = {c.county for c in spec.counties if c.registry_county}
+    names = registry[COUNTY].astype(str).str.strip()
+    counts = names[~names.isin(listed)].replace("", "（县区为空）").value_counts(sort=False)
+    if counts.empty:
+        return ""
+    which = "、".join(f"{name}（{n} 所）" for name, n in sorted(counts.items()))
+    return (f"注意：学校名册 {spec.registry.name} 中有 {int(counts.sum())} 所学校的县区不在本次 counties 中，"
+            f"不参加本次评价：{which} / registry rows of counties not in this run")
 
 
 def region_job(spec: RunSpec, year: int, county_fps: dict[str, str]) -> Job:

@@ -44,6 +44,21 @@ Paths in a run file are relative to the run file's own folder. Example (``params
     scheduler: null                  # the Dask scheduler's address for executor: dask
     shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
 
+A city's or a province's run lists its counties instead of ``data`` (see :mod:`evalkit.batch.region`)::
+
+    region: 云岭市
+    registry: 全市学校名册.xlsx        # optional: one registry for every county, with a 县区 column
+    counties:
+      - name: 安坪县                   # also the folder name: outputs/<year>/安坪县/
+        data: [安坪县/2024.xlsx]
+      - name: 白沙县
+        data: [白沙县/2024.xlsx]
+        registry: 白沙县/名册.csv      # a county's own registry wins over the shared one
+        issuer: {county: 白沙县, body: 白沙县教育局, date: 2024-12-20}
+
+With the shared registry, each county takes the rows whose 县区 is its name (school ids need
+only be unique within a county); rows of counties the run does not list are named in a warning.
+
 Where inputs may come from: every input (``data``, ``registry``, ``framework`` when a path,
 ``notebooks``, ``intake_notes``) must be an existing regular file — not a folder, device, pipe
 or socket — anywhere on disk *outside* the output folder (a run rewrites and sweeps its output
@@ -228,6 +243,9 @@ class RunSpec:
     county: str = ""
     """The county's name when this is one county of a region's run (its outputs go to
     ``<output>/<year>/<county>/``); empty for a plain run file."""
+    registry_county: str = ""
+    """Set when ``registry`` is one registry shared by a region's counties: this county's rows are
+    those whose 县区 column is this name (:func:`evalkit.registry.county_registry`)."""
     counties: tuple[RunSpec, ...] = ()
     """A region's run: one run per county (each with its own data, registry, output folder)."""
     region: str = "全市"
@@ -377,8 +395,8 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
     if model.counties:
         from evalkit.batch.names import folder_name_problem
 
-        if model.data or model.registry:
-            out.append((("data",), "列出 counties 时，数据与名册写在各县下 / with counties, give data per county"))
+        if model.data:
+            out.append((("data",), "列出 counties 时，数据写在各县下 / with counties, give data per county"))
         seen: set[str] = set()
         for c, county in enumerate(model.counties):
             problem = folder_name_problem(county.name)
@@ -422,7 +440,8 @@ def parse_run_file(data: Any, path: Path, text: str | None = None) -> RunSpec:
         replace(
             spec,
             data=tuple((base / p).resolve() for p in county.data),
-            registry=(base / county.registry).resolve() if county.registry else None,
+            registry=(base / county.registry).resolve() if county.registry else spec.registry,
+            registry_county="" if county.registry or spec.registry is None else county.name,
             intake_notes=str((base / county.intake_notes).resolve()) if county.intake_notes else "",
             issuer=county.issuer or spec.issuer,
             county=county.name,
