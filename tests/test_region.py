@@ -89,6 +89,11 @@ def test_run_file_with_counties(tmp_path: Path) -> None:
     assert spec.counties[0].year_folder(2024) == tmp_path / "out" / "2024" / "东川县"
     assert spec.year_folder(2024) == tmp_path / "out" / "2024"  # a plain run keeps its layout
     assert spec.with_options(cluster="tcp://10.0.0.5:8786").counties[0].executor == "tcp://10.0.0.5:8786"
+    with_scheduler = tmp_path / "scheduler.yaml"  # --cluster dask takes the run file's scheduler:
+    with_scheduler.write_text(text.replace("executor: dask-local:2", "scheduler: tcp://10.0.0.9:8786"),
+                              encoding="utf-8")
+    spec = load_run_file(with_scheduler)
+    assert spec.executor == "local" and spec.with_options(cluster="dask").counties[1].executor == "tcp://10.0.0.9:8786"
     bad = text.replace("name: 西江县\n    data: [西江县/obs.csv]", "name: 东川县\n    data: [西江县/nope.csv]")
     (tmp_path / "bad.yaml").write_text(bad.replace("executor: dask-local:2", "executor: dask"), encoding="utf-8")
     with pytest.raises(RunFileError) as info:

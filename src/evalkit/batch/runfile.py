@@ -41,7 +41,7 @@ Paths in a run file are relative to the run file's own folder. Example (``params
     allow: []                        # score-changing warnings let through (each is printed and
                                      # recorded): missing_schools (缺报), name_mismatch, conflicts
     executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
-    scheduler: null                  # the Dask scheduler's address for executor: dask
+    scheduler: null                  # the Dask scheduler's address for executor: dask (and --cluster dask)
     shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
 
 A city's or a province's run lists its counties instead of ``data`` (see :mod:`evalkit.batch.region`)::
@@ -239,6 +239,8 @@ class RunSpec:
     show_rater_marks: bool = False
     allow: tuple[str, ...] = ()
     executor: str = "local"
+    scheduler: str | None = None
+    """The run file's ``scheduler:`` (for ``--cluster dask`` as much as for ``executor: dask``)."""
     shared_output: bool = False
     county: str = ""
     """The county's name when this is one county of a region's run (its outputs go to
@@ -275,7 +277,7 @@ class RunSpec:
             years=(int(year),) if year is not None else self.years,
             formats=normalise_formats(formats) if formats is not None else self.formats,
             jobs=jobs if jobs is not None else self.jobs,
-            executor=_executor_text(cluster, None) if cluster is not None else self.executor,
+            executor=_executor_text(cluster, self.scheduler) if cluster is not None else self.executor,
             allow=tuple(sorted(normalise_allow([*self.allow, *(allow or [])]))),
         )
         counties = tuple(
@@ -477,6 +479,7 @@ def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunS
         notice=_with_template(model.notice, base),
         publicity=_with_template(model.publicity, base),
         executor=_executor_text(model.executor, model.scheduler),
+        scheduler=model.scheduler,
         shared_output=model.shared_output,
         show_rater_marks=model.show_rater_marks,
         allow=tuple(sorted(set(model.allow))),
