@@ -226,3 +226,32 @@ def test_registry_ids_repeat_across_counties_but_not_within_one(tmp_path: Path) 
     assert west["school_name"].tolist() == ["乙小学", "丙小学", "丁小学"] and "county" not in west.columns
     plain, _ = read_registry(ROOT / "params" / "registry-example.csv")
     assert "county" not in plain.columns  # a county's own registry keeps its columns as before
+
+
+def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counties are opened first and their reports run together, so a cluster's workers never
+    idle at the end of one county; each report is still recorded in its own county's manifest."""
+    import re
+
+    from evalkit.batch import run, run_batch
+    from evalkit.batch.manifest import Manifest
+    from evalkit.demo.city import generate_city
+
+    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = re.sub(r"  (county_summary|region_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
+    run_file.write_text(text.replace("[ipynb, html]", "[html]"), encoding="utf-8")
+    batches: list[list[tuple[str, str]]] = []
+    real = run.execute_years
+
+    def spy(opened, executor, **kw):  # type: ignore[no-untyped-def]
+        batches.append([(y.spec.county, j.school_id) for y in opened for j in y.runnable])
+        return real(opened, executor, **kw)
+
+    monkeypatch.setattr(run, "execute_years", spy)
+    report = run_batch(load_run_file(run_file), schools=["001"], progress=False)
+    assert batches == [[("东川县", "001"), ("西江县", "001")]]
+    assert sorted(o.status for o in report.outcomes) == ["done", "done"]
+    for county in ("东川县", "西江县"):
+        manifest = Manifest.load(tmp_path / "outputs" / "2024" / county)
+        assert [k for k, v in manifest.reports.items() if v["status"] == "done"] == ["school_report:001"]
+        assert manifest.data["run"]["state"] == "finished" and manifest.data["run"]["counts"]["done"] == 1

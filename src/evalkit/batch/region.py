@@ -4,14 +4,18 @@ then one region summary per year comparing the counties.
 Each county is read, validated and scored on its own (its own quota, ranks and county summary;
 school ids need only be unique within it), and its reports go to ``<output>/<year>/<county>/``
 in the layout of a plain run (``scores/``, ``schools/…``, ``county/…``, ``manifest.json``), so a
-school's report only ever sees its own county's Results. All counties share the run's executor
-(one Dask client for the whole run). Then, per year, the ``region_summary`` notebook runs once
+school's report only ever sees its own county's Results. Every county is scored and its outputs
+made ready first (each county-year folder locked and its manifest open), then the reports of all
+counties go to the run's executor in one batch (one Dask client for the whole run), so workers
+never wait for one county's last report before starting the next county's; each result is
+recorded in its own county's manifest. Then, per year, the ``region_summary`` notebook runs once
 on this machine, reading every county's saved Results, into ``<output>/<year>/region/`` with its
 own ``manifest.json`` (redone when a county's data, the framework, the notebook or evalkit changed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -43,7 +47,20 @@ def run_region(
     out: TextIO,
 ) -> None:
     """Run every county of ``spec`` (see the module docstring), appending to ``report``."""
-    from evalkit.batch.run import Outcome, RunError, _years, folder_lock, run_year, score_run, start_executor, sweep
+    from evalkit.batch.run import (
+        Outcome,
+        RunError,
+        YearRun,
+        _years,
+        close_year,
+        execute_years,
+        folder_lock,
+        interrupt_years,
+        open_year,
+        score_run,
+        start_executor,
+        sweep,
+    )
 
     unlisted = unlisted_counties(spec)
     if unlisted:
@@ -51,24 +68,34 @@ def run_region(
     county_notebooks = [p for kind, p in spec.notebooks.items() if kind != "region_summary"]
     start_executor(executor, county_notebooks)
     data_fps: dict[int, dict[str, str]] = {}
-    for county in spec.counties:
-        print(f"【{county.county}】评分中 / scoring {len(county.data)} 个数据文件…", file=out, flush=True)
-        t0 = time.monotonic()
+    with contextlib.ExitStack() as locks:  # every county-year's folder, until its reports are done
+        opened: list[YearRun] = []
         try:
-            obs, results, grades = score_run(county)
-        except RunError as err:
-            raise RunError(f"【{county.county}】{err}") from None
-        print(f"【{county.county}】评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度",
-              file=out, flush=True)
-        years = _years(county, results)
-        for year in years:
-            have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
-            wanted = None if schools is None else [s for s in schools if s in have]
-            if wanted == []:
-                continue
-            run_year(county, obs, results, grades, year, executor=executor, schools=wanted, force=force,
-                     only_failed=only_failed, progress=progress, report=report)
-            data_fps.setdefault(year, {})[county.county] = DataFingerprints(obs, results, year).county
+            for county in spec.counties:
+                print(f"【{county.county}】评分中 / scoring {len(county.data)} 个数据文件…", file=out, flush=True)
+                t0 = time.monotonic()
+                try:
+                    obs, results, grades = score_run(county)
+                except RunError as err:
+                    raise RunError(f"【{county.county}】{err}") from None
+                print(f"【{county.county}】评分完成（{time.monotonic() - t0:.1f} 秒）："
+                      f"{len(results.schools)} 个学校年度", file=out, flush=True)
+                for year in _years(county, results):
+                    have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
+                    wanted = None if schools is None else [s for s in schools if s in have]
+                    if wanted == []:
+                        continue
+                    locks.enter_context(folder_lock(county.year_folder(year)))
+                    opened.append(open_year(county, obs, results, grades, year, schools=wanted, force=force,
+                                            only_failed=only_failed, report=report, out=out))
+                    data_fps.setdefault(year, {})[county.county] = DataFingerprints(obs, results, year).county
+        except KeyboardInterrupt:
+            interrupt_years(opened)
+            raise
+        # all counties' reports in one go: workers move on to the next county without waiting
+        execute_years(opened, executor, progress=progress, desc=f"{spec.region} 各县报告")
+        for year_run in opened:
+            close_year(year_run, report)
     if "region_summary" not in spec.notebooks or schools is not None:
         return
     for year, fps in sorted(data_fps.items()):

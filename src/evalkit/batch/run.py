@@ -314,6 +314,19 @@ def _remove_stale(manifest: Manifest, job: Job) -> None:
             path.unlink()
 
 
+@dataclass
+class YearRun:
+    """One county-year opened for its reports (by :func:`open_year`, under its folder lock): the
+    jobs still to run and how to record each result in its manifest and the run's report."""
+
+    spec: RunSpec
+    year: int
+    folder: Path
+    manifest: Manifest
+    runnable: list[Job]
+    record: Any  # Callable[[Job, JobResult], None]
+
+
 def run_year(
     spec: RunSpec,
     obs: pd.DataFrame,
@@ -330,102 +343,148 @@ def run_year(
     out: TextIO | None = None,
 ) -> None:
     """Everything for one run year (see the module docstring), appending to ``report``."""
+    with folder_lock(spec.year_folder(year)):
+        opened = open_year(spec, obs, results, grades, year, schools=schools, force=force, only_failed=only_failed,
+                           report=report, out=out)
+        execute_years([opened], executor, progress=progress, desc=f"{spec.county} {year} 年报告".strip())
+        close_year(opened, report)
+
+
+def open_year(
+    spec: RunSpec,
+    obs: pd.DataFrame,
+    results: Results,
+    grades: list[str],
+    year: int,
+    *,
+    schools: list[str] | None,
+    force: bool,
+    only_failed: bool,
+    report: RunReport,
+    out: TextIO | None = None,
+) -> YearRun:
+    """A year's outputs made ready (the caller holds the year folder's lock): scores saved,
+    scoreboard and county documents written, the reports planned, the up-to-date ones skipped
+    and recorded; returns the jobs still to run (the county summary and audit first)."""
     folder = spec.year_folder(year)
-    with folder_lock(folder):
-        try:  # before anything is read, written or deleted: no recorded path, no link leads outside
-            check_output_entries(folder)
-            manifest = Manifest.load(folder)
-            check_output_folder(folder, manifest.reports)
-        except UnsafePathError as err:
-            raise RunError(str(err)) from None
-        sweep(folder)
-        _add_robustness(spec, obs, results, year)
-        results.save(folder / "scores")
-        fingerprints = DataFingerprints(obs, results, year)
-        board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
-        if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
-            write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
-        manifest.data.update(
-            {
-                "year": int(year),
-                "evalkit_version": evalkit.__version__,
-                "run": {
-                    "run_file": str(spec.source),
-                    "started": now(),
-                    "state": "running",
-                    "jobs": spec.jobs or os.cpu_count() or 1,
-                    "formats": list(spec.formats),
+    try:  # before anything is read, written or deleted: no recorded path, no link leads outside
+        check_output_entries(folder)
+        manifest = Manifest.load(folder)
+        check_output_folder(folder, manifest.reports)
+    except UnsafePathError as err:
+        raise RunError(str(err)) from None
+    sweep(folder)
+    _add_robustness(spec, obs, results, year)
+    results.save(folder / "scores")
+    fingerprints = DataFingerprints(obs, results, year)
+    board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
+    if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
+        write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
+    manifest.data.update(
+        {
+            "year": int(year),
+            "evalkit_version": evalkit.__version__,
+            "run": {
+                "run_file": str(spec.source),
+                "started": now(),
+                "state": "running",
+                "jobs": spec.jobs or os.cpu_count() or 1,
+                "formats": list(spec.formats),
+            },
+            "scores": {
+                "path": "scores",
+                **{
+                    k: results.meta.get(k)
+                    for k in (
+                        "framework_id",
+                        "framework_version",
+                        "framework_fingerprint",
+                        "data_fingerprint",
+                        "evalkit_version",
+                        "years",
+                    )
                 },
-                "scores": {
-                    "path": "scores",
-                    **{
-                        k: results.meta.get(k)
-                        for k in (
-                            "framework_id",
-                            "framework_version",
-                            "framework_fingerprint",
-                            "data_fingerprint",
-                            "evalkit_version",
-                            "years",
-                        )
-                    },
-                },
-                "scoreboard": SCOREBOARD,
-                "scoreboard_fingerprint": board,
-            }
-        )
-        if schools is None:
-            _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
-        plan = plan_year(spec, results, fingerprints, year, schools=schools)
-        skipped = _select(plan, manifest, spec.formats, force, only_failed)
-        for outcome in skipped:
-            if outcome.job.key in manifest.reports:
-                manifest.reports[outcome.job.key] = _entry(
-                    outcome.job, folder, None, manifest.reports[outcome.job.key]
-                )
-        report.outcomes.extend(skipped)
-        manifest.save()
-        for job in plan.todo:
-            _remove_stale(manifest, job)
+            },
+            "scoreboard": SCOREBOARD,
+            "scoreboard_fingerprint": board,
+        }
+    )
+    if schools is None:
+        _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
+    plan = plan_year(spec, results, fingerprints, year, schools=schools)
+    skipped = _select(plan, manifest, spec.formats, force, only_failed)
+    for outcome in skipped:
+        if outcome.job.key in manifest.reports:
+            manifest.reports[outcome.job.key] = _entry(
+                outcome.job, folder, None, manifest.reports[outcome.job.key]
+            )
+    report.outcomes.extend(skipped)
+    manifest.save()
+    for job in plan.todo:
+        _remove_stale(manifest, job)
 
-        def record(job: Job, result: JobResult) -> None:
-            manifest.set_report(job.key, _entry(job, folder, result, None))
-            reason = result.error or ""
-            report.outcomes.append(Outcome(year, job, result.status, reason, result.seconds))
+    def record(job: Job, result: JobResult) -> None:
+        manifest.set_report(job.key, _entry(job, folder, result, None))
+        reason = result.error or ""
+        report.outcomes.append(Outcome(year, job, result.status, reason, result.seconds))
 
-        # refused jobs are recorded without a worker
-        runnable = []
-        for job in plan.todo:
-            if job.refused:
-                record(job, JobResult.failure(job, job.refused))
-            else:
-                runnable.append(job)
-        # longest first: the county summary, then schools in id order
-        runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
-        try:
-            own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
-            if own_runner is not None:
-                own_runner(runnable, record, progress=progress, desc=f"{spec.county} {year} 年报告".strip(),
-                           tick=manifest.save_if_due)
-            else:
-                run_jobs(
-                    runnable,
-                    executor,
-                    spec.jobs or os.cpu_count() or 1,
-                    record,
-                    progress=progress,
-                    desc=f"{spec.county} {year} 年报告".strip(),
-                    tick=manifest.save_if_due,
-                )
-        except KeyboardInterrupt:
-            sweep(folder)
-            manifest.data["run"].update({"state": "interrupted", "finished": now()})
-            manifest.save()
-            raise
-        counts = {s: sum(o.status == s and o.year == year for o in report.outcomes) for s in STATUS_ZH}
-        manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
-        manifest.save()
-        sweep(folder)
+    # refused jobs are recorded without a worker
+    runnable = []
+    for job in plan.todo:
+        if job.refused:
+            record(job, JobResult.failure(job, job.refused))
+        else:
+            runnable.append(job)
+    # longest first: the county summary, then schools in id order
+    runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
+    return YearRun(spec, int(year), folder, manifest, runnable, record)
+
+
+def execute_years(opened: list[YearRun], executor: Executor, *, progress: bool, desc: str) -> None:
+    """Run the jobs of every opened county-year in one go on ``executor`` (so a cluster's workers
+    go from one county to the next without waiting for a county's last report), recording each
+    result in its own manifest. On ``KeyboardInterrupt`` each manifest is marked interrupted and
+    the interrupt propagates."""
+    owner = {id(job): year_run for year_run in opened for job in year_run.runnable}
+    runnable = [job for year_run in opened for job in year_run.runnable]
+    runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
+
+    def record(job: Job, result: JobResult) -> None:
+        owner[id(job)].record(job, result)
+
+    def tick() -> None:
+        for year_run in opened:
+            year_run.manifest.save_if_due()
+
+    try:
+        own_runner = getattr(executor, "run_jobs", None)  # e.g. the Dask executor
+        if own_runner is not None:
+            own_runner(runnable, record, progress=progress, desc=desc, tick=tick)
+        else:
+            jobs = max((yr.spec.jobs or 0) for yr in opened) if opened else 0
+            run_jobs(runnable, executor, jobs or os.cpu_count() or 1, record, progress=progress, desc=desc, tick=tick)
+    except KeyboardInterrupt:
+        interrupt_years(opened)
+        raise
+
+
+def interrupt_years(opened: list[YearRun]) -> None:
+    """Mark opened county-years interrupted (what finished is kept and recorded) and sweep them."""
+    for year_run in opened:
+        sweep(year_run.folder)
+        year_run.manifest.data["run"].update({"state": "interrupted", "finished": now()})
+        year_run.manifest.save()
+
+
+def close_year(year_run: YearRun, report: RunReport) -> None:
+    """Mark a county-year's run finished in its manifest, with its counts, and sweep its folder."""
+    year, manifest = year_run.year, year_run.manifest
+    mine = [o for o in report.outcomes if o.year == year and o.job.outputs
+            and next(iter(o.job.outputs.values())).is_relative_to(year_run.folder)]
+    counts = {s: sum(o.status == s for o in mine) for s in STATUS_ZH}
+    manifest.data["run"].update({"state": "finished", "finished": now(), "counts": counts})
+    manifest.save()
+    sweep(year_run.folder)
 
 
 def _county_documents(
