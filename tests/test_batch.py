@@ -332,7 +332,7 @@ def test_hostile_ids_and_names_reach_notebooks_exactly_and_never_escape(tmp_path
     assert not (tmp_path / "evil").exists()
 
 
-def _wait_for(predicate, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float = 180) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
