@@ -17,10 +17,10 @@ drift of the machine touches all three alike) and each time is the median of its
   province of 10,000 schools (20,000 reports: a report and a trend per school) on 8, 32 and 128
   worker cores, assuming the measured 2-core scaling holds (it is an upper bound on efficiency).
 
-Run it on an otherwise idle machine: every configuration is timed by wall clock. Measured once on
-2026-12-01 on the shared 2-core machine at a load average of 11-15 (eight sessions at work, and
-this session's test suite during the Dask runs): local ×2 960 s, dask-local:1 1799 s,
-dask-local:2 1646 s for 205 reports (html) — ratios of that run say nothing about Dask.
+Run it on an otherwise idle machine: every configuration is timed by wall clock. Measured on
+2026-12-01 on the idle 2-core VM with ``--repeat 2``: local ×2 231.1 s, dask-local:1 397.6 s,
+dask-local:2 260.0 s for 205 reports (html): scaling 0.76, overhead +12.5 % (see
+``docs/cluster.md``, "Sizing").
 """
 
 from __future__ import annotations
