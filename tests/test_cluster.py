@@ -227,17 +227,21 @@ def test_every_input_file_a_report_reads_is_shipped_to_workers(tmp_path: Path) -
     shutil.rmtree(Path(local["scores"]).parent, ignore_errors=True)  # the worker folder of this test
 
 
-def _malloc_trim() -> str | None:
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+def _worker_settings(dask_worker) -> tuple:  # type: ignore[no-untyped-def]
+    import dask
+
+    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), "profile" in dask_worker.periodic_callbacks,
+            dask.config.get("distributed.admin.system-monitor.interval"))
 
 
-def test_local_cluster_workers_keep_glibcs_default_memory_trimming() -> None:
+def test_local_cluster_workers_skip_dasks_housekeeping_that_slowed_reports() -> None:
     """Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536 in every worker (reports ran ~10 %
-    slower with it); ``dask-local:N`` workers start without it, like the local executor."""
+    slower with it) and each worker would sample its task thread every 10 ms for Dask's
+    profiler; ``dask-local:N`` workers start without either, and monitor every 5 s."""
     from evalkit.batch.cluster import DaskExecutor, parse_executor
 
     executor = DaskExecutor(parse_executor("dask-local:1"))
     try:
-        assert list(executor.client().run(_malloc_trim).values()) == [None]
+        assert list(executor.client().run(_worker_settings).values()) == [(None, False, "5s")]
     finally:
         executor.close()

@@ -87,6 +87,23 @@ class ExecutorChoice:
         return "local"
 
 
+LOCAL_WORKER_CONFIG: dict[str, Any] = {
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (and so in the kernels they
+    # start): reports allocate and free a lot and ran ~10 % slower with it than with the local
+    # executor, which keeps glibc's default (93 reports, 2 runs each: 132/144 s vs 120/129 s).
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # A report is one long task that mostly waits for its kernel; a worker's own housekeeping took
+    # 13 % of a core (py-spy of a dask-local:2 worker, 25 s: the statistical profiler every 10 ms
+    # 4 %, the system monitor every 0.5 s, the memory monitor every 0.1 s, loop ticks every
+    # 20 ms). Reports need none of that at such rates.
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "2s",
+    "distributed.admin.tick.interval": "500ms",
+}
+"""Dask configuration of the workers ``dask-local:N`` starts (see docs/cluster.md for worker
+machines of a real cluster)."""
+
 _LOCAL_N = re.compile(r"^dask-local(?::(\d+))?$")
 
 
@@ -353,11 +370,7 @@ class DaskExecutor:
                 dashboard = ":0" if _has_bokeh() else None
                 import dask
 
-                # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (and so in the
-                # kernels they start): reports allocate and free a lot (the notebook, nbconvert,
-                # WeasyPrint) and ran ~10 % slower with it than the local executor, which keeps
-                # glibc's default (93 reports, 2 runs each: 132/144 s with it, 120/129 s without)
-                with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                with dask.config.set(LOCAL_WORKER_CONFIG):
                     self._cluster = LocalCluster(
                         n_workers=self.choice.workers, threads_per_worker=1, processes=True,
                         dashboard_address=dashboard, silence_logs=logging.ERROR,
