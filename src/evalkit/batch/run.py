@@ -26,7 +26,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -162,9 +162,10 @@ def score_run(spec: RunSpec, out: TextIO | None = None) -> tuple[pd.DataFrame, R
         if spec.registry is not None:
             from evalkit.registry import county_registry, load_registry
 
-            registry = shared_registry(spec.registry) if spec.registry_county else load_registry(spec.registry)
             if spec.registry_county:
-                registry = county_registry(registry, spec.registry_county, str(spec.registry))
+                registry = county_registry(shared_registry(spec.registry), spec.registry_county, str(spec.registry))
+            else:
+                registry = load_registry(spec.registry)
         validated = read_validated(list(spec.data), fw, registry, allow=spec.allow)  # the gate
         obs = coerce_observations(validated.frame)
         results = score(validated, fw, registry)
@@ -324,7 +325,7 @@ class YearRun:
     folder: Path
     manifest: Manifest
     runnable: list[Job]
-    record: Any  # Callable[[Job, JobResult], None]
+    record: Callable[[Job, JobResult], None]
 
 
 def run_year(
@@ -365,7 +366,7 @@ def open_year(
 ) -> YearRun:
     """A year's outputs made ready (the caller holds the year folder's lock): scores saved,
     scoreboard and county documents written, the reports planned, the up-to-date ones skipped
-    and recorded; returns the jobs still to run (the county summary and audit first)."""
+    and recorded; returns the jobs still to run (:func:`execute_years` orders them)."""
     folder = spec.year_folder(year)
     try:  # before anything is read, written or deleted: no recorded path, no link leads outside
         check_output_entries(folder)
@@ -435,8 +436,6 @@ def open_year(
             record(job, JobResult.failure(job, job.refused))
         else:
             runnable.append(job)
-    # longest first: the county summary, then schools in id order
-    runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
     return YearRun(spec, int(year), folder, manifest, runnable, record)
 
 
@@ -447,6 +446,7 @@ def execute_years(opened: list[YearRun], executor: Executor, *, progress: bool, 
     the interrupt propagates."""
     owner = {id(job): year_run for year_run in opened for job in year_run.runnable}
     runnable = [job for year_run in opened for job in year_run.runnable]
+    # longest first: the county summaries and audits, then schools in id order
     runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
 
     def record(job: Job, result: JobResult) -> None:
