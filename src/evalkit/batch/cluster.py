@@ -9,11 +9,15 @@ in Dask workers, each running one report at a time (one thread per worker proces
   rendering stack (nbconvert, WeasyPrint and their fonts) and starts the worker's kernel template
   with a first kernel ready, before its first report.
 - **Inputs once per worker**: the saved scores of a county-year (and a framework, registry or
-  intake-notes file given by path) are read by the client into one :class:`RunInputs` and
-  scattered to every worker (``Client.scatter(broadcast=True)``); tasks only refer to it. A worker
-  writes them once to a local folder and points the reports' ``scores``/``framework``/
-  ``registry``/``intake_notes`` at it. With ``shared_output: true`` nothing is shipped: every
-  worker sees the same paths.
+  intake-notes file given by path) are read by the client into one :class:`RunInputs`; a run's
+  inputs travel in one :class:`EvalkitInputsPlugin` (a Dask ``WorkerPlugin`` the scheduler keeps
+  and gives every worker, including workers that join later or replace a lost one). A worker
+  writes them once to a local folder; tasks carry only the inputs' digest and point the reports'
+  ``scores``/``framework``/``registry``/``intake_notes`` at the local copy. They are not scattered
+  data: the scheduler's active memory manager keeps one replica of scattered data that no task is
+  waiting for, and a worker lost with that replica took the inputs with it ("lose scattered
+  data, which can't be recovered"), cancelling every report still to run. With
+  ``shared_output: true`` nothing is shipped: every worker sees the same paths.
 - **Outputs come back to the client** (no shared file system needed): a worker renders into a
   private staging folder and returns the files' bytes; the client writes them atomically to their
   final names and records the report in the manifest, exactly once per report. With
@@ -52,6 +56,7 @@ from evalkit.errors import EvalkitError
 
 __all__ = [
     "DaskExecutor",
+    "EvalkitInputsPlugin",
     "EvalkitWorkerPlugin",
     "ExecutorChoice",
     "RunInputs",
@@ -168,6 +173,7 @@ class RunInputs:
 
 
 _MATERIALISED: dict[str, dict[str, str]] = {}
+_HOLDERS: dict[str, int] = {}  # digest → runs (inputs plugins) on this worker that use it
 _MATERIALISE_LOCK = threading.Lock()
 
 
@@ -177,8 +183,9 @@ def _worker_root() -> Path:
 
 def materialise(inputs: RunInputs) -> dict[str, str]:
     """Write ``inputs`` once per worker process into a local folder; return the local value of
-    each shipped parameter."""
+    each shipped parameter. Each call holds the copy until a matching :func:`forget`."""
     with _MATERIALISE_LOCK:
+        _HOLDERS[inputs.digest] = _HOLDERS.get(inputs.digest, 0) + 1
         done = _MATERIALISED.get(inputs.digest)
         if done is not None:
             return done
@@ -192,6 +199,17 @@ def materialise(inputs: RunInputs) -> dict[str, str]:
             local[name] = str(base / name) if Path(value).is_dir() else str(base / name / Path(value).name)
         _MATERIALISED[inputs.digest] = local
         return local
+
+
+def forget(digest: str) -> None:
+    """Release one hold on the inputs ``digest`` (a run ended); the local copy is removed when
+    no run on this worker holds it any more (two runs may ship identical scores)."""
+    with _MATERIALISE_LOCK:
+        left = _HOLDERS.pop(digest, 0) - 1
+        if left > 0:
+            _HOLDERS[digest] = left
+        elif _MATERIALISED.pop(digest, None) is not None:
+            shutil.rmtree(_worker_root() / "inputs" / digest, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- on the worker
@@ -247,8 +265,10 @@ def _this_worker() -> str:
         return socket.gethostname()
 
 
-def run_remote(job: Job, inputs: RunInputs | None, expected: dict[str, Any], shared_output: bool) -> RemoteResult:
-    """The task: execute and render ``job`` in this worker (a fresh kernel from its pool)."""
+def run_remote(job: Job, inputs: str | None, expected: dict[str, Any], shared_output: bool) -> RemoteResult:
+    """The task: execute and render ``job`` in this worker (a fresh kernel from its pool);
+    ``inputs`` is the digest of the :class:`RunInputs` the worker got from the run's
+    :class:`EvalkitInputsPlugin`."""
     from evalkit.batch.kernelpool import KernelPoolExecutor
 
     worker = _this_worker()
@@ -259,7 +279,12 @@ def run_remote(job: Job, inputs: RunInputs | None, expected: dict[str, Any], sha
         refused = JobResult.failure(job, f"工作节点 {worker}：{'；'.join(problems)}")
         return RemoteResult(refused, None if shared_output else {}, worker)
     if inputs is not None:
-        local = materialise(inputs)
+        local = _MATERIALISED.get(inputs)
+        if local is None:
+            missing = JobResult.failure(
+                job, f"工作节点 {worker} 没有收到本次评价的输入（评分结果）/ the run's inputs did not reach this worker"
+            )
+            return RemoteResult(missing, None if shared_output else {}, worker)
         job = replace(job, parameters={**job.parameters, **local})
     if shared_output:
         return RemoteResult(KernelPoolExecutor().run(job), None, worker)
@@ -330,6 +355,28 @@ class EvalkitWorkerPlugin(_plugin_base()):  # type: ignore[misc]
         """Remove the worker's local copies of the scores and its staging folder."""
         shutil.rmtree(_worker_root(), ignore_errors=True)
         _MATERIALISED.clear()
+        _HOLDERS.clear()
+
+
+class EvalkitInputsPlugin(_plugin_base()):  # type: ignore[misc]
+    """A run's inputs (one :class:`RunInputs` per county-year): written once into each worker's
+    local folder when the plugin is registered, and by each worker that joins while the run goes
+    on (the scheduler keeps registered plugins for new workers); removed again when the run
+    unregisters it."""
+
+    idempotent = False
+
+    def __init__(self, inputs: list[RunInputs]):
+        self.inputs = list(inputs)
+
+    async def setup(self, worker: Any) -> None:
+        import asyncio
+
+        await asyncio.to_thread(lambda: [materialise(i) for i in self.inputs])
+
+    def teardown(self, worker: Any) -> None:
+        for i in self.inputs:
+            forget(i.digest)
 
 
 # --------------------------------------------------------------------------- on the client
@@ -467,16 +514,20 @@ class DaskExecutor:
             return
         client = self.client()
         expected = self._prepare(jobs)
-        inputs: dict[str, Any] = {}
-        futures: dict[Any, Job] = {}
         token = uuid.uuid4().hex[:8]
-        for n, job in enumerate(jobs):
-            shipped = None
-            if not self.shared_output:
+        digests: dict[str, str] = {}  # scores folder → digest of its RunInputs
+        if not self.shared_output:
+            collected: dict[str, RunInputs] = {}
+            for job in jobs:
                 source = job.parameters.get("scores", "")
-                if source not in inputs:
-                    inputs[source] = client.scatter(RunInputs.collect(job.parameters), broadcast=True, hash=False)
-                shipped = inputs[source]
+                if source not in collected:
+                    collected[source] = RunInputs.collect(job.parameters)
+            digests = {source: inputs.digest for source, inputs in collected.items()}
+            plugin = f"evalkit-inputs-{token}"
+            client.register_plugin(EvalkitInputsPlugin(list(collected.values())), name=plugin)
+        futures: dict[Any, Job] = {}
+        for n, job in enumerate(jobs):
+            shipped = digests.get(job.parameters.get("scores", "")) if digests else None
             fut = client.submit(
                 run_remote, job, shipped, expected, self.shared_output,
                 key=f"evalkit-{token}-{n}-{job.key}", pure=False, retries=1,
@@ -503,8 +554,8 @@ class DaskExecutor:
             raise
         finally:
             bar.close()
-            for fut in inputs.values():
-                fut.release()
+            if digests:
+                _unregister(client, plugin)
 
     def _land(self, job: Job, remote: RemoteResult) -> JobResult:
         """Write a finished report's files (unless workers wrote them) and return its result."""
@@ -520,6 +571,15 @@ class DaskExecutor:
             if result.failed_notebook and result.failed_notebook in remote.files:
                 atomic_write_bytes(Path(result.failed_notebook), remote.files[result.failed_notebook])
         return result
+
+
+def _unregister(client: Any, name: str) -> None:
+    """Unregister a run's inputs plugin (its teardown removes the workers' copies); a cluster
+    already gone has nothing left to remove."""
+    try:
+        client.unregister_worker_plugin(name)
+    except Exception:  # pragma: no cover - the scheduler is gone or the run was interrupted
+        pass
 
 
 def _remove_all(paths: list[Path | None]) -> None:
