@@ -1,7 +1,7 @@
 """Reports on Dask: throughput with ``dask-local:1`` vs ``dask-local:2`` and the Dask executor's
 overhead against the local kernel pool at the same worker count, on a synthetic city subset.
 
-    .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html] [--repeat 3]
+    .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html] [--repeat 3] [--control]
 
 A seeded synthetic city (``evalkit.demo.city``, seed 20240901) cut to whole counties until at
 least ``--reports`` school reports (school reports only, HTML by default; no county or region
@@ -13,14 +13,18 @@ drift of the machine touches all three alike) and each time is the median of its
 
 - scaling = throughput(dask-local:2) / (2 × throughput(dask-local:1))   (target ≥ 0.85)
 - overhead = time(dask-local:2) / time(local, jobs 2) − 1                (target ≤ 10 %)
+- with ``--control``, also ``local ×1``: the same scaling for the local kernel pool, the ceiling
+  this machine sets without Dask (a single worker's report leaves the second core to its next
+  kernel's start, the client and the operating system; two workers have no core to spare);
 - per-report cost = 2 × time(dask-local:2) / reports (worker-seconds), and a projection for a
   province of 10,000 schools (20,000 reports: a report and a trend per school) on 8, 32 and 128
   worker cores, assuming the measured 2-core scaling holds (it is an upper bound on efficiency).
 
 Run it on an otherwise idle machine: every configuration is timed by wall clock. Measured on
-2026-12-01 on the idle 2-core VM with ``--repeat 2``: local ×2 231.1 s, dask-local:1 397.6 s,
-dask-local:2 260.0 s for 205 reports (html): scaling 0.76, overhead +12.5 % (see
-``docs/cluster.md``, "Sizing").
+2026-12-01 on the idle 2-core VM with ``--repeat 3`` (commit 3be53e2), 205 reports (html):
+local ×2 232.7 s, dask-local:1 400.0 s, dask-local:2 245.2 s: scaling 0.82, overhead +5.4 %;
+local ×1 386.9 s (one run), so the local pool's own scaling is 0.83 (see ``docs/cluster.md``,
+"Sizing").
 """
 
 from __future__ import annotations
@@ -84,8 +88,11 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=200)
     ap.add_argument("--formats", default="html")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--control", action="store_true", help="also local ×1: the local pool's own scaling")
     args = ap.parse_args()
     configs = (("local ×2", "local", 2), ("dask-local:1", "dask-local:1", 1), ("dask-local:2", "dask-local:2", 2))
+    if args.control:
+        configs = (("local ×1", "local", 1), *configs)
     runs: dict[str, list[float]] = {label: [] for label, _, _ in configs}
     with tempfile.TemporaryDirectory(prefix="evalkit-bench-cluster-") as tmp:
         folder = Path(tmp)
@@ -107,6 +114,9 @@ def main() -> None:
     cost = 2 * t2 / n
     print()
     print(f"scaling dask-local:2 vs 2 × dask-local:1: {scaling:.2f} of linear (target ≥ 0.85)")
+    if "local ×1" in times:
+        control = (n / tl) / (2 * n / times["local ×1"])
+        print(f"scaling local ×2 vs 2 × local ×1:         {control:.2f} of linear (the machine's ceiling)")
     print(f"Dask overhead vs local at 2 workers:     {overhead:+.1%} (target ≤ +10 %)")
     print(f"per-report cost (worker-seconds):         {cost:.2f} s ({args.formats})")
     print()
