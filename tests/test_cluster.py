@@ -141,6 +141,23 @@ def leftovers(folder: Path) -> list[str]:
             if (p.name.startswith(".") and p.name != ".lock") or p.name.endswith(".failed.ipynb")]
 
 
+class Background:
+    """``run_batch`` of a run file in a thread, so the test can kill workers while it runs."""
+
+    def __init__(self, spec) -> None:  # type: ignore[no-untyped-def]
+        self.box: dict[str, object] = {}
+        self.thread = threading.Thread(target=lambda: self.box.setdefault("report", run_batch(spec, progress=False)))
+        self.thread.start()
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        """Wait for the run; assert every report is done (naming the reasons of any that is not)."""
+        self.thread.join(timeout=600)
+        report = self.box["report"]
+        reasons = [(o.job.label, o.reason) for o in report.outcomes if o.status != "done"]  # type: ignore[attr-defined]
+        assert (report.count("done"), report.count("failed"), reasons) == (6, 0, [])  # type: ignore[attr-defined]
+        return report
+
+
 def test_dask_cluster_gives_the_same_reports_as_the_local_executor(
     city: Path, cluster: Cluster, reference: dict
 ) -> None:
@@ -173,26 +190,20 @@ def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
     city: Path, cluster: Cluster, reference: dict
 ) -> None:
     out = city.parent / "killed"
-    spec = with_output(city, "killed", cluster.address)
-    box: dict[str, object] = {}
-    runner = threading.Thread(target=lambda: box.setdefault("report", run_batch(spec, progress=False)))
-    runner.start()
+    run = Background(with_output(city, "killed", cluster.address))
     from distributed import Client
 
     deadline = time.monotonic() + 300
     with Client(cluster.address, timeout=30) as client:
         w2 = next(a for a, w in client.scheduler_info()["workers"].items() if w.get("name") == "w2")
         # kill w2 while the scheduler says it is processing a report, after a first report landed
-        while time.monotonic() < deadline and runner.is_alive():
+        while time.monotonic() < deadline and run.thread.is_alive():
             if client.processing().get(w2) and list(out.rglob("*_报告.html")):
                 break
             time.sleep(0.1)
-        assert runner.is_alive(), "the run ended before a worker could be killed"
+        assert run.thread.is_alive(), "the run ended before a worker could be killed"
         cluster.stop("w2", signal.SIGKILL)
-    runner.join(timeout=600)
-    report = box["report"]
-    reasons = [(o.job.label, o.reason) for o in report.outcomes if o.status != "done"]  # type: ignore[attr-defined]
-    assert (report.count("done"), report.count("failed"), reasons) == (6, 0, [])  # type: ignore[attr-defined]
+    run.finish()
     found = sorted(p.relative_to(out).as_posix() for p in out.rglob("*_报告.html"))
     assert len(found) == len(set(found)) == 6
     assert leftovers(out) == []
@@ -213,21 +224,15 @@ def test_a_run_whose_workers_are_all_lost_finishes_on_a_worker_that_joins_later(
     were cancelled; this also happened with one worker lost once the scheduler's memory manager
     had dropped the other copies (CI, 2026-12-01: 2 of 6 reports "cancelled: already forgotten")."""
     out = city.parent / "replaced"
-    spec = with_output(city, "replaced", cluster.address)
-    box: dict[str, object] = {}
-    runner = threading.Thread(target=lambda: box.setdefault("report", run_batch(spec, progress=False)))
-    runner.start()
+    run = Background(with_output(city, "replaced", cluster.address))
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and runner.is_alive() and not list(out.rglob("*_报告.html")):
+    while time.monotonic() < deadline and run.thread.is_alive() and not list(out.rglob("*_报告.html")):
         time.sleep(0.1)
-    assert runner.is_alive(), "the run ended before its workers could be killed"
+    assert run.thread.is_alive(), "the run ended before its workers could be killed"
     for name in [n for n in cluster.procs if n != "scheduler"]:
         cluster.stop(name, signal.SIGKILL)
     cluster.add_worker("w3")
-    runner.join(timeout=600)
-    report = box["report"]
-    reasons = [(o.job.label, o.reason) for o in report.outcomes if o.status != "done"]  # type: ignore[attr-defined]
-    assert (report.count("done"), report.count("failed"), reasons) == (6, 0, [])  # type: ignore[attr-defined]
+    run.finish()
     assert leftovers(out) == []
     assert markers(out / "2024") == reference
 
