@@ -149,6 +149,13 @@ class Background:
         self.thread = threading.Thread(target=lambda: self.box.setdefault("report", run_batch(spec, progress=False)))
         self.thread.start()
 
+    def wait_until(self, ready, what: str) -> None:  # type: ignore[no-untyped-def]
+        """Wait (up to 300 s) until ``ready()``, asserting the run is still going then."""
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and self.thread.is_alive() and not ready():
+            time.sleep(0.1)
+        assert self.thread.is_alive(), f"the run ended before {what}"
+
     def finish(self):  # type: ignore[no-untyped-def]
         """Wait for the run; assert every report is done (naming the reasons of any that is not)."""
         self.thread.join(timeout=600)
@@ -193,15 +200,10 @@ def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
     run = Background(with_output(city, "killed", cluster.address))
     from distributed import Client
 
-    deadline = time.monotonic() + 300
     with Client(cluster.address, timeout=30) as client:
         w2 = next(a for a, w in client.scheduler_info()["workers"].items() if w.get("name") == "w2")
         # kill w2 while the scheduler says it is processing a report, after a first report landed
-        while time.monotonic() < deadline and run.thread.is_alive():
-            if client.processing().get(w2) and list(out.rglob("*_报告.html")):
-                break
-            time.sleep(0.1)
-        assert run.thread.is_alive(), "the run ended before a worker could be killed"
+        run.wait_until(lambda: client.processing().get(w2) and list(out.rglob("*_报告.html")), "a worker was killed")
         cluster.stop("w2", signal.SIGKILL)
     run.finish()
     found = sorted(p.relative_to(out).as_posix() for p in out.rglob("*_报告.html"))
@@ -225,10 +227,7 @@ def test_a_run_whose_workers_are_all_lost_finishes_on_a_worker_that_joins_later(
     had dropped the other copies (CI, 2026-12-01: 2 of 6 reports "cancelled: already forgotten")."""
     out = city.parent / "replaced"
     run = Background(with_output(city, "replaced", cluster.address))
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and run.thread.is_alive() and not list(out.rglob("*_报告.html")):
-        time.sleep(0.1)
-    assert run.thread.is_alive(), "the run ended before its workers could be killed"
+    run.wait_until(lambda: list(out.rglob("*_报告.html")), "its workers were killed")
     for name in [n for n in cluster.procs if n != "scheduler"]:
         cluster.stop(name, signal.SIGKILL)
     cluster.add_worker("w3")

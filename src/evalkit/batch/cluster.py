@@ -516,6 +516,7 @@ class DaskExecutor:
         expected = self._prepare(jobs)
         token = uuid.uuid4().hex[:8]
         digests: dict[str, str] = {}  # scores folder → digest of its RunInputs
+        plugin: str | None = None
         if not self.shared_output:
             collected: dict[str, RunInputs] = {}
             for job in jobs:
@@ -527,9 +528,8 @@ class DaskExecutor:
             client.register_plugin(EvalkitInputsPlugin(list(collected.values())), name=plugin)
         futures: dict[Any, Job] = {}
         for n, job in enumerate(jobs):
-            shipped = digests.get(job.parameters.get("scores", "")) if digests else None
             fut = client.submit(
-                run_remote, job, shipped, expected, self.shared_output,
+                run_remote, job, digests.get(job.parameters.get("scores", "")), expected, self.shared_output,
                 key=f"evalkit-{token}-{n}-{job.key}", pure=False, retries=1,
                 priority=1 if job.kind == "county_summary" else 0,
             )
@@ -554,7 +554,7 @@ class DaskExecutor:
             raise
         finally:
             bar.close()
-            if digests:
+            if plugin is not None:
                 _unregister(client, plugin)
 
     def _land(self, job: Job, remote: RemoteResult) -> JobResult:
