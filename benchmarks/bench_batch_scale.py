@@ -92,7 +92,7 @@ class NullExecutor:
     """Runs no kernel: writes a tiny executed notebook through the real output path."""
 
     def run(self, job):  # type: ignore[no-untyped-def]
-        from evalkit.batch.execute import run_and_render
+        from evalkit.runtime.executor import run_and_render
 
         def execute(job, work, timings):  # type: ignore[no-untyped-def]
             import nbformat
@@ -110,7 +110,7 @@ class NullExecutor:
 
 def count_manifest_saves() -> dict[str, int]:
     """Count ``Manifest.save`` calls (wraps the method in this process)."""
-    from evalkit.batch.manifest import Manifest
+    from evalkit.planner.manifest import Manifest
 
     calls = {"n": 0}
     save = Manifest.save
@@ -126,12 +126,12 @@ def count_manifest_saves() -> dict[str, int]:
 def run_one(n_schools: int, keep: Path | None) -> dict:
     import io
 
-    from evalkit.batch.fingerprints import DataFingerprints
-    from evalkit.batch.manifest import Manifest
-    from evalkit.batch.plan import plan_year
-    from evalkit.batch.run import run_batch, score_run
-    from evalkit.batch.runfile import load_run_file
-    from evalkit.batch.scoreboard import write_scoreboard
+    from evalkit.planner.fingerprints import DataFingerprints
+    from evalkit.planner.manifest import Manifest
+    from evalkit.planner.plan import plan_year
+    from evalkit.planner.run import run_batch, score_run
+    from evalkit.planner.runfile import load_run_file
+    from evalkit.publish.scoreboard import write_scoreboard
 
     folder = keep or Path(tempfile.mkdtemp(prefix=f"bench-scale-{n_schools}-"))
     t = time.perf_counter()
@@ -178,7 +178,7 @@ def run_one(n_schools: int, keep: Path | None) -> dict:
     assert report.count("skipped") == out["reports"]
 
     # the manifest: rewrites in this run vs. the indented rewrite after every report of before
-    from evalkit.atomic import atomic_write_text
+    from evalkit.io.atomic import atomic_write_text
 
     t = time.perf_counter()
     atomic_write_text(scratch / "old_manifest.json", json.dumps(manifest.data, ensure_ascii=False, indent=2) + "\n")

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, resource, sys, time
 import nbformat
-from evalkit.render import notebook_to_html, html_to_pdf_bytes
-from evalkit.documents.pandoc import html_to_docx_bytes
+from evalkit.publish.render import notebook_to_html, html_to_pdf_bytes
+from evalkit.publish.pandoc import html_to_docx_bytes
 
 path, repeat = sys.argv[1], int(sys.argv[2])
 nb = nbformat.read(path, as_version=4)

@@ -43,8 +43,8 @@ def run_one(scale: str, replications: int) -> dict:
     if scale == "demo":
         from evalkit.api import demo_inputs
         from evalkit.intake import read_observations
+        from evalkit.intake.registry import load_registry
         from evalkit.observations import coerce_observations
-        from evalkit.registry import load_registry
 
         data, reg = demo_inputs()
         registry = load_registry(reg)

@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 
 import evalkit
 from evalkit import analysis, charts
-from evalkit.analysis import present
 from evalkit.analysis.examples import example_results
-from evalkit.explore import Explorer
+from evalkit.publish import present
+from evalkit.publish.explore import Explorer
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Atomic file output (evalkit.atomic): a reader never sees a half-written file."""
+"""Atomic file output (evalkit.io.atomic): a reader never sees a half-written file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.atomic import atomic_path, atomic_write_bytes, atomic_write_text, temp_name_for
+from evalkit.io.atomic import atomic_path, atomic_write_bytes, atomic_write_text, temp_name_for
 
 
 def _leftovers(directory: Path) -> list[str]:

@@ -63,7 +63,7 @@ def test_kendall_w_reproduces_the_strawberry_example() -> None:
 def demo():  # type: ignore[no-untyped-def]
     from evalkit.api import demo_inputs
     from evalkit.intake import read_observations
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
 
     data, reg = demo_inputs()
     fw = load_framework()

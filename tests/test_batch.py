@@ -20,11 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evalkit.batch.names import check_literal_round_trip, folder_name_problem, safe_child
-from evalkit.batch.runfile import RunFileError, load_run_file
-from evalkit.batch.scoreboard import GRADE_FILLS
-from evalkit.cli import main
+from evalkit.cli.app import main
 from evalkit.framework import load_framework
+from evalkit.planner.names import check_literal_round_trip, folder_name_problem, safe_child
+from evalkit.planner.runfile import RunFileError, load_run_file
+from evalkit.publish.scoreboard import GRADE_FILLS
 from evalkit.results import Results
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "report.ipynb"
@@ -353,7 +353,7 @@ def test_interrupted_runs_leave_no_partial_file_and_resume(tmp_path: Path) -> No
     pid_dir = tmp_path / "pids"
     run_file = make_project(tmp_path, schools, behaviour={"sleep": {"002": 120}, "pid_dir": str(pid_dir)},
                             formats="[html]", jobs=1)
-    cmd = [sys.executable, "-m", "evalkit.cli", "run", str(run_file)]
+    cmd = [sys.executable, "-m", "evalkit.cli.app", "run", str(run_file)]
     year = tmp_path / "out" / "2024"
 
     def done(key: str) -> bool:

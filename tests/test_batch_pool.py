@@ -1,4 +1,4 @@
-"""The default executor (:class:`evalkit.batch.KernelPoolExecutor`): pre-started kernels forked
+"""The default executor (:class:`evalkit.planner.KernelPoolExecutor`): pre-started kernels forked
 from a warm template, one new kernel per report, nothing carried from one school to the next; and
 the manifest's journal.
 
@@ -21,8 +21,11 @@ from pathlib import Path
 
 import nbformat
 
-from evalkit.batch import KernelPoolExecutor, PapermillExecutor, load_run_file, run_batch
-from evalkit.batch.manifest import JOURNAL_NAME, Manifest
+from evalkit.planner.run import run_batch
+from evalkit.planner.runfile import load_run_file
+from evalkit.runtime.executor import PapermillExecutor
+from evalkit.runtime.kernelpool import KernelPoolExecutor
+from evalkit.planner.manifest import JOURNAL_NAME, Manifest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "isolation.ipynb"
 COLUMNS = ["school_id", "school_name", "school_type", "township", "pupils", "staff", "party_members", "branch",
@@ -166,7 +169,7 @@ def test_manifest_journal_keeps_every_report_and_rewrites_the_json_at_most_once_
 def test_school_digests_are_computed_at_once_and_follow_each_schools_rows() -> None:
     import pandas as pd
 
-    from evalkit.batch.fingerprints import frame_digest, grouped_digests
+    from evalkit.planner.fingerprints import frame_digest, grouped_digests
 
     frame = pd.DataFrame({"school_id": ["1", "2", "1", "3", "2"], "x": [1.0, 2.0, 3.0, None, 5.0],
                           "y": ["a", "b", "c", "d", "e"]})

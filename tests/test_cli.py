@@ -1,4 +1,4 @@
-"""The command line, run as evaluators run it (``python -m evalkit.cli …`` in a subprocess)."""
+"""The command line, run as evaluators run it (``python -m evalkit.cli.app …`` in a subprocess)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from evalkit.framework import builtin_framework_path
 
 
 def evalkit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "evalkit.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True)
 
 
 def test_framework_check_passes_on_the_shipped_framework():
@@ -69,7 +69,7 @@ def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path):
     from openpyxl import load_workbook
 
     import evalkit
-    from evalkit.batch.scoreboard import scoreboard_sheets
+    from evalkit.publish.scoreboard import scoreboard_sheets
 
     target = tmp_path / "results.xlsx"
     out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target)

@@ -1,11 +1,11 @@
 """Reports on a real Dask cluster: a ``dask scheduler`` process and two ``dask worker`` processes
-on 127.0.0.1, started and stopped here (``evalkit.batch.cluster``).
+on 127.0.0.1, started and stopped here (``evalkit.runtime.dask_executor``).
 
 A synthetic city of two counties with three schools each (``evalkit.demo.city``, seed 20240901),
 school reports only, HTML only, so the module stays at about a minute and a half on 2 cores.
 The reference is the local executor's run of the same run file: the Dask run must give the same
 totals, grades and ranks (the ``data-*`` markers of each report's HTML, written by
-``evalkit.analysis.present``).
+``evalkit.publish.present``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.batch import load_run_file, run_batch
-from evalkit.batch.manifest import Manifest
-from evalkit.batch.run import RunError
 from evalkit.demo.city import generate_city
+from evalkit.planner.run import run_batch
+from evalkit.planner.runfile import load_run_file
+from evalkit.planner.manifest import Manifest
+from evalkit.planner.run import RunError
 
 ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).parent / "dask"
@@ -240,7 +241,7 @@ def test_every_input_file_a_report_reads_is_shipped_to_workers(tmp_path: Path) -
     """No shared file system: the scores folder and the framework, registry and intake-notes files
     are copied into the worker's own folder and the parameters point there (before the registry
     was shipped, a report on another machine looked for the client's registry path)."""
-    from evalkit.batch.cluster import RunInputs, materialise
+    from evalkit.runtime.dask_executor import RunInputs, materialise
 
     (tmp_path / "scores").mkdir()
     (tmp_path / "scores" / "meta.json").write_text("{}", encoding="utf-8")
@@ -272,7 +273,7 @@ def test_local_cluster_workers_skip_dasks_housekeeping_that_slowed_reports() -> 
     """Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536 in every worker (reports ran ~10 %
     slower with it) and each worker would sample its task thread every 10 ms for Dask's
     profiler; ``dask-local:N`` workers start without either, and monitor every 5 s."""
-    from evalkit.batch.cluster import DaskExecutor, parse_executor
+    from evalkit.runtime.dask_executor import DaskExecutor, parse_executor
 
     executor = DaskExecutor(parse_executor("dask-local:1"))
     try:

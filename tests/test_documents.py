@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
-from evalkit.batch.runfile import RunFileError, load_run_file
-from evalkit.cli import main
-from evalkit.documents.county import write_county_documents
-from evalkit.documents.reference import ALT_NAMES
+from evalkit.cli.app import main
 from evalkit.framework import load_framework
+from evalkit.planner.runfile import RunFileError, load_run_file
+from evalkit.publish.documents.county import write_county_documents
+from evalkit.publish.reference_docx import ALT_NAMES
 from evalkit.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,11 +233,11 @@ def test_evalkit_run_writes_the_documents_once(tmp_path: Path) -> None:
 
 def test_report_html_classes_become_word_styles(tmp_path: Path) -> None:
     """The report HTML's title block, chart, table, 落款 and provenance (in the shapes that
-    evalkit.render and evalkit.analysis write them) take the reference document's styles."""
+    evalkit.publish.render and evalkit.analysis write them) take the reference document's styles."""
     import base64
     import io
 
-    from evalkit.documents.pandoc import html_to_docx_bytes
+    from evalkit.publish.pandoc import html_to_docx_bytes
 
     png = base64.b64encode(bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

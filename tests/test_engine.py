@@ -1,4 +1,4 @@
-"""The ``evalkit`` papermill engine (``evalkit.batch.engine``): registered through its entry point,
+"""The ``evalkit`` papermill engine (``evalkit.runtime.papermill_engine``): registered through its entry point,
 usable from the papermill command line, with papermill's parameters and error semantics."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_entry_point_registers_the_engine_without_importing_evalkit_first() -> N
     code = ("from papermill.engines import papermill_engines as e; "
             "print(e.get_engine('evalkit').__module__, e.get_engine('evalkit').__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["evalkit.batch.engine", "EvalkitEngine"]
+    assert out.split() == ["evalkit.runtime.papermill_engine", "EvalkitEngine"]
 
 
 def test_papermill_command_line_with_the_evalkit_engine(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Matplotlib set-up for Chinese reports (evalkit.fonts)."""
+"""Matplotlib set-up for Chinese reports (evalkit.charts.fonts)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib
 import pytest
 from matplotlib.colors import to_rgb
 
-from evalkit import fonts
+from evalkit.charts import fonts
 
 
 def _lightness(hex_color: str) -> float:

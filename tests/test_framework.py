@@ -13,13 +13,12 @@ import yaml
 from evalkit.framework import (
     DEFAULT_FRAMEWORK,
     FrameworkError,
-    Problem,
     builtin_framework_path,
-    format_path,
     load_framework,
     parse_framework,
     resolve_framework_path,
 )
+from evalkit.io.yaml_paths import Problem, format_path
 
 SHIPPED = builtin_framework_path()
 DOC = Path(__file__).resolve().parents[1] / "docs" / "framework-format.md"
@@ -465,7 +464,7 @@ def test_documented_fields_cover_the_models():
         f"{m.__name__}.{f}" for m in models for f in m.model_fields if f"`{f}`" not in doc
     ]
     assert undocumented == []
-    from evalkit.rules import RULES
+    from evalkit.framework.rules import RULES
 
     assert [r for r in RULES if f"`{r}`" not in doc] == []
 

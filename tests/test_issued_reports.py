@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from evalkit.batch.run import NO_ISSUER_WARNING
-from evalkit.cli import main
+from evalkit.cli.app import main
 from evalkit.demo import demo_observation_paths
 from evalkit.framework import load_framework
-from evalkit.registry import load_registry
-from evalkit.templates import write_template
+from evalkit.intake.registry import load_registry
+from evalkit.intake.template import write_template
+from evalkit.planner.run import NO_ISSUER_WARNING
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2026

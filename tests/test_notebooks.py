@@ -18,8 +18,8 @@ import papermill as pm
 import pytest
 
 import evalkit
-from evalkit.batch.execute import ipc_kernel_manager_class
-from evalkit.registry import load_registry
+from evalkit.intake.registry import load_registry
+from evalkit.runtime.executor import ipc_kernel_manager_class
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CONTRACT = {"school_id", "year", "scores", "data", "framework", "registry", "intake_notes", "issuer",

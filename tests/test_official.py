@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from evalkit import analysis
-from evalkit.analysis import official
 from evalkit.analysis.examples import example_results
-from evalkit.batch.runfile import Issuer
 from evalkit.framework import load_framework
+from evalkit.planner.runfile import Issuer
+from evalkit.publish import official
 from evalkit.scoring import score
 
 

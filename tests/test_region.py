@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evalkit.analysis import region as reg
-from evalkit.batch import RunFileError, load_run_file
+from evalkit.planner.runfile import RunFileError, load_run_file
 from evalkit.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,8 +122,8 @@ def test_synthetic_city_is_seeded_and_counties_differ(tmp_path: Path) -> None:
 def test_region_run_writes_each_countys_scores_and_one_region_summary_then_skips_it(tmp_path: Path) -> None:
     import re
 
-    from evalkit.batch import run_batch
     from evalkit.demo.city import generate_city
+    from evalkit.planner.run import run_batch
 
     run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = re.sub(r"  (school_report|county_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
@@ -171,7 +171,7 @@ def test_one_registry_with_a_county_column_scores_each_county_as_its_own_registr
     import io
 
     from evalkit.analysis import start_year
-    from evalkit.batch import run_batch
+    from evalkit.planner.run import run_batch
 
     own, shared = _shared_registry_city(tmp_path)
     ids = {c: pd.read_csv(tmp_path / c / "registry.csv", dtype=str)["school_id"].tolist() for c in ("东川县", "西江县")}
@@ -195,8 +195,8 @@ def test_one_registry_with_a_county_column_scores_each_county_as_its_own_registr
 
 
 def test_a_shared_registry_without_a_county_column_or_without_a_county_is_refused(tmp_path: Path) -> None:
-    from evalkit.batch import run_batch
-    from evalkit.batch.run import RunError
+    from evalkit.planner.run import run_batch
+    from evalkit.planner.run import RunError
 
     _, shared = _shared_registry_city(tmp_path)
     registry = pd.read_csv(tmp_path / "全市名册.csv", dtype=str, keep_default_na=False)
@@ -212,7 +212,7 @@ def test_a_shared_registry_without_a_county_column_or_without_a_county_is_refuse
 
 
 def test_registry_ids_repeat_across_counties_but_not_within_one(tmp_path: Path) -> None:
-    from evalkit.registry import county_registry, read_registry
+    from evalkit.intake.registry import county_registry, read_registry
 
     path = tmp_path / "名册.csv"
     path.write_text("学校编号,学校名称,所属县区\n001,甲小学,东川县\n001,乙小学,西江县\n002,丙小学,西江县\n"
@@ -233,9 +233,10 @@ def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, mo
     idle at the end of one county; each report is still recorded in its own county's manifest."""
     import re
 
-    from evalkit.batch import run, run_batch
-    from evalkit.batch.manifest import Manifest
     from evalkit.demo.city import generate_city
+    from evalkit.planner import run
+    from evalkit.planner.run import run_batch
+    from evalkit.planner.manifest import Manifest
 
     run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = re.sub(r"  (county_summary|region_summary): .*\n", "", run_file.read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from evalkit.registry import COLUMNS, RegistryError, active_schools, load_registry, read_registry
+from evalkit.intake.registry import COLUMNS, RegistryError, active_schools, load_registry, read_registry
 
 CN_HEADER = "学校编号,学校名称,学校类型,乡镇,学生数,教职工数,党员数,所属支部,起始年度,终止年度"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 
-from evalkit.cli import main
+from evalkit.cli.app import main
 from evalkit.framework import load_framework
 from evalkit.intake import cli_validate
+from evalkit.intake.registry import load_registry
+from evalkit.intake.template import write_template
 from evalkit.intake.workbook import embedded_registry
 from evalkit.observations import COLUMNS
-from evalkit.registry import load_registry
-from evalkit.templates import write_template
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 REGISTRY_CSV = "学校编号,学校名称,学校类型,乡镇,起始年度,终止年度\n001,城关一小,小学,城关镇,2022,\n" \

@@ -1,4 +1,4 @@
-"""HTML and PDF reports from an executed notebook (evalkit.render), looked at as a reader would."""
+"""HTML and PDF reports from an executed notebook (evalkit.publish.render), looked at as a reader would."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from nbformat import v4
 from pypdf import PdfReader
 
-from evalkit.render import clean_notebook, html_to_pdf, notebook_to_html, render_notebook
+from evalkit.publish.render import clean_notebook, html_to_pdf, notebook_to_html, render_notebook
 
 TITLE = "城关第一小学 2024 年度党建工作质量评估报告"
 MD_TITLE = "学校党建工作质量评估"
@@ -26,7 +26,7 @@ def _report_notebook() -> nbformat.NotebookNode:
         v4.new_markdown_cell(f"# {MD_TITLE}\n\n本报告依据**2024年度**评估数据生成。"),
         v4.new_code_cell(
             "import warnings\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
-            "from evalkit.fonts import setup_matplotlib, color, hatch\n"
+            "from evalkit.charts.fonts import setup_matplotlib, color, hatch\n"
             "setup_matplotlib()\nwarnings.warn('这是一条不应出现的警告')"
         ),
         v4.new_markdown_cell("## 一、领域得分"),

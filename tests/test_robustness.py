@@ -14,7 +14,7 @@ from evalkit.framework import load_framework
 from evalkit.observations import coerce_observations
 from evalkit.results import Results
 from evalkit.robustness import RobustnessConfig, attach_robustness, build_model, node_weights
-from evalkit.robustness.simulate import grades, input_groups, ranks, simulate
+from evalkit.robustness.simulate import grades, input_groups, ranks, reproduces, simulate
 from evalkit.robustness.summary import analyse
 from evalkit.scoring import score
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade
@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "robustness"
 def demo() -> tuple[pd.DataFrame, evalkit.Framework, Results]:
     from evalkit.api import demo_inputs
     from evalkit.intake import read_observations
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
 
     data, reg = demo_inputs()
     fw = load_framework()
@@ -72,7 +72,7 @@ def _two_raters(quota: dict | None = None) -> tuple[pd.DataFrame, evalkit.Framew
 
 def test_the_model_replays_the_published_demo_result(demo_model) -> None:  # type: ignore[no-untyped-def]
     assert demo_model.n_schools == 48 and demo_model.points.shape == (48, 37)
-    assert demo_model.reproduces()
+    assert reproduces(demo_model)
     # the demo's rating items are marked by 3–5 inspectors: one pool each
     assert [p.indicator_id for p in demo_model.pools] == ["A6", "B2", "C1"]
     assert sorted(demo_model.pools[0].marks) == [3, 4, 5]
@@ -122,7 +122,7 @@ def test_bootstrapping_two_and_three_raters_gives_the_hand_worked_grade_probabil
     totals 90.8, 90.1, 89.5, 88.8 → P(好) = P(k ≥ 2) = 20/27. S2 (one rater) never moves."""
     obs, fw, results = _two_raters()
     model = build_model(obs, fw, results, 2024)
-    assert model.reproduces()
+    assert reproduces(model)
     assert results.schools.set_index("school_id")["total"].to_dict() == {"S1": 89.8, "S2": 100.0, "S3": 90.1}
     config = RobustnessConfig(replications=20000, weights="off", raters=True, sensitivity=0, seed=7)
     table, _, _ = analyse(model, config)
@@ -142,7 +142,7 @@ def test_the_quota_applies_in_every_replication() -> None:
     """With at most half of the 3 schools (1) in 好, S2's 100 keeps it: S1 and S3 never get 好."""
     obs, fw, results = _two_raters({"grade": "好", "max_share": 0.5})
     model = build_model(obs, fw, results, 2024)
-    assert model.reproduces()
+    assert reproduces(model)
     table, _, _ = analyse(model, RobustnessConfig(replications=2000, weights="off", sensitivity=0))
     t = table.set_index("school_id")
     assert t.at["S1", "prob_好"] == 0.0 and t.at["S3", "prob_好"] == 0.0 and t.at["S2", "prob_好"] == 1.0
@@ -219,7 +219,7 @@ def test_aggregation_and_missing_policy_each_switch_half_of_the_replications() -
     ])
     results = score(obs, fw)
     model = build_model(obs, fw, results, 2024)
-    assert model.reproduces()
+    assert reproduces(model)
     assert results.schools.set_index("school_id")["total"].to_dict() == {"S1": 100.0, "S2": 92.0, "S3": 8.0}
     base = {"replications": 4000, "weights": "off", "raters": False, "sensitivity": 0}
     agg = analyse(model, RobustnessConfig(**base, aggregation=True))[0].set_index("school_id")

@@ -1,4 +1,4 @@
-"""Scoring rules (``evalkit.rules``) and composite-indicator methods (``evalkit.methods``).
+"""Scoring rules (``evalkit.framework.rules``) and composite-indicator methods (``evalkit.framework.methods``).
 
 Every expected number below is worked out by hand from the rule's formula, in a comment next
 to it. Missing input (NaN / None) must give missing points for every rule: the engine, not the
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from evalkit import methods, rules
-from evalkit.rules import RULES, Case, get_rule
+from evalkit.framework import methods, rules
+from evalkit.framework.rules import RULES, Case, get_rule
 
 NAN = float("nan")
 

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from evalkit.demo import demo_observation_paths, demo_registry_path
 from evalkit.framework import load_framework
 from evalkit.intake import read_observations
+from evalkit.intake.registry import load_registry
+from evalkit.intake.template import build_template, cli_template, write_template
 from evalkit.observations import COLUMNS, fingerprint
-from evalkit.registry import load_registry
-from evalkit.templates import build_template, cli_template, write_template
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 MINI = load_framework(FIXTURES / "mini-framework.yaml")

@@ -322,7 +322,7 @@ def test_demo_scores_unchanged_by_the_tree_engine():
 
 
 def test_framework_check_cli_names_the_inconsistent_node(tmp_path, capsys):
-    from evalkit.cli import main
+    from evalkit.cli.app import main
 
     text = THREE_LEVEL.replace('matrix: [[1, 3], ["1/3", 1]]', 'matrix: [[1, 3], [1, 1]]')
     path = tmp_path / "fw.yaml"
@@ -337,7 +337,7 @@ def test_framework_check_cli_names_the_inconsistent_node(tmp_path, capsys):
 
 def test_county_summary_weights_table(fw, results):
     from evalkit import analysis
-    from evalkit.analysis import present
+    from evalkit.publish import present
 
     table = analysis.weight_methods(results, 2025, fw)
     assert table[["node_name", "method", "child_name"]].values.tolist() == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.test_mcda import DRINKS, DRINKS_MATRIX, HOUSE, HOUSE_MATRIX
 
-from evalkit.cli import main
+from evalkit.cli.app import main
 
 
 def _write_matrix(path, names, matrix, fractions=True):  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ _SUBMODULES = {"analysis", "charts", "rules", "methods", "scoring", "intake", "r
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    """``evalkit.charts.radar(...)`` from a notebook without importing the submodule first
+    """``evalkit.charts.figures.radar(...)`` from a notebook without importing the submodule first
     (submodules load on first use, so ``import evalkit`` stays fast)."""
     if name in _SUBMODULES:
         from importlib import import_module

@@ -40,7 +40,7 @@ def score_files(
     bundled demo county (its registry too). Intake warnings are kept in ``results.flags`` so
     reports can show the data-quality notes; what was allowed is in ``results.meta["allowed"]``."""
     from evalkit.intake import read_validated
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
     from evalkit.scoring import score
 
     if data is None:

@@ -4,7 +4,7 @@ Every exception that carries a message for the evaluator (a framework, run file,
 file with problems, an unsafe path, a missing font, a file evalkit cannot read) derives from
 :class:`EvalkitError`, so a caller catches one type, prints ``str(err)`` (Chinese, naming the
 file, sheet, cell or YAML path) and exits with ``err.exit_code``. Anything else that escapes is a
-defect in evalkit: :mod:`evalkit.cli` writes its traceback to a log file (:func:`log_dir`) and
+defect in evalkit: :mod:`evalkit.cli.app` writes its traceback to a log file (:func:`log_dir`) and
 exits with :data:`EXIT_INTERNAL`.
 
 Exit codes of every ``evalkit`` command:
@@ -40,7 +40,7 @@ class EvalkitError(Exception):
     exit_code = EXIT_USAGE
 
 
-class UnreadableFileError(EvalkitError, ValueError):
+class UnreadableFileError(EvalkitError):
     """An input file evalkit cannot read (missing, a folder, encrypted, too large, not a table)."""
 
     def __init__(self, file: str, reason: str):
@@ -49,7 +49,7 @@ class UnreadableFileError(EvalkitError, ValueError):
         super().__init__(f"文件 {file}：{reason}")
 
 
-class OutputPathError(EvalkitError, ValueError):
+class OutputPathError(EvalkitError):
     """An output path that would overwrite something that is not evalkit's own output."""
 
     def __init__(self, path: str, reason: str):

@@ -1,6 +1,6 @@
 """Problems found in evaluators' files (data, registry): one :class:`Issue` per problem.
 
-Shared by :mod:`evalkit.registry` and :mod:`evalkit.intake`, so a registry and the data files
+Shared by :mod:`evalkit.intake.registry` and :mod:`evalkit.intake`, so a registry and the data files
 are reported in the same table. Each issue knows where it is (file, sheet, cell, row), what it
 is about (school, indicator), the value found and the value expected, and says it in Chinese::
 
@@ -219,7 +219,7 @@ def report_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     return out.rename(columns=REPORT_HEADERS)
 
 
-class DataError(EvalkitError, ValueError):
+class DataError(EvalkitError):
     """Input with errors; ``problems`` lists every issue found (errors and warnings)."""
 
     what = "数据"

@@ -2,7 +2,7 @@
 Chinese message naming the file (or path) and a documented exit code (``evalkit.errors``), and
 anything unexpected with one line naming a log file that holds the traceback (exit 70).
 
-Commands run in-process through :func:`evalkit.cli.main` (the console script's entry), except
+Commands run in-process through :func:`evalkit.cli.app.main` (the console script's entry), except
 where the process itself matters (a closed pipe).
 """
 
@@ -20,9 +20,9 @@ import pytest
 from hostile_files import DEMO, ROOT, demo_rows, write_csv
 
 from evalkit import charts
-from evalkit.cli import main
+from evalkit.cli.app import main
+from evalkit.cli.guard import guarded, os_message
 from evalkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EvalkitError, log_dir
-from evalkit.guard import guarded, os_message
 
 FIVE = {"001", "002", "003", "004", "005"}
 
@@ -218,19 +218,19 @@ def test_closed_pipe_stops_quietly() -> None:
 
 
 def test_every_user_facing_error_class_derives_from_evalkit_error() -> None:
-    from evalkit.batch.confine import OutsideOutputError
-    from evalkit.batch.names import UnsafePathError
-    from evalkit.batch.run import RunError
-    from evalkit.batch.runfile import RunFileError
+    from evalkit.charts.fonts import CJKFontNotFoundError
     from evalkit.errors import UnreadableFileError
-    from evalkit.fonts import CJKFontNotFoundError
     from evalkit.framework import FrameworkError
     from evalkit.intake.gate import GateError
+    from evalkit.intake.registry import RegistryError
     from evalkit.intake.result import IntakeError
+    from evalkit.io.yaml_load import YamlInputError
     from evalkit.mcda.ahp import InconsistentMatrix, MatrixError
     from evalkit.observations import ObservationsError
-    from evalkit.registry import RegistryError
-    from evalkit.yamlload import YamlInputError
+    from evalkit.planner.confine import OutsideOutputError
+    from evalkit.planner.names import UnsafePathError
+    from evalkit.planner.run import RunError
+    from evalkit.planner.runfile import RunFileError
 
     classes = [UnsafePathError, RunError, RunFileError, UnreadableFileError, CJKFontNotFoundError, FrameworkError,
                IntakeError, ObservationsError, RegistryError, OutsideOutputError, GateError, YamlInputError,

@@ -35,7 +35,7 @@ from hostile_files import (
 
 from evalkit.api import score_files
 from evalkit.intake import read_observations
-from evalkit.sheets import read_sheets
+from evalkit.io.sheets import read_sheets
 
 FW = "shiquan-party-building"
 REGISTRY = DEMO / "registry.csv"
@@ -311,7 +311,7 @@ def test_csv_with_a_stray_quote_after_a_quoted_value_is_read_as_excel_does(tmp_p
 def test_registry_saved_as_xls_reads_as_the_csv(tmp_path: Path) -> None:
     import csv
 
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
 
     with REGISTRY.open(encoding="utf-8", newline="") as f:
         rows = [[int(v) if v.isdigit() and i >= 4 else v for i, v in enumerate(r)] for r in csv.reader(f)]

@@ -20,16 +20,16 @@ import pytest
 from openpyxl import load_workbook
 
 from evalkit.api import score_files
-from evalkit.batch.run import score_run
-from evalkit.batch.runfile import RunFileError, load_run_file
-from evalkit.cli import main
+from evalkit.cli.app import main
 from evalkit.demo import demo_observation_paths, demo_registry_path
 from evalkit.framework import FrameworkError, builtin_framework_path, load_framework
 from evalkit.intake import GateError, ValidatedObservations, read_observations, read_validated
-from evalkit.registry import load_registry
+from evalkit.intake.registry import load_registry
+from evalkit.intake.template import write_template
+from evalkit.planner.run import score_run
+from evalkit.planner.runfile import RunFileError, load_run_file
 from evalkit.results import Results
 from evalkit.scoring import score
-from evalkit.templates import write_template
 
 FW = load_framework()
 SCHOOLS = ["004", "006", "021", "033"]
@@ -218,7 +218,7 @@ def test_score_and_run_stop_with_the_same_errors_validate_lists(county, tmp_path
 def test_the_command_line_refuses_without_a_traceback_in_a_fresh_process(county, tmp_path):
     path = write(county.obs[county.obs["school_id"] != "021"], tmp_path / "obs.csv")
     done = subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", "score", str(path), "-r", str(county.registry)],
+        [sys.executable, "-m", "evalkit.cli.app", "score", str(path), "-r", str(county.registry)],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 1

@@ -218,7 +218,7 @@ def _number(text: str) -> object:
 
 def test_a_contract_table_reads_ratios_as_fractions_without_a_note(county):
     from evalkit.intake import validate_observations
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
 
     registry = load_registry(county["registry"])
     validated = validate_observations(contract(county), FW, registry)

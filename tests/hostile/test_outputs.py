@@ -30,13 +30,13 @@ import yaml
 from openpyxl import Workbook, load_workbook
 
 import evalkit
-from evalkit.batch.names import UnsafePathError, safe_child
-from evalkit.batch.runfile import RunFileError, load_run_file
-from evalkit.cli import main
-from evalkit.csvio import csv_safe_text, write_csv
+from evalkit.cli.app import main
 from evalkit.demo import demo_observation_paths, demo_registry_path
 from evalkit.framework import builtin_framework_path
-from evalkit.xlsxio import save_workbook
+from evalkit.io.csv_writer import csv_safe_text, write_csv
+from evalkit.io.xlsx_writer import save_workbook
+from evalkit.planner.names import UnsafePathError, safe_child
+from evalkit.planner.runfile import RunFileError, load_run_file
 
 FIXTURE_NOTEBOOK = Path(__file__).resolve().parents[1] / "fixtures" / "batch" / "report.ipynb"
 
@@ -62,7 +62,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def evalkit_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=600
     )
 
 

@@ -1,6 +1,6 @@
 """Hostile YAML: bombs, deep and self-referencing documents, odd encodings, files that are not files.
 
-Every framework and run file goes through :mod:`evalkit.yamlload`. Each case asserts its exact
+Every framework and run file goes through :mod:`evalkit.io.yaml_load`. Each case asserts its exact
 outcome: refused with a Chinese message naming what is wrong (and the line), exit status 1
 (``framework check``) or 2 (``run``), no Python traceback — or, for legitimate variants (aliases
 used sparingly, a BOM, UTF-16 with BOM), read to exactly the shipped framework.
@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.batch.runfile import RunFileError, load_run_file
 from evalkit.framework import FrameworkError, builtin_framework_path, load_framework
-from evalkit.yamlload import MAX_DEPTH, MAX_NODES, MAX_YAML_BYTES, YamlInputError, load_yaml_text
+from evalkit.io.yaml_load import MAX_DEPTH, MAX_NODES, MAX_YAML_BYTES, YamlInputError, load_yaml_text
+from evalkit.planner.runfile import RunFileError, load_run_file
 
 SHIPPED = builtin_framework_path()
 BOUND_SECONDS = 5.0
@@ -48,14 +48,14 @@ def billion_laughs(levels: int = 9, fan: int = 9) -> str:
 def evalkit_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     # the timeout is a guard against a hang, not an assertion
     return subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=120
     )
 
 
 _MEASURE = textwrap.dedent(
     """
     import json, resource, sys, time
-    from evalkit.batch.runfile import RunFileError, load_run_file
+    from evalkit.planner.runfile import RunFileError, load_run_file
     from evalkit.framework import FrameworkError, load_framework
     kind, path = sys.argv[1], sys.argv[2]
     t0 = time.monotonic()

@@ -1,7 +1,7 @@
 """What the report notebooks show: comparisons, strengths and weaknesses, trends, what-if.
 
 Functions take a :class:`~evalkit.results.Results` (all years up to the report's year) and
-return DataFrames with English column names; :mod:`evalkit.analysis.present` turns them into
+return DataFrames with English column names; :mod:`evalkit.publish.present` turns them into
 HTML with Chinese headers. Modules:
 
 - :mod:`~evalkit.analysis.school` — one school, one year (headline, areas against the county,

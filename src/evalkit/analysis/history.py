@@ -43,7 +43,7 @@ HistoryStatus = Literal["history", "first", "no_data"]
 
 @functools.lru_cache(maxsize=8)
 def _start_years_from_file(path: str, stamp: tuple[int, int]) -> dict[str, int]:
-    from evalkit.registry import load_registry
+    from evalkit.intake.registry import load_registry
 
     return registry_start_years(load_registry(path))
 

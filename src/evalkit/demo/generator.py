@@ -852,7 +852,7 @@ def cli_generate(args: argparse.Namespace) -> int:
     output = getattr(args, "output", None)
     out_dir = Path(output) if output else DEMO_DATA_DIR
     paths = generate(out_dir, seed=seed)
-    from evalkit.intake.messy import make_messy_copy
+    from evalkit.demo.messy import make_messy_copy
 
     make_messy_copy(out_dir, out_dir / "messy")  # the deliberately messy copy the intake tests use
     paths += sorted((out_dir / "messy").iterdir())

@@ -13,8 +13,7 @@ its file, sheet and cell, all in one pass::
 Modules: :mod:`~evalkit.intake.normalise` (values), :mod:`~evalkit.intake.columns` (headers),
 :mod:`~evalkit.intake.long` and :mod:`~evalkit.intake.wide` (the two shapes),
 :mod:`~evalkit.intake.workbook` (a file's sheets), :mod:`~evalkit.intake.validate` (checks
-across rows), :mod:`~evalkit.intake.cli` (``evalkit validate``), :mod:`~evalkit.intake.messy`
-(the messy demo copy), :mod:`~evalkit.intake.gate` (the one gate to scoring:
+across rows), :mod:`~evalkit.intake.gate` (the one gate to scoring:
 :class:`ValidatedObservations`), :mod:`~evalkit.intake.ratios` (bare numbers in rate columns),
 :mod:`~evalkit.intake.control` (control characters).
 
@@ -26,7 +25,6 @@ Scoring takes only what passed the gate::
 
 from __future__ import annotations
 
-from evalkit.intake.cli import cli_validate
 from evalkit.intake.gate import (
     ALLOWABLE,
     GateError,
@@ -47,7 +45,6 @@ __all__ = [
     "Issue",
     "ValidatedObservations",
     "admit",
-    "cli_validate",
     "read_observations",
     "read_validated",
     "validate_observations",

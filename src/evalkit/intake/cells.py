@@ -10,8 +10,8 @@ from typing import Any
 from evalkit.intake.normalise import Parsed, canonical_text, parse_value, shown
 from evalkit.intake.records import Collector
 from evalkit.intake.specs import ValueSpec
+from evalkit.io.sheets import Sheet, cell_text, is_blank
 from evalkit.issues import cell_ref
-from evalkit.sheets import Sheet, cell_text, is_blank
 from evalkit.textfmt import SOURCE_NAMES
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.sheets import header_key, nfkc
+from evalkit.io.sheets import header_key, nfkc
 from evalkit.textfmt import ITEM_NAMES, SOURCE_NAMES
 
 EVIDENCE_WORD = "佐证材料"

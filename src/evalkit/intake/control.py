@@ -1,11 +1,11 @@
 """Control characters in evaluators' data files: refused at intake with their cell (the rule
-and the visible marks are in :mod:`evalkit.controlchars`, shared with the registry)."""
+and the visible marks are in :mod:`evalkit.io.controlchars`, shared with the registry)."""
 
 from __future__ import annotations
 
-from evalkit.controlchars import control_character_issues
 from evalkit.intake.records import Collector
-from evalkit.sheets import Sheet
+from evalkit.io.controlchars import control_character_issues
+from evalkit.io.sheets import Sheet
 
 
 def refuse_control_characters(col: Collector, sheet: Sheet) -> None:

@@ -26,8 +26,8 @@ from evalkit.intake.columns import CHINESE_HEADERS, long_column
 from evalkit.intake.normalise import Parsed, parse_item, parse_source, parse_year, shown
 from evalkit.intake.records import Collector, Record
 from evalkit.intake.specs import ValueSpec
+from evalkit.io.sheets import Sheet, cell_text, is_blank
 from evalkit.issues import cell_ref
-from evalkit.sheets import Sheet, cell_text, is_blank
 
 REQUIRED = ("school_id", "indicator_id", "value")
 

@@ -25,7 +25,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.sheets import UncomputedFormula, nfkc
+from evalkit.io.sheets import UncomputedFormula, nfkc
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, RATING_NAMES, SOURCE_NAMES, num
 
 RATIO_DIGITS = 10  # ratios are rounded to 10 decimals after dividing a percentage by 100

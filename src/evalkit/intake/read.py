@@ -13,14 +13,14 @@ from evalkit.intake.cells import Context
 from evalkit.intake.control import refuse_control_characters
 from evalkit.intake.long import read_long
 from evalkit.intake.records import NORMALISATION_COLUMNS, UNUSED_COLUMNS, Collector, Record
+from evalkit.intake.registry import read_registry
 from evalkit.intake.result import IntakeResult
 from evalkit.intake.specs import value_specs
 from evalkit.intake.validate import validate
 from evalkit.intake.workbook import read_file
+from evalkit.io.sheets import Sheet
 from evalkit.issues import Issue, column_number
 from evalkit.observations import COLUMNS, PROVENANCE
-from evalkit.registry import read_registry
-from evalkit.sheets import Sheet
 
 
 def read_observations(
@@ -34,7 +34,7 @@ def read_observations(
     """Read evaluators' files (CSV or XLSX, long or wide) into Observations.
 
     ``framework``: a :class:`~evalkit.framework.Framework` or a framework file / shipped name.
-    ``registry``: a registry DataFrame (see :func:`evalkit.registry.load_registry`) or a
+    ``registry``: a registry DataFrame (see :func:`evalkit.intake.registry.load_registry`) or a
     registry file, whose problems are then reported too; without one, school ids are not checked.
     ``year``: the assessment year — data of other years is reported and not used; it is also the
     year of sheets that say none. ``source``: the source of sheets that say none (the template's

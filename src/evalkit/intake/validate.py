@@ -17,10 +17,10 @@ import pandas as pd
 from evalkit.intake.normalise import shown
 from evalkit.intake.ratios import decide_ratio_columns
 from evalkit.intake.records import Collector, Record
+from evalkit.intake.registry import active_schools
 from evalkit.intake.specs import ValueSpec
+from evalkit.io.sheets import nfkc
 from evalkit.issues import Issue
-from evalkit.registry import active_schools
-from evalkit.sheets import nfkc
 from evalkit.textfmt import num
 
 MISSING_DETAILS = {

@@ -35,8 +35,8 @@ from evalkit.intake.columns import (
 from evalkit.intake.normalise import parse_item, parse_source, parse_year, shown
 from evalkit.intake.records import Collector, Record
 from evalkit.intake.specs import ValueSpec
+from evalkit.io.sheets import Sheet, cell_text, is_blank
 from evalkit.issues import cell_ref
-from evalkit.sheets import Sheet, cell_text, is_blank
 
 ValueKey = tuple[str, str, str]  # indicator id, item, source tag
 

@@ -1,6 +1,6 @@
 """Reading one file: find each sheet's shape (long or wide) and what applies to the workbook.
 
-A workbook's ``说明`` sheet (written by :mod:`evalkit.templates`) carries labelled cells in
+A workbook's ``说明`` sheet (written by :mod:`evalkit.intake.template`) carries labelled cells in
 column A with their values in column B: ``年度``, ``来源`` (自评 / 实地核查 / 测评) and
 ``指标体系编号``. The ``核查评分`` sheet holds inspectors' marks: its rows are inspection data
 whatever the workbook's source. Other sheets are read by their header row (among the first 10
@@ -22,8 +22,8 @@ from evalkit.intake.normalise import parse_source, parse_year, shown
 from evalkit.intake.records import Collector
 from evalkit.intake.specs import ValueSpec
 from evalkit.intake.wide import read_wide
+from evalkit.io.sheets import Sheet, find_header_row, header_key, is_blank, read_sheets
 from evalkit.issues import cell_ref
-from evalkit.sheets import Sheet, find_header_row, header_key, is_blank, read_sheets
 
 META_SHEET = "说明"
 META_SHEETS = {header_key(n) for n in (META_SHEET, "填表说明", "readme", "instructions")}
@@ -162,14 +162,14 @@ def _meta(col: Collector, sheets: list[Sheet]) -> Meta:
 
 
 def embedded_registry(path: str | Path) -> tuple[pd.DataFrame | None, int | None]:
-    """The registry and year a template made by :mod:`evalkit.templates` remembers (its hidden
+    """The registry and year a template made by :mod:`evalkit.intake.template` remembers (its hidden
     ``_名册`` sheet and the ``年度`` of its 说明 sheet); ``(None, None)`` for any other file.
-    Raises :class:`evalkit.registry.RegistryError` when the embedded registry has errors."""
+    Raises :class:`evalkit.intake.registry.RegistryError` when the embedded registry has errors."""
     from openpyxl import load_workbook
 
     from evalkit.errors import UnreadableFileError
-    from evalkit.registry import RegistryError, read_registry
-    from evalkit.workbooks import check_xlsx_limits
+    from evalkit.intake.registry import RegistryError, read_registry
+    from evalkit.io.workbooks import check_xlsx_limits
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():

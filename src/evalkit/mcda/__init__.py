@@ -11,5 +11,5 @@ Each module is one method, a pure numpy/pandas function vectorised over schools 
   ranks, winsorisation by skew and kurtosis, log fallback, imputation by group.
 
 The framework uses them through :mod:`evalkit.scoring.tree`; the ``evalkit weights`` command
-through :mod:`evalkit.mcda.cli`.
+through :mod:`evalkit.cli.weights`.
 """

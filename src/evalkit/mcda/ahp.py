@@ -45,11 +45,11 @@ CR_LIMIT = 0.1
 Method = Literal["eigenvector", "geometric"]
 
 
-class MatrixError(EvalkitError, ValueError):
+class MatrixError(EvalkitError):
     """A matrix that is not a valid pairwise comparison matrix (Chinese message)."""
 
 
-class InconsistentMatrix(EvalkitError, ValueError):
+class InconsistentMatrix(EvalkitError):
     """CR ≥ 0.1: the judgements contradict each other too much to give weights."""
 
     def __init__(self, result: AHPResult):

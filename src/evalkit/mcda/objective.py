@@ -31,8 +31,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from evalkit.errors import EvalkitError
+
 Normalisation = Literal["sum", "minmax"]
 
+
+
+class CriteriaDataError(EvalkitError):
+    """Criteria values a method cannot take (negative values for the sum normalisation)."""
 
 def _minmax(frame: pd.DataFrame, higher_is_better: Mapping[str, bool] | None) -> pd.DataFrame:
     lo, hi = frame.min(), frame.max()
@@ -69,7 +75,7 @@ def entropy_weights(
         raise ValueError(f"未知的归一化方法“{normalisation}”（sum 或 minmax）")
     if (x < 0).any().any():
         col = x.columns[(x < 0).any()][0]
-        raise ValueError(f"熵权法的 sum 归一化要求非负数据，{col} 有负值；请改用 minmax")
+        raise CriteriaDataError(f"熵权法的 sum 归一化要求非负数据，{col} 有负值；请改用 minmax")
     m = x.notna().sum()
     p = x / x.sum()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from evalkit import methods
+from evalkit.framework import methods
 
 
 @dataclass

@@ -76,8 +76,8 @@ def attach_from_files(
     from evalkit.api import demo_inputs
     from evalkit.framework import load_framework
     from evalkit.intake import read_observations
+    from evalkit.intake.registry import load_registry
     from evalkit.observations import coerce_observations
-    from evalkit.registry import load_registry
 
     if data is None:
         paths, demo_registry = demo_inputs()

@@ -278,6 +278,18 @@ def replay(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return total[0], grade[0], rank[0]
 
 
+def reproduces(model: Model) -> bool:
+    """Whether the model with nothing perturbed gives the published totals, grades and ranks."""
+    total, grade, rank = replay(model)
+    pub = model.published
+    order = {g: i for i, g in enumerate(model.grade_order)}
+    return bool(
+        np.array_equal(total, pub["total"].to_numpy(dtype=float))
+        and np.array_equal(grade, pub["grade"].map(order).to_numpy())
+        and np.array_equal(rank, pub["rank"].to_numpy())
+    )
+
+
 def simulate(model: Model, config: RobustnessConfig, groups: list[Group] | None = None, *,
              sample: int = 0, n: int | None = None, swap: tuple[int, int] | None = None) -> tuple[np.ndarray, ...]:
     """``(total, grade, rank)`` of ``n`` (default ``config.replications``) replications."""

@@ -26,7 +26,7 @@ import pandas as pd
 
 from evalkit.robustness.config import RobustnessConfig
 from evalkit.robustness.model import Model
-from evalkit.robustness.simulate import Group, input_groups, simulate
+from evalkit.robustness.simulate import Group, input_groups, reproduces, simulate
 
 
 def input_label(group: Group, model: Model) -> str:
@@ -56,7 +56,7 @@ def analyse(model: Model, config: RobustnessConfig) -> tuple[pd.DataFrame, pd.Da
         **config.model_dump(),
         "varied": config.describe(),
         "inputs": [g.key for g in groups],
-        "reproduces_published": model.reproduces(),
+        "reproduces_published": reproduces(model),
     }
     return table, sens, meta
 

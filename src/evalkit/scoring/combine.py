@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, RaterTrim
-from evalkit.rules import Case
+from evalkit.framework.rules import Case
 from evalkit.scoring.codes import Columns, Encoded, groups
 from evalkit.scoring.prepare import row_values
 from evalkit.scoring.strjoin import join_by_group
@@ -33,7 +33,7 @@ from evalkit.textfmt import SOURCE_NAMES, num, num_series
 
 
 def got_series(points: pd.Series, max_points: pd.Series, decimals: int) -> pd.Series:
-    """Vectorised :attr:`evalkit.rules.Case.got`: ``得满分 4 分`` or ``得 3.5 分（满分 4 分）``."""
+    """Vectorised :attr:`evalkit.framework.rules.Case.got`: ``得满分 4 分`` or ``得 3.5 分（满分 4 分）``."""
     full = (points >= max_points - 1e-9).to_numpy()
     max_text = num_series(max_points).to_numpy(dtype=object)
     pts_text = num_series(points, decimals).to_numpy(dtype=object)

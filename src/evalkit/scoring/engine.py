@@ -24,11 +24,10 @@ import pandas as pd
 
 import evalkit
 from evalkit.framework import Framework
-from evalkit.observations import ObservationsError, fingerprint_codes
+from evalkit.observations import EncodedObservations, ObservationsError, encode_observations, fingerprint_codes
 from evalkit.results import Results
 from evalkit.scoring.codes import Encoded
 from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
-from evalkit.scoring.encode import EncodedObservations, encode_observations
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
 from evalkit.scoring.pipeline import apply_pipelines
@@ -56,7 +55,7 @@ def score(
     a DataFrame in the Observations contract is first validated through the same gate
     (:func:`evalkit.intake.validate_observations`, with ``allow``), which raises
     :class:`evalkit.intake.GateError` listing every problem. ``registry`` (see
-    :mod:`evalkit.registry`) gives names and types and the schools that must be scored (those
+    :mod:`evalkit.intake.registry`) gives names and types and the schools that must be scored (those
     active in a year); without it, the registry the observations were validated with, or the
     schools in the data. A school-year without any data (allowed as ``missing_schools``) is
     缺报: left out of the tables (not ranked, not graded) and listed in ``flags`` (kind

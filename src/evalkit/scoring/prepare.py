@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, RuleSpec
-from evalkit.observations import KEY, ObservationsError
-from evalkit.rules import get_rule
+from evalkit.framework.rules import get_rule
+from evalkit.observations import KEY, EncodedObservations, ObservationsError
 from evalkit.scoring.codes import Columns, Encoded, groups
-from evalkit.scoring.encode import EncodedObservations
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 

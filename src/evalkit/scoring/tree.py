@@ -6,13 +6,13 @@ A node with children ``i`` (indicators or sub-areas), points ``p_i``, maxima ``m
 
 - ``sum``: ``Σ p_i × P / Σ m_i`` over the children present (``Σ p_i`` when all are present);
 - ``weighted_mean`` / ``geometric_mean``: ``P ×`` the weighted arithmetic / geometric mean of
-  the shares (:mod:`evalkit.methods`);
+  the shares (:mod:`evalkit.framework.methods`);
 - ``topsis``: ``P ×`` the TOPSIS closeness of the school among the year's schools
   (:mod:`evalkit.mcda.topsis`);
 - ``fuzzy``: ``P ×`` the weighted score of the fuzzy comprehensive evaluation, with the
   maximum-membership grade kept as the node's ``label`` (:mod:`evalkit.mcda.fuzzy`).
 
-Weights come from the node's ``weighting`` (:mod:`evalkit.scoring.weights`). Everything is
+Weights come from the node's ``weighting`` (:mod:`evalkit.framework.weights`). Everything is
 vectorised over all school-years at once; data-driven weights and TOPSIS, which depend on the
 year's schools, loop over the (few) years.
 
@@ -31,11 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit import methods
-from evalkit.framework import Aggregate, Area, Framework, parse_framework
+from evalkit.framework import Aggregate, Area, Framework, methods, parse_framework
+from evalkit.framework import weights as node_weights
 from evalkit.mcda import fuzzy
 from evalkit.mcda.topsis import topsis
-from evalkit.scoring import weights as node_weights
 
 #: the key of the framework's own aggregation (areas → base total) in ``overrides``
 ROOT = "__root__"

@@ -1,0 +1,77 @@
+"""The county's notice of results (通报), as a Word document and its PDF.
+
+Drafted in the formal register from the year's results (:mod:`evalkit.publish.documents.facts`) through
+the template ``templates/documents/notice.md.j2`` (or the bureau's copy, ``notice.template`` in
+the run file): title "关于 2024 年度青岚县中小学校党建工作质量评价结果的通报", 文号 when given,
+the addressee line (``notice.addressee``, default 各中小学校党组织), the basis and process, the
+overall picture (participation, grade distribution, mean and its change from last year), the
+schools by grade, the main problems (the indicators most schools lose points on, with counts),
+the rectification requirements with the deadline ``notice.rectify_by``, and the issuer's 落款 and
+date (``issuer.date``, default the day of the run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
+from evalkit.publish.documents.facts import CountyFacts
+
+__all__ = ["NOTICE_STEM", "notice_context", "notice_markdown", "notice_title"]
+
+NOTICE_STEM = "通报"
+"""File stem of the notice: ``county/通报_<year>.docx``."""
+
+
+def notice_title(year: int, county: str) -> str:
+    """``关于 2024 年度青岚县中小学校党建工作质量评价结果的通报``."""
+    return f"关于 {int(year)} 年度{county}中小学校党建工作质量评价结果的通报"
+
+
+def notice_context(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """The values the notice template sees (``issuer``/``notice``: the run file's blocks)."""
+    return {
+        "year": facts.year,
+        "county": issuer.county,
+        "body": issuer.body,
+        "doc_number": issuer.doc_number or "",
+        "contact": issuer.contact or "",
+        "issue_date": issuer.issue_date(today),
+        "addressee": notice.addressee,
+        "rectify_by": notice.rectify_by,
+        "facts": facts,
+        "title": notice_title(facts.year, issuer.county),
+    }
+
+
+def notice_markdown(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> str:
+    """The notice as pandoc Markdown (the template filled in)."""
+    template: str | os.PathLike[str] = notice.template or default_template("notice.md.j2")
+    return render_template(template, notice_context(facts, issuer, notice, today))
+
+
+def notice_files(
+    facts: CountyFacts,
+    issuer: Any,
+    notice: Any,
+    *,
+    pdf: bool = True,
+    docx_template: str | os.PathLike[str] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, bytes]:
+    """The notice's files in memory: ``{"docx": …, "pdf": …}`` (``pdf`` only when asked)."""
+    from evalkit.publish.pandoc import markdown_to_docx_bytes
+
+    markdown = notice_markdown(facts, issuer, notice, today)
+    out = {"docx": markdown_to_docx_bytes(markdown, template=docx_template)}
+    if pdf:
+        out["pdf"] = official_pdf_bytes(markdown, title=notice_title(facts.year, issuer.county))
+    return out
+
+
+def notice_paths(folder: str | os.PathLike[str], year: int) -> dict[str, Path]:
+    """Where the notice goes: ``<folder>/通报_<year>.{docx,pdf}``."""
+    return {fmt: Path(folder) / f"{NOTICE_STEM}_{int(year)}.{fmt}" for fmt in ("docx", "pdf")}

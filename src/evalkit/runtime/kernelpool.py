@@ -1,0 +1,457 @@
+"""The default executor of ``evalkit run``: every report in a new kernel that was started (and
+warmed) while the previous report ran.
+
+:class:`KernelPoolExecutor` keeps, in each worker process, one kernel started and ready. When a
+report comes, it takes that kernel, at once starts the next one in the background, executes the
+report's notebook on the taken kernel and afterwards kills it, also in the background. So a
+report never waits for a kernel to start, and no kernel ever runs two reports: each report has a
+new process, a new IPython shell and an empty namespace, exactly as with ``papermill``.
+
+Kernels are forked from a template process that has imported pandas, pyarrow, matplotlib (with
+its font cache), IPython and evalkit once (:mod:`evalkit.runtime.kernelfork`), so starting one
+costs about 0.1 s of CPU instead of about 1 s. Where forking is not available (or with
+``fork=False``) kernels are started as usual and then run a silent warm-up cell importing the same
+modules, before the report is known (it leaves no name in the namespace and does not count as
+an execution).
+
+The saved Results and the framework a report reads (its ``scores`` and ``framework`` parameters,
+the same for every report of a year) are read once per worker by the template — or by each
+warm-up cell — before the next kernel is forked (:func:`evalkit.api.preload_results`,
+:func:`evalkit.analysis.inputs.preload_framework`): the notebook then gets them from memory while
+their files are unchanged (Results as shallow copy-on-write copies, frameworks frozen), so a
+report changing them changes nothing for the next one. Nothing school-specific is loaded ahead.
+
+Execution is papermill's: ``papermill.execute_notebook`` with the ``evalkit`` engine
+(:mod:`evalkit.runtime.papermill_engine`), which runs papermill's own client on the pool's ready kernel. The
+client runs in the pool's kernel thread, whose event loop also starts and kills kernels in the
+background (while idle, and during the report's awaits). The per-cell timeout (``cell_timeout``)
+kills the kernel, as does any failure; the next report gets a new kernel either way.
+
+Timings recorded per report (seconds): ``kernel_start`` (how long its kernel took to start, in
+the background), ``kernel_wait`` (how long the report waited for it: about 0 when the kernel was
+ready), ``cells`` (executing the notebook), ``html``, ``pdf``, ``write``; ``execute`` as for every
+executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.runtime.executor import LocalExecutor, ipc_kernel_manager_class
+from evalkit.runtime.job import Job, JobResult
+from evalkit.runtime.kernelfork import (
+    PRELOAD,
+    ForkServer,
+    ForkServerError,
+    fork_supported,
+    forked_provisioner,
+    launcher_args,
+)
+from evalkit.runtime.render_job import cell_seconds, run_and_render
+
+__all__ = ["WARM_UP", "KernelPoolExecutor"]
+
+WARM_UP = (
+    "def __evalkit_warm_up(ahead):\n"
+    "    import importlib\n"
+    f"    for name in {PRELOAD!r}:\n"
+    "        try:\n"
+    "            importlib.import_module(name)\n"
+    "        except Exception:\n"
+    "            pass\n"
+    "    calls = [('evalkit.api', 'preload_results', 'scores'),\n"
+    "             ('evalkit.analysis.inputs', 'preload_framework', 'frameworks')]\n"
+    "    for module, function, kind in calls:\n"
+    "        for arg in ahead.get(kind, []):\n"
+    "            try:\n"
+    "                getattr(importlib.import_module(module), function)(arg)\n"
+    "            except Exception:\n"
+    "                pass\n"
+    "__evalkit_warm_up({ahead!r})\n"
+    "del __evalkit_warm_up\n"
+)
+"""Run silently in a kernel started without the template (``{ahead!r}``: what to read ahead, as
+:func:`evalkit.runtime.kernelfork.preload` does in the template): no names left behind."""
+
+HISTORY_ARGS = ("--HistoryManager.hist_file=:memory:",)  # what nbclient gives its kernels
+
+Ahead = dict[str, list[str]]
+"""What a kernel should have read before its report: ``{"scores": [...], "frameworks": [...]}``."""
+
+
+def _ahead(job: Job) -> Ahead:
+    """The saved scores and the framework ``job`` reads — the same for every report of a year,
+    so the next report most likely reads them too (never anything school-specific)."""
+    scores, framework = job.parameters.get("scores"), job.parameters.get("framework")
+    return {"scores": [str(scores)] if scores else [], "frameworks": [str(framework)] if framework else []}
+
+
+@dataclass(frozen=True)
+class KernelPoolExecutor(LocalExecutor):
+    """Executes each report in a fresh, pre-started kernel (see the module docstring).
+
+    ``kernel_name`` overrides the notebook's kernel; ``fork`` forks kernels from a pre-warmed
+    template process where possible; ``ipc`` talks to kernels over Unix sockets.
+    """
+
+    kernel_name: str | None = None
+    fork: bool = True
+    ipc: bool = os.name == "posix"
+
+    def run(self, job: Job) -> JobResult:
+        """Execute ``job``; return how it ended (failures are results, not exceptions)."""
+        return run_and_render(job, _pool(self).execute)
+
+    def warm_up(self, kernel_name: str, notebook_dir: str) -> None:
+        """Start, in this process, the template and a first kernel for notebooks of
+        ``kernel_name`` in ``notebook_dir``, so the first report does not wait for them (a Dask
+        worker's set-up); nothing when a kernel is ready already."""
+        pool = _pool(self)
+        if pool.spare is None:
+            pool._start_spare((kernel_name, notebook_dir), 60, {})
+
+    def close(self) -> None:
+        """Stop this process's kernels and template (done anyway when the worker exits)."""
+        pool = _POOLS.pop(self, None)
+        if pool is not None:
+            pool.close()
+
+
+_POOLS: dict[KernelPoolExecutor, _Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(executor: KernelPoolExecutor) -> _Pool:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(executor)
+        if pool is None or pool.closed:  # (closed by an interrupt: start afresh)
+            pool = _POOLS[executor] = _Pool(executor)
+        return pool
+
+
+@dataclass
+class _Kernel:
+    """A started kernel, a client already connected to it, and how long that took."""
+
+    km: Any
+    kc: Any
+    key: tuple[str, str]
+    seconds: float
+
+
+class _Pool:
+    """One worker process's kernels: an event loop in a thread (the kernel thread) runs every
+    kernel operation (start, execute, kill); the worker's main thread waits for it and renders."""
+
+    def __init__(self, executor: KernelPoolExecutor):
+        self.executor = executor
+        self.commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.stopping = False
+        self._wake: asyncio.Future[None] | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(ready,), name="evalkit-kernels", daemon=True)
+        self.thread.start()
+        ready.wait()
+        self.servers: dict[tuple[tuple[str, ...], str], ForkServer | None] = {}
+        self.spare: tuple[tuple[str, str], Future[_Kernel]] | None = None
+        self.current: _Kernel | None = None
+        self.killing: set[Future[None]] = set()
+        self.pythons: dict[str, tuple[str, ...] | None] = {}
+        self.closed = False
+        self._register_exit()
+
+    # ------------------------------------------------------------------ the kernel thread
+
+    def _serve(self, ready: threading.Event) -> None:
+        """The kernel thread: its event loop (the one papermill's client uses in this thread,
+        ``jupyter_core``'s loop of the thread) runs every kernel operation, also while idle;
+        commands (a report's client) run here one at a time, the loop running in their awaits."""
+        from jupyter_core.utils import ensure_event_loop
+
+        self.loop = ensure_event_loop()
+        ready.set()
+        while not self.stopping:
+            try:
+                fn, fut = self.commands.get_nowait()
+            except queue.Empty:
+                self._wake = self.loop.create_future()
+                self.loop.run_until_complete(self._wake)
+                continue
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn())
+                except BaseException as err:
+                    fut.set_exception(err)
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    def run_in_kernel_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (sync code driving a kernel client) in the kernel thread; return its result."""
+        fut: Future[Any] = Future()
+        self.commands.put((fn, fut))
+        self.loop.call_soon_threadsafe(self._poke)
+        return fut.result()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _register_exit(self) -> None:
+        """Close when this process ends normally (a pool worker skips ``atexit``; its
+        ``multiprocessing`` finalizers run)."""
+        try:
+            from multiprocessing import util
+
+            util.Finalize(self, _close_pool, args=(self,), exitpriority=10)
+        except Exception:  # pragma: no cover - not in a multiprocessing worker
+            pass
+        import atexit
+
+        atexit.register(_close_pool, self)
+
+    def close(self, wait_spare: float = 30) -> None:
+        """Kill every kernel (waiting up to ``wait_spare`` s for a spare still starting), stop
+        the templates (which kill any kernel of theirs still running) and the loop."""
+        if self.closed:
+            return
+        self.closed = True
+        kernels = [self.current] if self.current is not None else []
+        self.current = None
+        if self.spare is not None:
+            _, fut = self.spare
+            self.spare = None
+            try:
+                kernels.append(fut.result(timeout=wait_spare))
+            except BaseException:
+                fut.cancel()
+        pending = [asyncio.run_coroutine_threadsafe(_kill(k), self.loop) for k in kernels] + list(self.killing)
+        deadline = time.monotonic() + 15
+        for fut in pending:
+            try:
+                fut.result(timeout=max(0.1, deadline - time.monotonic()))
+            except BaseException:
+                pass
+        for server in self.servers.values():
+            if server is not None:
+                server.close()
+        self.stopping = True
+        self.loop.call_soon_threadsafe(self._poke)
+        self.thread.join(timeout=5)
+
+    def abort(self) -> None:
+        """On an interrupt: kill the kernels now, without waiting for a spare to finish starting."""
+        self.close(wait_spare=0)
+
+    def _kill_later(self, kernel: _Kernel) -> None:
+        fut = asyncio.run_coroutine_threadsafe(_kill(kernel), self.loop)
+        self.killing.add(fut)
+        fut.add_done_callback(self.killing.discard)
+
+    def _call(self, coro: Any, timeout: float | None = None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    # ------------------------------------------------------------------ kernels
+
+    def _server(self, kernel_name: str, cwd: str) -> ForkServer | None:
+        """The template for kernels of ``kernel_name`` in ``cwd`` (started on first use);
+        ``None`` when they cannot be forked."""
+        if not (self.executor.fork and fork_supported()):
+            return None
+        if kernel_name not in self.pythons:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            try:
+                split = launcher_args(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+            except Exception:
+                split = None
+            self.pythons[kernel_name] = tuple(split[0]) if split else None
+        python = self.pythons[kernel_name]
+        if python is None:
+            return None
+        key = (python, cwd)
+        if key not in self.servers:
+            try:
+                self.servers[key] = ForkServer(python, cwd)
+            except OSError:
+                self.servers[key] = None
+        return self.servers[key]
+
+    def _start_spare(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> None:
+        kernel_name, cwd = key
+        server = self._server(kernel_name, cwd)
+        coro = self._start(key, server, timeout, ahead)
+        self.spare = (key, asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def _start(
+        self, key: tuple[str, str], server: ForkServer | None, timeout: float, ahead: Ahead
+    ) -> _Kernel:
+        """Start a kernel (forked from ``server`` when given), connect a client and wait until the
+        kernel answers (what nbclient would do first, ~0.2 s), and warm it up when it was not
+        forked. ``ahead``: the saved scores and framework to have in memory (read by the template
+        once, or by the warm-up cell), as the report will most likely read them."""
+        kernel_name, cwd = key
+        t0 = time.monotonic()
+        km = self._manager(kernel_name, server, ahead)
+        kc = None
+        try:
+            await asyncio.wait_for(km.start_kernel(cwd=cwd, extra_arguments=list(HISTORY_ARGS)), timeout)
+            kc = km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=timeout)
+            if server is None:
+                code = WARM_UP.replace("{ahead!r}", repr(ahead))
+                reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=timeout)
+                if reply["content"].get("status") != "ok":  # pragma: no cover - imports guarded
+                    raise RuntimeError("warm-up failed")
+            kc.allow_stdin = False
+        except BaseException:
+            await _kill(_Kernel(km, kc, key, 0.0))
+            raise
+        return _Kernel(km, kc, key, round(time.monotonic() - t0, 3))
+
+    def _manager(self, kernel_name: str, server: ForkServer | None, ahead: Ahead) -> Any:
+        if self.executor.ipc:
+            km = ipc_kernel_manager_class()(kernel_name=kernel_name)
+        else:
+            from jupyter_client.manager import AsyncKernelManager
+
+            km = AsyncKernelManager(kernel_name=kernel_name)
+        if server is not None and server.alive():
+            km.provisioner = forked_provisioner(km, server, ahead)
+        return km
+
+    def _take(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> _Kernel:
+        """The ready kernel for ``key`` (the spare when it matches, else a new one); the next spare
+        is started before returning."""
+        kernel: _Kernel | None = None
+        if self.spare is not None:
+            spare_key, fut = self.spare
+            if spare_key == key:
+                try:
+                    kernel = fut.result(timeout=timeout)
+                except ForkServerError:
+                    self._forget_server(key)
+                except Exception:
+                    pass  # a spare that failed (or is too slow) to start: one more try below
+            self.spare = None
+            if kernel is None:
+                fut.add_done_callback(self._discard_future)  # killed if it ever starts
+        if kernel is None:
+            kernel_name, cwd = key
+            try:
+                kernel = self._call(self._start(key, self._server(kernel_name, cwd), timeout, ahead))
+            except ForkServerError:
+                self._forget_server(key)
+                kernel = self._call(self._start(key, None, timeout, ahead))
+        self._start_spare(key, timeout, ahead)
+        return kernel
+
+    def _forget_server(self, key: tuple[str, str]) -> None:
+        """A template that failed: start kernels of this kind the usual way from now on."""
+        for skey, server in list(self.servers.items()):
+            if server is not None and skey[1] == key[1]:
+                server.close(timeout=2)
+                self.servers[skey] = None
+
+    def _discard_future(self, fut: Future[_Kernel]) -> None:
+        try:
+            kernel = fut.result()
+        except BaseException:
+            return
+        self._kill_later(kernel)
+
+    # ------------------------------------------------------------------ one report
+
+    def execute(self, job: Job, work: Path, timings: dict[str, float]) -> None:
+        """Execute ``job`` with papermill and the ``evalkit`` engine on a ready kernel of this
+        pool, writing the executed notebook to ``work``; raise like papermill for a failing
+        notebook. The kernel is killed afterwards, in the background."""
+        import papermill as pm
+        from papermill.iorw import write_ipynb
+
+        from evalkit.runtime.papermill_engine import ENGINE_NAME, register
+
+        register()  # (also registered by its entry point)
+        source = _JobKernels(self, job, timings)
+        try:
+            nb = pm.execute_notebook(
+                str(job.notebook),
+                str(work),
+                parameters=dict(job.parameters),
+                engine_name=ENGINE_NAME,
+                request_save_on_cell_execute=False,  # written once, at the end
+                kernel_name=self.executor.kernel_name,
+                progress_bar=False,
+                log_output=False,
+                start_timeout=job.start_timeout,
+                execution_timeout=job.cell_timeout,
+                kernels=source,
+            )
+        except Exception as err:
+            partial = getattr(err, "evalkit_notebook", None)
+            if partial is not None and not work.exists():
+                write_ipynb(partial, str(work))
+            raise
+        timings["cells"] = cell_seconds(nb)
+
+
+@dataclass
+class _JobKernels:
+    """The engine's kernel source for one report: the pool's ready kernel for the report's
+    notebook folder (the next one is started at once), killed after the report."""
+
+    pool: _Pool
+    job: Job
+    timings: dict[str, float]
+
+    def execute_with(self, kernel_name: str, make_client: Callable[[Any, Any], Any]) -> Any:
+        pool, job = self.pool, self.job
+        t0 = time.monotonic()
+        try:
+            kernel = pool._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
+        except Exception:
+            raise
+        except BaseException:  # interrupted while waiting for a kernel
+            pool.abort()
+            raise
+        self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
+        self.timings["kernel_start"] = kernel.seconds
+        pool.current = kernel
+        try:
+            return pool.run_in_kernel_thread(lambda: make_client(kernel.km, kernel.kc).execute())
+        except Exception:
+            raise
+        except BaseException:  # interrupted (SIGTERM in a worker): no kernel may outlive us
+            pool.abort()
+            raise
+        finally:
+            if pool.current is not None:
+                pool.current = None
+                pool._kill_later(kernel)  # off the critical path
+
+
+def _close_pool(pool: _Pool) -> None:
+    pool.close()
+
+
+async def _kill(kernel: _Kernel) -> None:
+    """Close the client, kill the kernel at once and clean up its files (errors ignored: it may
+    be gone already)."""
+    if kernel.kc is not None:
+        kernel.kc.stop_channels()
+    try:
+        await kernel.km.shutdown_kernel(now=True)
+    except Exception:
+        try:
+            await kernel.km.cleanup_resources()
+        except Exception:
+            pass

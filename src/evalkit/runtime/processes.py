@@ -1,0 +1,172 @@
+"""Running jobs in local worker processes, at most ``workers`` at a time, with a progress bar.
+
+Each worker process runs one job at a time with the executor's own ``run`` (see
+:class:`evalkit.runtime.executor.LocalExecutor`); results come back to the calling process,
+which records them as they arrive. Ctrl-C (or SIGTERM turned into one) terminates the workers,
+whose kernels are shut down by their interrupt handlers.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from evalkit.runtime.job import Job, JobResult
+
+RunOne = Callable[[Job], JobResult]
+"""Runs one job to completion in the worker process (picklable: a bound method of a frozen
+dataclass executor); never raises for a failing notebook."""
+
+
+_in_job = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """In a worker: interrupt the running job (its kernel is shut down on the way out), or end
+    an idle worker at once."""
+    if _in_job:
+        raise KeyboardInterrupt(f"signal {signum}")
+    os._exit(128 + signum)
+
+
+def _init_worker() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them with SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _run_job(run_one: RunOne, job: Job) -> JobResult:
+    global _in_job
+    _in_job = True
+    try:
+        result = run_one(job)
+    except KeyboardInterrupt:
+        os._exit(128 + signal.SIGTERM)  # the kernel is shut down already; end the worker now
+    finally:
+        _in_job = False
+    _freeze_after_first_job()
+    return result
+
+
+_frozen = False
+
+
+def _freeze_after_first_job() -> None:
+    """After a worker's first report, move what is alive then (modules, the HTML exporter, the
+    PDF font configuration, caches) out of the cyclic garbage collector's sight, so that its
+    collections during the next reports only look at their own objects (~15 % less CPU for a
+    PDF). Garbage is collected first; only objects alive then are frozen."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        # import once in the fork server, so each worker starts warm
+        ctx.set_forkserver_preload(
+            ["evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
+             "jupyter_client.manager", "evalkit.publish.render"]
+        )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers now (their kernels are shut down by their interrupt handlers)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + 10
+    for p in processes:
+        p.join(timeout=max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=2)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _running_text(running: list[Job], limit: int = 60) -> str:
+    if not running:
+        return ""
+    text = running[0].label
+    if len(running) > 1:
+        text += f" 等 {len(running)} 份"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_in_processes(
+    jobs: list[Job],
+    run_one: RunOne,
+    workers: int,
+    on_result: Callable[[Job, JobResult], None],
+    *,
+    progress: bool = True,
+    desc: str = "报告",
+    tick: Callable[[], object] | None = None,
+    tick_seconds: float = 1.0,
+) -> None:
+    """Run ``jobs`` with ``run_one`` in ``workers`` worker processes, at most ``workers`` at a
+    time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
+    the manifest when due) after each finished batch and at least every ``tick_seconds``. A
+    tqdm bar on stderr names the report being processed. On ``KeyboardInterrupt`` (Ctrl-C, or
+    SIGTERM turned into one) the workers are terminated and the interrupt propagates."""
+    from tqdm import tqdm
+
+    if not jobs:
+        return
+    workers = max(1, min(workers, len(jobs)))
+    pending = deque(jobs)
+    running: dict[Future[JobResult], Job] = {}
+    bar = tqdm(
+        total=len(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
+    )
+    pool = _new_pool(workers)
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                job = pending.popleft()
+                running[pool.submit(_run_job, run_one, job)] = job
+            bar.set_postfix_str(_running_text(list(running.values())), refresh=True)
+            done, _ = wait(list(running), timeout=tick_seconds if tick else None, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                job = running.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    result = JobResult.failure(
+                        job, "工作进程意外退出（可能内存不足）/ the worker process died"
+                    )
+                except Exception as err:  # an executor bug must not stop the others
+                    result = JobResult.failure(job, f"{type(err).__name__}: {err}")
+                on_result(job, result)
+                bar.update(1)
+            if broken:
+                for job in list(running.values()):
+                    on_result(job, JobResult.failure(job, "工作进程意外退出 / the worker process died"))
+                    bar.update(1)
+                running.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(workers)
+            if tick is not None:
+                tick()
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    finally:
+        bar.close()
+    pool.shutdown(wait=True)
