@@ -10,8 +10,8 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from evalkit.cli.app import main
+from evalkit.cli.validate import cli_validate
 from evalkit.framework import load_framework
-from evalkit.intake import cli_validate
 from evalkit.intake.registry import load_registry
 from evalkit.intake.template import write_template
 from evalkit.intake.workbook import embedded_registry

@@ -17,6 +17,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+local"
 
+from evalkit._moved import MOVED, install_moved_finder
 from evalkit.framework import Framework, FrameworkError, load_framework
 
 __all__ = ["Framework", "FrameworkError", "__version__", "load_framework", "load_results", "score", "score_files"]
@@ -44,14 +45,19 @@ def score_files(*args, **kwargs):  # type: ignore[no-untyped-def]
     return _score_files(*args, **kwargs)
 
 
-_SUBMODULES = {"analysis", "charts", "rules", "methods", "scoring", "intake", "render", "batch", "demo"}
+_SUBMODULES = {"analysis", "charts", "framework", "scoring", "intake", "publish", "planner", "runtime", "demo"}
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    """``evalkit.charts.figures.radar(...)`` from a notebook without importing the submodule first
+    """``evalkit.charts.radar(...)`` from a notebook without importing the submodule first
     (submodules load on first use, so ``import evalkit`` stays fast)."""
-    if name in _SUBMODULES:
-        from importlib import import_module
+    from importlib import import_module
 
+    if name in _SUBMODULES:
+        return import_module(f"evalkit.{name}")
+    if f"evalkit.{name}" in MOVED:  # ``from evalkit import uncertainty_charts`` in an older notebook
         return import_module(f"evalkit.{name}")
     raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+
+
+install_moved_finder()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from evalkit.charts.figures import (
+    PRINT_DPI,
     area_distribution,
     area_trend,
     changes,
@@ -17,6 +18,7 @@ from evalkit.charts.figures import (
     group_comparison,
     heatmap,
     indicator_strip,
+    plain,
     points_lost,
     radar,
     reweight,
@@ -26,6 +28,7 @@ from evalkit.charts.figures import (
 )
 
 __all__ = [
+    "PRINT_DPI",
     "area_distribution",
     "area_trend",
     "changes",
@@ -33,6 +36,7 @@ __all__ = [
     "group_comparison",
     "heatmap",
     "indicator_strip",
+    "plain",
     "points_lost",
     "radar",
     "reweight",

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from evalkit.charts.fonts import color, hatch, setup_matplotlib
 
 __all__ = [
+    "PRINT_DPI",
     "area_distribution",
     "area_trend",
     "changes",
@@ -38,6 +39,7 @@ __all__ = [
     "group_comparison",
     "heatmap",
     "indicator_strip",
+    "plain",
     "points_lost",
     "radar",
     "reweight",
