@@ -266,7 +266,7 @@ def open_year(
     fingerprints = DataFingerprints(obs, results, year)
     board = sha256_json({"data": fingerprints.county, "grades": grades, "evalkit": evalkit.__version__})
     if manifest.data.get("scoreboard_fingerprint") != board or not (folder / SCOREBOARD).is_file():
-        write_scoreboard(results, year, folder / SCOREBOARD, grades)  # ~30 s for 5,000 schools
+        write_scoreboard(results, year, folder / SCOREBOARD, grades)  # costly for a province: once
     manifest.data.update(
         {
             "year": int(year),

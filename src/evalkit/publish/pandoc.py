@@ -11,8 +11,8 @@ page set-up, headers and footers the bureau can replace with its own in Word
 The report HTML (:func:`evalkit.publish.render.notebook_to_html`) is converted as it is; the Lua filter
 ``templates/docx/evalkit.lua`` maps its classes to the reference document's styles (title block
 → ``Title``/``Subtitle``, charts → ``图表``, the 落款 → ``落款``, provenance → ``报告说明``) and
-sizes table columns by their content. One pandoc process per document: about 0.3–0.6 s for a
-school report.
+sizes table columns by their content. One pandoc process per document (its cost:
+``docs/benchmarks.md``).
 """
 
 from __future__ import annotations

@@ -176,8 +176,8 @@ def _css_string(text: str) -> str:
 def fast_font_subsetting() -> bool:
     """Whether WeasyPrint subsets fonts with HarfBuzz (Debian ``libharfbuzz-subset0``).
 
-    Without it WeasyPrint falls back to fontTools, which needs about 4 s per CJK font face per
-    PDF (10–13 s for a typical report instead of about 0.5 s).
+    Without it WeasyPrint falls back to fontTools, which is many times slower per CJK font face
+    (measured in ``docs/benchmarks.md``).
     """
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
 
@@ -199,7 +199,7 @@ def _pdf_tools() -> tuple[Any, Any, Any]:
         if not fast_font_subsetting():
             _log.warning(
                 "PDF 生成较慢：未安装 libharfbuzz-subset0（apt-get install libharfbuzz-subset0）/ "
-                "slow PDFs: WeasyPrint subsets the CJK fonts with fontTools (~10 s per report)"
+                "slow PDFs: WeasyPrint subsets the CJK fonts with fontTools (many seconds per report)"
             )
         tools = _local.pdf_tools = (font_config, page_css, fetcher)
     return tools

@@ -183,7 +183,7 @@ def _areas_linear(model: Model, groups: list[Group], drawn: dict[str, np.ndarray
             shares = points[:, cols] / maxima[cols]
             present = ~np.isnan(shares)
             # einsum's own loops, not BLAS: the products are small, and a threaded BLAS spinning
-            # on a busy machine cost more than the arithmetic (6.4 s vs 0.3 s for 200 × 5,000)
+            # on a busy machine cost more than the arithmetic (docs/benchmarks.md)
             num = np.einsum("rc,sc->rs", w, np.where(present, shares, 0.0))  # (n, S)
             den = np.einsum("rc,sc->rs", w, present.astype(float))
             for pool, delta in deltas:

@@ -72,13 +72,12 @@ class WorkerMismatchError(EvalkitError):
 
 LOCAL_WORKER_CONFIG: dict[str, Any] = {
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (and so in the kernels they
-    # start): reports allocate and free a lot and ran ~10 % slower with it than with the local
-    # executor, which keeps glibc's default (93 reports, 2 runs each: 132/144 s vs 120/129 s).
+    # start): reports allocate and free a lot and ran slower with it than with glibc's default,
+    # which the local executor keeps (docs/benchmarks.md).
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-    # A report is one long task that mostly waits for its kernel; a worker's own housekeeping took
-    # 13 % of a core (py-spy of a dask-local:2 worker, 25 s: the statistical profiler every 10 ms
-    # 4 %, the system monitor every 0.5 s, the memory monitor every 0.1 s, loop ticks every
-    # 20 ms). Reports need none of that at such rates.
+    # A report is one long task that mostly waits for its kernel; a worker's own housekeeping
+    # (the statistical profiler, system and memory monitors, loop ticks) took a noticeable share
+    # of a core (docs/benchmarks.md). Reports need none of that at such rates.
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "2s",
