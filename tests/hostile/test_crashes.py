@@ -169,6 +169,52 @@ def test_unexpected_error_prints_one_line_and_logs_the_traceback(tmp_path: Path,
     assert "Traceback (most recent call last)" in text and "KeyError: 'missing'" in text
 
 
+def _demo_run_file(folder: Path, data: Path) -> Path:
+    run_file = folder / "run.yaml"
+    run_file.write_text(
+        f"year: 2024\ndata:\n  - {data}\nregistry: {DEMO / 'registry.csv'}\n"
+        f"notebooks:\n  school_report: {ROOT / 'notebooks' / 'school_report.ipynb'}\n"
+        f"formats: [ipynb]\noutput: {folder / 'out'}\n",
+        encoding="utf-8",
+    )
+    return run_file
+
+
+def test_a_value_error_inside_evalkit_run_is_a_defect_not_a_user_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A ValueError from evalkit's own code (planted in the planner, after scoring) is a defect:
+    exit 70 and a log file, never "错误：…" with exit 2 (the CLI catches EvalkitError only)."""
+    import evalkit.planner.year as year
+
+    monkeypatch.setenv("EVALKIT_LOG_DIR", str(tmp_path / "logs"))
+
+    def planted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("planted defect")
+
+    monkeypatch.setattr(year, "plan_year", planted)
+    run_file = _demo_run_file(tmp_path, DEMO / "observations_2024.csv")
+    rc, _, err = cli(capsys, "run", str(run_file), "--schools", "001")
+    assert rc == EXIT_INTERNAL
+    [log] = list((tmp_path / "logs").iterdir())
+    assert f"evalkit 内部错误，请把日志文件 {log}" in err and "错误 / error" not in err
+    assert "ValueError: planted defect" in log.read_text(encoding="utf-8")
+
+
+def test_a_data_error_in_evalkit_run_exits_1_with_its_cell_in_chinese(tmp_path: Path, capsys) -> None:
+    """The same data error gives the same exit code in ``run`` as in ``score`` (README: 1 errors
+    in the data), with intake's Chinese message naming the file and cell."""
+    rows = demo_rows(2024)
+    value = rows[0].index("value")
+    target = next(r for r in rows[1:] if r[value] not in ("", "是", "否"))  # a number or a label
+    target[value] = "很多"
+    data = write_csv(tmp_path / "obs.csv", rows)
+    run_file = _demo_run_file(tmp_path, data)
+    rc, _, err = cli(capsys, "run", str(run_file))
+    assert rc == 1
+    assert "obs.csv" in err and "很多" in err
+    assert not (tmp_path / "out").exists()  # stopped before anything was written
+    assert cli(capsys, "score", str(data), "-r", str(DEMO / "registry.csv"))[0] == 1
+
+
 def test_unexpected_error_with_an_unwritable_log_folder_still_gives_one_line(tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")

@@ -148,7 +148,7 @@ def test_run_stops_on_a_missing_school_unless_the_run_file_allows_it(county, tmp
     body = f"data: [{path}]\nregistry: {county.registry}\nnotebooks: {{county_summary: {nb}}}\noutput: out\n"
     run.write_text(body, encoding="utf-8")
     code, _out, err = run_cli(capsys, "run", run)
-    assert code == 2 and "学校 033 柳溪镇红岩小学 2024 年没有任何数据" in err
+    assert code == 1 and "学校 033 柳溪镇红岩小学 2024 年没有任何数据" in err  # a data error: exit 1, as for score
     assert not (tmp_path / "out").exists()  # stopped before anything was written
     run.write_text(body + "allow: [missing_schools]\n", encoding="utf-8")
     _, results, _ = score_run(load_run_file(run), out=sys.stdout)
