@@ -21,11 +21,11 @@ from pathlib import Path
 
 import nbformat
 
+from evalkit.planner.manifest import JOURNAL_NAME, Manifest
 from evalkit.planner.run import run_batch
 from evalkit.planner.runfile import load_run_file
 from evalkit.runtime.executor import PapermillExecutor
 from evalkit.runtime.kernelpool import KernelPoolExecutor
-from evalkit.planner.manifest import JOURNAL_NAME, Manifest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "isolation.ipynb"
 COLUMNS = ["school_id", "school_name", "school_type", "township", "pupils", "staff", "party_members", "branch",

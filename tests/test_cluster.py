@@ -23,10 +23,9 @@ from pathlib import Path
 import pytest
 
 from evalkit.demo.city import generate_city
-from evalkit.planner.run import run_batch
-from evalkit.planner.runfile import load_run_file
 from evalkit.planner.manifest import Manifest
-from evalkit.planner.run import RunError
+from evalkit.planner.run import RunError, run_batch
+from evalkit.planner.runfile import load_run_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).parent / "dask"

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from evalkit.cli.validate import cli_validate
 from evalkit.demo import DEMO_DATA_DIR, demo_observation_paths, demo_registry_path
 from evalkit.demo.messy import make_messy_copy, messy_file_name
 from evalkit.framework import load_framework
-from evalkit.cli.validate import cli_validate
 from evalkit.intake import IntakeError, read_observations
 from evalkit.intake.registry import load_registry
 from evalkit.observations import COLUMNS, PROVENANCE, fingerprint

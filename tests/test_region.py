@@ -195,8 +195,7 @@ def test_one_registry_with_a_county_column_scores_each_county_as_its_own_registr
 
 
 def test_a_shared_registry_without_a_county_column_or_without_a_county_is_refused(tmp_path: Path) -> None:
-    from evalkit.planner.run import run_batch
-    from evalkit.planner.run import RunError
+    from evalkit.planner.run import RunError, run_batch
 
     _, shared = _shared_registry_city(tmp_path)
     registry = pd.read_csv(tmp_path / "全市名册.csv", dtype=str, keep_default_na=False)
@@ -235,8 +234,8 @@ def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, mo
 
     from evalkit.demo.city import generate_city
     from evalkit.planner import run
-    from evalkit.planner.run import run_batch
     from evalkit.planner.manifest import Manifest
+    from evalkit.planner.run import run_batch
 
     run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = re.sub(r"  (county_summary|region_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
