@@ -178,13 +178,22 @@ def test_run_saves_robustness_with_the_scores_and_runs_the_audit_once(tmp_path: 
 
 @pytest.mark.parametrize(
     ("school_id", "problem"),
-    [("001", None), ("学校 ü", None), ("O'Brien \"1\"", None), ("../x", "分隔符"), ("a\\b", "分隔符"),
+    [("001", None), ("学校 ü", None), ("O'Brien '1'", None), ("../x", "分隔符"), ("a\\b", "分隔符"),
      (".", "不能是"), ("..", "不能是"), ("-rf", "以“-”开头"), ("a\x00b", "NUL"), ("a\nb", "控制字符"),
-     ("a\u202eb", "控制字符"), ("x" * 101, "超过 100"), ("", "为空"), (" 001", "空格")],
+     ("a\u202eb", "控制字符"), ("x" * 101, "超过 100"), ("学" * 90, "超过文件名上限 255 字节"), ("", "为空"),
+     (" 001", "空格"), ("001 ", "空格"), ("001.", "以“.”结尾"), ('O"Brien', "不允许的字符“\"”"),
+     ("一小:东校区", "不允许的字符“:”"), ("a*b?", "“*”、“?”"), ("CONSOLE", None), ("COM10", None)],
 )
 def test_folder_name_problems(school_id: str, problem: str | None) -> None:
     found = folder_name_problem(school_id)
     assert (found is None) if problem is None else (problem in found)
+
+
+@pytest.mark.parametrize(("school_id", "reserved"), [("CON", "CON"), ("com1", "com1"), ("LPT9.txt", "LPT9"),
+                                                    ("nul", "nul"), ("Aux.tar.gz", "Aux"), ("PRN", "PRN")])
+def test_windows_reserved_names_are_refused_on_every_platform(school_id: str, reserved: str) -> None:
+    assert folder_name_problem(school_id) == (
+        f"“{reserved}”是 Windows 保留的设备名（CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9 等，不分大小写、不论扩展名）")
 
 
 def test_safe_child_stays_inside(tmp_path: Path) -> None:
@@ -303,21 +312,23 @@ def test_second_run_skips_everything_and_one_schools_change_redoes_it_and_the_co
 def test_hostile_ids_and_names_reach_notebooks_exactly_and_never_escape(tmp_path: Path) -> None:
     evil_name = '名"称\'\n第二行 """; open("pwned", "w") #{school_id}\\'
     schools = {
-        "O'Brien \"1\"": evil_name,
+        "O'Brien '1'": evil_name,
         "学校 ü": "Ünïcødé 学校\t甲",
         "../evil": "越界",
         "-rf": "横杠",
         "a\\b": "反斜杠",
         "..": "点点",
+        'O"Brien': "双引号",
+        "CON": "设备名",
     }
     run_file = make_project(tmp_path / "p", schools, notebooks=("school_report",), formats="[html]")
     assert run(run_file) == 1
     year = tmp_path / "p" / "out" / "2024"
     reports = manifest(tmp_path / "p")["reports"]
-    for sid in ("../evil", "-rf", "a\\b", ".."):
+    for sid in ("../evil", "-rf", "a\\b", "..", 'O"Brien', "CON"):
         entry = reports[f"school_report:{sid}"]
         assert entry["status"] == "failed" and "不能用作文件夹名" in entry["error"]
-    for sid in ("O'Brien \"1\"", "学校 ü"):
+    for sid in ("O'Brien '1'", "学校 ü"):
         entry = reports[f"school_report:{sid}"]
         assert entry["status"] == "done", entry["error"]
         ipynb = year / entry["outputs"]["ipynb"]
@@ -327,7 +338,7 @@ def test_hostile_ids_and_names_reach_notebooks_exactly_and_never_escape(tmp_path
         shown = json.loads(cell_lines(ipynb, "REPORT ")[0])
         assert schools[sid] in shown
         assert (year / entry["outputs"]["html"]).is_file()
-    assert sorted(p.name for p in (year / "schools").iterdir()) == sorted(["O'Brien \"1\"", "学校 ü"])
+    assert sorted(p.name for p in (year / "schools").iterdir()) == sorted(["O'Brien '1'", "学校 ü"])
     assert not list(tmp_path.rglob("pwned")) and not (tmp_path / "p" / "out" / "evil").exists()
     assert not (tmp_path / "evil").exists()
 

@@ -12,7 +12,13 @@ from nbclient import NotebookClient
 from nbformat import v4
 from pypdf import PdfReader
 
-from evalkit.publish.render import clean_notebook, html_to_pdf, notebook_to_html, render_notebook
+from evalkit.publish.render import (
+    REMOVE_CELL_TAGS,
+    clean_notebook,
+    html_to_pdf,
+    notebook_to_html,
+    render_notebook,
+)
 
 TITLE = "城关第一小学 2024 年度党建工作质量评估报告"
 MD_TITLE = "学校党建工作质量评估"
@@ -135,7 +141,27 @@ def test_html_keeps_errors_and_drops_scripts_and_noise() -> None:
     assert "Figure size" not in html and "<pre>42</pre>" in html
     assert "隐藏的说明" not in html and "y = 2" not in html
     assert len(nb.cells) == 4 and nb.cells[0].outputs[0].name == "stderr"  # input not modified
-    assert len(clean_notebook(nb).cells) == 2  # error cell and the cell with "42"
+    # error cell, the cell with "42" and the tagged markdown cell, which the exporter's
+    # TagRemovePreprocessor drops before clean_notebook runs
+    assert len(clean_notebook(nb).cells) == 3
+
+
+@pytest.mark.parametrize("tag", sorted(REMOVE_CELL_TAGS))
+def test_cells_tagged_to_be_removed_are_not_in_the_html(tag: str) -> None:
+    out = [v4.new_output("execute_result", data={"text/plain": "'代码输出'"}, execution_count=1)]
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("隐藏的说明", metadata={"tags": [tag]}),
+            v4.new_code_cell("x", outputs=out, metadata={"tags": ["other", tag]}),
+            v4.new_markdown_cell("保留的说明", metadata={"tags": ["parameters", "remove_input", "remove_output"]}),
+            v4.new_code_cell("y", outputs=[v4.new_output("stream", name="stdout", text="保留的输出")],
+                             metadata={"tags": ["injected-parameters", "remove-input"]}),
+        ]
+    )
+    html = notebook_to_html(nb, title="测试")
+    assert "隐藏的说明" not in html and "代码输出" not in html
+    assert "保留的说明" in html and "保留的输出" in html
+    assert [c.metadata["tags"][-1] for c in nb.cells[:2]] == [tag, tag]  # input not modified
 
 
 def test_header_text_is_escaped() -> None:

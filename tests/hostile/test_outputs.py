@@ -453,7 +453,9 @@ def test_stale_output_recorded_inside_the_folder_is_still_removed(run_copy):
     assert not (root / "out" / "2024" / stale).exists()
 
 
-@pytest.mark.parametrize("school_id", ["../../escape", "/etc", "..", "a/../../b", "..\\..\\x", "-rf"])
+@pytest.mark.parametrize(
+    "school_id", ["../../escape", "/etc", "..", "a/../../b", "..\\..\\x", "-rf", "CON", "lpt1.txt"]
+)
 def test_school_ids_cannot_become_paths_outside(tmp_path, school_id):
     with pytest.raises(UnsafePathError):
         safe_child(tmp_path / "out", "schools", school_id)

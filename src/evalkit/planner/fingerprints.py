@@ -45,11 +45,8 @@ from evalkit.results import TABLES, Results
 
 def sha256_file(path: Path) -> str:
     """sha256 of a file's bytes."""
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def sha256_json(value: Any) -> str:

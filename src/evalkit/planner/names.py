@@ -21,6 +21,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from pathvalidate import ErrorReason, ValidationError, is_valid_filename, validate_filename
+
 from evalkit.errors import EvalkitError
 
 MAX_ID_LENGTH = 100
@@ -29,22 +31,31 @@ MAX_ID_LENGTH = 100
 def folder_name_problem(school_id: str) -> str | None:
     """Why ``school_id`` cannot be used as a folder name, in Chinese; ``None`` when it can.
 
-    Refused: empty ids, ``.`` and ``..``, ids containing ``/``, ``\\`` or NUL, any control
-    character (newlines, tabs, escapes), a leading ``-``, leading/trailing spaces, and ids longer
-    than :data:`MAX_ID_LENGTH` characters.
+    What a file system refuses is decided by :func:`pathvalidate.validate_filename` with
+    ``platform="universal"``, so a name is refused alike on Linux, macOS and Windows (outputs are
+    copied between them): path separators, NUL and other ASCII control characters, the characters
+    Windows forbids (``" * : < > ? |``), Windows reserved device names (``CON``, ``PRN``, ``AUX``,
+    ``NUL``, ``COM1``…, ``LPT1``…, in any case and with any extension), trailing dots or spaces, and
+    names longer than 255 bytes in UTF-8. evalkit refuses besides: ``.`` and ``..``, any other
+    control or format character (e.g. U+202E, which reverses the text shown), a leading ``-``,
+    leading/trailing whitespace of any kind, and ids longer than :data:`MAX_ID_LENGTH` characters.
+
+    >>> folder_name_problem("com1")
+    '“com1”是 Windows 保留的设备名（CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9 等，不分大小写、不论扩展名）'
+    >>> folder_name_problem("一小:东校区")
+    '包含 Windows 不允许的字符“:”'
     """
     if not isinstance(school_id, str) or school_id == "":
         return "为空"
     if school_id in (".", ".."):
         return f"不能是“{school_id}”"
-    for sep in ("/", "\\"):
-        if sep in school_id:
-            return f"包含路径分隔符“{sep}”"
-    if "\x00" in school_id:
-        return "包含空字符（NUL）"
-    controls = sorted({ch for ch in school_id if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+    try:
+        validate_filename(school_id, platform="universal")
+    except ValidationError as err:
+        return _file_system_problem(school_id, err)
+    controls = _controls(school_id)
     if controls:
-        return "包含控制字符 " + "、".join(f"U+{ord(ch):04X}" for ch in controls)
+        return "包含控制字符 " + controls
     if school_id.startswith("-"):
         return "以“-”开头"
     if school_id != school_id.strip():
@@ -52,6 +63,40 @@ def folder_name_problem(school_id: str) -> str | None:
     if len(school_id) > MAX_ID_LENGTH:
         return f"长度 {len(school_id)} 超过 {MAX_ID_LENGTH} 个字符"
     return None
+
+
+def _controls(name: str) -> str:
+    """The control and format characters in ``name``, as ``U+000A、U+202E``; ``""`` when none."""
+    found = sorted({ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+    return "、".join(f"U+{ord(ch):04X}" for ch in found)
+
+
+def _file_system_problem(name: str, err: ValidationError) -> str:
+    """pathvalidate's reason for refusing ``name``, said in Chinese and naming what is wrong."""
+    if err.reason is ErrorReason.NULL_NAME:
+        return "只有空白字符"
+    if err.reason is ErrorReason.RESERVED_NAME:
+        return (f"“{err.reserved_name}”是 Windows 保留的设备名（CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9 等，"
+                "不分大小写、不论扩展名）")
+    if err.reason is ErrorReason.INVALID_LENGTH:
+        return f"按 UTF-8 编码长 {len(name.encode('utf-8'))} 字节，超过文件名上限 255 字节"
+    if err.reason is ErrorReason.INVALID_CHARACTER:
+        for sep in ("/", "\\"):
+            if sep in name:
+                return f"包含路径分隔符“{sep}”"
+        if "\x00" in name:
+            return "包含空字符（NUL）"
+        controls = _controls(name)
+        if controls:
+            return "包含控制字符 " + controls
+        forbidden = sorted({ch for ch in name if not is_valid_filename(f"a{ch}a", platform="universal")})
+        if forbidden:
+            return "包含 Windows 不允许的字符" + "、".join(f"“{ch}”" for ch in forbidden)
+        if name != name.strip():
+            return "首尾有空格"
+        if name.endswith("."):
+            return "以“.”结尾（Windows 会去掉结尾的点）"
+    return f"不能用作文件名（{err.reason.description}）"
 
 
 class UnsafePathError(EvalkitError):

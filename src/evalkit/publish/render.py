@@ -6,10 +6,13 @@ outputs only (no code, no prompts), markdown rendered, tables and figures inline
 network. It uses the nbconvert template ``templates/evalkit_report`` (on top of nbconvert's
 ``lab`` template) through one cached exporter per thread.
 
-Before rendering, a copy of the notebook is cleaned (see :func:`clean_notebook`): cells tagged
-with one of :data:`REMOVE_CELL_TAGS` are dropped, and so are stderr streams (warnings), script
-and widget outputs, matplotlib's stray return values (``Text(0.5, 1.0, '…')``,
-``<Figure size …>``) and code cells left without output. Errors stay visible.
+Before rendering, nbconvert's ``TagRemovePreprocessor`` (configured on the exporter with
+``remove_cell_tags`` = :data:`REMOVE_CELL_TAGS`) drops the cells tagged to be hidden; then the
+notebook is cleaned (see :func:`clean_notebook`): stderr streams (warnings), script and widget
+outputs, matplotlib's stray return values (``Text(0.5, 1.0, '…')``, ``<Figure size …>``) and code
+cells left without output are dropped. Inputs are never shown (``exclude_input``), so no
+``remove_input`` tags are needed; ``parameters`` and ``injected-parameters`` cells have no output
+and disappear as empty code cells. Errors stay visible.
 
 :func:`html_to_pdf` lays the HTML out with WeasyPrint on A4 pages with a running header (e.g.
 school name left, year right) and a "第 N 页 / 共 M 页" footer, embedding subsets of the Noto
@@ -49,7 +52,7 @@ __all__ = [
 
 TEMPLATE_NAME = "evalkit_report"
 REMOVE_CELL_TAGS = frozenset({"remove_cell", "remove-cell", "hide", "hide-cell"})
-"""Cell tags that drop the whole cell from reports."""
+"""Cell tags that drop the whole cell from reports (nbconvert's ``TagRemovePreprocessor.remove_cell_tags``)."""
 
 _DROPPED_MIME_TYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json")
 _MPL_REPR = re.compile(
@@ -84,16 +87,14 @@ def _keep_output(output: NotebookNode) -> bool:
 
 
 def clean_notebook(nb: NotebookNode) -> NotebookNode:
-    """Drop from ``nb`` (in place) what a report never shows; return ``nb``.
+    """Drop from ``nb`` (in place) the outputs a report never shows; return ``nb``.
 
-    Removed: cells tagged with one of :data:`REMOVE_CELL_TAGS`; stderr streams; JavaScript and
-    widget representations; text-only matplotlib return values; code cells without outputs left.
+    Removed: stderr streams; JavaScript and widget representations; text-only matplotlib return
+    values; code cells without outputs left. Cells tagged with one of :data:`REMOVE_CELL_TAGS` are
+    removed before this by the exporter's ``TagRemovePreprocessor``.
     """
     kept = []
     for cell in nb.cells:
-        tags = set(cell.get("metadata", {}).get("tags", []) or [])
-        if tags & REMOVE_CELL_TAGS:
-            continue
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if _keep_output(o)]
             if not cell.outputs:
@@ -112,8 +113,13 @@ def _clean_preprocessor(nb: NotebookNode, resources: dict[str, Any]) -> tuple[No
 
 def _build_exporter() -> Any:
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
+    # TagRemovePreprocessor is one of nbconvert's default preprocessors (enabled by the template
+    # exporters); it runs before the registered clean-up below.
+    config = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(REMOVE_CELL_TAGS)}})
     exporter = HTMLExporter(
+        config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(_templates_dir())],
         exclude_input=True,
