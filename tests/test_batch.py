@@ -22,7 +22,7 @@ import pytest
 
 from evalkit.cli.app import main
 from evalkit.framework import load_framework
-from evalkit.planner.names import check_literal_round_trip, folder_name_problem, safe_child
+from evalkit.planner.names import UnsafePathError, check_literal_round_trip, folder_name_problem, safe_child
 from evalkit.planner.runfile import RunFileError, load_run_file
 from evalkit.publish.scoreboard import GRADE_FILLS
 from evalkit.results import Results
@@ -199,7 +199,7 @@ def test_windows_reserved_names_are_refused_on_every_platform(school_id: str, re
 def test_safe_child_stays_inside(tmp_path: Path) -> None:
     assert safe_child(tmp_path, "schools", "学校 ü") == tmp_path / "schools" / "学校 ü"
     for bad in ("..", "../x", "/etc"):
-        with pytest.raises(ValueError):
+        with pytest.raises(UnsafePathError):
             safe_child(tmp_path, "schools", bad)
 
 

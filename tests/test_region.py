@@ -244,7 +244,7 @@ def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, mo
     real = run.execute_years
 
     def spy(opened, executor, **kw):  # type: ignore[no-untyped-def]
-        batches.append([(y.spec.county, j.school_id) for y in opened for j in y.runnable])
+        batches.append([(y.folder.name, j.school_id) for y in opened for j in y.runnable])  # county folders
         return real(opened, executor, **kw)
 
     monkeypatch.setattr(run, "execute_years", spy)

@@ -49,7 +49,7 @@ def ahp_for(weighting: Any, child_ids: list[str]) -> tuple[ahp.AHPResult | None,
         try:
             parsed = [[parse_cell(v) for v in row] for row in m]
             matrices.append(ahp.check_matrix(parsed, criteria))
-        except (ValueError, ZeroDivisionError) as err:
+        except (ahp.MatrixError, ValueError, ZeroDivisionError) as err:  # a cell that is no number, a bad matrix
             problems.append((loc, f"判断矩阵有误：{err} / invalid comparison matrix"))
     if problems:
         return None, problems

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.errors import EXIT_DATA, EvalkitError
 from evalkit.framework import Framework, load_framework
 from evalkit.intake.result import IntakeError, IntakeResult
 from evalkit.issues import Issue
@@ -81,15 +82,21 @@ class GateError(IntakeError):
         self.args = ("\n".join(lines),)
 
 
+class AllowKindError(EvalkitError):
+    """An ``allow`` kind that does not exist (``--allow``, the run file's ``allow:``)."""
+
+    exit_code = EXIT_DATA
+
+
 def normalise_allow(allow: Iterable[str] | None) -> frozenset[str]:
     """Allow kinds as given (``"missing_schools,name_mismatch"`` or a list); raises
-    ``ValueError`` for an unknown kind."""
+    :class:`AllowKindError` for an unknown kind."""
     kinds: set[str] = set()
     for part in allow or ():
         kinds.update(k.strip() for k in str(part).split(",") if k.strip())
     unknown = sorted(kinds - set(ALLOWABLE))
     if unknown:
-        raise ValueError(
+        raise AllowKindError(
             f"未知的 allow 类别 / unknown allow kind: {', '.join(unknown)}（可选 {', '.join(ALLOWABLE)}）"
         )
     return frozenset(kinds)
