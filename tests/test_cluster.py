@@ -272,7 +272,8 @@ def test_local_cluster_workers_skip_dasks_housekeeping_that_slowed_reports() -> 
     """Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536 in every worker (reports ran ~10 %
     slower with it) and each worker would sample its task thread every 10 ms for Dask's
     profiler; ``dask-local:N`` workers start without either, and monitor every 5 s."""
-    from evalkit.runtime.dask_executor import DaskExecutor, parse_executor
+    from evalkit.runtime.choice import parse_executor
+    from evalkit.runtime.dask_executor import DaskExecutor
 
     executor = DaskExecutor(parse_executor("dask-local:1"))
     try:

@@ -149,7 +149,10 @@ def _run(
         print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
-    executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary"])
+    try:  # connect, check and warm up workers before any report (a cluster's problems stop the run)
+        executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary"])
+    except EvalkitError as err:
+        raise RunError(str(err), exit_code=err.exit_code) from None
     data_fps: dict[int, dict[str, str]] = {}
     with contextlib.ExitStack() as locks:  # every year's folder, until its reports are done
         opened: list[YearRun] = []

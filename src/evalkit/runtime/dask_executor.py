@@ -55,6 +55,7 @@ from evalkit.runtime.executor import Executor, OnResult
 from evalkit.runtime.job import Job, JobResult
 
 __all__ = [
+    "ClusterError",
     "DaskExecutor",
     "EvalkitInputsPlugin",
     "EvalkitWorkerPlugin",
@@ -64,6 +65,10 @@ __all__ = [
 
 SHIPPED_PARAMETERS = ("scores", "framework", "intake_notes", "registry")
 """Notebook parameters naming client files that workers get through :class:`RunInputs`."""
+
+
+class ClusterError(EvalkitError):
+    """The cluster cannot be used: its scheduler does not answer, or no worker joins."""
 
 
 class WorkerMismatchError(EvalkitError):
@@ -371,7 +376,7 @@ class DaskExecutor(Executor):
                 try:
                     self._client = Client(self.choice.address, timeout=30, set_as_default=False)
                 except OSError as err:
-                    raise RuntimeError(
+                    raise ClusterError(
                         f"无法连接 Dask 调度器 {self.choice.address}：{err} / cannot reach the scheduler"
                     ) from None
             out = self.out or sys.stderr
@@ -398,7 +403,10 @@ class DaskExecutor(Executor):
     def check_workers(self, expected: dict[str, Any]) -> None:
         """Refuse (:class:`WorkerMismatchError`) when a worker's evalkit version or notebooks differ."""
         client = self.client()
-        client.wait_for_workers(1, timeout=120)
+        try:
+            client.wait_for_workers(1, timeout=120)
+        except TimeoutError:
+            raise ClusterError("Dask 调度器 120 秒内没有可用的工作节点 / no worker joined the cluster") from None
         found = client.run(identify, list(expected["notebooks"]))
         names = self.workers()
         bad = []

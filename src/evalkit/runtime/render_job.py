@@ -46,6 +46,8 @@ def _remove(paths: list[Path]) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
+        except OSError:  # a folder in the way: the job's own failure says what went wrong
+            pass
 
 
 ExecuteFn = Callable[[Job, Path, dict[str, float]], None]
