@@ -7,8 +7,8 @@ setup:
 demo: setup
 	.venv/bin/evalkit run params/demo.yaml
 
-test: setup
-	.venv/bin/python -m pytest -q
+test: setup   # tests/ and the doctests of src/ (testpaths), the 25 slowest shown
+	.venv/bin/python -m pytest -q --durations=25
 
 lint: setup
 	.venv/bin/ruff check src tests benchmarks

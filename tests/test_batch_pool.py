@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from evalkit.planner.manifest import JOURNAL_NAME, Manifest
 from evalkit.planner.run import run_batch
@@ -96,9 +97,11 @@ def test_nothing_a_report_leaves_behind_reaches_the_next_school(tmp_path: Path) 
     year = tmp_path / "pool" / "out" / "2024"
     assert not (year / JOURNAL_NAME).exists()  # folded into manifest.json at the end
     entries = json.loads((year / "manifest.json").read_text(encoding="utf-8"))["reports"]
-    timings = entries["school_report:004"]["timings"]
-    assert {"kernel_wait", "kernel_start", "cells", "execute", "write"} <= set(timings)
-    assert timings["kernel_wait"] < timings["kernel_start"] + 0.5  # the kernel was started ahead
+    for sid in schools:
+        timings = entries[f"school_report:{sid}"]["timings"]
+        assert {"kernel_wait", "kernel_start", "kernel_ahead", "cells", "execute", "write"} <= set(timings)
+    for sid in schools[1:]:  # each later report's kernel began starting before the report asked for it
+        assert entries[f"school_report:{sid}"]["timings"]["kernel_ahead"] > 0, entries[f"school_report:{sid}"]
 
     # what a report sees is what it would see in a kernel started for it by papermill
     spec = load_run_file(make_project(tmp_path / "papermill", schools[:1]))
@@ -147,11 +150,30 @@ def test_without_the_template_kernels_are_started_and_warmed_up_and_still_isolat
     assert first["names"] == last["names"] and "__evalkit_warm_up" not in last["names"]
 
 
-def test_manifest_journal_keeps_every_report_and_rewrites_the_json_at_most_once_a_second(tmp_path: Path) -> None:
+def test_manifest_journal_keeps_every_report_and_rewrites_the_json_at_most_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from evalkit.planner import manifest
+
+    clock = SimpleNamespace(now=1000.0)  # the manifest's clock, moved by the test only
+    monkeypatch.setattr(manifest, "time", SimpleNamespace(monotonic=lambda: clock.now))
     m = Manifest(tmp_path)
-    for i in range(200):
+    for i in range(100):
         m.set_report(f"school_report:{i:03d}", {"status": "done", "n": i})
-    assert m.saves <= 2  # the first report at once, then at most once a second
+    assert m.saves == 1 and m.dirty  # the first report at once, the next 99 only journaled
+    clock.now += 0.999
+    m.set_report("school_report:100", {"status": "done", "n": 100})
+    assert m.saves == 1  # less than a second since the rewrite
+    clock.now += 0.001
+    m.set_report("school_report:101", {"status": "done", "n": 101})
+    assert m.saves == 2 and not m.dirty  # a second after it: rewritten (journal dropped)
+    assert len(json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["reports"]) == 102
+    clock.now += 1.0
+    for i in range(102, 200):
+        m.set_report(f"school_report:{i:03d}", {"status": "done", "n": i})
+    assert m.saves == 3  # once more, for the first of these
     # a run killed now (kill -9) leaves the journal: loading replays it, a torn last line ignored
     with open(tmp_path / JOURNAL_NAME, "ab") as f:
         f.write(b'{"key": "school_report:999", "ent')

@@ -12,13 +12,9 @@ from nbclient import NotebookClient
 from nbformat import v4
 from pypdf import PdfReader
 
-from evalkit.publish.render import (
-    REMOVE_CELL_TAGS,
-    clean_notebook,
-    html_to_pdf,
-    notebook_to_html,
-    render_notebook,
-)
+from evalkit.publish.render import REMOVE_CELL_TAGS, clean_notebook, html_to_pdf_bytes, notebook_to_html
+from evalkit.runtime.job import Job, JobResult
+from evalkit.runtime.render_job import run_and_render
 
 TITLE = "城关第一小学 2024 年度党建工作质量评估报告"
 MD_TITLE = "学校党建工作质量评估"
@@ -54,17 +50,34 @@ def _report_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+def _job(folder: Path, formats: tuple[str, ...] = ("ipynb", "html", "pdf"), **kw: str) -> Job:
+    """A school report job writing ``formats`` into ``folder`` (as the planner makes them)."""
+    return Job(key="school_report:001", kind="school_report", school_id="001", school_name=SCHOOL, year=2024,
+               notebook=folder / "school_report.ipynb", parameters={}, fingerprints={},
+               outputs={f: folder / "schools" / "001" / f"001_2024_报告.{f}" for f in formats},
+               failed_notebook=folder / "schools" / "001" / "001_2024_报告.failed.ipynb",
+               work_dir=folder / ".work", **kw)
+
+
+def _render(job: Job, nb: nbformat.NotebookNode) -> JobResult:
+    """What every executor does with an executed notebook (``run_and_render``), the execution
+    replaced by writing ``nb``."""
+    return run_and_render(job, lambda job, work, timings: nbformat.write(nb, work))
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The test notebook executed, saved, and rendered once to HTML and PDF."""
+    """The test notebook executed, then rendered once to HTML and PDF as ``evalkit run`` does."""
     out = tmp_path_factory.mktemp("report")
     nb = _report_notebook()
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    ipynb = out / "report.ipynb"
-    nbformat.write(nb, ipynb)
-    html_path, pdf_path = out / "html" / "001.html", out / "pdf" / "001.pdf"
-    html = render_notebook(ipynb, html_path, pdf_path, title=TITLE, header_left=SCHOOL, header_right=YEAR)
-    return {"nb": nb, "dir": out, "html": html, "html_path": html_path, "pdf_path": pdf_path}
+    job = _job(out, title=TITLE, header=f"{SCHOOL}　{YEAR}", header_left=SCHOOL, header_right=YEAR)
+    result = _render(job, nb)
+    assert (result.status, result.error) == ("done", None)
+    assert result.outputs == {f: str(p) for f, p in job.outputs.items()}
+    html_path, pdf_path = job.outputs["html"], job.outputs["pdf"]
+    return {"nb": nb, "dir": out, "html": html_path.read_text(encoding="utf-8"), "html_path": html_path,
+            "pdf_path": pdf_path, "result": result}
 
 
 # --------------------------------------------------------------------------- HTML
@@ -72,7 +85,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_html_is_chinese_self_contained_outputs_only(rendered: dict) -> None:
     html = rendered["html"]
-    assert rendered["html_path"].read_text(encoding="utf-8") == html
+    assert html == notebook_to_html(rendered["nb"], title=TITLE, header=f"{SCHOOL}　{YEAR}")  # what was written
     assert '<html lang="zh">' in html
     assert '<meta charset="utf-8"' in html
     assert '"Noto Sans CJK SC"' in html and '"Noto Serif CJK SC"' in html
@@ -229,20 +242,28 @@ _CHEAP_HTML = f"<html><head><style>{_CHEAP_CSS}</style></head><body><p>ok</p></b
 
 
 def _leftovers(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if ".tmp" in p.name)
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if ".tmp" in p.name)
 
 
-def test_html_to_pdf_writes_atomically(tmp_path: Path) -> None:
-    target = tmp_path / "out" / "a.pdf"
-    assert html_to_pdf(_CHEAP_HTML, target, header_left="") == target
-    assert target.read_bytes()[:5] == b"%PDF-"
-    assert _leftovers(target.parent) == []
+def test_outputs_are_written_under_their_final_names_only(tmp_path: Path) -> None:
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell(f"<style>{_CHEAP_CSS}</style>\n\nok")])
+    job = _job(tmp_path, title="ok")
+    result = _render(job, nb)
+    assert result.status == "done" and set(result.outputs) == {"ipynb", "html", "pdf"}
+    assert job.outputs["pdf"].read_bytes()[:5] == b"%PDF-"
+    assert nbformat.read(job.outputs["ipynb"], as_version=4) == nb
+    assert _leftovers(tmp_path) == [] and list((tmp_path / ".work").iterdir()) == []
+    assert not job.failed_notebook.exists()
 
 
-def test_pdf_header_text_is_quoted_for_css(tmp_path: Path) -> None:
+def test_pdf_header_text_is_quoted_for_css() -> None:
     header = 'School "No. 1" \\ a;b} @page { x'
-    pdf = html_to_pdf(_CHEAP_HTML, tmp_path / "h.pdf", header_left=header)
-    assert header in PdfReader(pdf).pages[0].extract_text()
+    pdf = html_to_pdf_bytes(_CHEAP_HTML, header_left=header)
+    from io import BytesIO
+
+    assert header in PdfReader(BytesIO(pdf)).pages[0].extract_text()
+    with pytest.raises(TypeError):
+        html_to_pdf_bytes(None, header_left="")  # type: ignore[arg-type]
 
 
 def test_markdown_images_are_embedded(tmp_path: Path) -> None:
@@ -255,29 +276,27 @@ def test_markdown_images_are_embedded(tmp_path: Path) -> None:
     assert not EXTERNAL_URL.search(html) and 'src="logo.png"' not in html
 
 
-def test_failed_pdf_leaves_nothing(tmp_path: Path) -> None:
-    # failing at the very end: the target name is taken by a directory, so the rename fails
-    target = tmp_path / "a.pdf"
-    target.mkdir()
-    with pytest.raises(OSError):
-        html_to_pdf(_CHEAP_HTML, target, header_left="")
-    assert target.is_dir() and list(target.iterdir()) == []
-    assert _leftovers(tmp_path) == []
-    # failing before any layout: an existing report stays as it was
-    old = tmp_path / "b.pdf"
-    old.write_bytes(b"old")
-    with pytest.raises(TypeError):
-        html_to_pdf(None, old, header_left="")  # type: ignore[arg-type]
-    assert old.read_bytes() == b"old" and _leftovers(tmp_path) == []
+def test_a_pdf_that_cannot_be_written_leaves_no_output_and_keeps_the_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalkit.runtime import render_job
 
-
-def test_failed_render_notebook_writes_neither_file(tmp_path: Path) -> None:
     nb = v4.new_notebook(cells=[v4.new_markdown_cell(f"<style>{_CHEAP_CSS}</style>\n\nok")])
-    ipynb = tmp_path / "n.ipynb"
-    nbformat.write(nb, ipynb)
-    html_path, pdf_path = tmp_path / "n.html", tmp_path / "n.pdf"
-    pdf_path.mkdir()  # the PDF cannot be put in place ...
-    with pytest.raises(OSError):
-        render_notebook(ipynb, html_path, pdf_path, title="ok", header_left="")
-    assert not html_path.exists()  # ... so the HTML is not published either
-    assert _leftovers(tmp_path) == [] and list(pdf_path.iterdir()) == []
+    job = _job(tmp_path, title="ok")
+    job.outputs["html"].parent.mkdir(parents=True)
+    for path in job.outputs.values():  # a previous run's outputs, stale once this one fails
+        path.write_bytes(b"old")
+    write_bytes = render_job.atomic_write_bytes
+
+    def disk_full(path: Path, data: bytes) -> Path:
+        if Path(path) == job.outputs["pdf"]:
+            raise OSError(28, "No space left on device")
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(render_job, "atomic_write_bytes", disk_full)
+    result = _render(job, nb)
+    assert result.status == "failed" and result.outputs == {} and "No space left on device" in result.error
+    assert not any(p.exists() for p in job.outputs.values())  # the HTML written before is not published
+    assert result.failed_notebook == str(job.failed_notebook)
+    assert nbformat.read(job.failed_notebook, as_version=4).cells[1:] == nb.cells  # after the error note
+    assert _leftovers(tmp_path) == [] and list((tmp_path / ".work").iterdir()) == []

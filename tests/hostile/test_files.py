@@ -5,8 +5,10 @@ unbounded cost.
 The reference for "the same values" is the bundled demo county (``src/evalkit/demo/data``): its
 clean CSV and its messy inspection workbook (``messy/评价数据_2024_实地核查.xlsx``). Bombs run in
 a fresh ``evalkit`` process whose peak resident memory is read with ``getrusage(RUSAGE_CHILDREN)``;
-the bounds (500 MB, 120 s on a busy 2-core machine) are safety limits, not speed targets: before
-this change the zip bomb cost 3 GB and the stray cell 30 s and 2 GB.
+the 500 MB bound is a safety limit: before this change the zip bomb cost 3 GB and the stray cell
+30 s and 2 GB. Tests do not time anything: the process must end with its expected exit status
+(``run_evalkit`` kills it after 120 s, a guard against a hang whose exit status ``None`` fails the
+test), and what each file costs in seconds is measured by ``benchmarks/bench_hostile_files.py``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ FW = "shiquan-party-building"
 REGISTRY = DEMO / "registry.csv"
 MESSY = DEMO / "messy" / "评价数据_2024_实地核查.xlsx"
 SAFE_MB = 500
-SAFE_SECONDS = 120
 FIVE = {"001", "002", "003", "004", "005"}
 Clean = tuple[Path, pd.DataFrame]
 
@@ -348,14 +349,14 @@ def test_stray_formatted_cell_in_the_last_row_costs_nothing(tmp_path: Path) -> N
     assert issues == [] and sheets[0].n_rows == 1 + len(demo_rows(2024, FIVE)) - 1
     run = run_evalkit("validate", str(path))
     assert run["rc"] == 0 and "读入观测 438 条" in run["out"] and run["err"] == ""
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB
 
 
 def test_stray_value_in_the_last_row_is_reported_at_its_cell_within_bounds(tmp_path: Path) -> None:
     run = run_evalkit("validate", str(stray_cell_workbook(tmp_path / "stray.xlsx", "x")))
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "[错误] C1048576  学校 x 缺少指标编号" in run["out"] and "读入观测 438 条" in run["out"]
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB
 
 
 def test_value_in_excels_last_cell_of_a_wide_sheet_changes_nothing_else(tmp_path: Path) -> None:
@@ -370,7 +371,7 @@ def test_value_in_excels_last_cell_of_a_wide_sheet_changes_nothing_else(tmp_path
     stray = b.unused_rows[b.unused_rows["cell"] == "XFD1048576"]
     assert list(stray["reason"]) == ["该列没有表头"] and list(stray["value"]) == ["x"]
     run = run_evalkit("validate", str(path))  # 16,384 columns × 1,048,576 rows took over 280 s before
-    assert run["rc"] == 1 and run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rc"] == 1 and run["rss_mb"] < SAFE_MB
 
 
 @pytest.mark.parametrize(("name", "megabytes", "limit"), [("大.xlsx", 201, 200), ("大.csv", 101, 100)])
@@ -388,7 +389,7 @@ def test_csv_of_fifty_million_empty_fields_is_refused_within_bounds(tmp_path: Pa
     run = run_evalkit("validate", str(path))
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "文件约有 50,000,001 个字段，超过上限 5,000,000" in run["out"]
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB
 
 
 def test_zip_bomb_workbook_is_refused_within_bounds(tmp_path: Path) -> None:
@@ -399,18 +400,18 @@ def test_zip_bomb_workbook_is_refused_within_bounds(tmp_path: Path) -> None:
     run = run_evalkit("validate", str(path))
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "工作簿解压后有 1,024 MB，超过上限 200 MB" in run["out"] and "bomb.xlsx" in run["out"]
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB
 
 
 def test_workbook_with_over_a_million_cells_is_refused_within_bounds(tmp_path: Path) -> None:
     run = run_evalkit("score", str(many_cells_workbook(tmp_path / "cells.xlsx")))
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "cells.xlsx：工作簿的单元格超过 1,000,000 个" in run["err"]
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB
 
 
 def test_xml_entity_bomb_in_a_workbook_is_refused_within_bounds(tmp_path: Path) -> None:
     run = run_evalkit("validate", str(entity_bomb_workbook(tmp_path / "lol.xlsx")))
     assert run["rc"] == 1 and "Traceback" not in run["err"]
     assert "无法作为Excel 工作簿（.xlsx）打开（EntitiesForbidden" in run["out"]
-    assert run["rss_mb"] < SAFE_MB and run["seconds"] < SAFE_SECONDS
+    assert run["rss_mb"] < SAFE_MB

@@ -165,9 +165,10 @@ def save_manifest(root: Path, manifest: dict) -> None:
     (root / "out" / "2024" / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
-def rerun_refused(root: Path, victim: Path, *expected: str) -> None:
+def rerun_refused(root: Path, victim: Path, *expected: str, at_lock: bool = False) -> None:
     """Run again (``evalkit run`` in this process): exit 2 with the expected message, nothing
-    under the project changed, the victim kept."""
+    under the project changed, the victim kept. The refusal is the output folder check's ("nothing
+    was written or deleted"), or with ``at_lock`` the folder lock's, which comes before that check."""
     before = snapshot(root)
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
@@ -176,7 +177,11 @@ def rerun_refused(root: Path, victim: Path, *expected: str) -> None:
     assert code == 2, message
     for text in expected:
         assert text in message
-    assert "未写入或删除任何文件" in message or "锁文件" in message
+    if at_lock:
+        assert "锁文件 .lock（是否被换成了符号链接？）/ cannot lock: it is a symbolic link" in message
+        assert "未写入或删除任何文件" not in message
+    else:
+        assert "运行已停止，未写入或删除任何文件" in message and "锁文件" not in message
     assert snapshot(root) == before
     assert victim.read_text(encoding="utf-8") == "重要文件，不得删除"
 
@@ -437,7 +442,7 @@ def test_symlinked_lock_file_is_refused(run_copy):
     lock = root / "out" / "2024" / ".lock"
     lock.unlink()
     lock.symlink_to(victim)
-    rerun_refused(root, victim, "锁文件 .lock")
+    rerun_refused(root, victim, "锁文件 .lock", at_lock=True)
 
 
 def test_stale_output_recorded_inside_the_folder_is_still_removed(run_copy):

@@ -5,10 +5,13 @@ outcome: refused with a Chinese message naming what is wrong (and the line), exi
 (``framework check``) or 2 (``run``), no Python traceback — or, for legitimate variants (aliases
 used sparingly, a BOM, UTF-16 with BOM), read to exactly the shipped framework.
 
-Bombs are loaded in a fresh Python process that reports its own wall time for the load and its
-peak RSS (``VmHWM`` of ``/proc/self/status``; ``ru_maxrss`` would carry over the pytest process's
-peak through ``fork``/``exec``); the bounds (5 s, 300 MB) are safety bounds, not speed targets:
-before the bounded loader the 9-level bomb below did not finish and grew by gigabytes.
+Bombs are loaded in a fresh Python process that reports the work the loader did — nodes composed,
+nodes visited by the expansion check, objects constructed — and its peak RSS (``VmHWM`` of
+``/proc/self/status``; ``ru_maxrss`` would carry over the pytest process's peak through
+``fork``/``exec``). The work is counted, not timed, so the bounds do not depend on the machine:
+a bomb is refused after work proportional to its few hundred nodes on disk, before anything is
+constructed; the 300 MB memory bound is a safety bound (before the bounded loader the 9-level
+bomb below did not finish and grew by gigabytes).
 The billion-laughs construction is the classic one (OWASP, "XML External Entity" / YAML
 variants: 9 levels × 9 references = 9⁹ ≈ 3.9·10⁸ leaves from a 10-line file).
 """
@@ -30,8 +33,8 @@ from evalkit.io.yaml_load import MAX_DEPTH, MAX_NODES, MAX_YAML_BYTES, YamlInput
 from evalkit.planner.runfile import RunFileError, load_run_file
 
 SHIPPED = builtin_framework_path()
-BOUND_SECONDS = 5.0
 BOUND_MB = 300
+BOUND_NODES = 1_000  # nodes composed or visited while refusing a bomb (each bomb below has fewer than 300 on disk)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -54,17 +57,28 @@ def evalkit_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
 
 _MEASURE = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, resource, sys
+    from evalkit.io import yaml_load
     from evalkit.planner.runfile import RunFileError, load_run_file
     from evalkit.framework import FrameworkError, load_framework
     kind, path = sys.argv[1], sys.argv[2]
-    t0 = time.monotonic()
+    work = {"composed": 0, "visited": 0, "constructed": 0}
+
+    def counting(name, function):
+        def counted(*args, **kwargs):
+            work[name] += 1
+            return function(*args, **kwargs)
+        return counted
+
+    loader = yaml_load._BoundedLoader
+    loader.compose_node = counting("composed", loader.compose_node)
+    loader.construct_document = counting("constructed", loader.construct_document)
+    yaml_load._children = counting("visited", yaml_load._children)
     try:
         (load_framework if kind == "framework" else load_run_file)(path)
         message = None
     except (FrameworkError, RunFileError) as err:
         message = str(err)
-    seconds = time.monotonic() - t0
     # VmHWM: this process image's peak RSS (ru_maxrss would keep the forking parent's peak
     # across exec, i.e. the pytest process's)
     try:
@@ -72,18 +86,25 @@ _MEASURE = textwrap.dedent(
         peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
     except (OSError, IndexError):
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"message": message, "seconds": seconds, "peak_mb": peak_mb}))
+    print(json.dumps({"message": message, "peak_mb": peak_mb, **work}))
     """
 )
 
 
 def measured_load(kind: str, path: Path) -> dict:
-    """Load a framework or run file in a fresh process: its message, load seconds, peak RSS (MB)."""
+    """Load a framework or run file in a fresh process: its message, peak RSS (MB) and the loader's work:
+    ``composed`` (nodes composed from the text, aliases included), ``visited`` (nodes whose children the
+    expansion check listed), ``constructed`` (documents turned into Python data)."""
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, kind, str(path)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+def refused_early(got: dict) -> bool:
+    """The loader refused after work bounded by the file's own size, and constructed nothing."""
+    return got["composed"] < BOUND_NODES and got["visited"] < BOUND_NODES and got["constructed"] == 0
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -107,14 +128,14 @@ def test_billion_laughs_framework_is_refused_fast_and_small(tmp_path):
     assert "十亿笑" in got["message"] and f"超过 {MAX_NODES:,} 个节点" in got["message"]
     # f (line 6) is the first to pass the bound: 1 + 9·(1 + 9·(1 + 9·(1 + 9·(1 + 9·10)))) = 597,871 nodes
     assert "(yaml) (第 6 行)" in got["message"]
-    assert got["seconds"] < BOUND_SECONDS and got["peak_mb"] < BOUND_MB
+    assert refused_early(got) and got["peak_mb"] < BOUND_MB, got
 
 
 def test_billion_laughs_run_file_is_refused_fast_and_small(tmp_path):
     bomb = write(tmp_path / "run.yaml", run_file_text(tmp_path) + billion_laughs())
     got = measured_load("run", bomb)
     assert "十亿笑" in got["message"] and "运行文件" in got["message"]
-    assert got["seconds"] < BOUND_SECONDS and got["peak_mb"] < BOUND_MB
+    assert refused_early(got) and got["peak_mb"] < BOUND_MB, got
 
 
 def test_framework_check_answers_a_bomb_with_a_message_and_exit_1(tmp_path):
@@ -139,14 +160,14 @@ def test_merge_key_bomb_is_refused(tmp_path):
         lines.append(f"{name}: &{name} [" + ", ".join([f"{{<<: *{prev}}}"] * 8) + "]")
     got = measured_load("framework", write(tmp_path / "merge.yaml", "\n".join(lines) + "\n"))
     assert "十亿笑" in got["message"]
-    assert got["seconds"] < BOUND_SECONDS and got["peak_mb"] < BOUND_MB
+    assert refused_early(got) and got["peak_mb"] < BOUND_MB, got
 
 
 def test_deeply_nested_flow_document_is_refused_without_recursion_error(tmp_path):
     deep = write(tmp_path / "deep.yaml", "areas: " + "[" * 100_000 + "]" * 100_000 + "\n")
     got = measured_load("framework", deep)
     assert f"嵌套超过 {MAX_DEPTH} 层" in got["message"] and "RecursionError" not in got["message"]
-    assert got["seconds"] < BOUND_SECONDS and got["peak_mb"] < BOUND_MB
+    assert refused_early(got) and got["peak_mb"] < BOUND_MB, got
 
 
 def test_deeply_nested_block_document_names_the_line_where_it_gets_too_deep():
@@ -227,7 +248,8 @@ def test_oversized_yaml_file_is_refused_before_it_is_parsed(tmp_path):
     big.write_bytes(b"# " + b"x" * MAX_YAML_BYTES + b"\n")
     got = measured_load("framework", big)
     assert f"超过 YAML 文件上限 {MAX_YAML_BYTES:,} 字节" in got["message"]
-    assert got["seconds"] < BOUND_SECONDS and got["peak_mb"] < BOUND_MB
+    assert got["composed"] == got["visited"] == got["constructed"] == 0  # not parsed at all
+    assert got["peak_mb"] < BOUND_MB
 
 
 def test_a_folder_given_as_framework_is_named_a_folder(tmp_path):

@@ -14,12 +14,12 @@ cells left without output are dropped. Inputs are never shown (``exclude_input``
 ``remove_input`` tags are needed; ``parameters`` and ``injected-parameters`` cells have no output
 and disappear as empty code cells. Errors stay visible.
 
-:func:`html_to_pdf` lays the HTML out with WeasyPrint on A4 pages with a running header (e.g.
-school name left, year right) and a "第 N 页 / 共 M 页" footer, embedding subsets of the Noto
-CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
+:func:`html_to_pdf_bytes` lays the HTML out with WeasyPrint on A4 pages with a running header
+(e.g. school name left, year right) and a "第 N 页 / 共 M 页" footer, embedding subsets of the
+Noto CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
 stylesheet are reused across calls (per thread).
 
-All files are written atomically (:mod:`evalkit.io.atomic`).
+Both work in memory; ``evalkit run`` writes the files (atomically, :mod:`evalkit.runtime.render_job`).
 """
 
 from __future__ import annotations
@@ -28,26 +28,20 @@ import logging
 import os
 import re
 import threading
-from contextlib import ExitStack
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import markupsafe
-import nbformat
 from nbformat import NotebookNode
-
-from evalkit.io.atomic import atomic_path, atomic_write_bytes
 
 __all__ = [
     "REMOVE_CELL_TAGS",
     "TEMPLATE_NAME",
     "clean_notebook",
     "fast_font_subsetting",
-    "html_to_pdf",
     "html_to_pdf_bytes",
     "notebook_to_html",
-    "render_notebook",
 ]
 
 TEMPLATE_NAME = "evalkit_report"
@@ -212,7 +206,11 @@ def _pdf_tools() -> tuple[Any, Any, Any]:
 
 
 def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") -> bytes:
-    """Lay ``html`` out on A4 pages with WeasyPrint; return the PDF (see :func:`html_to_pdf`)."""
+    """Lay ``html`` out on A4 pages with WeasyPrint; return the PDF.
+
+    Every page has ``header_left`` / ``header_right`` in its top margin and "第 N 页 / 共 M 页" at
+    the bottom. Fonts are embedded (subsets of Noto Sans/Serif CJK SC); only ``data:`` URLs are
+    loaded, anything else is skipped with a WeasyPrint warning."""
     from weasyprint import CSS, HTML
 
     if not isinstance(html, str):
@@ -225,53 +223,3 @@ def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") ->
     )
     document = HTML(string=html, url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[page_css, header_css], font_config=font_config)
-
-
-def html_to_pdf(
-    html: str, out_path: str | os.PathLike[str], *, header_left: str, header_right: str = ""
-) -> Path:
-    """Write ``html`` as an A4 PDF to ``out_path`` (atomically); return the path.
-
-    Every page has ``header_left`` / ``header_right`` in its top margin and
-    "第 N 页 / 共 M 页" at the bottom. Fonts are embedded (subsets of Noto Sans/Serif CJK SC);
-    only ``data:`` URLs are loaded, anything else is skipped with a WeasyPrint warning.
-    """
-    pdf = html_to_pdf_bytes(html, header_left=header_left, header_right=header_right)
-    return atomic_write_bytes(out_path, pdf)
-
-
-# --------------------------------------------------------------------------- both
-
-
-def render_notebook(
-    ipynb_path: str | os.PathLike[str],
-    html_path: str | os.PathLike[str] | None = None,
-    pdf_path: str | os.PathLike[str] | None = None,
-    *,
-    title: str,
-    header_left: str,
-    header_right: str = "",
-    header: str | None = None,
-) -> str:
-    """Render an executed ``.ipynb`` to HTML and/or PDF; return the HTML.
-
-    The meta block under the title is ``header``, by default ``header_left`` and ``header_right``
-    joined by "　". Both outputs are produced in memory first and then written atomically, so a
-    failure leaves neither a partial file nor a temporary one behind.
-    """
-    ipynb_path = Path(ipynb_path)
-    nb = nbformat.read(ipynb_path, as_version=4)
-    if header is None:
-        header = "　".join(part for part in (header_left, header_right) if part)
-    html = notebook_to_html(nb, title=title, header=header, path=ipynb_path.parent)
-    pdf = (
-        html_to_pdf_bytes(html, header_left=header_left, header_right=header_right)
-        if pdf_path is not None
-        else None
-    )
-    with ExitStack() as stack:
-        if html_path is not None:
-            stack.enter_context(atomic_path(html_path)).write_bytes(html.encode("utf-8"))
-        if pdf_path is not None and pdf is not None:
-            stack.enter_context(atomic_path(pdf_path)).write_bytes(pdf)
-    return html

@@ -29,8 +29,9 @@ kills the kernel, as does any failure; the next report gets a new kernel either 
 
 Timings recorded per report (seconds): ``kernel_start`` (how long its kernel took to start, in
 the background), ``kernel_wait`` (how long the report waited for it: about 0 when the kernel was
-ready), ``cells`` (executing the notebook), ``html``, ``pdf``, ``write``; ``execute`` as for every
-executor.
+ready), ``kernel_ahead`` (how long before the report asked for its kernel that kernel's start
+began: positive when it was started ahead, negative when it was started for the report),
+``cells`` (executing the notebook), ``html``, ``pdf``, ``write``; ``execute`` as for every executor.
 """
 
 from __future__ import annotations
@@ -140,12 +141,14 @@ def _pool(executor: KernelPoolExecutor) -> _Pool:
 
 @dataclass
 class _Kernel:
-    """A started kernel, a client already connected to it, and how long that took."""
+    """A started kernel, a client already connected to it, how long that took, and when
+    (``time.monotonic()``) its start began."""
 
     km: Any
     kc: Any
     key: tuple[str, str]
     seconds: float
+    began: float = 0.0
 
 
 class _Pool:
@@ -316,7 +319,7 @@ class _Pool:
         except BaseException:
             await _kill(_Kernel(km, kc, key, 0.0))
             raise
-        return _Kernel(km, kc, key, round(time.monotonic() - t0, 3))
+        return _Kernel(km, kc, key, round(time.monotonic() - t0, 3), t0)
 
     def _manager(self, kernel_name: str, server: ForkServer | None, ahead: Ahead) -> Any:
         if self.executor.ipc:
@@ -425,6 +428,7 @@ class _JobKernels:
             raise
         self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
         self.timings["kernel_start"] = kernel.seconds
+        self.timings["kernel_ahead"] = round(t0 - kernel.began, 3)
         pool.current = kernel
         try:
             return pool.run_in_kernel_thread(lambda: make_client(kernel.km, kernel.kc).execute())
