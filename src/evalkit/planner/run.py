@@ -16,8 +16,8 @@ then the region summary in ``<output>/<year>/region/``), the year lifecycle of
    second, see :mod:`evalkit.planner.manifest`);
 5. print a summary table (完成 / 跳过 / 失败 with the reason).
 
-Exit status: 0 when nothing failed, 1 when a report failed, 2 for a problem with the run
-file, the data or the options, 130 when interrupted.
+Exit status: 0 when nothing failed, 1 when a report failed or the data has errors, 2 for a problem
+with the run file, the options or the output folder, 130 when interrupted.
 """
 
 from __future__ import annotations
