@@ -147,8 +147,8 @@ class Measure:
 
 def plan_reports(run_file: Path, n_schools: int | None) -> tuple[int, list[dict], dict]:
     """(year, reports, notebook parameters common to all) as ``evalkit run`` would plan them."""
-    from evalkit.planner.run import score_run
     from evalkit.planner.runfile import load_run_file
+    from evalkit.planner.scores import score_run
 
     spec = load_run_file(run_file)
     _, results, _ = score_run(spec)
@@ -194,7 +194,7 @@ def plain_loop(work: Path, year: int, reports: list[dict], info: dict, run_file:
     """(a): score once, then papermill → nbconvert → weasyprint per report, sequentially."""
     scores = work / "scores"
     run([str(BIN / "python"), "-c",
-         "import sys; from evalkit.planner.run import score_run; from evalkit.planner.runfile import load_run_file; "
+         "import sys; from evalkit.planner.scores import score_run; from evalkit.planner.runfile import load_run_file; "
          "score_run(load_run_file(sys.argv[1]))[1].save(sys.argv[2])", str(run_file), str(scores)])
     steps: dict[str, list[float]] = {"papermill": [], "nbconvert": [], "weasyprint": []}
     for report in reports:

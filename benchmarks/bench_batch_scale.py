@@ -46,6 +46,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalkit.runtime.executor import LocalExecutor
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SCHOOL_TYPES = ["小学", "小学", "小学", "初中", "九年一贯制", "高中", "职高"]
@@ -88,11 +90,11 @@ def write_county(folder: Path, n_schools: int) -> Path:
 
 
 @dataclass(frozen=True)
-class NullExecutor:
+class NullExecutor(LocalExecutor):
     """Runs no kernel: writes a tiny executed notebook through the real output path."""
 
     def run(self, job):  # type: ignore[no-untyped-def]
-        from evalkit.runtime.executor import run_and_render
+        from evalkit.runtime.render_job import run_and_render
 
         def execute(job, work, timings):  # type: ignore[no-untyped-def]
             import nbformat
@@ -129,8 +131,9 @@ def run_one(n_schools: int, keep: Path | None) -> dict:
     from evalkit.planner.fingerprints import DataFingerprints
     from evalkit.planner.manifest import Manifest
     from evalkit.planner.plan import plan_year
-    from evalkit.planner.run import run_batch, score_run
+    from evalkit.planner.run import run_batch
     from evalkit.planner.runfile import load_run_file
+    from evalkit.planner.scores import score_run
     from evalkit.publish.scoreboard import write_scoreboard
 
     folder = keep or Path(tempfile.mkdtemp(prefix=f"bench-scale-{n_schools}-"))

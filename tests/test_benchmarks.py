@@ -14,8 +14,8 @@ from bench_scoring import YEARS, synthetic_observations  # noqa: E402
 
 
 def test_synthetic_county_passes_intake_and_scores_every_school_year(tmp_path):
-    from evalkit.planner.run import score_run
     from evalkit.planner.runfile import load_run_file
+    from evalkit.planner.scores import score_run
 
     _, results, _ = score_run(load_run_file(write_county(tmp_path / "county", 3)))
     assert results.years == YEARS

@@ -26,8 +26,8 @@ from evalkit.framework import FrameworkError, builtin_framework_path, load_frame
 from evalkit.intake import GateError, ValidatedObservations, read_observations, read_validated
 from evalkit.intake.registry import load_registry
 from evalkit.intake.template import write_template
-from evalkit.planner.run import score_run
 from evalkit.planner.runfile import RunFileError, load_run_file
+from evalkit.planner.scores import score_run
 from evalkit.results import Results
 from evalkit.scoring import score
 
