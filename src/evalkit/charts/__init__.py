@@ -9,38 +9,5 @@
 
 from __future__ import annotations
 
-from evalkit.charts.figures import (
-    PRINT_DPI,
-    area_distribution,
-    area_trend,
-    changes,
-    grade_distribution,
-    group_comparison,
-    heatmap,
-    indicator_strip,
-    plain,
-    points_lost,
-    radar,
-    reweight,
-    show,
-    to_png,
-    trend,
-)
-
-__all__ = [
-    "PRINT_DPI",
-    "area_distribution",
-    "area_trend",
-    "changes",
-    "grade_distribution",
-    "group_comparison",
-    "heatmap",
-    "indicator_strip",
-    "plain",
-    "points_lost",
-    "radar",
-    "reweight",
-    "show",
-    "to_png",
-    "trend",
-]
+from evalkit.charts.figures import *  # noqa: F403 - the report charts, as evalkit.charts always offered them
+from evalkit.charts.figures import __all__ as __all__
