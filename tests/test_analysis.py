@@ -292,6 +292,44 @@ def test_headline_html_markers_and_sentences(ex) -> None:
     assert "数据指纹：0000000000000000" in footer and f'data-evalkit-version="{evalkit.__version__}"' in footer
 
 
+
+def test_report_markup_escapes_hostile_names_and_has_no_inline_styles(ex) -> None:
+    """School names are hostile input: every block prints them as text (templates/html/, autoescape)."""
+    import dataclasses
+    import html as _html
+    from html.parser import HTMLParser
+
+    from evalkit.publish import official
+
+    name = '<script>alert("x")</script> A&B \'小学\''
+    h = dataclasses.replace(analysis.headline(ex, "003", 2024), school_name=name, school_type=name,
+                            township=name, veto_ids=name)
+    issuer = {"county": name, "body": name, "date": "2024-12-20", "doc_number": name, "contact": name}
+    blocks = [present.headline_html(h, no_history=name), present.info_html(h, name, name),
+              present.heading_html(present.school_title(h)), present.note_html(name, name),
+              present.table_html(pd.DataFrame({"school_name": [name], name: [name]}), name=name, compact=True),
+              present.county_info_html(2024, 3, name, name), present.provenance_html(ex.meta, name),
+              official.title_block_html(name, issuer), official.signature_html(issuer)]
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.attrs: list[tuple[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+            self.attrs += attrs
+
+    for block in blocks:
+        assert "<script" not in block and "&lt;script&gt;" in block, block
+        parsed = Tags()
+        parsed.feed(block)
+        assert "script" not in parsed.tags and all(k != "style" for k, _ in parsed.attrs), block
+        assert name in _html.unescape(block)
+    assert 'data-veto-ids="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; A&amp;B &#39;小学&#39;"' in blocks[0]
+    assert 'class="ekr-table ekr-compact"' in blocks[4]
+
 def test_provenance_times_are_china_standard_time_and_meta_stays_utc(ex) -> None:
     now = datetime(2026, 11, 29, 12, 2, 41, tzinfo=UTC)
     footer = present.provenance_html(ex.meta, "示例指标体系", now=now)

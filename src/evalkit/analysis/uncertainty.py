@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import html as _html
-
 import numpy as np
 import pandas as pd
 
@@ -82,17 +80,15 @@ def uncertainty_sentence(row: pd.Series, varied: str) -> str:
 def uncertainty_html(results: Results, school_id: str, year: int) -> str:
     """The sentence as a paragraph with ``data-rank-lo``, ``data-rank-hi``, ``data-grade-prob``
     attributes, or a note that no robustness analysis was run."""
+    from evalkit.publish.markup import render  # the report markup (templates/html/robustness.html.j2)
+
     row = school_uncertainty(results, school_id, year)
     if row is None:
-        return ('<p class="ekr-note" data-note="no-robustness" style="color:#444">'
-                "本次评价未进行排名稳健性分析。</p>")
-    text = _html.escape(uncertainty_sentence(row, varied_inputs(results)))
-    n = int(row.get("replications", 0))
-    return (f'<p class="ekr-robustness" data-rank-lo="{int(row["rank_lo"])}" data-rank-hi="{int(row["rank_hi"])}" '
-            f'data-grade-prob="{float(row["grade_prob"]):.4f}" style="margin:0.4em 0 0.1em 0">{text}</p>'
-            f'<p class="ekr-note" style="color:#666;font-size:8.5pt;margin:0">'
-            f"（按 {n} 次模拟估计：每次在合理范围内随机调整上述因素后重新计分、定等、排名；"
-            "区间越窄，排名越确定。）</p>")
+        return render("robustness.html.j2", row=None)
+    shown = {"rank_lo": int(row["rank_lo"]), "rank_hi": int(row["rank_hi"]),
+             "grade_prob": f"{float(row['grade_prob']):.4f}", "replications": int(row.get("replications", 0)),
+             "sentence": uncertainty_sentence(row, varied_inputs(results))}
+    return render("robustness.html.j2", row=shown)
 
 
 def rank_intervals(results: Results, year: int) -> pd.DataFrame | None:

@@ -39,9 +39,12 @@ TABLE_CSS = (
     "<style>.ekr-table{border-collapse:collapse;margin:0.4em 0;font-size:12px}"
     ".ekr-table th,.ekr-table td{border:1px solid #bfbfbf;padding:2px 8px}"
     ".ekr-table thead th{background:#eceff3;text-align:center}"
-    ".ekr-table tbody tr:nth-child(even) td{background:#f6f7f8}</style>"
+    ".ekr-table tbody tr:nth-child(even) td{background:#f6f7f8}"
+    ".ekr-table.ekr-compact{white-space:nowrap}"
+    ".ekr-big{font-size:15pt;margin:0.3em 0}.ekr-veto{color:#a01c1c;font-weight:700}</style>"
 )
-"""Borders for the explorer's tables (JupyterLab's own styles show tables without them)."""
+"""Borders for the explorer's tables (JupyterLab's own styles show tables without them) and the
+headline's large total and red veto sentence (the report stylesheet's ``.ekr-big``, ``.ekr-veto``)."""
 
 
 class Explorer:

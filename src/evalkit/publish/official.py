@@ -5,7 +5,8 @@ A report notebook receives the run file's ``issuer`` block as a plain dict param
 file has none); :func:`issuer_info` turns it into an :class:`IssuerInfo`. The functions here
 give the title and the meta lines under it (the batch runner's title block uses the same ones)
 and the HTML of the 落款 on the last page. They keep the issuer as data, so other renderers
-(e.g. Word) can lay it out their own way.
+(e.g. Word) can lay it out their own way. The HTML is in Jinja templates (``templates/html/``,
+see :mod:`evalkit.publish.markup`), styled by the report stylesheet.
 
 GB/T 9704-2012 conventions followed: the issuing body and the date (Arabic numerals,
 ``2026年12月1日``) at the end, right-aligned, with room above them for the seal.
@@ -24,10 +25,11 @@ GB/T 9704-2012 conventions followed: the issuing body and the date (Arabic numer
 from __future__ import annotations
 
 import datetime as dt
-import html as _html
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from evalkit.publish.markup import render
 
 __all__ = [
     "IssuerInfo",
@@ -137,18 +139,13 @@ def title_meta(issuer: IssuerInfo | None) -> list[str]:
     return [issuer.body] + ([issuer.doc_number] if issuer.doc_number else [])
 
 
-def _e(x: object) -> str:
-    return _html.escape(str(x))
-
-
 def title_block_html(title: str, issuer: IssuerInfo | Mapping[str, Any] | None) -> str:
     """A report's ``<h1>`` and, with an issuer, the issuing body and 文号 under it
     (``data-issuer-body``). Report notebooks show it in the cell tagged ``title`` (removed when
     rendered: :mod:`evalkit.publish.render` lays out the same title block from the batch job)."""
     info = issuer_info(issuer)
-    lines = "".join(f'<p style="text-align:center;margin:0.1em 0">{_e(line)}</p>' for line in title_meta(info))
-    attr = f' data-issuer-body="{_e(info.body)}"' if info is not None else ""
-    return f'<div class="ekr-title-block"{attr}><h1 class="ekr-heading">{_e(title)}</h1>{lines}</div>'
+    return render("title_block.html.j2", title=title, body=info.body if info is not None else None,
+                  lines=title_meta(info))
 
 
 def signature_html(issuer: IssuerInfo | Mapping[str, Any] | None, today: dt.date | None = None) -> str:
@@ -160,15 +157,5 @@ def signature_html(issuer: IssuerInfo | Mapping[str, Any] | None, today: dt.date
     if info is None:
         return ""
     when = info.date or today or dt.date.today()
-    contact = (f'<p class="ekr-contact" style="text-align:left;text-indent:2em;margin:0.8em 0 0">'
-               f"如对评价结果有疑问，请联系：{_e(info.contact)}。</p>" if info.contact else "")
-    return (
-        f'<div class="ekr-signature" data-issuer-body="{_e(info.body)}" data-issue-date="{when.isoformat()}" '
-        'style="break-inside:avoid;page-break-inside:avoid;break-before:avoid;page-break-before:avoid">'
-        f"{contact}"
-        '<div style="text-align:right;margin-top:10mm">'
-        '<div style="display:inline-block;text-align:center;margin-right:4em;font-size:12pt;line-height:1.8">'
-        f'<p style="margin:0;text-align:center">{_e(info.body)}</p>'
-        f'<p style="margin:0;text-align:center">{_e(chinese_date(when))}</p>'
-        "</div></div></div>"
-    )
+    return render("signature.html.j2", body=info.body, date_iso=when.isoformat(), date_text=chinese_date(when),
+                  contact=info.contact)

@@ -1,7 +1,10 @@
 """HTML for report notebooks: tables with Chinese headers, the title, headline and footer.
 
 Every block carries machine-readable ``data-*`` attributes (e.g. ``data-total="92.0"``), so
-tests and tools can read an executed notebook without parsing Chinese prose.
+tests and tools can read an executed notebook without parsing Chinese prose. The functions
+prepare the data; the markup is in Jinja templates (``templates/html/``, see
+:mod:`evalkit.publish.markup`), styled by classes of the report stylesheet
+(``templates/evalkit_report/report.css``).
 
 >>> from evalkit.analysis.examples import example_results
 >>> from evalkit.analysis.school import headline
@@ -11,7 +14,7 @@ True
 >>> print(table_html(pd.DataFrame({"indicator_name": ["理论学习"], "share": [0.5]}), name="demo"))
 <table class="ekr-table" data-table="demo">
   <thead>
-    <tr style="text-align: right;">
+    <tr>
       <th>指标</th>
       <th>得分率</th>
     </tr>
@@ -27,8 +30,6 @@ True
 
 from __future__ import annotations
 
-import html as _html
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analysis.school import Headline
+from evalkit.publish.markup import Markup, render
 
 __all__ = [
     "CHINA_TZ",
@@ -119,22 +121,18 @@ def table_html(
     unchanged), numbers formatted (points to ``decimals``, shares — and the columns named in
     ``percent`` — as percentages, changes signed, missing as "—") and text escaped. ``name``
     becomes ``data-table``; ``compact`` sets a smaller font and keeps cells on one line (wide
-    tables on A4); ``headers`` overrides Chinese headers for this table."""
+    tables on A4; class ``ekr-compact``); ``headers`` overrides Chinese headers for this table.
+    Markup: ``templates/html/table.html.j2``."""
     frame = frame if columns is None else frame[list(columns)]
     if index:
         frame = frame.reset_index()
     as_share = set(map(str, percent))
     names = {**COLUMN_NAMES, **(headers or {})}
     titles = [names.get(str(c), str(c)) for c in frame.columns]
-    cells = {i: [_fmt(v, "share" if str(c) in as_share else str(c), decimals) for v in frame.iloc[:, i]]
-             for i, c in enumerate(frame.columns)}
-    shown = pd.DataFrame(cells, columns=range(len(titles)))
-    shown.columns = titles
-    out = shown.to_html(index=False, escape=True, border=0, classes="ekr-table")
-    attr = f' data-table="{_html.escape(name)}"' if name else ""
-    if compact:
-        attr += ' style="font-size:8.5pt;white-space:nowrap"'
-    return re.sub(r"<table[^>]*>", f'<table class="ekr-table"{attr}>', out, count=1)
+    cells = [[_fmt(v, "share" if str(c) in as_share else str(c), decimals) for v in frame.iloc[:, i]]
+             for i, c in enumerate(frame.columns)]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
+    return render("table.html.j2", name=name, compact=compact, titles=titles, rows=rows)
 
 
 def indicator_tables_html(indicators: pd.DataFrame, areas: pd.DataFrame, decimals: int = 1) -> str:
@@ -142,30 +140,27 @@ def indicator_tables_html(indicators: pd.DataFrame, areas: pd.DataFrame, decimal
     table of ``indicator_id, indicator_name, value_text, explanation, points, max_points``
     (``data-table="indicators-<area id>"``). ``indicators`` from
     :func:`evalkit.analysis.indicator_table`, ``areas`` from :func:`evalkit.analysis.area_comparison`."""
-    parts = []
     cols = ["indicator_id", "indicator_name", "value_text", "explanation", "points", "max_points"]
-    for area in areas.itertuples():
-        rows = indicators[indicators["area_name"] == area.area_name]
-        parts.append(f"<h3>{_e(area.area_name)}（得分 {area.points:.{decimals}f} / 满分 "
-                     f"{area.max_points:.{decimals}f}）</h3>")
-        parts.append(table_html(rows, name=f"indicators-{area.area_id}", columns=cols, decimals=decimals))
-    return "".join(parts)
-
-
-def _e(x: object) -> str:
-    return _html.escape(str(x))
+    shown = [
+        {"name": area.area_name, "points": f"{area.points:.{decimals}f}",
+         "max_points": f"{area.max_points:.{decimals}f}",
+         "table": Markup(table_html(indicators[indicators["area_name"] == area.area_name],
+                                    name=f"indicators-{area.area_id}", columns=cols, decimals=decimals))}
+        for area in areas.itertuples()
+    ]
+    return render("indicator_tables.html.j2", areas=shown)
 
 
 def note_html(text: str, kind: str = "note") -> str:
     """A one-paragraph note (``<p class="ekr-note" data-note="kind">``)."""
-    return f'<p class="ekr-note" data-note="{_e(kind)}" style="color:#444">{_e(text)}</p>'
+    return render("note.html.j2", text=text, kind=kind)
 
 
 def heading_html(text: str) -> str:
     """A report's ``<h1>``. Report notebooks show it in a cell tagged ``remove-cell``: read in
     JupyterLab it titles the notebook; rendered by :mod:`evalkit.publish.render`, whose page has its
     own title block, the cell is dropped."""
-    return f'<h1 class="ekr-heading">{_e(text)}</h1>'
+    return render("heading.html.j2", text=text)
 
 
 def school_title(h: Headline) -> str:
@@ -173,27 +168,27 @@ def school_title(h: Headline) -> str:
     return f"{h.school_name} {h.year} 年度党建工作质量评价报告"
 
 
-def _info(pairs: Iterable[tuple[str, str]]) -> str:
-    return "　".join(f"<strong>{_e(k)}：</strong>{_e(v)}" for k, v in pairs if v)
+def _info(attrs: list[tuple[str, object]], *lines: Iterable[tuple[str, str]]) -> str:
+    """The ``ekr-info`` block: ``attrs`` become ``data-*`` markers; each line a paragraph of
+    "label：value" pairs (pairs with an empty value left out)."""
+    return render("info.html.j2", attrs=attrs, lines=[[(k, v) for k, v in line if v] for line in lines])
 
 
 def info_html(h: Headline, framework_name: str, framework_version: str) -> str:
     """The school's basic facts under the title: name and id, type, township, year, framework
     and version (``data-school-id``, ``data-year``)."""
-    first = _info([("学校", f"{h.school_name}（编号 {h.school_id}）"), ("类型", h.school_type),
-                   ("乡镇", h.township), ("评价年度", f"{h.year} 年")])
-    second = _info([("评价依据", f"{framework_name}（版本 {framework_version}）")])
-    return (f'<div class="ekr-info" data-school-id="{_e(h.school_id)}" data-year="{h.year}">'
-            f"<p>{first}</p><p>{second}</p></div>")
+    return _info([("school-id", h.school_id), ("year", h.year)],
+                 [("学校", f"{h.school_name}（编号 {h.school_id}）"), ("类型", h.school_type),
+                  ("乡镇", h.township), ("评价年度", f"{h.year} 年")],
+                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
 
 
 def county_info_html(year: int, n_schools: int, framework_name: str, framework_version: str) -> str:
     """The county summary's facts under the title: year, schools, framework (``data-year``,
     ``data-n-schools``)."""
-    first = _info([("评价年度", f"{int(year)} 年"), ("参评学校", f"{int(n_schools)} 所")])
-    second = _info([("评价依据", f"{framework_name}（版本 {framework_version}）")])
-    return (f'<div class="ekr-info" data-year="{int(year)}" data-n-schools="{int(n_schools)}">'
-            f"<p>{first}</p><p>{second}</p></div>")
+    return _info([("year", int(year)), ("n-schools", int(n_schools))],
+                 [("评价年度", f"{int(year)} 年"), ("参评学校", f"{int(n_schools)} 所")],
+                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
 
 
 def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
@@ -212,30 +207,17 @@ def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
     ``data-school-id, data-year, data-total, data-grade, data-rank, data-veto`` attributes.
     ``no_history`` is the sentence shown when the school has no earlier result (see
     :func:`evalkit.analysis.history.history_sentence`; default "首次参评，无上年数据可比。")."""
-    in_type = (f"；在{_e(h.school_type)}中排第 {h.rank_in_type} 名（共 {h.n_in_type} 所）"
-               if h.school_type else "")
+    in_type = f"；在{h.school_type}中排第 {h.rank_in_type} 名（共 {h.n_in_type} 所）" if h.school_type else ""
     items = [
         f"基础分 {h.base:.{decimals}f} 分，加分 {h.bonus:.{decimals}f} 分。",
         f"全县排名第 {h.rank} 名（共 {h.n_schools} 所）{in_type}。",
-        _e(_change_text(h, decimals, no_history)),
+        _change_text(h, decimals, no_history),
     ]
-    if h.veto:
-        items.append(
-            f'<span class="ekr-veto" data-veto-ids="{_e(h.veto_ids)}" style="color:#a01c1c;font-weight:700">'
-            f"触发一票否决（{_e(h.veto_ids)}），"
-            f"等次定为“{_e(h.grade)}”（按分数为“{_e(h.grade_by_score)}”），详见下文否决事项。</span>"
-        )
-    elif h.quota_demoted:
-        items.append(f"按分数等次为“{_e(h.grade_by_score)}”，因等次名额限制确定为“{_e(h.grade)}”。")
-    lis = "".join(f"<li>{i}</li>" for i in items)
-    return (
-        f'<div class="ekr-headline" data-school-id="{_e(h.school_id)}" data-year="{h.year}" '
-        f'data-total="{h.total:.{decimals}f}" data-grade="{_e(h.grade)}" data-rank="{h.rank}" '
-        f'data-veto="{int(h.veto)}">'
-        f'<p class="ekr-big" style="font-size:15pt;margin:0.3em 0">'
-        f"总分 <strong>{h.total:.{decimals}f}</strong> 分　等次 <strong>{_e(h.grade)}</strong></p>"
-        f"<ul>{lis}</ul></div>"
-    )
+    veto = {"ids": h.veto_ids, "grade": h.grade, "grade_by_score": h.grade_by_score} if h.veto else None
+    if not h.veto and h.quota_demoted:
+        items.append(f"按分数等次为“{h.grade_by_score}”，因等次名额限制确定为“{h.grade}”。")
+    return render("headline.html.j2", school_id=h.school_id, year=h.year, total=f"{h.total:.{decimals}f}",
+                  grade=h.grade, rank=h.rank, veto_flag=int(h.veto), items=items, veto=veto)
 
 
 def _china_tz() -> tzinfo:
@@ -296,10 +278,5 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
         f"报告生成时间：{china_time(now)}",
     ]
     # a small grey block closing the last page (never a page of its own: two short lines)
-    return (
-        f'<div class="ekr-provenance" data-framework-version="{_e(meta.get("framework_version", ""))}" '
-        f'data-data-fingerprint="{_e(fp)}" data-evalkit-version="{_e(evalkit.__version__)}" '
-        'style="color:#8a8a8a;font-size:7pt;line-height:1.4;margin-top:1.5em;padding-top:0.3em;'
-        'border-top:0.5pt solid #d0d0d0;break-before:avoid;page-break-before:avoid;break-inside:avoid">'
-        + _e("　".join(parts[:2])) + "<br>" + _e("　".join(parts[2:])) + "</div>"
-    )
+    return render("provenance.html.j2", framework_version=meta.get("framework_version", ""), fingerprint=fp,
+                  evalkit_version=evalkit.__version__, lines=["　".join(parts[:2]), "　".join(parts[2:])])

@@ -1,7 +1,7 @@
 -- evalkit: how the report HTML becomes a Word document (pandoc Lua filter).
 --
 -- Used by evalkit.documents.pandoc for every report and document. It maps the classes of the
--- report HTML (src/evalkit/templates/evalkit_report, evalkit.analysis.present) to paragraph
+-- report HTML (src/evalkit/templates/evalkit_report and templates/html) to paragraph
 -- styles of the reference document (templates/docx/reference.docx, or the bureau's own
 -- `docx_template:`), sizes table columns by their content, and drops what Word has no use for.
 
