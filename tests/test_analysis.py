@@ -404,3 +404,16 @@ def test_explorer_follows_the_widgets(ex, fw) -> None:
     assert 'data-year="2023"' in explorer.school_html.value
     assert bytes(explorer.radar.value).startswith(b"\x89PNG")
     assert bytes(explorer.whatif_chart.value).startswith(b"\x89PNG")
+
+
+def test_blocks_bring_their_stylesheet_in_jupyterlab_but_not_in_a_report_run(monkeypatch) -> None:
+    """In JupyterLab no report template supplies blocks.css, so a block carries it (the veto stays
+    red, the headline big); evalkit run's kernels have the variable set and get the bare block."""
+    from evalkit.publish import markup
+
+    monkeypatch.delenv(markup.STYLESHEET_PROVIDED, raising=False)
+    lab = present.note_html("注意", kind="demo")
+    assert lab.startswith('<style class="ekr-style">') and ".ekr-veto" in lab and ".ekr-note" in lab
+    monkeypatch.setenv(markup.STYLESHEET_PROVIDED, "1")
+    run = present.note_html("注意", kind="demo")
+    assert run.startswith("<p") and "<style" not in run and lab.endswith(run)

@@ -5,15 +5,21 @@
 One environment for the process (built on first use), with autoescape on, so every value a
 template prints is escaped unless it is :class:`markupsafe.Markup` (HTML made by another template),
 and :class:`jinja2.StrictUndefined`, so a misspelt name fails instead of printing nothing. The
-look of the markup is in the report stylesheet (``templates/evalkit_report/report.css``): the
-templates use classes, never inline styles.
+look of the markup is in a stylesheet of its own (``templates/evalkit_report/blocks.css``), which
+the report template includes beside ``report.css``: the templates use classes, never inline
+styles. In JupyterLab, where no report template is around, each block brings that stylesheet
+with it (a ``<style>`` element before it), so a notebook run by hand looks like its report;
+``evalkit run``'s kernels have :data:`STYLESHEET_PROVIDED` set in their environment and leave it
+out.
 
->>> render("note.html.j2", text="<b>甲&乙</b>", kind="demo")
+>>> note = render("note.html.j2", text="<b>甲&乙</b>", kind="demo")
+>>> note[note.index("<p"):]
 '<p class="ekr-note" data-note="demo">&lt;b&gt;甲&amp;乙&lt;/b&gt;</p>'
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -21,7 +27,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-__all__ = ["Markup", "environment", "render"]
+__all__ = ["STYLESHEET_PROVIDED", "Markup", "block_stylesheet", "environment", "render"]
+
+STYLESHEET_PROVIDED = "EVALKIT_REPORT_STYLESHEET"
+"""Environment variable set (to ``1``) where the blocks' stylesheet comes from the report
+template: the kernels of ``evalkit run`` (set by :mod:`evalkit.runtime`)."""
 
 
 @cache
@@ -37,7 +47,18 @@ def environment() -> jinja2.Environment:
     )
 
 
+@cache
+def block_stylesheet() -> str:
+    """``templates/evalkit_report/blocks.css`` as a ``<style>`` element."""
+    css = (files("evalkit") / "templates" / "evalkit_report" / "blocks.css").read_text(encoding="utf-8")
+    return f'<style class="ekr-style">\n{css}</style>\n'
+
+
 def render(template: str, /, **context: Any) -> str:
     """Template ``template`` of ``templates/html/`` rendered with ``context``, as a plain string
-    (HTML: notebooks pass it to ``IPython.display.HTML``)."""
-    return str(environment().get_template(template).render(**context))
+    (HTML: notebooks pass it to ``IPython.display.HTML``); preceded by the blocks' stylesheet
+    unless :data:`STYLESHEET_PROVIDED` is set."""
+    html = str(environment().get_template(template).render(**context))
+    if os.environ.get(STYLESHEET_PROVIDED):
+        return html
+    return block_stylesheet() + html

@@ -284,6 +284,9 @@ class EvalkitWorkerPlugin(_plugin_base()):  # type: ignore[misc]
     async def setup(self, worker: Any) -> None:
         import asyncio
 
+        from evalkit.publish.markup import STYLESHEET_PROVIDED
+
+        os.environ[STYLESHEET_PROVIDED] = "1"  # the reports' template brings the blocks' stylesheet
         await asyncio.to_thread(self._warm_up)
 
     def _warm_up(self) -> None:

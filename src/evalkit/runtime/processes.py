@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from evalkit.publish.markup import STYLESHEET_PROVIDED
 from evalkit.runtime.job import Job, JobResult
 
 RunOne = Callable[[Job], JobResult]
@@ -38,9 +39,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _init_worker() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them with SIGTERM."""
+    """Workers leave Ctrl-C to the main process, which stops them with SIGTERM; their kernels
+    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    os.environ[STYLESHEET_PROVIDED] = "1"
 
 
 def _run_job(run_one: RunOne, job: Job) -> JobResult:
