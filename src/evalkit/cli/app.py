@@ -212,11 +212,12 @@ def print_county_table(results, year: int | None = None) -> None:  # type: ignor
 
 
 def _grade_order(results) -> list[str]:  # type: ignore[no-untyped-def]
+    from evalkit.errors import EvalkitError
     from evalkit.framework import load_framework
 
     try:
         return load_framework(results.meta["framework_id"]).grade_order
-    except Exception:
+    except EvalkitError:  # a framework that is not shipped: the grades in order of appearance
         return list(dict.fromkeys(results.schools["grade"]))
 
 
