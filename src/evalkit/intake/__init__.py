@@ -15,7 +15,8 @@ Modules: :mod:`~evalkit.intake.normalise` (values), :mod:`~evalkit.intake.column
 :mod:`~evalkit.intake.workbook` (a file's sheets), :mod:`~evalkit.intake.validate` (checks
 across rows), :mod:`~evalkit.intake.gate` (the one gate to scoring:
 :class:`ValidatedObservations`), :mod:`~evalkit.intake.ratios` (bare numbers in rate columns),
-:mod:`~evalkit.intake.control` (control characters).
+:mod:`~evalkit.intake.control` (control characters), :mod:`~evalkit.intake.registry` (the school
+registry, 学校名册), :mod:`~evalkit.intake.template` (the fill-in workbook of a year).
 
 Scoring takes only what passed the gate::
 

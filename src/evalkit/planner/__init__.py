@@ -10,7 +10,8 @@ the year lifecycle (open → select → record → close) that county and region
 - :mod:`~evalkit.planner.scores` — the run's data through the gate, scored once;
 - :mod:`~evalkit.planner.year` — the year lifecycle;
 - :mod:`~evalkit.planner.region` — the region summary of a city's or province's run;
-- :mod:`~evalkit.planner.run` — the whole run, county or region.
+- :mod:`~evalkit.planner.run` — the whole run, county or region;
+- :mod:`~evalkit.planner.report` — what the run did, and the summary printed at its end.
 
 The planner hands :class:`~evalkit.runtime.job.Job` objects to an executor of
 :mod:`evalkit.runtime` and knows nothing of kernels.
