@@ -26,7 +26,7 @@ import pandas as pd
 
 from evalkit.framework import Framework, RaterTrim
 from evalkit.framework.rules import Case
-from evalkit.scoring.codes import Columns, Encoded, groups
+from evalkit.observations.codes import Columns, Encoded, groups
 from evalkit.scoring.prepare import row_values
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import SOURCE_NAMES, num, num_series

@@ -25,8 +25,8 @@ import pandas as pd
 import evalkit
 from evalkit.framework import Framework
 from evalkit.observations import EncodedObservations, ObservationsError, encode_observations, fingerprint_codes
+from evalkit.observations.codes import Encoded
 from evalkit.results import Results
-from evalkit.scoring.codes import Encoded
 from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table

@@ -16,7 +16,7 @@ import pandas as pd
 from evalkit.framework import Framework, RuleSpec
 from evalkit.framework.rules import get_rule
 from evalkit.observations import KEY, EncodedObservations, ObservationsError
-from evalkit.scoring.codes import Columns, Encoded, groups
+from evalkit.observations.codes import Columns, Encoded, groups
 from evalkit.scoring.strjoin import join_by_group
 from evalkit.textfmt import ITEM_NAMES, LEVEL_NAMES, num_series
 
