@@ -1,7 +1,8 @@
 """The indicator framework: areas → indicators → scoring rules, as a versioned YAML file.
 
-- :mod:`~evalkit.framework.model` — the pydantic model of a framework file, loading it, and
-  validation that reports every problem with its YAML path and line;
+- :mod:`~evalkit.framework.model` — the pydantic model of a framework file;
+- :mod:`~evalkit.framework.load` — loading it, and validation that reports every problem with
+  its YAML path and line;
 - :mod:`~evalkit.framework.rules` — indicator scoring rules, registered by name;
 - :mod:`~evalkit.framework.ruletext` — a rule in plain Chinese for the fill-in template;
 - :mod:`~evalkit.framework.methods` — normalisation and aggregation of composite indicators;
@@ -11,21 +12,23 @@
 
 from __future__ import annotations
 
+from evalkit.framework.load import (
+    FrameworkError,
+    builtin_framework_path,
+    load_framework,
+    parse_framework,
+    resolve_framework_path,
+)
 from evalkit.framework.model import (
     DEFAULT_FRAMEWORK,
     LABEL_TYPES,
     Aggregate,
     Area,
     Framework,
-    FrameworkError,
     FuzzySpec,
     Indicator,
     RaterTrim,
     RuleSpec,
-    builtin_framework_path,
-    load_framework,
-    parse_framework,
-    resolve_framework_path,
 )
 
 __all__ = [
