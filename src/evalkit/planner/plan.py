@@ -17,7 +17,7 @@ gives a job with ``refused`` set: it is never executed and is reported as failed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,12 @@ def job_key(kind: str, school_id: str = "") -> str:
 
 @dataclass
 class Plan:
-    """The jobs of one year: all planned (``jobs``) and those to execute now (``todo``)."""
+    """The jobs of one year (which of them run now is decided by
+    :func:`evalkit.planner.year.select_jobs`)."""
 
     year: int
     folder: Path
     jobs: list[Job]
-    todo: list[Job] = field(default_factory=list)
-    skipped: list[Job] = field(default_factory=list)
 
 
 def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:

@@ -8,11 +8,10 @@ from typing import TextIO
 
 import pandas as pd
 
-from evalkit.errors import EXIT_DATA, EXIT_INTERRUPTED, EvalkitError
+from evalkit.errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EvalkitError
 from evalkit.planner.names import display
 from evalkit.runtime.job import Job
 
-EXIT_OK, EXIT_FAILED = 0, EXIT_DATA
 STATUS_ZH = {"done": "完成", "skipped": "跳过", "failed": "失败"}
 
 
@@ -53,7 +52,7 @@ class RunReport:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_FAILED if self.count("failed") else EXIT_OK
+        return EXIT_DATA if self.count("failed") else EXIT_OK  # a failed report: 1
 
 
 def summary_table(report: RunReport) -> pd.DataFrame:
