@@ -135,6 +135,41 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
             out.append((("sources", "weights", source), f"权重不能为负：{w:g} / negative weight"))
     if fw.sources.trim.min_raters - 2 * fw.sources.trim.drop < 1:
         out.append((("sources", "trim", "drop"), "去掉最高最低分后没有剩余评分 / nothing left after trimming"))
+    out.extend(history_problems(fw))
+    return out
+
+
+def history_problems(fw: Framework, previous: Framework | None = None) -> list[tuple[tuple, str]]:
+    """Checks of ``history:`` (see :class:`~evalkit.framework.model.History`): the new ids it
+    names (``renamed`` targets, ``merged`` keys, ``added``) must be indicators of this framework,
+    the old ids (``renamed`` keys, ``merged`` lists, ``removed``) must not be; an id is named at
+    most once. With ``previous`` (the framework of the year before, known in a run), the old ids
+    must be indicators of ``previous``."""
+    h = fw.history
+    if h is None:
+        return []
+    out: list[tuple[tuple, str]] = []
+    here = {i.id for i in fw.indicators}
+    before = {i.id for i in previous.indicators} if previous is not None else None
+    news = [(("history", "renamed", old), new) for old, new in h.renamed.items()]
+    news += [(("history", "merged", new), new) for new in h.merged]
+    news += [(("history", "added", k), new) for k, new in enumerate(h.added)]
+    olds = [(("history", "renamed", old), old) for old in h.renamed]
+    olds += [(("history", "merged", new, k), old) for new, group in h.merged.items() for k, old in enumerate(group)]
+    olds += [(("history", "removed", k), old) for k, old in enumerate(h.removed)]
+    for loc, new in news:
+        if new not in here:
+            out.append((loc, f"指标 {new} 不在本指标体系中 / unknown indicator"))
+    for loc, old in olds:
+        if old in here:
+            out.append((loc, f"指标 {old} 仍在本指标体系中，不能列为已更名、合并或删除的旧指标 / still an indicator"))
+        elif before is not None and old not in before:
+            out.append((loc, f"指标 {old} 不在上一版指标体系（{previous.version if previous else ''}）中 / "
+                             "unknown in the previous version"))
+    named = Counter([n for _, n in news] + [o for _, o in olds])
+    for id_, n in sorted(named.items()):
+        if n > 1:
+            out.append((("history",), f"指标 {id_} 在 history 中重复出现 / named more than once"))
     return out
 
 

@@ -239,6 +239,23 @@ class DisplayPrecision(_Model):
     total: int | None = Field(default=None, ge=0, le=6)
 
 
+class History(_Model):
+    """How this version's indicators relate to the previous version's (``history:`` in the newer
+    framework; see ``docs/framework-format.md``): ``renamed`` old id → new id, ``merged`` new id →
+    the old ids it replaces, ``added`` new ids, ``removed`` old ids, ``max_changed`` (optional,
+    informative: the ids whose maximum changed; evalkit also finds them from the two years'
+    scores), and ``compare``: what a comparison across the change uses — ``rate`` (得分率 = total ÷
+    maximum, the default) or ``common`` (the points of the indicators common to both versions,
+    an indicator whose maximum changed counted at its rate × the new maximum)."""
+
+    previous: str | None = None  # the previous version's ``version`` (informative)
+    renamed: dict[str, str] = Field(default_factory=dict)
+    merged: dict[str, list[str]] = Field(default_factory=dict)
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    compare: Literal["rate", "common"] = "rate"
+
+
 class Framework(_Model):
     id: str
     name: str
@@ -257,6 +274,7 @@ class Framework(_Model):
     quota: Quota | None = None
     description: str = ""
     display_precision: DisplayPrecision | None = None
+    history: History | None = None
 
     _fingerprint: str = PrivateAttr(default="")
 
@@ -332,7 +350,7 @@ class Framework(_Model):
 
 #: fields added for deeper trees and methods: left out of the fingerprint while unset, so a
 #: framework that does not use them keeps the fingerprint it had before they existed
-_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision"}
+_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision", "history"}
 
 
 def _drop_unset_extensions(data: Any) -> Any:

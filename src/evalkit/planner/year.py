@@ -35,7 +35,7 @@ from evalkit.planner.names import UnsafePathError
 from evalkit.planner.plan import WORK_DIR, plan_year
 from evalkit.planner.report import STATUS_ZH, Outcome, RunError, RunReport
 from evalkit.planner.runfile import RunSpec
-from evalkit.planner.scores import add_robustness
+from evalkit.planner.scores import add_robustness, with_year_framework
 from evalkit.publish.scoreboard import write_scoreboard
 from evalkit.results import Results
 from evalkit.runtime.executor import Executor
@@ -261,6 +261,7 @@ def open_year(
     and recorded; returns the jobs still to run (:func:`execute_years` orders them)."""
     folder = spec.year_folder(year)
     manifest = open_folder(folder)
+    results = with_year_framework(results, year)  # meta names this year's framework
     add_robustness(spec, obs, results, year)
     results.save(folder / "scores")
     fingerprints = DataFingerprints(obs, results, year)
