@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from evalkit.results import Results
+from evalkit.textfmt import round_half_up
 
 __all__ = [
     "PROCESS_NAMES",
@@ -111,7 +112,7 @@ class CountyFacts:
         if self.prev_mean_total is None:
             return None
         if self.basis == "rate" and self.mean_rate is not None and self.prev_mean_rate is not None:
-            return round(self.mean_rate - self.prev_mean_rate, self.decimals)
+            return float(round_half_up(self.mean_rate - self.prev_mean_rate, self.decimals))
         if self.basis == "common" and self.mean_common_change is not None:
             return round(self.mean_common_change, self.decimals)
         return round(self.mean_total - self.prev_mean_total, self.decimals)
@@ -167,8 +168,8 @@ def county_facts(
     if change is not None:  # last year under another framework: compare like with like
         across = {"basis": change.basis, "comparison_note": change.sentence}
         if change.basis == "rate":
-            across.update(mean_rate=round(float(score_rate(results, year).mean()), decimals),
-                          prev_mean_rate=round(float(score_rate(results, prev_year).mean()), decimals))
+            across.update(mean_rate=float(round_half_up(float(score_rate(results, year).mean()), decimals)),
+                          prev_mean_rate=float(round_half_up(float(score_rate(results, prev_year).mean()), decimals)))
         else:
             both = comparable_totals(results, year, change)
             across["mean_common_change"] = float(both["value"].mean() - both["prev_value"].mean())
