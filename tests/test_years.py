@@ -303,3 +303,41 @@ def test_history_old_ids_are_checked_against_the_previous_years_framework(tmp_pa
     with pytest.raises(FrameworkError) as err:
         score_run(spec, io.StringIO())
     assert "指标 B7 不在上一版指标体系" in str(err.value) and "对照 2024 年" in str(err.value)
+
+
+def test_cli_run_of_the_third_year_reads_the_sealed_second_and_says_how_it_compares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end through ``evalkit run`` with the real school report notebook (one school)."""
+    import nbformat
+
+    from evalkit.cli.app import main
+
+    root = tmp_path / "c"
+    run_file = make_county(root)
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "school_report.ipynb"
+    text = run_file.read_text(encoding="utf-8").replace("{county_summary: nb.ipynb}", f"{{school_report: {notebook}}}")
+    run_file.write_text(text + "formats: [ipynb]\njobs: 1\n", encoding="utf-8")
+    assert main(["run", str(run_file), "--schools", "101"]) == 0
+    out = root / "out"
+    (out / "2024" / "record").mkdir()
+    (out / "2024" / "record" / "published.json").write_text('{"year": 2024}', encoding="utf-8")
+    published = published_results(out, 2024)
+    assert published is not None
+    prev = published.school("101", 2024)
+    write_year(root, 2024, {("101", "A1"): 2})  # changed after publishing
+    capsys.readouterr()
+    assert main(["run", str(run_file), "--year", "2025", "--schools", "101"]) == 0
+    printed = capsys.readouterr()
+    assert "以下往年按已公布结果读取（不重新评分）：2024 年" in printed.out + printed.err
+    report = out / "2025" / "schools" / "101" / "101_2025_报告.ipynb"
+    nb = nbformat.read(report, as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    total, grade_, rank = float(prev["total"]), prev["grade"], int(prev["rank"])
+    said = f"较 2024 年（总分 {total:.1f} 分，等次“{grade_}”，全县第 {rank} 名）得分率"
+    assert said in html
+    assert "2025 年指标体系调整：新增“网络阵地建设”" in html
+    assert "测试县党建评价指标（版本 2）" in html
+    assert "党员发展台账" not in html.split("2025 年指标体系调整")[0]  # B2 is not in 2025's tables
+    saved = json.loads((out / "2025" / "scores" / "meta.json").read_text(encoding="utf-8"))
+    assert saved["frameworks"]["2024"]["version"] == "1" and saved["framework_version"] == "2"
