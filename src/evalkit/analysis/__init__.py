@@ -22,7 +22,7 @@ HTML with Chinese headers. Modules:
 
 from __future__ import annotations
 
-from evalkit.analysis.comparable import comparison_note, framework_change, score_rate
+from evalkit.analysis.comparable import comparison_basis, comparison_note, framework_change, score_rate
 from evalkit.analysis.county import (
     area_matrix,
     area_shares,
@@ -70,6 +70,7 @@ __all__ = [
     "bonus_details",
     "changes",
     "changes_note",
+    "comparison_basis",
     "comparison_note",
     "example_results",
     "framework_change",

@@ -31,8 +31,8 @@ import pandas as pd
 from evalkit.analysis._common import rounded, year_rows
 from evalkit.results import Results
 
-__all__ = ["FrameworkChange", "comparable_totals", "comparison_note", "framework_change", "score_rate",
-           "year_framework"]
+__all__ = ["FrameworkChange", "comparable_totals", "comparison_basis", "comparison_note", "framework_change",
+           "score_rate", "year_framework"]
 
 Basis = Literal["rate", "common"]
 
@@ -206,3 +206,10 @@ def comparison_note(results: Results, year: int) -> str:
     differ (:attr:`FrameworkChange.sentence`); ``""`` when they are the same."""
     change = framework_change(results, year)
     return change.sentence if change is not None else ""
+
+
+def comparison_basis(results: Results, year: int) -> str:
+    """What ``year``'s comparisons with the year before compare: ``total`` (the same
+    framework), ``rate`` or ``common`` (see the module docstring)."""
+    change = framework_change(results, year)
+    return change.basis if change is not None else "total"

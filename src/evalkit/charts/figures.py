@@ -337,9 +337,11 @@ def group_comparison(groups: pd.DataFrame, title: str = "按学校类型比较")
     return fig
 
 
-def changes(up: pd.DataFrame, down: pd.DataFrame) -> Figure:
+def changes(up: pd.DataFrame, down: pd.DataFrame, basis: str = "total") -> Figure:
     """Diverging bars of the biggest rises and falls in total since last year: the tables of
-    :func:`evalkit.analysis.biggest_changes`."""
+    :func:`evalkit.analysis.biggest_changes`. ``basis`` (:func:`evalkit.analysis.comparison_basis`)
+    names what changed when last year's framework was another: ``rate`` (得分率, percentage
+    points) or ``common`` (共有指标得分)."""
     rows = pd.concat([down.iloc[::-1], up.iloc[::-1]]) if len(up) or len(down) else up
     fig = _figure(6.4, 1.0 + 0.3 * max(len(rows), 1))
     ax = fig.add_subplot()
@@ -355,8 +357,9 @@ def changes(up: pd.DataFrame, down: pd.DataFrame) -> Figure:
     ax.axvline(0, color="black", linewidth=0.8)
     for yy, v in zip(y, rows["change"], strict=True):
         ax.text(v, yy, f" {v:+.1f} ", va="center", ha="left" if v > 0 else "right", fontsize=8)
-    ax.set_xlabel("总分变化（分）")
-    ax.set_title("总分变化最大的学校")
+    what, unit = {"rate": ("得分率", "百分点"), "common": ("共有指标得分", "分")}.get(basis, ("总分", "分"))
+    ax.set_xlabel(f"{what}变化（{unit}）")
+    ax.set_title(f"{what}变化最大的学校")
     ax.margins(x=0.2)
     ax.legend(fontsize=8, loc="lower right")
     return fig
