@@ -341,3 +341,19 @@ def test_cli_run_of_the_third_year_reads_the_sealed_second_and_says_how_it_compa
     assert "党员发展台账" not in html.split("2025 年指标体系调整")[0]  # B2 is not in 2025's tables
     saved = json.loads((out / "2025" / "scores" / "meta.json").read_text(encoding="utf-8"))
     assert saved["frameworks"]["2024"]["version"] == "1" and saved["framework_version"] == "2"
+
+
+def test_a_sealed_year_left_out_of_the_data_is_still_last_year(three_years: dict, tmp_path: Path) -> None:
+    """The run file of 2025 lists only 2025's data: 2024 comes from its sealed folder, so the
+    report compares with it instead of saying 系统内暂无往年数据."""
+    spec = three_years["spec"]
+    root = tmp_path / "only2025"
+    make_county(root, years=(2025,), framework="{2025: v2.yaml}")
+    text = (root / "run.yaml").read_text(encoding="utf-8").replace("output: out", f"output: {spec.output}")
+    (root / "run.yaml").write_text(text, encoding="utf-8")
+    _, r, _ = score_run(load_run_file(root / "run.yaml"), io.StringIO())
+    assert r.years == [2024, 2025]
+    h = headline(r, "104", 2025)
+    prev = three_years["published"].loc["104"]
+    assert (h.prev_year, h.prev_total, h.prev_grade) == (2024, float(prev["total"]), prev["grade"])
+    assert h.basis == "rate"

@@ -242,9 +242,8 @@ class DisplayPrecision(_Model):
 class History(_Model):
     """How this version's indicators relate to the previous version's (``history:`` in the newer
     framework; see ``docs/framework-format.md``): ``renamed`` old id → new id, ``merged`` new id →
-    the old ids it replaces, ``added`` new ids, ``removed`` old ids, ``max_changed`` (optional,
-    informative: the ids whose maximum changed; evalkit also finds them from the two years'
-    scores), and ``compare``: what a comparison across the change uses — ``rate`` (得分率 = total ÷
+    the old ids it replaces, ``added`` new ids, ``removed`` old ids (maxima that changed are read
+    from the two years' scores), and ``compare``: what a comparison across the change uses — ``rate`` (得分率 = total ÷
     maximum, the default) or ``common`` (the points of the indicators common to both versions,
     an indicator whose maximum changed counted at its rate × the new maximum)."""
 

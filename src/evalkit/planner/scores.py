@@ -145,8 +145,9 @@ def concat_results(parts: list[Results]) -> Results:
 
 
 def _with_published(spec: RunSpec, results: Results, out: TextIO | None) -> Results:
-    """``results`` with every earlier year that is sealed replaced by its published rows (see
-    :mod:`evalkit.planner.published`); prints which years were read as published."""
+    """``results`` with every earlier year that is sealed replaced by (or, when the data no
+    longer has it, completed with) its published rows (see :mod:`evalkit.planner.published`);
+    prints which years were read as published."""
     from evalkit.planner.published import published_results
 
     run_years = set(spec.years) or {max(results.years)} if len(results.schools) else set(spec.years)
@@ -157,7 +158,7 @@ def _with_published(spec: RunSpec, results: Results, out: TextIO | None) -> Resu
     parts: list[Results] = []
     meta = dict(results.meta)
     frameworks = dict(meta.get("frameworks") or {})
-    for year in results.years:
+    for year in sorted(set(results.years) | sealed_years(spec)):
         if year >= latest or year in run_years:
             continue
         sealed = published_results(spec.output, year, spec.county)
@@ -175,6 +176,17 @@ def _with_published(spec: RunSpec, results: Results, out: TextIO | None) -> Resu
     print(f"{where}以下往年按已公布结果读取（不重新评分）：{'、'.join(f'{y} 年' for y in swapped)} / "
           f"earlier years read as published: {', '.join(map(str, swapped))}", file=out or sys.stderr, flush=True)
     return merged
+
+
+def sealed_years(spec: RunSpec) -> set[int]:
+    """The years whose folder under the run's output is sealed (also those whose data the run
+    no longer lists: their published results still make last year's figures and the trends)."""
+    from evalkit.planner.published import is_sealed
+
+    if not spec.output.is_dir():
+        return set()
+    years = {int(p.name) for p in spec.output.iterdir() if p.name.isdigit() and len(p.name) == 4}
+    return {y for y in years if is_sealed(spec.output, y, spec.county)}
 
 
 def results_without_years(results: Results, years: list[int]) -> Results:
