@@ -53,15 +53,21 @@ def values(i: int, year: int) -> dict[str, object]:
     return out
 
 
-def points(vals: dict[str, object], year: int) -> float:
-    """The total by hand, from the rules of v1 (2023/2024) or v2 (2025)."""
-    a2_max = 3 if year >= 2025 else 4
+def indicator_points(vals: dict[str, object], year: int) -> dict[str, float]:
+    """Each indicator's points by hand, from the rules of v1 (2023/2024) or v2 (2025)."""
+    out = {
+        "A1": 4 - 0.5 * max(0, 12 - int(vals["A1"])),  # type: ignore[call-overload]
+        "A2": float(vals["A2"]) * (3 if year >= 2025 else 4),  # type: ignore[arg-type]
+        "B3": 3 - 0.5 * max(0, 6 - int(vals["B3"])),  # type: ignore[call-overload]
+    }
     yes = {"A3": 2, "A4": 2, "A5": 1, "B1": 4, "B2": 3}
-    total = 4 - 0.5 * max(0, 12 - int(vals["A1"]))  # type: ignore[call-overload]
-    total += float(vals["A2"]) * a2_max  # type: ignore[arg-type]
-    total += 3 - 0.5 * max(0, 6 - int(vals["B3"]))  # type: ignore[call-overload]
-    total += sum(p for k, p in yes.items() if vals.get(k) == "是")
-    return float(round_half_up(total, 1))
+    out.update({k: (p if vals[k] == "是" else 0.0) for k, p in yes.items() if k in vals})
+    return out
+
+
+def points(vals: dict[str, object], year: int) -> float:
+    """The total by hand (see :func:`indicator_points`), rounded half up to 1 decimal."""
+    return float(round_half_up(sum(indicator_points(vals, year).values()), 1))
 
 
 def grade(total: float, year: int) -> str:
@@ -357,3 +363,23 @@ def test_a_sealed_year_left_out_of_the_data_is_still_last_year(three_years: dict
     prev = three_years["published"].loc["104"]
     assert (h.prev_year, h.prev_total, h.prev_grade) == (2024, float(prev["total"]), prev["grade"])
     assert h.basis == "rate"
+
+
+def test_common_indicators_basis_compares_the_points_of_what_both_years_have(tmp_path: Path) -> None:
+    """``compare: common``: A1, A2 (last year's at its rate × 3), A4 ← A3, B1, B3; not A5, B2 —
+    each indicator's points as the report shows them (rounded to 1 decimal)."""
+    root = tmp_path / "c"
+    make_county(root)
+    text = (root / "v2.yaml").read_text(encoding="utf-8").replace("compare: rate", "compare: common")
+    (root / "v2.yaml").write_text(text, encoding="utf-8")
+    _, r, _ = score_run(load_run_file(root / "run.yaml").with_options(year=2025), io.StringIO())
+    c = changes(r, 2025).set_index("school_id")
+    for i, sid in enumerate(SCHOOLS):
+        now, before = ({k: float(round_half_up(v, 1)) for k, v in indicator_points(values(i, y), y).items()}
+                       for y in (2025, 2024))
+        this = now["A1"] + now["A2"] + now["A4"] + now["B1"] + now["B3"]
+        last = before["A1"] + before["A2"] * 3 / 4 + before["A3"] + before["B1"] + before["B3"]
+        assert float(c.loc[sid, "change"]) == pytest.approx(float(round_half_up(this - last, 1))), sid
+    h = headline(r, "102", 2025)
+    assert h.basis == "common" and "共有指标得分" in headline_html(h, 1)
+    assert "与上年比较按两年共有指标的得分计算（满分调整的指标按得分率折算）" in h.comparison_note

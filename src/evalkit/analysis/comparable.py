@@ -9,7 +9,8 @@ read from the two years' scores) and what a comparison uses:
 
 - ``rate`` (default): the score rate, 得分率 = total ÷ the framework's total points × 100, and the
   change in percentage points (百分点);
-- ``common``: the points of the indicators common to both versions (a renamed indicator counts
+- ``common``: the points of the indicators common to both versions, as published (rounded per
+  indicator as the reports show them; a renamed indicator counts
   as its old self, a merged one as the sum of its old ones; an indicator whose maximum changed
   counts last year at its rate × this year's maximum), and the change in points.
 

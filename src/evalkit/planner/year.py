@@ -262,6 +262,10 @@ def open_year(
     folder = spec.year_folder(year)
     manifest = open_folder(folder)
     results = with_year_framework(results, year)  # meta names this year's framework
+    if spec.frameworks:  # one framework per year: this year's grades
+        from evalkit.framework import load_framework
+
+        grades = load_framework(spec.framework_for(year)).grade_order
     add_robustness(spec, obs, results, year)
     results.save(folder / "scores")
     fingerprints = DataFingerprints(obs, results, year)
