@@ -383,3 +383,20 @@ def test_common_indicators_basis_compares_the_points_of_what_both_years_have(tmp
     h = headline(r, "102", 2025)
     assert h.basis == "common" and "共有指标得分" in headline_html(h, 1)
     assert "与上年比较按两年共有指标的得分计算（满分调整的指标按得分率折算）" in h.comparison_note
+
+
+def test_run_file_framework_mapping(tmp_path: Path) -> None:
+    from evalkit.planner.runfile import FrameworkYearError, RunFileError
+
+    spec = load_run_file(make_county(tmp_path / "a", "{2023: v1.yaml, 2024: v1.yaml, 2025: shiquan-party-building}"))
+    v1 = str((tmp_path / "a" / "v1.yaml").resolve())
+    assert spec.frameworks == ((2023, v1), (2024, v1), (2025, "shiquan-party-building"))
+    assert spec.framework == "shiquan-party-building"  # the latest year's
+    assert spec.framework_for(2024) == v1 and spec.with_options(year=2025).framework_for(2023) == v1
+    with pytest.raises(FrameworkYearError, match="没有为 2022 年指定指标体系"):
+        spec.framework_for(2022)
+    with pytest.raises(RunFileError) as err:
+        load_run_file(make_county(tmp_path / "b", "{2024: missing.yaml}"))
+    assert "framework[2024]" in str(err.value) and "找不到文件" in str(err.value)
+    one = load_run_file(make_county(tmp_path / "c", "v1.yaml"))
+    assert one.frameworks == () and one.framework_for(1999) == str((tmp_path / "c" / "v1.yaml").resolve())

@@ -404,6 +404,9 @@ def _merge_union_problems(found: list[tuple[tuple, str]]) -> list[tuple[tuple, s
         if any(isinstance(p, str) and _UNION_TAG.match(p) for p in loc):
             loc = tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p)))
             msg = "应为年份（整数）或年份列表 / a year or a list of years" if loc == ("year",) else msg
+            if loc == ("framework",):
+                msg = ("应为指标体系名称或文件路径，或按年度的映射，如 {2024: frameworks/2024.yaml} / "
+                       "a framework, or one per year")
         out.setdefault(loc, msg)
     return list(out.items())
 
