@@ -208,6 +208,8 @@ def test_trend_gives_rates_and_says_where_the_framework_changed(three_years: dic
     t = school_trend(r, "103").set_index("year")
     assert t.loc[2025, "rate"] == pytest.approx(float(t.loc[2025, "total"]) / 17 * 100)
     assert t.loc[2024, "rate"] == pytest.approx(float(t.loc[2024, "total"]) / 20 * 100)
+    county_2025 = sum(points(values(i, 2025), 2025) for i in range(10)) / 10
+    assert t.loc[2025, "county_rate"] == pytest.approx(county_2025 / 17 * 100)
     notes = trend_notes(r, "103", 2025)
     assert len(notes) == 1 and notes[0].startswith("2025 年指标体系调整：")
     assert trend_notes(r, "103", 2024) == []

@@ -29,8 +29,9 @@ __all__ = ["area_trend", "has_history", "persistent_weaknesses", "school_trend",
 def school_trend(results: Results, school_id: str) -> pd.DataFrame:
     """The school's result per year it was scored: ``year, base, bonus, total, grade, veto,
     rank, n_schools, rank_in_type, n_in_type, county_mean, type_mean`` (same-type mean NaN
-    when fewer than :data:`MIN_GROUP` schools share the type that year) and ``rate`` (得分率, %:
-    total ÷ that year's framework's total points × 100, comparable across a framework change).
+    when fewer than :data:`MIN_GROUP` schools share the type that year) and ``rate``,
+    ``county_rate``, ``type_rate`` (得分率, %: the total and the means ÷ that year's framework's
+    total points × 100, comparable across a framework change).
     Empty if never scored."""
     s = results.schools
     own = school_rows(s, school_id).sort_values("year")
@@ -40,10 +41,12 @@ def school_trend(results: Results, school_id: str) -> pd.DataFrame:
     typed = by_type.reindex(keys)
     own["county_mean"] = own["year"].map(county).to_numpy()
     own["type_mean"] = np.where(typed["size"].to_numpy() >= MIN_GROUP, typed["mean"].to_numpy(), np.nan)
-    own["rate"] = [float(t) / total_points(results, int(y)) * 100 for y, t in zip(own["year"], own["total"],
-                                                                                 strict=True)]
+    full = own["year"].map(lambda y: total_points(results, int(y))).astype(float)
+    own["rate"] = own["total"].astype(float) / full * 100
+    own["county_rate"] = own["county_mean"].astype(float) / full * 100
+    own["type_rate"] = own["type_mean"].astype(float) / full * 100
     cols = ["year", "base", "bonus", "total", "grade", "veto", "rank", "n_schools", "rank_in_type",
-            "n_in_type", "county_mean", "type_mean", "rate"]
+            "n_in_type", "county_mean", "type_mean", "rate", "county_rate", "type_rate"]
     return own[cols].reset_index(drop=True)
 
 

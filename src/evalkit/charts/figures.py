@@ -180,24 +180,27 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     return fig
 
 
-def trend(history: pd.DataFrame, school_name: str = "本校") -> Figure:
+def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = False) -> Figure:
     """The school's total per year against the county mean (and the same-type mean when
-    shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`."""
+    shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`.
+    ``rates``: the score rates instead (``rate``, ``county_rate``, ``type_rate``, in %), for years
+    scored under different frameworks (:func:`evalkit.analysis.trend_notes`)."""
     fig = _figure(6.4, 3.6)
     ax = fig.add_subplot()
     years = history["year"].astype(int).to_numpy()
-    series = [(plain(school_name), history["total"]), ("全县平均", history["county_mean"])]
-    if history["type_mean"].notna().any():
-        series.append(("同类学校平均", history["type_mean"]))
+    own, county, typed = ("rate", "county_rate", "type_rate") if rates else ("total", "county_mean", "type_mean")
+    series = [(plain(school_name), history[own]), ("全县平均", history[county])]
+    if history[typed].notna().any():
+        series.append(("同类学校平均", history[typed]))
     for i, (label, values) in enumerate(series):
         ax.plot(years, values, color=color(i), linestyle=_LINESTYLES[i], marker=_MARKERS[i],
                 linewidth=2.2 if i == 0 else 1.4, label=label)
-    for x, y, g in zip(years, history["total"], history["grade"], strict=True):
-        ax.annotate(f"{y:.1f}（{g}）", (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
-                    fontsize=8)
+    for x, y, g in zip(years, history[own], history["grade"], strict=True):
+        ax.annotate(f"{y:.1f}{'%' if rates else ''}（{g}）", (x, y), textcoords="offset points", xytext=(0, 8),
+                    ha="center", fontsize=8)
     ax.set_xticks(years, [f"{y}年" for y in years])
-    ax.set_ylabel("总分（分）")
-    ax.set_title("总分变化")
+    ax.set_ylabel("得分率（%）" if rates else "总分（分）")
+    ax.set_title("得分率变化" if rates else "总分变化")
     ax.margins(x=0.15, y=0.25)
     _legend_below(fig, len(series))
     return fig

@@ -77,6 +77,7 @@ COLUMN_NAMES: dict[str, str] = {
     "by_score": "按分数", "final": "最终（含否决与名额）", "new_total": "调整后总分",
     "new_rank": "调整后排名", "new_grade": "调整后等次", "message": "说明", "county_total": "全县平均总分",
     "type_total": "同类学校平均总分", "rate": "得分率（%）",
+    "county_rate": "全县平均得分率（%）", "type_rate": "同类平均得分率（%）",
 }
 """English column → Chinese header, for every column the analysis functions return."""
 
