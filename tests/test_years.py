@@ -235,6 +235,15 @@ def test_notice_states_last_years_published_mean_and_compares_rates(three_years:
     assert f"较 2024 年（{prev_mean:.1f} 分，平均得分率 {shown_before:.1f}%）得分率" in text
     assert "2025 年指标体系调整：" in text
     assert "与上年相比，得分率提高的学校" in text
+    import docx
+
+    from evalkit.publish.documents.notice import notice_files
+
+    word = docx.Document(io.BytesIO(notice_files(facts, issuer, Notice(rectify_by="2026-01-31"), pdf=False)["docx"]))
+    said = next(p.text for p in word.paragraphs if p.text.startswith("本次评价"))
+    assert f"较 2024 年（{prev_mean:.1f} 分，平均得分率 {shown_before:.1f}%）得分率" in said
+    assert f"其中，“好”等次 {sum(g.count for g in facts.grades if g.grade == '好')} 所" in said
+    assert "2025 年指标体系调整：新增“网络阵地建设”" in said
 
 
 def test_framework_fingerprint_covers_every_years_framework(three_years: dict) -> None:
