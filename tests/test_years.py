@@ -411,3 +411,30 @@ def test_run_file_framework_mapping(tmp_path: Path) -> None:
     assert "framework[2024]" in str(err.value) and "找不到文件" in str(err.value)
     one = load_run_file(make_county(tmp_path / "c", "v1.yaml"))
     assert one.frameworks == () and one.framework_for(1999) == str((tmp_path / "c" / "v1.yaml").resolve())
+
+
+def test_wide_sheets_of_each_year_are_read_against_their_own_framework(tmp_path: Path) -> None:
+    """A wide sheet per year (学校编号, 年度, one column per indicator): 2024's 党员发展台账 (B2)
+    column is no error in 2025's reading, nor 2025's 网络阵地建设 (A5) in 2024's."""
+    root = tmp_path / "c"
+    make_county(root, "{2024: v1.yaml, 2025: v2.yaml}", years=(2024, 2025))
+    for year in (2024, 2025):
+        ids = list(values(0, year))
+        with open(root / f"obs_{year}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["学校编号", "年度", *ids])
+            for i, sid in enumerate(SCHOOLS):
+                w.writerow([sid, year, *(values(i, year)[k] for k in ids)])
+    _, r, _ = score_run(load_run_file(root / "run.yaml").with_options(year=2025), io.StringIO())
+    for i, sid in enumerate(SCHOOLS):
+        for year in (2024, 2025):
+            assert float(r.school(sid, year)["total"]) == points(values(i, year), year), (sid, year)
+    with open(root / "obs_2025.csv", encoding="utf-8") as f:  # a removed indicator's column in 2025's sheet
+        rows = list(csv.reader(f))
+    with open(root / "obs_2025.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[*row, "B2" if k == 0 else "是"] for k, row in enumerate(rows)])
+    with pytest.raises(GateError) as err:
+        score_run(load_run_file(root / "run.yaml").with_options(year=2025), io.StringIO())
+    errors = [p for p in err.value.problems if p.is_error]
+    found = [(p.kind, Path(p.file).name, p.indicator_id) for p in errors]
+    assert found == [("unknown_indicator", "obs_2025.csv", "B2")]

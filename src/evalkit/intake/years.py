@@ -11,7 +11,8 @@ year's reading says about another year's rows is left to that year's reading:
   indicator of 2024 removed in 2025 is no error in 2024's rows, and an indicator added in 2025
   is neither an error nor missing in 2024;
 - an "unknown indicator" issue whose id is an indicator of another mapped year's framework and
-  whose row that year's reading reported a problem on is dropped too (that problem stands);
+  whose row that year's reading reported a problem on is dropped too (that problem stands), as
+  is one about a column (a wide sheet's header) of a sheet whose data that year's reading took;
 - 缺报 (``no_data``) of another year is dropped; identical issues are reported once.
 
 A year of the data without a framework is a ``wrong_year`` error naming the year. Every
@@ -36,6 +37,8 @@ from evalkit.issues import Issue
 __all__ = ["read_validated_years"]
 
 _ROW = re.compile(r"(\d+)$")
+_NOT_THE_ROWS = {"unknown_indicator", "unknown_column", "wrong_year", "no_data"}
+"""Issues that do not show a reading took a row as its year's (another framework's id, a column)."""
 
 
 def _row_of(cell: str) -> int | None:
@@ -65,6 +68,8 @@ def _year_problems(
 ) -> list[Issue]:
     """The issues of ``year``'s reading that are about ``year`` (see the module docstring)."""
     others = [y for y in frameworks if y != year]
+    data_rows = set().union(*accepted.values())
+    sheets = {y: {w[:2] for w in rows} for y, rows in accepted.items()}
     kept = []
     for issue in result.problems:
         if issue.kind == "wrong_year" and issue.value != str(year):
@@ -74,12 +79,13 @@ def _year_problems(
         where = _where(issue)
         if where is not None and any(where in accepted[y] for y in others):
             continue
+        ids = {issue.indicator_id.strip(), issue.value.strip()} - {""}
         if issue.kind == "unknown_indicator" and any(
-            issue.value.strip() in {i.id for i in frameworks[y].indicators}
-            and (where is None or where in flagged[y])
+            ids & {i.id for i in frameworks[y].indicators}
+            and (where is None or where in flagged[y] or (where not in data_rows and where[:2] in sheets[y]))
             for y in others
         ):
-            continue
+            continue  # another year's indicator: in that year's rows, or a column of that year's sheet
         kept.append(issue)
     return kept
 
@@ -127,7 +133,8 @@ def read_validated_years(
 
     read = {y: read_observations(list(paths), fw, registry, y) for y, fw in sorted(frameworks.items())}
     accepted = {y: _accepted_rows(r) for y, r in read.items()}
-    flagged = {y: {w for p in r.problems if (w := _where(p)) is not None} for y, r in read.items()}
+    flagged = {y: {w for p in r.problems if p.kind not in _NOT_THE_ROWS and (w := _where(p)) is not None}
+               for y, r in read.items()}
     per_year = {
         y: IntakeResult(
             observations=r.observations,
