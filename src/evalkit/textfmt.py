@@ -87,7 +87,8 @@ def value_text(value: object, data_type: str, unit: str = "") -> str:
     """A canonical observation value as an evaluator reads it, by data type.
 
     ``count`` 17 → ``"17次"`` (with the unit), ``ratio`` 0.85 → ``"85%"``, ``yesno`` 1 → ``"是"``,
-    ``rating`` ``"B"`` → ``"较好"`` (the word a reader knows; the code A–D stays in the data), ``level`` ``"city"`` → ``"市级"``.
+    ``rating`` ``"B"`` → ``"较好"`` (the word a reader knows; the code A–D stays in the data),
+    ``level`` ``"city"`` → ``"市级"``.
     """
     if is_missing(value):
         return MISSING_TEXT
