@@ -80,7 +80,7 @@ def _argument_lists() -> list[str]:
 def test_make_lab_prints_a_working_address_and_keeps_the_token_out_of_ps(lab) -> None:  # type: ignore[no-untyped-def]
     folder, proc, lines = lab
     printed = [m for line in lines if (m := URL.search(line))]
-    assert printed, "".join(lines)
+    assert printed and proc.poll() is None, "".join(lines)  # printed while the server runs
     port, token = printed[-1].group(1), printed[-1].group(2)
     assert len(token) >= 32  # 24 random bytes, URL-safe base64
     status, body = _get(f"http://127.0.0.1:{port}/api/status?token={token}")
