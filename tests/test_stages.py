@@ -261,3 +261,31 @@ def test_denominate_names_exactly_one_existing_source():
     found = {p.path: p.message for p in err.value.problems}
     assert "须且只须给出 column" in found["areas[0].areas[0].indicators[0].pipeline.denominate"]
     assert "分母指标 NOPE 不存在" in found["areas[0].areas[1].indicators[0].pipeline.denominate.indicator"]
+
+
+def test_missing_denominator_can_go_to_imputation(tmp_path):
+    """``denominate: {…, missing: impute}``: COINr's ``NA / d`` is ``NA``, imputed next (here by
+    the 小学 mean of 2, 2, 2.5, 2.5 = 2.25 for S03 and S05); a zero is still refused."""
+    from evalkit.intake.registry import load_registry
+
+    text = FRAMEWORK.replace("denominate: {column: pupils, per: 100}",
+                             "denominate: {column: pupils, per: 100, missing: impute}")
+    fw = parse_framework(yaml.safe_load(text), "stages.yaml", text)
+    reg_frame = registry_frame().astype({"学生数": object})
+    reg_frame.loc[2, "学生数"] = None
+    reg_frame.to_csv(tmp_path / "registry.csv", index=False, encoding="utf-8")
+    reg = load_registry(tmp_path / "registry.csv")
+    obs = pd.DataFrame([{"school_id": r["学校编号"], "year": 2025, "indicator_id": r["指标编号"], "value": r["值"]}
+                        for r in observation_rows()])
+    results = score(obs, fw, reg)
+    st = results.extra["stages"]
+    act = st[(st["code"] == "ACT")].pivot(index="school_id", columns="stage", values="value")
+    assert np.isnan(act.at["S03", "denominated"]) and np.isnan(act.at["S05", "denominated"])
+    assert act.at["S03", "imputed"] == pytest.approx(2.25) and act.at["S05", "imputed"] == pytest.approx(2.25)
+    sentence = results.indicators.set_index(["indicator_id", "school_id"]).at[("ACT", "S03"), "explanation"]
+    assert "学生数缺失，比值按缺失值处理；" in sentence and "插补" in sentence
+    reg_frame.loc[7, "学生数"] = 0
+    reg_frame.to_csv(tmp_path / "registry.csv", index=False, encoding="utf-8")
+    with pytest.raises(ObservationsError) as err:
+        score(obs, fw, load_registry(tmp_path / "registry.csv"))
+    assert len(err.value.problems) == 1 and "S08（第8校）" in err.value.problems[0]

@@ -105,11 +105,14 @@ class Denominate(_Model):
     its pipeline): by a ``column`` of the school registry (``pupils``, ``staff``,
     ``party_members`` or another column the registry keeps; its Chinese header too) **or** by
     the combined value of another ``indicator`` of the framework; ``per`` is the unit factor:
-    value = ``per × x ÷ d`` (``per: 100`` = per 100 pupils)."""
+    value = ``per × x ÷ d`` (``per: 100`` = per 100 pupils). ``missing``: a missing denominator
+    is refused (``error``, the default) or leaves the ratio missing for the ``impute`` step
+    (``impute``: COINr's behaviour, ``NA`` in a ratio is ``NA``); a zero is always refused."""
 
     column: str | None = None
     indicator: str | None = None
     per: float = Field(default=1.0, gt=0)
+    missing: Literal["error", "impute"] = "error"
 
 
 class Pipeline(_Model):

@@ -80,6 +80,8 @@ def apply_pipelines(
                 times = f"、乘以 {per:g}" if per != 1 else ""
                 for k, (_, after) in rec.changed.items():
                     notes[k] += f"除以{den_label} {d[k]:g}{times} 得 {after:.4g}；"
+                for k in x.index[d.isna() & rows.loc[in_year, "value"].notna()]:
+                    notes[k] += f"{den_label}缺失，比值按缺失值处理；"
             stage_values["denominated"][x.index] = x
             if spec.impute != "none":
                 g = impute_groups[in_year] if impute_groups is not None else None
@@ -211,7 +213,7 @@ def _check_denominators(
         for r, dv, hv in zip(rows.itertuples(), d.to_numpy(), has_value, strict=True):
             if not hv:
                 continue
-            if np.isnan(dv) or dv == 0:
+            if (np.isnan(dv) and den.missing == "error") or dv == 0:
                 what = "缺失" if np.isnan(dv) else "为 0"
                 school = f"{r.school_id}（{names.get(str(r.school_id), r.school_id)}）"
                 problems.append(
