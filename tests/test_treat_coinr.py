@@ -161,9 +161,9 @@ def test_tied_extremes_are_winsorised_together_and_may_exceed_winmax():
 
 
 def test_defaults_are_coinrs_and_zero_winmax_goes_straight_to_the_log():
-    """R/treat.R ``Treat.data.frame`` defaults: ``winmax = 5, skew_thresh = 2, kurt_thresh =
-    3.5``, ``f2 = "log_CT"``; the vignette sets ``winmax = 0`` "to force it to be
-    log-transformed"."""
+    """R/treat.R ``Treat.data.frame`` defaults (and R/qfuncs.R ``qTreat.data.frame``'s:
+    ``winmax = 5, skew_thresh = 2, kurt_thresh = 3.5, f2 = "log_CT"``); the vignette sets
+    ``winmax = 0`` "to force it to be log-transformed"."""
     import inspect
 
     sig = inspect.signature(treat.treat_outliers).parameters

@@ -75,8 +75,7 @@ def denominate(values: pd.Series, denominators: pd.Series, per: float = 1.0) -> 
     value or denominator gives a missing ratio (the caller refuses zero denominators, and
     missing ones unless they are to be imputed)."""
     x = values.astype(float)
-    d = denominators.astype(float).reindex(x.index)
-    out = x / (d / float(per))
+    out = methods.denominate(x, denominators, per)
     changed = {k: (float(a), float(b)) for k, a, b in zip(x.index, x, out, strict=True) if not np.isnan(b)}
     return out, StepRecord("denominate", "ratio", {"per": float(per)}, changed, "")
 
