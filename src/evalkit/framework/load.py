@@ -63,6 +63,8 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
             out.extend(_rule_problems(ind.rule, (*loc, "rule"), ind.data_type))
             if ind.pipeline is not None and ind.data_type in LABEL_TYPES:
                 out.append(((*loc, "pipeline"), "数据处理步骤只适用于数值型指标 / pipeline needs numeric data"))
+            if ind.pipeline is not None and ind.pipeline.denominate is not None:
+                out.extend(_denominate_problems(ind, fw, (*loc, "pipeline", "denominate")))
             if (ind.pipeline is not None) != (ind.rule.name == "pipeline"):
                 out.append(((*loc, "rule", "name"),
                             "给出 pipeline（数据处理步骤）的指标须用 rule: {name: pipeline}，反之亦然 / "
@@ -136,6 +138,27 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
     if fw.sources.trim.min_raters - 2 * fw.sources.trim.drop < 1:
         out.append((("sources", "trim", "drop"), "去掉最高最低分后没有剩余评分 / nothing left after trimming"))
     return out
+
+
+def _denominate_problems(ind: Indicator, fw: Framework, loc: tuple) -> list[tuple[tuple, str]]:
+    """``denominate`` names exactly one of a registry ``column`` and another ``indicator`` of
+    the framework (a numeric one)."""
+    den = ind.pipeline.denominate if ind.pipeline is not None else None
+    if den is None:
+        return []
+    if (den.column is None) == (den.indicator is None):
+        return [(loc, "分母须且只须给出 column（学校名册的列）或 indicator（另一指标）之一 / "
+                      "give exactly one of column, indicator")]
+    if den.indicator is not None:
+        others = {i.id: i for i in fw.indicators}
+        if den.indicator == ind.id:
+            return [((*loc, "indicator"),
+                     f"指标 {ind.id} 不能以自身为分母 / an indicator cannot be its own denominator")]
+        if den.indicator not in others:
+            return [((*loc, "indicator"), f"分母指标 {den.indicator} 不存在 / unknown indicator")]
+        if others[den.indicator].data_type in LABEL_TYPES:
+            return [((*loc, "indicator"), f"分母指标 {den.indicator} 不是数值型 / the denominator must be numeric")]
+    return []
 
 
 def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tuple, str]]:
