@@ -198,8 +198,13 @@ def test_demo_robustness_is_saved_with_the_results(demo, tmp_path) -> None:  # t
     assert sens["first_order"].between(0, 1).all()
     results.save(tmp_path / "scores")
     back = Results.load(tmp_path / "scores")
-    assert set(back.extra) == {"robustness", "sensitivity", "rater_marks"}
+    assert set(back.extra) == {"robustness", "sensitivity", "weight_nodes", "rater_marks"}
     pd.testing.assert_frame_equal(back.extra["robustness"], table)
+    # one row per node whose weights vary (the five areas and the total), largest shift first
+    nodes = back.extra["weight_nodes"]
+    assert sorted(nodes["input"]) == ["weights:A", "weights:B", "weights:C", "weights:D", "weights:E", "weights:total"]
+    assert nodes["mean_rank_shift"].is_monotonic_decreasing
+    assert results.meta["robustness"]["weights_sentence"].startswith(f"在各处权重中，{nodes['input_label'][0]}")
     assert back.for_year(2024).extra["robustness"].shape == table.shape
 
 

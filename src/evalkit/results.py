@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 TABLES = ("indicators", "areas", "schools", "bonus", "vetoes", "flags")
-EXTRA_TABLES = ("robustness", "sensitivity", "rater_marks", "registry")
+EXTRA_TABLES = ("robustness", "sensitivity", "weight_nodes", "rater_marks", "registry")
 """Optional tables added after scoring (:mod:`evalkit.robustness`), saved when present."""
 
 

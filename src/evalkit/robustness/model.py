@@ -33,7 +33,9 @@ ARITHMETIC, GEOMETRIC = "arithmetic", "geometric"
 @dataclass(frozen=True)
 class NodeWeights:
     """One aggregating node: its id and name, its points, how it combines its children's shares
-    (``arithmetic`` / ``geometric`` weighted mean) and the children's ids and weights.
+    (``arithmetic`` / ``geometric`` weighted mean) and the children's ids and weights; ``leaf``:
+    its children are indicators (else sub-areas); ``depth``: 0 for the root (the total), 1 for
+    the areas under it, 2 for their sub-areas, ….
 
     A ``sum`` node is the arithmetic mean of its children's shares weighted by their maximum
     points: ``Σ p_i × P / Σ max_i = P × Σ max_i (p_i / max_i) / Σ max_i``."""
@@ -44,13 +46,20 @@ class NodeWeights:
     method: str
     children: tuple[str, ...]
     weights: np.ndarray
+    leaf: bool = True
+    depth: int = 1
 
 
 def node_weights(fw: Framework) -> list[NodeWeights]:
-    """The aggregating nodes of ``fw``, areas first (framework order), the root last.
+    """The aggregating nodes of ``fw`` at every depth, each node after its sub-areas
+    (post-order: for the shipped two-level framework the areas in framework order), the root
+    last.
 
-    This is the only place the robustness analysis reads weights: a framework whose nodes carry
-    derived weights (AHP, entropy, …) plugs in here."""
+    This is the only place the robustness analysis reads weights: fixed weights, equal weights
+    and AHP weights (:func:`evalkit.framework.weights.static_weights`); a ``sum`` node weighs
+    its children by their maximum points; data-driven weights (entropy, CRITIC), which depend on
+    the year's schools, are held equal here."""
+    from evalkit.framework import weights as framework_weights
 
     def method(agg_method: str) -> str:
         return GEOMETRIC if agg_method == "geometric_mean" else ARITHMETIC
@@ -58,19 +67,36 @@ def node_weights(fw: Framework) -> list[NodeWeights]:
     def weights(agg, ids: list[str], maxima: list[float]) -> np.ndarray:  # type: ignore[no-untyped-def]
         if agg.method == "sum":
             return np.asarray(maxima, dtype=float)
-        if agg.weights is None:
+        fixed, _ = framework_weights.static_weights(agg, ids)
+        if fixed is None:
             return np.ones(len(ids))
-        return np.array([float(agg.weights.get(i, 0.0)) for i in ids])
+        return np.array([float(fixed.get(i, 0.0)) for i in ids])
 
-    out = []
-    for area in fw.areas:
-        ids = [i.id for i in area.indicators]
+    out: list[NodeWeights] = []
+
+    def visit(area, depth: int) -> None:  # type: ignore[no-untyped-def]
+        for sub in area.areas:
+            visit(sub, depth + 1)
+        children = list(area.children)
+        ids = [c.id for c in children]
         out.append(NodeWeights(area.id, area.name, float(area.points), method(area.aggregate.method), tuple(ids),
-                               weights(area.aggregate, ids, [i.max_points for i in area.indicators])))
+                               weights(area.aggregate, ids, [area.child_max(c) for c in children]),
+                               leaf=not area.areas, depth=depth))
+
+    for area in fw.areas:
+        visit(area, 1)
     ids = [a.id for a in fw.areas]
     out.append(NodeWeights("", fw.name, float(fw.total_points), method(fw.aggregate.method), tuple(ids),
-                           weights(fw.aggregate, ids, [a.points for a in fw.areas])))
+                           weights(fw.aggregate, ids, [a.points for a in fw.areas]), leaf=False, depth=0))
     return out
+
+
+def node_columns(nodes: list[NodeWeights], indicator_ids: list[str]) -> list[np.ndarray]:
+    """Per node (root included): its indicators' columns in the points matrix for a leaf node,
+    else its children's positions in ``nodes``."""
+    col_of = {i: k for k, i in enumerate(indicator_ids)}
+    node_of = {n.node_id: k for k, n in enumerate(nodes[:-1])}
+    return [np.array([(col_of if n.leaf else node_of)[c] for c in n.children], dtype=int) for n in nodes]
 
 
 @dataclass
@@ -101,7 +127,7 @@ class Model:
     policy: np.ndarray  # (I,) zero_flag | reweight | error
     maxima: np.ndarray  # (I,)
     nodes: list[NodeWeights]
-    columns: list[np.ndarray]  # per area node: its indicator columns
+    columns: list[np.ndarray]  # per node: its indicator columns (leaf) or child node positions
     bonus: np.ndarray  # (S,) published (rounded)
     veto_grade: np.ndarray  # (S,) index in grade_order of the worst veto, -1 none
     grade_order: list[str]
@@ -120,6 +146,11 @@ class Model:
     @property
     def n_schools(self) -> int:
         return len(self.school_ids)
+
+    @property
+    def leaves(self) -> list[int]:
+        """Positions in ``nodes`` of the areas whose children are indicators."""
+        return [k for k, n in enumerate(self.nodes[:-1]) if n.leaf]
 
 
 def build_model(observations: pd.DataFrame, fw: Framework, results: Results, year: int) -> Model:
@@ -165,7 +196,6 @@ def build_model(observations: pd.DataFrame, fw: Framework, results: Results, yea
     weights = fw.sources.weights
     pools, marks = _rater_pools(raw, per_source, rows, nodes, enc, school_ids, ind_ids, weights, fw)
     node_list = node_weights(fw)
-    col_of = {i: k for k, i in enumerate(ind_ids)}
     return Model(
         year=year,
         school_ids=school_ids,
@@ -175,7 +205,7 @@ def build_model(observations: pd.DataFrame, fw: Framework, results: Results, yea
         policy=np.array([fw.missing_policy(i) for i in fw.indicators], dtype=object),
         maxima=np.array([i.max_points for i in fw.indicators], dtype=float),
         nodes=node_list,
-        columns=[np.array([col_of[c] for c in n.children]) for n in node_list[:-1]],
+        columns=node_columns(node_list, ind_ids),
         bonus=pub["bonus"].to_numpy(dtype=float),
         veto_grade=veto,
         grade_order=order,
