@@ -172,3 +172,28 @@ def test_the_reports_read_the_node_table_back(fw, scored, tmp_path):
     assert table is not None and len(table) == 4
     assert weights_sentence(back, 2024) == results.meta["robustness"]["weights_sentence"] != ""
     assert weight_nodes(back, 2023) is None and weights_sentence(back, 2023) == ""
+
+
+def test_ahp_and_data_driven_weights_are_the_ones_scoring_used(fw):
+    """P weighted by AHP (a 1 : 3 matrix → 0.25 : 0.75), Q and P1 by entropy over the year's
+    schools: the model takes the same weights as the engine and replays its totals exactly."""
+    data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    pillar = data["areas"][0]
+    pillar["aggregate"] = {"method": "weighted_mean",
+                           "weighting": {"method": "ahp", "criteria": ["P1", "P2"], "matrix": [[1, "1/3"], [3, 1]]}}
+    pillar["areas"][0]["aggregate"] = {"method": "weighted_mean", "weighting": {"method": "entropy"}}
+    data["areas"][1]["aggregate"] = {"method": "weighted_mean", "weighting": {"method": "entropy"}}
+    deep = parse_framework(data)
+    x1, x2 = np.array([1.0, 0.2, 0.5, 0.4, 0.9, 0.6]), np.array([0.1, 0.9, 0.5, 0.8, 0.3, 0.6])
+    y2 = np.array([0.9, 0.3, 0.6, 0.5, 0.75, 0.4])
+    obs = observations(x1=x1, x2=x2, y2=y2)
+    results = score(obs, deep)
+    model = build_model(obs, deep, results, 2024)
+    by_id = {n.node_id: n for n in model.nodes}
+    assert np.allclose(by_id["P"].weights, [0.25, 0.75])
+    # entropy of the shares (sum normalisation), computed here with numpy
+    for node, cols in (("P1", [x1, x2]), ("Q", [Y, y2])):
+        p = np.stack(cols, axis=1) / np.stack(cols, axis=1).sum(axis=0)
+        d = 1 + (p * np.log(p)).sum(axis=0) / np.log(6)
+        assert np.allclose(by_id[node].weights, d / d.sum())
+    assert reproduces(model)

@@ -19,6 +19,7 @@ Replaying the model with nothing perturbed gives back the published totals, grad
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,24 +51,27 @@ class NodeWeights:
     depth: int = 1
 
 
-def node_weights(fw: Framework) -> list[NodeWeights]:
+def node_weights(fw: Framework, derived: Mapping[str, Mapping[str, float]] | None = None) -> list[NodeWeights]:
     """The aggregating nodes of ``fw`` at every depth, each node after its sub-areas
     (post-order: for the shipped two-level framework the areas in framework order), the root
     last.
 
     This is the only place the robustness analysis reads weights: fixed weights, equal weights
     and AHP weights (:func:`evalkit.framework.weights.static_weights`); a ``sum`` node weighs
-    its children by their maximum points; data-driven weights (entropy, CRITIC), which depend on
-    the year's schools, are held equal here."""
+    its children by their maximum points; data-driven weights (entropy, CRITIC) depend on the
+    year's schools and are taken from ``derived`` (node id, ``""`` for the root → child → weight,
+    as :func:`data_driven_weights` computes them), else held equal."""
     from evalkit.framework import weights as framework_weights
 
     def method(agg_method: str) -> str:
         return GEOMETRIC if agg_method == "geometric_mean" else ARITHMETIC
 
-    def weights(agg, ids: list[str], maxima: list[float]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def weights(agg, ids: list[str], maxima: list[float], node: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         if agg.method == "sum":
             return np.asarray(maxima, dtype=float)
         fixed, _ = framework_weights.static_weights(agg, ids)
+        if derived is not None and node in derived:
+            fixed = dict(derived[node])
         if fixed is None:
             return np.ones(len(ids))
         return np.array([float(fixed.get(i, 0.0)) for i in ids])
@@ -80,15 +84,34 @@ def node_weights(fw: Framework) -> list[NodeWeights]:
         children = list(area.children)
         ids = [c.id for c in children]
         out.append(NodeWeights(area.id, area.name, float(area.points), method(area.aggregate.method), tuple(ids),
-                               weights(area.aggregate, ids, [area.child_max(c) for c in children]),
+                               weights(area.aggregate, ids, [area.child_max(c) for c in children], area.id),
                                leaf=not area.areas, depth=depth))
 
     for area in fw.areas:
         visit(area, 1)
     ids = [a.id for a in fw.areas]
     out.append(NodeWeights("", fw.name, float(fw.total_points), method(fw.aggregate.method), tuple(ids),
-                           weights(fw.aggregate, ids, [a.points for a in fw.areas]), leaf=False, depth=0))
+                           weights(fw.aggregate, ids, [a.points for a in fw.areas], ""), leaf=False, depth=0))
     return out
+
+
+def data_driven_weights(fw: Framework, points: np.ndarray, year: int) -> dict[str, dict[str, float]]:
+    """The entropy / CRITIC weights of the year's data-driven nodes (node id, ``""`` for the
+    root → child → weight), computed by the scoring tree (:func:`evalkit.scoring.tree.
+    aggregate_tree`) from the year's indicator points ``points`` (schools × indicators)."""
+    from evalkit.framework import weights as framework_weights
+    from evalkit.scoring.tree import ROOT, aggregate_tree
+
+    nodes = [a.id for _, a, _, _ in fw.iter_areas() if framework_weights.is_data_driven(a.aggregate)]
+    if framework_weights.is_data_driven(fw.aggregate):
+        nodes.append(ROOT)
+    if not nodes:
+        return {}
+    ids = [i.id for i in fw.indicators]
+    maxima = pd.Series({i.id: float(i.max_points) for i in fw.indicators})[ids]
+    tree = aggregate_tree(pd.DataFrame(points, columns=ids), maxima, fw, np.full(len(points), int(year)))
+    return {("" if node == ROOT else node): tree.meta[node]["by_year"][str(int(year))] for node in nodes
+            if node in tree.meta}
 
 
 def node_columns(nodes: list[NodeWeights], indicator_ids: list[str]) -> list[np.ndarray]:
@@ -195,7 +218,7 @@ def build_model(observations: pd.DataFrame, fw: Framework, results: Results, yea
     bands = sorted(fw.grades, key=lambda g: g.min)
     weights = fw.sources.weights
     pools, marks = _rater_pools(raw, per_source, rows, nodes, enc, school_ids, ind_ids, weights, fw)
-    node_list = node_weights(fw)
+    node_list = node_weights(fw, data_driven_weights(fw, points, year))
     return Model(
         year=year,
         school_ids=school_ids,
