@@ -32,6 +32,9 @@ def test_ahp_consistent_matrix_prints_weights(tmp_path, capsys):
     out, _ = capsys.readouterr()
     assert "water\t0.3268" in out and "coffee\t0.1775" in out  # Saaty (2008): .327, .177
     assert "一致性比率 CR = 0.0223" in out and "通过一致性检验" in out
+    assert main(["weights", "ahp", f, "--decimals", "3"]) == 0
+    out, _ = capsys.readouterr()
+    assert "water\t0.327" in out and "coffee\t0.177" in out and "一致性比率 CR = 0.022\n" in out  # as printed
 
 
 def test_ahp_two_experts_and_a_bad_cell(tmp_path, capsys):
