@@ -27,6 +27,8 @@ __all__ = [
     "uncertainty_html",
     "uncertainty_sentence",
     "varied_inputs",
+    "weight_nodes",
+    "weights_sentence",
 ]
 
 UNCERTAIN_BELOW = 0.8
@@ -37,6 +39,8 @@ HEADERS = {
     "grade_prob": "本等次可能性", "other_grade": "另一等次", "other_prob": "其可能性",
     "input_label": "不确定因素", "first_order": "单独解释的排名波动", "n_varied": "排名受影响的学校数",
     "top_input": "主要影响因素", "school_name": "学校", "total": "总分",
+    "mean_rank_shift": "排名平均变动（位）", "max_rank_shift": "排名最大变动（位）",
+    "share_moved": "排名变动的学校占比",
 }
 
 
@@ -170,3 +174,25 @@ def influential_inputs(results: Results, year: int, n: int = 8) -> pd.DataFrame 
     if table is None or table.empty:
         return None
     return table.sort_values("first_order", ascending=False).head(n).reset_index(drop=True)
+
+
+def weight_nodes(results: Results, year: int) -> pd.DataFrame | None:
+    """Per node of the tree (any depth) whose weights vary: the mean and largest rank shift when
+    only that node's weights are perturbed (:mod:`evalkit.robustness.influence`), largest first."""
+    table = _table(results, "weight_nodes", year)
+    if table is None or table.empty:
+        return None
+    return table.sort_values("mean_rank_shift", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def weights_sentence(results: Results, year: int) -> str:
+    """The node whose weights move ranks most, in one Chinese sentence ("" when not computed)."""
+    from evalkit.robustness import RobustnessConfig
+    from evalkit.robustness.influence import influence_sentence
+
+    table = weight_nodes(results, year)
+    if table is None:
+        return ""
+    meta = results.meta.get("robustness", {})
+    config = RobustnessConfig(**{k: meta[k] for k in ("weights", "weight_spread") if k in meta})
+    return influence_sentence(table, config)

@@ -10,7 +10,7 @@
     evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
-    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
+    evalkit weights ahp MATRIX.csv… | entropy|critic|pca|topsis DATA.csv|.xlsx
 """
 
 from __future__ import annotations
