@@ -1,4 +1,11 @@
-"""PCA weights (evalkit.mcda.pca) against COINr's published get_PCA output."""
+"""PCA weights (evalkit.mcda.pca) against a published worked example of PCA on the correlation
+matrix: ``prcomp(USArrests, scale = TRUE)`` in James, Witten, Hastie & Tibshirani (2013), *An
+Introduction to Statistical Learning*, §10.4 "Lab 1: Principal Components Analysis", p. 401–404.
+
+Data: USArrests (McNeil 1977, *Interactive Data Analysis*, Wiley), typed into
+``tests/fixtures/pca/usarrests.csv`` from a published listing; provenance and the lab's printed
+output in ``tests/fixtures/pca/README.md``.
+"""
 
 from __future__ import annotations
 
@@ -10,48 +17,70 @@ import pytest
 
 from evalkit.mcda.pca import PCADataError, pca_weights
 
-# COINr's vignette "Analysis" (docs/articles/analysis.html, COINr 1.x, bluefoxr/COINr): PCA of the
-# raw ASEM indicators in each group of the "Sust" sub-index, get_PCA(coin, dset = "Raw",
-# iCodes = "Sust", out2 = "list"): "Removing 1 rows" (Environ), "14 rows" (Social), "7 rows"
-# (SusEcFin); wts Environ -0.581 0.214 -0.543 -0.313 0.473, Social -0.417 -0.324 0.401 -0.191
-# 0.302 …, SusEcFin 0.472 0.451 -0.492 -0.227 -0.53; summary(Social PCA) prints the standard
-# deviations and proportions of variance below. Data: COINr's ASEM_iData (data/ASEM_iData.rda,
-# MIT licence), the 19 indicators of "Sust" as tests/fixtures/coinr_asem_sustainability.csv.
-ASEM_GROUPS = {
-    "Environ": ["CO2", "Forest", "MatCon", "PrimEner", "Renew"],
-    "Social": ["CPI", "FemLab", "FreePress", "NGOs", "Palma", "Poverty", "TertGrad", "TolMin", "WomParl"],
-    "SusEcFin": ["GDPGrow", "NEET", "PrivDebt", "PubDebt", "RDExp"],
+USARRESTS = Path(__file__).parent / "fixtures" / "pca" / "usarrests.csv"
+
+# ISLR (2013) §10.4: pr.out$sdev, pve = pr.var / sum(pr.var), and pr.out$rotation as R prints them
+ISLR_SDEV = [1.5748783, 0.9948694, 0.5971291, 0.4164494]
+ISLR_PVE = [0.62006039, 0.24744129, 0.08914080, 0.04335752]
+ISLR_ROTATION = {  # criterion: PC1 … PC4
+    "Murder": [-0.5358995, 0.4181809, -0.3412327, 0.64922780],
+    "Assault": [-0.5831836, 0.1879856, -0.2681484, -0.74340748],
+    "UrbanPop": [-0.2781909, -0.8728062, -0.3780158, 0.13387773],
+    "Rape": [-0.5434321, -0.1673186, 0.8177779, 0.08902432],
 }
 
 
-def asem_sustainability() -> pd.DataFrame:
-    path = Path(__file__).parent / "fixtures" / "coinr_asem_sustainability.csv"
-    return pd.read_csv(path, dtype={"uCode": str}).set_index("uCode")
+def usarrests() -> pd.DataFrame:
+    return pd.read_csv(USARRESTS).set_index("State")
 
 
-def test_pca_weights_coinr_get_pca_asem():
-    data = asem_sustainability()
-    published = {
-        "Environ": ([-0.581, 0.214, -0.543, -0.313, 0.473], 1),
-        "Social": ([-0.417, -0.324, 0.401, -0.191, 0.302], 14),
-        "SusEcFin": ([0.472, 0.451, -0.492, -0.227, -0.53], 7),
-    }
-    for group, (wts, dropped) in published.items():
-        r = pca_weights(data[ASEM_GROUPS[group]])
-        assert r.n_dropped == dropped and r.n_rows == 51 - dropped
-        # R's prcomp returns the axis with whichever sign LAPACK gives; evalkit orients it so the
-        # loadings sum to ≥ 0 — all three published vectors sum to < 0, so they come out negated
-        assert sum(wts) < 0
-        assert r.weights.round(3).tolist()[: len(wts)] == [-w + 0.0 for w in wts]
-        assert np.isclose((r.weights**2).sum(), 1.0)
-    social = pca_weights(data[ASEM_GROUPS["Social"]])
-    sdev = [2.2042, 1.1256, 0.9788, 0.78834, 0.77153, 0.56836, 0.42463, 0.36068, 0.25760]
-    share = [0.5398, 0.1408, 0.1065, 0.06905, 0.06614, 0.03589, 0.02003, 0.01445, 0.00737]
-    cumulative = [0.5398, 0.6806, 0.7871, 0.85611, 0.92225, 0.95814, 0.97817, 0.99263, 1.0]
-    assert np.allclose(social.sdev, sdev, rtol=0, atol=5e-5)
-    # R rounds the proportions to 5 decimals, then prints 4 significant digits (0.106446 → 0.1065)
-    assert np.allclose(social.variance_share, share, rtol=0, atol=6e-5)
-    assert np.allclose(social.cumulative_share, cumulative, rtol=0, atol=6e-5)
+def test_fixture_is_the_published_table():
+    data = usarrests()
+    assert data.shape == (50, 4) and list(data.columns) == ["Murder", "Assault", "UrbanPop", "Rape"]
+    # ISLR p. 402: apply(USArrests, 2, mean) and apply(USArrests, 2, var)
+    assert data.mean().round(3).tolist() == [7.788, 170.760, 65.540, 21.232]
+    assert np.allclose(data.var(), [18.97047, 6945.16571, 209.51878, 87.72916], rtol=0, atol=5e-6)
+
+
+def test_pca_weights_islr_usarrests():
+    r = pca_weights(usarrests())
+    assert r.n_rows == 50 and r.n_dropped == 0
+    assert np.allclose(r.sdev, ISLR_SDEV, rtol=0, atol=5e-8)
+    assert np.allclose(r.variance_share, ISLR_PVE, rtol=0, atol=5e-9)
+    assert np.allclose(r.cumulative_share, np.cumsum(ISLR_PVE), rtol=0, atol=1e-8)
+    # summary(pr.out): cumulative proportion 0.6201 0.8675 0.95664 1.00000
+    assert r.cumulative_share.round(4).tolist() == [0.6201, 0.8675, 0.9566, 1.0]
+    # COINr's weights are the PC1 loadings; R prints PC1 with every loading negative, evalkit
+    # orients each axis so its loadings sum to ≥ 0, so the weights are ISLR's PC1 negated
+    assert r.weights.round(4).tolist() == [0.5359, 0.5832, 0.2782, 0.5434]
+    assert np.allclose(r.weights, [-ISLR_ROTATION[c][0] for c in r.weights.index], rtol=0, atol=5e-8)
+    assert np.isclose((r.weights**2).sum(), 1.0)
+    # every component: R's column, or R's column negated where R's sums to < 0 (PC1, PC2, PC3)
+    for k in range(4):
+        published = np.array([ISLR_ROTATION[c][k] for c in r.loadings.index])
+        expected = published if published.sum() >= 0 else -published
+        assert np.allclose(r.loadings.iloc[:, k], expected, rtol=0, atol=5e-8), r.loadings.columns[k]
+
+
+def test_a_reversed_criterion_gets_a_negative_weight_and_nothing_else_moves():
+    # 100 − UrbanPop (percent not urban) reverses that column's correlations: its loading changes
+    # sign on every component and the variances stay as published (ISLR values above)
+    data = usarrests()
+    data["UrbanPop"] = 100 - data["UrbanPop"]
+    r = pca_weights(data)
+    assert np.allclose(r.sdev, ISLR_SDEV, rtol=0, atol=5e-8)
+    assert r.weights.round(4).tolist() == [0.5359, 0.5832, -0.2782, 0.5434]
+
+
+def test_rows_with_a_missing_value_are_dropped_as_na_omit_does():
+    data = usarrests()
+    data.loc["Alaska", "Rape"] = np.nan
+    data.loc["Texas", "Murder"] = np.nan
+    r = pca_weights(data)
+    assert (r.n_rows, r.n_dropped) == (48, 2)
+    same = pca_weights(usarrests().drop(index=["Alaska", "Texas"]))
+    assert np.allclose(r.sdev, same.sdev) and np.allclose(r.weights, same.weights)
+    assert not np.allclose(r.sdev, ISLR_SDEV, rtol=0, atol=1e-4)  # the two states mattered
 
 
 def test_pca_refuses_a_constant_column_and_too_few_rows():

@@ -152,17 +152,29 @@ def test_topsis_opricovic_tzeng_from_the_command_line(tmp_path, capsys):
 
 
 def test_pca_from_the_command_line_prints_variance_and_loadings(tmp_path, capsys):
-    # COINr's get_PCA on ASEM "Social" (tests/test_pca.py): PC1 explains 0.5398 of the variance,
-    # loadings 0.417 0.324 -0.401 … (the published -0.417 -0.324 0.401 …, oriented to sum ≥ 0)
-    from tests.test_pca import ASEM_GROUPS, asem_sustainability
+    # prcomp(USArrests, scale = TRUE), James et al. (2013) ISLR §10.4 (tests/test_pca.py,
+    # tests/fixtures/pca/README.md): sdev 1.5748783 0.9948694 0.5971291 0.4164494, PVE 0.62006039
+    # 0.24744129 0.08914080 0.04335752, PC1 -0.5358995 -0.5831836 -0.2781909 -0.5434321 (printed
+    # by evalkit oriented to sum ≥ 0)
+    from tests.test_pca import USARRESTS, usarrests
 
-    f = tmp_path / "social.csv"
-    asem_sustainability()[ASEM_GROUPS["Social"]].to_csv(f)
+    assert main(["weights", "pca", str(USARRESTS), "--decimals", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert "主成分分析（标准化后按相关矩阵，50 所学校，4 个指标；编号列：State）" in out
+    assert ("PC1\t1.5749\t0.6201\t0.6201\nPC2\t0.9949\t0.2474\t0.8675\n"
+            "PC3\t0.5971\t0.0891\t0.9566\nPC4\t0.4164\t0.0434\t1.0000\n") in out
+    assert "解释 62.0% 的方差" in out
+    assert _weights_printed(out) == {"Murder": "0.5359", "Assault": "0.5832", "UrbanPop": "0.2782",
+                                     "Rape": "0.5434"}
+    assert err == ""
+    # a missing cell drops its row (na.omit); a reversed criterion (100 − UrbanPop) loads negatively
+    data = usarrests()
+    data["UrbanPop"] = 100 - data["UrbanPop"]
+    data.loc["Alaska", "Rape"] = None
+    f = tmp_path / "reversed.csv"
+    data.to_csv(f)
     assert main(["weights", "pca", str(f), "--decimals", "3"]) == 0
     out, err = capsys.readouterr()
-    assert "37 所学校，14 行因有缺失值未参与，9 个指标；编号列：uCode" in out
-    assert "PC1\t2.204\t0.540\t0.540" in out and "PC9\t0.258\t0.007\t1.000" in out
-    w = _weights_printed(out)
-    assert [w[c] for c in ("CPI", "FemLab", "FreePress", "NGOs", "Palma")] == ["0.417", "0.324", "-0.401",
-                                                                                 "0.191", "-0.302"]
-    assert "FreePress" in err and "权重为负" in err
+    assert "49 所学校，1 行因有缺失值未参与，4 个指标；编号列：State" in out
+    assert _weights_printed(out)["UrbanPop"].startswith("-")
+    assert "UrbanPop 的权重为负" in err
