@@ -151,8 +151,12 @@ def test_aggregated_stage_is_the_dimension_indices_and_the_geometric_mean(book):
     assert list(got.columns) == [*INDICATORS, "H", "E", "I", "base"]
     want = technical_note_indices(published_frame())
     assert got.to_numpy() == pytest.approx(want[list(got.columns)].to_numpy(), rel=1e-12)
-    # Norway 2019: education (1 + 12.9/15)/2 = 0.93 with expected years capped at 18
+    # Norway 2019: education (1 + 12.9/15)/2 = 0.93 with expected years capped at 18;
+    # HDI (0.96 × 0.93 × 0.98182)^(1/3) = 0.95704 (docs/methods.md's worked example)
     assert got.loc[(2019, "NOR"), "E"] == pytest.approx(0.93, abs=1e-12)
+    assert round(got.loc[(2019, "NOR"), "base"], 5) == 0.95704
+    # Niger 2019: (62.4 − 20)/65 = 0.65231; (6.5/18 + 2.1/15)/2 = 0.25056
+    assert [round(got.loc[(2019, "NER"), c], 5) for c in ("H", "E", "I")] == [0.65231, 0.25056, 0.37549]
 
 
 def test_index_is_the_published_hdi(book):
