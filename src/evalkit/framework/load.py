@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from evalkit.errors import EvalkitError
 from evalkit.framework import rules
-from evalkit.framework.model import DEFAULT_FRAMEWORK, LABEL_TYPES, Aggregate, Framework, Indicator, RuleSpec
+from evalkit.framework.model import DEFAULT_FRAMEWORK, LABEL_TYPES, Aggregate, Framework, Indicator, Pipeline, RuleSpec
 from evalkit.io.yaml_load import YamlDocument, YamlInputError, as_document, load_yaml_file
 from evalkit.io.yaml_paths import Problem, format_path, line_for, pydantic_problems
 
@@ -65,6 +65,8 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
                 out.append(((*loc, "pipeline"), "数据处理步骤只适用于数值型指标 / pipeline needs numeric data"))
             if ind.pipeline is not None and ind.pipeline.denominate is not None:
                 out.extend(_denominate_problems(ind, fw, (*loc, "pipeline", "denominate")))
+            if ind.pipeline is not None:
+                out.extend(_goalpost_problems(ind.pipeline, (*loc, "pipeline")))
             if (ind.pipeline is not None) != (ind.rule.name == "pipeline"):
                 out.append(((*loc, "rule", "name"),
                             "给出 pipeline（数据处理步骤）的指标须用 rule: {name: pipeline}，反之亦然 / "
@@ -158,6 +160,25 @@ def _denominate_problems(ind: Indicator, fw: Framework, loc: tuple) -> list[tupl
             return [((*loc, "indicator"), f"分母指标 {den.indicator} 不存在 / unknown indicator")]
         if others[den.indicator].data_type in LABEL_TYPES:
             return [((*loc, "indicator"), f"分母指标 {den.indicator} 不是数值型 / the denominator must be numeric")]
+    return []
+
+
+def _goalpost_problems(spec: Pipeline, loc: tuple) -> list[tuple[tuple, str]]:
+    """``goalposts`` go with ``normalise: goalposts`` (and only with it), without
+    ``normalise_by``; ``lower < upper``; on a log scale ``lower > 0``."""
+    gp = spec.goalposts
+    if (spec.normalise == "goalposts") != (gp is not None):
+        return [((*loc, "goalposts"), "normalise: goalposts（按固定上下限标准化）须给出 goalposts: {lower, upper}，"
+                                      "反之亦然 / goalposts and normalise: goalposts go together")]
+    if gp is None:
+        return []
+    if spec.normalise_by is not None:
+        return [((*loc, "normalise_by"), "固定上下限标准化不分组 / goalposts take no normalise_by")]
+    if not gp.lower < gp.upper:
+        return [((*loc, "goalposts"), f"下限 {gp.lower:g} 须小于上限 {gp.upper:g} / lower must be below upper")]
+    if gp.log and gp.lower <= 0:
+        return [((*loc, "goalposts", "lower"), f"取对数时下限须大于 0（现为 {gp.lower:g}） / "
+                                               "a log scale needs lower > 0")]
     return []
 
 

@@ -115,6 +115,16 @@ class Denominate(_Model):
     missing: Literal["error", "impute"] = "error"
 
 
+class Goalposts(_Model):
+    """Fixed goalposts for ``normalise: goalposts`` (COINr ``n_goalposts`` with
+    ``trunc2posts = TRUE``; the UNDP HDI's dimension indices): ``(f(x) − f(lower)) /
+    (f(upper) − f(lower))`` clipped to 0–1, ``f = ln`` when ``log`` (the HDI's income index)."""
+
+    lower: float
+    upper: float
+    log: bool = False
+
+
 class Pipeline(_Model):
     """COINr-style data steps for an indicator, on its combined values per year (see
     :mod:`evalkit.mcda.treat`), in COINr's order: ``denominate`` by a registry column or
@@ -122,7 +132,8 @@ class Pipeline(_Model):
     registry column such as ``school_type``, none = the whole county), ``treat`` outliers
     (COINr's ``Treat``: winsorise while |skew| ≥ ``skew_max`` and kurtosis ≥ ``kurt_max``, up to
     ``winmax`` distinct points, else ``log_CT`` of the original values), then ``normalise``
-    over the year's data (``minmax``, ``zscore`` or ``rank``, within ``normalise_by`` groups);
+    over the year's data (``minmax``, ``zscore`` or ``rank``, within ``normalise_by`` groups)
+    or against fixed ``goalposts`` (``normalise: goalposts``, COINr's ``n_goalposts``);
     points = ``max_points × normalised``."""
 
     denominate: Denominate | None = None
@@ -133,8 +144,9 @@ class Pipeline(_Model):
     skew_max: float = Field(default=2.0, gt=0)
     kurt_max: float = Field(default=3.5)
     log_fallback: bool = True
-    normalise: Literal["minmax", "zscore", "rank"] = "minmax"
+    normalise: Literal["minmax", "zscore", "rank", "goalposts"] = "minmax"
     normalise_by: str | None = None
+    goalposts: Goalposts | None = None
 
 
 class Indicator(_Model):

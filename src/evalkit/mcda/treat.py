@@ -35,7 +35,10 @@ COINr's order (``build_example_coin``: ``Denominate`` → ``Impute`` → ``Treat
 - **normalise** (:func:`normalise`): ``minmax`` over the year's data (optionally within groups):
   ``(x − min) / (max − min)`` in 0–1 (reversed for lower-is-better; a constant group scores 1);
   ``zscore`` ``(x − mean) / sd`` (population sd); ``rank`` ``(rank − 1) / (n − 1)`` with
-  average ranks for ties.
+  average ranks for ties; ``goalposts`` against fixed goalposts (COINr ``n_goalposts``,
+  ``R/normalise.R``, with ``trunc2posts = TRUE``): ``(f(x) − f(lower)) / (f(upper) − f(lower))``
+  clipped to 0–1, ``f = ln`` when ``log`` — the UNDP HDI's dimension indices
+  (:func:`evalkit.framework.methods.minmax`).
 """
 
 from __future__ import annotations
@@ -245,13 +248,24 @@ def treat_outliers(
 
 def normalise(
     values: pd.Series,
-    method: Literal["minmax", "zscore", "rank"] = "minmax",
+    method: Literal["minmax", "zscore", "rank", "goalposts"] = "minmax",
     *,
     groups: pd.Series | None = None,
     higher_is_better: bool = True,
+    goalposts: tuple[float, float, bool] | None = None,
 ) -> tuple[pd.Series, StepRecord]:
-    """Normalise over the year's data, optionally within groups (see module docstring)."""
+    """Normalise over the year's data, optionally within groups, or against fixed
+    ``goalposts`` ``(lower, upper, log)`` (see module docstring)."""
     x = values.astype(float)
+    if method == "goalposts":
+        if goalposts is None:
+            raise ValueError("按固定上下限标准化须给出上下限 / goalposts needed")
+        lower, upper, log = goalposts
+        out = methods.minmax(x, lower, upper, log=log, higher_is_better=higher_is_better)
+        scale = "对数" if log else ""
+        params = {"lower": lower, "upper": upper, "log": log, "higher_is_better": higher_is_better}
+        return out, StepRecord("normalise", method, params, {},
+                               f"按固定上下限 {lower:g}—{upper:g}{'（' + scale + '尺度）' if log else ''}标准化")
 
     def one(part: pd.Series) -> pd.Series:
         if method == "minmax":

@@ -10,7 +10,8 @@ the missing-data policy have run, in COINr's order:
 3. ``treat`` outliers exactly as COINr's ``Treat`` (winsorise while ``|skew| ≥ skew_max`` and
    ``kurtosis ≥ kurt_max``, up to ``winmax`` distinct points, else ``log_CT`` of the original
    values);
-4. ``normalise`` over the year's (treated) values, optionally within ``normalise_by`` groups;
+4. ``normalise`` over the year's (treated) values, optionally within ``normalise_by`` groups,
+   or against fixed ``goalposts`` (values beyond a goalpost score as the goalpost);
 5. ``points = max_points × normalised value``.
 
 Each step's parameters and effect go to ``Results.meta["pipeline"][indicator][year]``, each
@@ -105,8 +106,16 @@ def apply_pipelines(
                     notes[x.index] += "偏度、峰度超标，取对数后标准化；"
             stage_values["treated"][x.index] = x
             g = norm_groups[in_year] if norm_groups is not None else None
-            normalised, rec = treat.normalise(x, spec.normalise, groups=g, higher_is_better=ind.higher_is_better)
+            posts = (spec.goalposts.lower, spec.goalposts.upper, spec.goalposts.log) if spec.goalposts else None
+            normalised, rec = treat.normalise(x, spec.normalise, groups=g, higher_is_better=ind.higher_is_better,
+                                              goalposts=posts)
             records.append(rec)
+            if posts is not None:
+                lo, hi, _ = posts
+                for k in x.index[x > hi]:
+                    notes[k] += f"高于上限 {hi:g}{unit}，按上限计；"
+                for k in x.index[x < lo]:
+                    notes[k] += f"低于下限 {lo:g}{unit}，按下限计；"
             stage_values["normalised"][x.index] = normalised
             new_points[x.index] = ind.max_points * normalised
             per_year[str(int(year))] = [r.to_meta() | {"changed": _changed_json(r, rows)} for r in records]
@@ -123,7 +132,7 @@ def apply_pipelines(
         grid.loc[grid.index[pos], "points"] = pts.to_numpy()
         grid.loc[grid.index[pos], "share"] = (pts / ind.max_points if ind.max_points > 0 else pts * np.nan).to_numpy()
         method_text = {"minmax": "按当年各校数据最小—最大值标准化", "zscore": "按当年各校标准分标准化",
-                       "rank": "按当年各校排名标准化"}[spec.normalise]
+                       "rank": "按当年各校排名标准化"}.get(spec.normalise) or _goalpost_text(spec)
         by = "（分类型）" if spec.normalise_by else ""
         value_text = rows.loc[ok, "value_text"].astype(str).where(~rows.loc[ok, "missing"], "无数据")
         got = got_series(pts, pd.Series(ind.max_points, index=pts.index), decimals)
@@ -147,6 +156,12 @@ def apply_pipelines(
 
 STEP_STAGES = ("raw", "denominated", "imputed", "treated", "normalised")
 """The value of a pipeline indicator after each step (a step not asked for carries the value)."""
+
+
+def _goalpost_text(spec) -> str:  # type: ignore[no-untyped-def]
+    """The sentence's clause for ``normalise: goalposts``: 按固定上下限 20—85 标准化 (对数尺度)."""
+    gp = spec.goalposts
+    return f"按固定上下限 {gp.lower:g}—{gp.upper:g}{'（对数尺度）' if gp.log else ' '}标准化"
 
 
 def _registry_column(registry: pd.DataFrame | None, column: str) -> str | None:
