@@ -15,7 +15,12 @@ following GB/T 9704-2012 (layout of official documents of Party and state organs
   (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it); tables (``Table``) ruled, the header
   row bold on grey and repeated on every page; tight lists (``Compact``) at body size;
 - styles of evalkit's own: ``图表`` (charts, centred), ``主送机关`` (addressee, flush left),
-  ``落款`` (issuing body and date, right-aligned), ``报告说明`` (provenance, 9 pt grey).
+  ``落款`` (issuing body and date, right-aligned, kept with what follows), ``报告说明``
+  (provenance, 9 pt grey);
+- the parts of a 公文 (:mod:`evalkit.publish.documents.gongwen`): ``发文机关标志`` (red, 30 pt
+  小标宋, centred), ``发文字号`` (centred), ``附件说明`` (a line below the body, kept with the
+  落款), ``正文接排`` (body text kept with the next paragraph: the last lines before the 落款),
+  ``附注``, ``附件标识`` ("附件", 黑体, top left), ``附件标题`` (centred, 22 pt), ``版记`` (14 pt).
 
 Fonts are named as Chinese offices name them (``w:eastAsia`` of every style's ``w:rFonts``;
 Latin text and digits in Times New Roman). Where a font is missing, Word and WPS substitute the
@@ -322,7 +327,22 @@ def reference_docx_bytes() -> bytes:
     _look(_paragraph_style(doc, "主送机关"), font=body, size=16, first_indent=0, line=line)
     _look(_paragraph_style(doc, "落款"), font=body, size=16, align=WD_ALIGN_PARAGRAPH.RIGHT, first_indent=0, line=line)
     s["落款"].paragraph_format.right_indent = Mm(0) + 16 * 4 * 12700  # four characters of 16 pt
+    s["落款"].paragraph_format.keep_with_next = True  # never a 落款 alone at the top of a page
+    s["落款"].paragraph_format.keep_together = True
     _look(_paragraph_style(doc, "报告说明"), font=body, size=9, first_indent=0, before=12, color="808080")
+    # the parts of a 公文 (evalkit.publish.documents.gongwen; templates/documents/gongwen.md.j2)
+    _look(_paragraph_style(doc, "正文接排", base="Body Text"), font=body, size=16, first_indent=32, line=line)
+    s["正文接排"].paragraph_format.keep_with_next = True
+    _look(_paragraph_style(doc, "附件说明"), font=body, size=16, first_indent=32, line=line, before=line)
+    s["附件说明"].paragraph_format.keep_with_next = True
+    _look(_paragraph_style(doc, "附注"), font=body, size=16, first_indent=32, line=line)
+    _look(_paragraph_style(doc, "发文机关标志"), font=FONTS["title"], size=30, align=WD_ALIGN_PARAGRAPH.CENTER,
+          color="FF0000")
+    _look(_paragraph_style(doc, "发文字号"), font=body, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, line=line)
+    _look(_paragraph_style(doc, "附件标识"), font=FONTS["heading"], size=16, first_indent=0, line=line)
+    _look(_paragraph_style(doc, "附件标题"), font=FONTS["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
+          before=line, after=16)
+    _look(_paragraph_style(doc, "版记"), font=body, size=14, first_indent=0)
     _table_style(doc)
     _font_table(doc)
     _sample_body(doc)

@@ -20,6 +20,7 @@ from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
 from evalkit.publish.documents.facts import CountyFacts, add_working_days, chinese_date
+from evalkit.publish.documents.gongwen import official_parts
 
 __all__ = [
     "PUBLICITY_STEM",
@@ -46,8 +47,8 @@ class PublicityPeriod:
 
 
 def publicity_title(year: int, county: str) -> str:
-    """``关于 2024 年度青岚县中小学校党建工作质量评价结果的公示``."""
-    return f"关于 {int(year)} 年度{county}中小学校党建工作质量评价结果的公示"
+    """``关于2024年度青岚县中小学校党建工作质量评价结果的公示``."""
+    return f"关于{int(year)}年度{county}中小学校党建工作质量评价结果的公示"
 
 
 def publicity_period(issuer: Any, publicity: Any, today: dt.date | None = None) -> PublicityPeriod:
@@ -80,6 +81,7 @@ def publicity_context(
         "body": issuer.body,
         "doc_number": issuer.doc_number or "",
         "issue_date": issuer.issue_date(today),
+        "parts": official_parts(issuer, today),
         "start": period.start,
         "end": period.end,
         "days": period.days,
@@ -114,7 +116,7 @@ def publicity_xlsx_bytes(context: dict[str, Any]) -> bytes:
     ws["A1"].font = Font(name="方正小标宋简体", size=16)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[1].height = 48
-    days = f"（{context['days']} 个工作日）" if context["days"] else ""
+    days = f"（{context['days']}个工作日）" if context["days"] else ""
     lines = [f"公示时间：{chinese_date(context['start'])}至{chinese_date(context['end'])}{days}"]
     lines.append(
         f"如有异议，请以书面形式实名向{context['body']}反映"
