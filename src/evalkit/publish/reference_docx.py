@@ -12,7 +12,8 @@ following GB/T 9704-2012 (layout of official documents of Party and state organs
 - body text (``Body Text``, ``First Paragraph``) in size-3 (16 pt) 仿宋_GB2312, first line
   indented two characters, lines exactly 29 pt apart (22 lines a page);
 - table text (``表格文字``; header rows ``表格表头``, bold) in size-5 (10.5 pt) 仿宋_GB2312
-  (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it); tables (``Table``) ruled, the header
+  (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it; ``…接排``: the same, kept
+  with the next paragraph, for a last row followed by the 落款); tables (``Table``) ruled, the header
   row bold on grey and repeated on every page; tight lists (``Compact``) at body size;
 - styles of evalkit's own: ``图表`` (charts, centred), ``主送机关`` (addressee, flush left),
   ``落款`` (issuing body and date, right-aligned, kept with what follows), ``报告说明``
@@ -311,6 +312,10 @@ def reference_docx_bytes() -> bytes:
     _look(_paragraph_style(doc, "表格文字"), font=body, size=10.5, first_indent=0)
     _look(_paragraph_style(doc, "表格文字（小）"), font=body, size=8, first_indent=0)
     _look(_paragraph_style(doc, "表格表头"), font=body, size=10.5, bold=True, first_indent=0)
+    for name in ("表格文字", "表格文字（小）"):  # a table's last row, kept with the 落款 after it
+        keep = _paragraph_style(doc, f"{name}接排", base=name)
+        _look(keep, font=body, size=s[name].font.size.pt, first_indent=0)
+        keep.paragraph_format.keep_with_next = True
     _look(_paragraph_style(doc, "表格表头（小）"), font=body, size=8, bold=True, first_indent=0)
     _look(s["Title"], font=FONTS["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, before=0, after=16)
     _look(s["Subtitle"], font=FONTS["subtitle"], size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)

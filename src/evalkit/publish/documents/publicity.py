@@ -21,6 +21,7 @@ from typing import Any
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
 from evalkit.publish.documents.facts import CountyFacts, add_working_days, chinese_date
 from evalkit.publish.documents.gongwen import official_parts
+from evalkit.textfmt import cjk_tight
 
 __all__ = [
     "PUBLICITY_STEM",
@@ -123,7 +124,7 @@ def publicity_xlsx_bytes(context: dict[str, Any]) -> bytes:
         + (f"，联系方式：{context['contact']}" if context["contact"] else "")
     )
     for line in lines:
-        ws.append([line])
+        ws.append([cjk_tight(line)])
         r = ws.max_row
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
         ws.cell(r, 1).font = body_font

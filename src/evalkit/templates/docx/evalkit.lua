@@ -184,25 +184,21 @@ end
 
 -- A table followed by the 落款 (the publicity list): its last row is kept with the 落款, so
 -- the signature never stands alone at the top of a page. Word keeps a row with the next
--- paragraph when the row's paragraphs have keepNext; the cells of that row are written as
--- plain paragraphs of the same style and alignment with <w:keepNext/>.
-local function xml_escape(text)
-  return (text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"))
-end
-
-local JC = {AlignLeft = "left", AlignRight = "right", AlignCenter = "center"}
-
-local function keep_cell(cell, colspec, style)
-  local jc = JC[tostring(colspec[1])]
-  local text = xml_escape(pandoc.utils.stringify(cell.contents))
-  cell.contents = {pandoc.RawBlock("openxml",
-    '<w:p><w:pPr><w:pStyle w:val="' .. style .. '"/><w:keepNext/>'
-    .. (jc and ('<w:jc w:val="' .. jc .. '"/>') or '')
-    .. '</w:pPr><w:r><w:t xml:space="preserve">' .. text .. '</w:t></w:r></w:p>')}
-end
-
+-- paragraph when the row's paragraphs have keepNext: the cells of that row take the table
+-- style's "接排" variant (表格文字接排, 表格文字（小）接排: the same look, kept with the next).
 local function is_signature(block)
   return block and block.t == "Div" and block.attributes["custom-style"] == DIV_STYLES["ekr-signature"]
+end
+
+local function keep_row(row)
+  for _, cell in ipairs(row.cells) do
+    for _, block in ipairs(cell.contents) do
+      local style = block.t == "Div" and block.attributes["custom-style"]
+      if style and not style:find("接排$") then
+        block.attributes["custom-style"] = style .. "接排"
+      end
+    end
+  end
 end
 
 function Pandoc(doc)
@@ -211,16 +207,7 @@ function Pandoc(doc)
     if block.t == "Table" and is_signature(blocks[i + 1]) then
       local body = block.bodies[#block.bodies]
       local row = body and body.body[#body.body]
-      if row then
-        local style = "表格文字"
-        local first = row.cells[1] and row.cells[1].contents[1]
-        if first and first.t == "Div" and first.attributes["custom-style"] then
-          style = first.attributes["custom-style"]
-        end
-        for c, cell in ipairs(row.cells) do
-          keep_cell(cell, block.colspecs[c], style)
-        end
-      end
+      if row then keep_row(row) end
     end
   end
   return doc
