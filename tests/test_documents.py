@@ -357,7 +357,8 @@ def test_notice_has_the_parts_of_a_gongwen_in_order(run: dict) -> None:
 
 
 def test_notice_attachment_shows_scores_only_when_asked(run: dict) -> None:
-    spec = replace(run["spec"], formats=("ipynb", "docx"), notice=run["spec"].notice.model_copy(update={"show_scores": True}))
+    notice = run["spec"].notice.model_copy(update={"show_scores": True})
+    spec = replace(run["spec"], formats=("ipynb", "docx"), notice=notice)
     written = write_county_documents(spec, run["results"], GRADES, 2024, run["root"] / "notice-scores")
     table = docx.Document(str(written["notice.docx"])).tables[0]
     assert [c.text for c in table.rows[0].cells] == ["序号", "学校", "总分", "等次"]
@@ -384,7 +385,8 @@ def _all_text(path: Path) -> str:
 def test_no_space_between_chinese_and_numerals_in_the_documents(run: dict) -> None:
     """Official Chinese text sets numerals without spaces (关于2024年度, （2024.1版）, 13所)."""
     written = _official_documents(run, "tight")
-    gap = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef][ \u00a0]+[0-9]|[0-9][ \u00a0]+[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+    cjk = r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]"
+    gap = re.compile(rf"{cjk}[ \u00a0]+[0-9]|[0-9][ \u00a0]+{cjk}")
     for name, path in written.items():
         text = _all_text(path)
         assert "2024年度" in text or name == "publicity.xlsx", name

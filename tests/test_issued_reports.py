@@ -104,7 +104,7 @@ def test_school_reports_and_the_county_summary_name_the_county_and_the_issuing_b
         assert "2026年12月1日" in text, sid  # the 落款's date, as GB/T 9704 writes it
         assert "青岚" not in text, sid
     county = issued["county"]
-    assert "桐溪县 2026 年度中小学校党建工作质量评价汇总" in county
+    assert "桐溪县2026年度中小学校党建工作质量评价汇总" in county
     assert "中共桐溪县委教育工委" in county and "桐教工〔2026〕7号" in county and "2026年12月1日" in county
     assert "全县中小学校" not in county
 

@@ -61,4 +61,4 @@ def test_the_issuer_parameter_and_the_signature() -> None:
     html = official.signature_html(param)
     assert 'data-issue-date="2026-12-01"' in html and "2026年12月1日" in html and "中共桐溪县委教育工委" in html
     assert official.signature_html({}) == "" and official.issuer_info({}) is None
-    assert official.county_title(2026, official.issuer_info(param)) == "桐溪县 2026 年度中小学校党建工作质量评价汇总"
+    assert official.county_title(2026, official.issuer_info(param)) == "桐溪县2026年度中小学校党建工作质量评价汇总"

@@ -164,8 +164,8 @@ def heading_html(text: str) -> str:
 
 
 def school_title(h: Headline) -> str:
-    """``<学校> <年> 年度党建工作质量评价报告``."""
-    return f"{h.school_name} {h.year} 年度党建工作质量评价报告"
+    """``<学校><年>年度党建工作质量评价报告`` (numerals set without spaces)."""
+    return f"{h.school_name}{h.year}年度党建工作质量评价报告"
 
 
 def _info(attrs: list[tuple[str, object]], *lines: Iterable[tuple[str, str]]) -> str:
@@ -178,17 +178,17 @@ def info_html(h: Headline, framework_name: str, framework_version: str) -> str:
     """The school's basic facts under the title: name and id, type, township, year, framework
     and version (``data-school-id``, ``data-year``)."""
     return _info([("school-id", h.school_id), ("year", h.year)],
-                 [("学校", f"{h.school_name}（编号 {h.school_id}）"), ("类型", h.school_type),
-                  ("乡镇", h.township), ("评价年度", f"{h.year} 年")],
-                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
+                 [("学校", f"{h.school_name}（编号{h.school_id}）"), ("类型", h.school_type),
+                  ("乡镇", h.township), ("评价年度", f"{h.year}年")],
+                 [("评价依据", f"{framework_name}（版本{framework_version}）")])
 
 
 def county_info_html(year: int, n_schools: int, framework_name: str, framework_version: str) -> str:
     """The county summary's facts under the title: year, schools, framework (``data-year``,
     ``data-n-schools``)."""
     return _info([("year", int(year)), ("n-schools", int(n_schools))],
-                 [("评价年度", f"{int(year)} 年"), ("参评学校", f"{int(n_schools)} 所")],
-                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
+                 [("评价年度", f"{int(year)}年"), ("参评学校", f"{int(n_schools)}所")],
+                 [("评价依据", f"{framework_name}（版本{framework_version}）")])
 
 
 def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
@@ -197,9 +197,9 @@ def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
     if abs(h.change) < 0.5 * 10**-decimals:
         move = "持平"
     else:
-        move = f"{'提高' if h.change > 0 else '下降'} {abs(h.change):.{decimals}f} 分"
-    return (f"较 {h.prev_year} 年（总分 {h.prev_total:.{decimals}f} 分，等次“{h.prev_grade}”，"
-            f"全县第 {h.prev_rank} 名）{move}。")
+        move = f"{'提高' if h.change > 0 else '下降'}{abs(h.change):.{decimals}f}分"
+    return (f"较{h.prev_year}年（总分{h.prev_total:.{decimals}f}分，等次“{h.prev_grade}”，"
+            f"全县第{h.prev_rank}名）{move}。")
 
 
 def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
@@ -207,10 +207,10 @@ def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
     ``data-school-id, data-year, data-total, data-grade, data-rank, data-veto`` attributes.
     ``no_history`` is the sentence shown when the school has no earlier result (see
     :func:`evalkit.analysis.history.history_sentence`; default "首次参评，无上年数据可比。")."""
-    in_type = f"；在{h.school_type}中排第 {h.rank_in_type} 名（共 {h.n_in_type} 所）" if h.school_type else ""
+    in_type = f"；在{h.school_type}中排第{h.rank_in_type}名（共{h.n_in_type}所）" if h.school_type else ""
     items = [
-        f"基础分 {h.base:.{decimals}f} 分，加分 {h.bonus:.{decimals}f} 分。",
-        f"全县排名第 {h.rank} 名（共 {h.n_schools} 所）{in_type}。",
+        f"基础分{h.base:.{decimals}f}分，加分{h.bonus:.{decimals}f}分。",
+        f"全县排名第{h.rank}名（共{h.n_schools}所）{in_type}。",
         _change_text(h, decimals, no_history),
     ]
     veto = {"ids": h.veto_ids, "grade": h.grade, "grade_by_score": h.grade_by_score} if h.veto else None
@@ -271,7 +271,7 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
                else f"{scored_with}（评分）/ {evalkit.__version__}（报告）")
     parts = [
         f"指标体系：{framework_name or meta.get('framework_name', meta.get('framework_id', ''))}"
-        f"（{meta.get('framework_id', '')}，版本 {meta.get('framework_version', '')}）",
+        f"（{meta.get('framework_id', '')}，版本{meta.get('framework_version', '')}）",
         f"数据指纹：{fp[:16]}",
         f"evalkit 版本：{version or evalkit.__version__}",
         f"评分时间：{china_time(meta.get('created'))}",

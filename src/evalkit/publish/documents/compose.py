@@ -78,7 +78,6 @@ def _date(value: Any) -> str:
 def render_template(path: str | os.PathLike[str], context: dict[str, Any]) -> str:
     """Render the document template at ``path`` with ``context``; return the Markdown."""
     import jinja2
-
     from markupsafe import escape
 
     from evalkit.textfmt import cjk_tight

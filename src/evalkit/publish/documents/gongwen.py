@@ -90,7 +90,7 @@ class OfficialParts:
     @property
     def masthead_half_points(self) -> int:
         """Word's ``w:sz`` of the 标志 (half points)."""
-        return int(round(self.masthead_pt * 2))
+        return round(self.masthead_pt * 2)
 
     @property
     def date_text(self) -> str:
