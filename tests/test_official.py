@@ -62,3 +62,21 @@ def test_the_issuer_parameter_and_the_signature() -> None:
     assert 'data-issue-date="2026-12-01"' in html and "2026年12月1日" in html and "中共桐溪县委教育工委" in html
     assert official.signature_html({}) == "" and official.issuer_info({}) is None
     assert official.county_title(2026, official.issuer_info(param)) == "桐溪县2026年度中小学校党建工作质量评价汇总"
+
+
+def test_county_summary_sentences_follow_the_results() -> None:
+    """No group shown empty: the biggest rises of a year when no school rose is a sentence, not
+    an empty table; the quota sentence says when the quota moved nobody."""
+    import pandas as pd
+
+    from evalkit.publish import present
+
+    rose = pd.DataFrame({"school_name": ["甲小学"], "change": [2.5]})
+    args = {"heading": "进步最大的学校", "name": "improvers", "none": "没有学校得分较上年提高。",
+            "columns": ["school_name", "change"]}
+    shown = present.changes_html(rose, **args)
+    assert 'data-table="improvers"' in shown and "甲小学" in shown and "没有学校" not in shown
+    empty = present.changes_html(rose.iloc[0:0], **args)
+    assert "<table" not in empty and 'data-note="no-improvers"' in empty and "没有学校得分较上年提高。" in empty
+    assert present.quota_note("好", 0.3, 0).endswith("本年度没有学校因名额限制调整等次。")
+    assert "调整等次的学校3所" in present.quota_note("好", 0.3, 3)

@@ -9,7 +9,7 @@ prepare the data; the markup is in Jinja templates (``templates/html/``, see
 >>> from evalkit.analysis.examples import example_results
 >>> from evalkit.analysis.school import headline
 >>> html = headline_html(headline(example_results(), "002", 2024))
->>> 'data-total="85.0"' in html and 'data-grade="较好"' in html and "提高 15.0 分" in html
+>>> 'data-total="85.0"' in html and 'data-grade="较好"' in html and "提高15.0分" in html
 True
 >>> print(table_html(pd.DataFrame({"indicator_name": ["理论学习"], "share": [0.5]}), name="demo"))
 <table class="ekr-table" data-table="demo">
@@ -45,6 +45,7 @@ __all__ = [
     "COLUMN_NAMES",
     "PERCENT_COLUMNS",
     "SIGNED_COLUMNS",
+    "changes_html",
     "china_time",
     "county_info_html",
     "heading_html",
@@ -53,6 +54,7 @@ __all__ = [
     "info_html",
     "note_html",
     "provenance_html",
+    "quota_note",
     "school_title",
     "table_html",
 ]
@@ -154,6 +156,30 @@ def indicator_tables_html(indicators: pd.DataFrame, areas: pd.DataFrame, decimal
 def note_html(text: str, kind: str = "note") -> str:
     """A one-paragraph note (``<p class="ekr-note" data-note="kind">``)."""
     return render("note.html.j2", text=text, kind=kind)
+
+
+def quota_note(grade: str, max_share: float, n_demoted: int) -> str:
+    """The county summary's sentence on the quota of ``grade``, following the year's result:
+    how many schools the quota moved down, or that it moved none.
+
+    >>> quota_note("好", 0.3, 2)
+    '“好”等次名额不超过参评学校的30%；本年度因名额限制调整等次的学校2所。'
+    >>> quota_note("好", 0.3, 0)
+    '“好”等次名额不超过参评学校的30%；本年度没有学校因名额限制调整等次。'
+    """
+    head = f"“{grade}”等次名额不超过参评学校的{max_share:.0%}；"
+    if n_demoted:
+        return head + f"本年度因名额限制调整等次的学校{int(n_demoted)}所。"
+    return head + "本年度没有学校因名额限制调整等次。"
+
+
+def changes_html(frame: pd.DataFrame, *, heading: str, name: str, none: str, columns: list[str],
+                 decimals: int = 1) -> str:
+    """A heading over the table of biggest rises (or falls), or over the sentence ``none`` when
+    no school rose (fell): a group is never shown as an empty table (``data-note="no-<name>"``)."""
+    block = (note_html(none, f"no-{name}") if frame.empty
+             else table_html(frame, name=name, columns=columns, decimals=decimals))
+    return f"<h3>{heading}</h3>\n{block}"
 
 
 def heading_html(text: str) -> str:
