@@ -112,16 +112,26 @@ _CJK_GAP_NUMERAL = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[0-9])")
 _NUMERAL_GAP_CJK = re.compile(rf"(?<=[0-9%])[ \t\u00a0]+(?=[{_CJK}])")
 
 
-def cjk_tight(text: str) -> str:
+_TAGS = r"(?:<[^<>]*>)*"
+_CJK_GAP_NUMERAL_HTML = re.compile(rf"([{_CJK}]{_TAGS})[ \t\u00a0]+({_TAGS}[0-9])")
+_NUMERAL_GAP_CJK_HTML = re.compile(rf"([0-9%]{_TAGS})[ \t\u00a0]+({_TAGS}[{_CJK}])")
+
+
+def cjk_tight(text: str, *, html: bool = False) -> str:
     """``text`` with no space between a Chinese character and a numeral, either way round:
     official Chinese text sets numerals without surrounding spaces (GB/T 9704-2012; a space
     there also widens into a visible gap in a justified line). Only ASCII spaces, tabs and
     no-break spaces are removed, never a line break or the ideographic space U+3000 (set on
-    purpose, e.g. between "总分 92.3 分" and "等次"); Latin words keep their spaces.
+    purpose, e.g. between "总分 92.3 分" and "等次"); Latin words keep their spaces. With
+    ``html``, inline tags between the two do not hide the space (``总分 <b>92</b> 分``).
 
     >>> cjk_tight("关于 2025 年度（2025.1 版）共 48 所，占 35.5% 。")
     '关于2025年度（2025.1版）共48所，占35.5%。'
     >>> cjk_tight("1. 青岚中学\\n| 1 | 甲 |")
     '1. 青岚中学\\n| 1 | 甲 |'
+    >>> cjk_tight("<p>总分 <b>92.3</b> 分　等次 <b>好</b></p>", html=True)
+    '<p>总分<b>92.3</b>分　等次 <b>好</b></p>'
     """
+    if html:
+        return _NUMERAL_GAP_CJK_HTML.sub(r"\1\2", _CJK_GAP_NUMERAL_HTML.sub(r"\1\2", text))
     return _NUMERAL_GAP_CJK.sub("", _CJK_GAP_NUMERAL.sub("", text))

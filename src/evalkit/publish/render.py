@@ -158,7 +158,7 @@ def notebook_to_html(
         "metadata": {"name": "report", "path": str(path)},
     }
     html, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return cjk_tight(html)  # no space between a Chinese character and a numeral (GB/T 9704)
+    return cjk_tight(html, html=True)  # no space between a Chinese character and a numeral
 
 
 # --------------------------------------------------------------------------- PDF
