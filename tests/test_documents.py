@@ -444,3 +444,24 @@ def test_publicity_keeps_its_last_rows_with_the_signature(run: dict) -> None:
             for p in c.paragraphs]
     assert last == [("表格文字接排", True)] * 3
     assert {p.style.name for c in table.rows[-2].cells for p in c.paragraphs} == {"表格文字"}
+
+
+def test_gongwen_parts_keep_hostile_text_as_written(run: dict) -> None:
+    """Run-file text reaching the raw Word XML of the 版头 and 版记 (names with <, &, quotes) is
+    escaped, not taken as markup: the Word file opens and reads back the same words."""
+    spec = run["spec"]
+    issuer = type(spec.issuer).model_validate({
+        **spec.issuer.model_dump(), "masthead": '青岚县<教育>&"体育"局文件', "doc_number": "青教体发（2024）第7号",
+        "cc": ["县委<办>", "县政府&办"], "printed_by": "</w:t>办公室"})
+    from evalkit.publish.documents.facts import county_facts
+    from evalkit.publish.documents.notice import notice_files
+
+    facts = county_facts(run["results"], 2024, GRADES)
+    made = notice_files(facts, issuer, spec.notice, pdf=False)
+    import io
+
+    document = docx.Document(io.BytesIO(made["docx"]))
+    texts = [t for t, _ in _blocks(document)]
+    assert texts[0] == '青岚县<教育>&"体育"局文件' and texts[1] == "青教体发〔2024〕7号"
+    lines = [c.text for r in document.tables[-1].rows for c in dict.fromkeys(r.cells)]
+    assert lines == ["抄送：县委<办>，县政府&办。", "</w:t>办公室", "2024年12月20日印发"]
