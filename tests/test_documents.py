@@ -354,6 +354,9 @@ def test_notice_has_the_parts_of_a_gongwen_in_order(run: dict) -> None:
     start = next(i for i, p in enumerate(pages) if p.lstrip().startswith("附件\n"))
     assert "（此件主动公开）" in pages[start - 1]
     assert "抄送：" in pages[-1] and "印发" in pages[-1] and "抄送：" not in "".join(pages[:-1])
+    assert len(pages) % 2 == 0  # the 版记 on an even page (a blank page added before it if needed)
+    if not pages[-2].strip():  # then neither the blank page nor the 版记's page is numbered
+        assert "—" not in pages[-1] and "抄送：" not in pages[-3]
 
 
 def test_notice_attachment_shows_scores_only_when_asked(run: dict) -> None:

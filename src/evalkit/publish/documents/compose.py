@@ -15,6 +15,10 @@ shipped folder is searched after the copy's own). The rendered text passes throu
 The same Markdown becomes the Word file (pandoc, :mod:`evalkit.publish.pandoc`) and the PDF
 (pandoc's HTML laid out by WeasyPrint with ``templates/documents/official.css``: the page of
 GB/T 9704, "— 1 —" page numbers, the official fonts named first and Noto CJK as the fallback).
+In the PDF a 版记 lands at the foot of an even page: when the document would end on an odd page
+it is laid out again with the 版记 on the next even page (a blank page between when needed;
+neither the blank page nor the page holding only the 版记 is numbered). The Word file cannot
+know its pages: there the 版记 is at the foot of the last.
 """
 
 from __future__ import annotations
@@ -130,4 +134,13 @@ def official_pdf_bytes(markdown: str, *, title: str) -> bytes:
     fonts = FontConfiguration()
     css = CSS(string=(_documents_dir() / "official.css").read_text(encoding="utf-8"), font_config=fonts)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=page, url_fetcher=fetcher).write_pdf(stylesheets=[css], font_config=fonts)
+    html = HTML(string=page, url_fetcher=fetcher)
+    document = html.render(stylesheets=[css], font_config=fonts)
+    if 'class="gw-banji-place"' in body and len(document.pages) % 2:
+        # GB/T 9704: the 版记 at the foot of an even page; it is on the last page, which is odd:
+        # laid out again with the 版记 moved to the next even page (a blank page between if needed)
+        even = CSS(string=".gw-banji-place { break-before: left; page: banji; }"
+                          "@page banji { @bottom-left { content: none; } @bottom-right { content: none; } }",
+                   font_config=fonts)
+        document = html.render(stylesheets=[css, even], font_config=fonts)
+    return document.write_pdf()
