@@ -49,8 +49,8 @@ def test_first_assessment_only_when_the_school_starts_this_year() -> None:
     assert analysis.history_status(r, "003", 2024, registry) == "first"    # no start year: first scored
     assert analysis.history_status(example_results(), "001", 2024, registry) == "history"
     assert analysis.history_sentence("no_data", 2024, start_year=2019) == (
-        "本校自 2019 年起参评，系统内暂无往年数据，不作与往年的比较。")
-    assert analysis.changes_note(r, 2024, registry) == "系统内暂无 2024 年以前的评价数据，不作进步与退步比较。"
+        "本校自2019年起参评，系统内暂无往年数据，不作与往年的比较。")
+    assert analysis.changes_note(r, 2024, registry) == "系统内暂无2024年以前的评价数据，不作进步与退步比较。"
 
 
 def test_the_issuer_parameter_and_the_signature() -> None:

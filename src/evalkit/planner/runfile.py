@@ -19,10 +19,10 @@ Paths in a run file are relative to the run file's own folder. Example (``params
     cell_timeout: 600                # seconds one cell may run before its kernel is killed
     intake_notes: null               # CSV of data-quality notes from intake (county summary)
     issuer:                          # who issues the reports (optional; without it the run warns once)
-      county: 青岚县                  # the county's name, used in titles ("青岚县 2024 年度……")
+      county: 青岚县                  # the county's name, used in titles ("青岚县2024年度……")
       body: 青岚县教育体育局          # the issuing body (落款)
       date: 2024-12-20               # issue date; omitted: the day of the run
-      doc_number: 青教体发〔2024〕18号  # optional 文号
+      doc_number: 青教体发〔2024〕18号  # optional 发文字号 (the 通报's 版头; [2024] is written 〔2024〕)
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
       masthead: 青岚县教育体育局文件  # optional 发文机关标志 of the 通报's 版头 (red); default: body + 文件
       cc: [县委教育工委, 县纪委监委派驻纪检监察组]  # optional 抄送 of the 版记 (a list, or one string)
