@@ -121,6 +121,10 @@ def test_school_report_docx_has_the_scored_figures_tables_chart_and_fonts(run: d
                                 section.bottom_margin, section.left_margin, section.right_margin)]
     assert mm == [210, 297, 37, 35, 28, 26]  # stored in twips: compare to the millimetre
     assert footers.count(" PAGE ") == 2 and "— " in footers
+    # numerals set without spaces, in the sentences and the tables alike (evalkit.textfmt.cjk_tight)
+    every = "\n".join(t.text or "" for t in document.element.body.iter(qn("w:t")))
+    cjk = r"[\u4e00-\u9fff（），。：；]"
+    assert "得分率" in every and not re.findall(rf"{cjk}[ \u00a0]+\d|\d[ \u00a0]+{cjk}", every)
 
 
 # --------------------------------------------------------------------------- notice and publicity
