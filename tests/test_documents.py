@@ -233,7 +233,11 @@ def test_evalkit_run_writes_the_documents_once(tmp_path: Path) -> None:
     assert main(["run", str(run_file)]) == 0
     assert (county / "通报_2024.docx").stat().st_mtime_ns == stamp
     # both schools of the tiny report score low: listed, in order, under the last grade
-    assert "（一）“差”等次（2所）\n甲小学、乙小学。\n" in _text(docx.Document(str(county / "通报_2024.docx")))
+    text = _text(docx.Document(str(county / "通报_2024.docx")))
+    assert "（一）“差”等次（2所）\n甲小学、乙小学。\n" in text
+    # the wording follows: one grade only, no 好 school, so no 好 sentence and no "其他学校"
+    assert "参评学校均评为“差”等次。" in text and "本次评价无“好”“较好”“一般”等次学校。" in text
+    assert "本次评价无“好”等次学校，各学校要对标先进" in text and "评价为“好”等次的学校" not in text
 
 
 def test_report_html_classes_become_word_styles(tmp_path: Path) -> None:
