@@ -100,14 +100,43 @@ class Aggregate(_Model):
         return self.weighting.method if self.weighting is not None else "fixed"
 
 
+class Denominate(_Model):
+    """Divide the indicator by a size before the other steps (COINr ``Denominate``, first in
+    its pipeline): by a ``column`` of the school registry (``pupils``, ``staff``,
+    ``party_members`` or another column the registry keeps; its Chinese header too) **or** by
+    the combined value of another ``indicator`` of the framework; ``per`` is the unit factor:
+    value = ``per × x ÷ d`` (``per: 100`` = per 100 pupils). ``missing``: a missing denominator
+    is refused (``error``, the default) or leaves the ratio missing for the ``impute`` step
+    (``impute``: COINr's behaviour, ``NA`` in a ratio is ``NA``); a zero is always refused."""
+
+    column: str | None = None
+    indicator: str | None = None
+    per: float = Field(default=1.0, gt=0)
+    missing: Literal["error", "impute"] = "error"
+
+
+class Goalposts(_Model):
+    """Fixed goalposts for ``normalise: goalposts`` (COINr ``n_goalposts`` with
+    ``trunc2posts = TRUE``; the UNDP HDI's dimension indices): ``(f(x) − f(lower)) /
+    (f(upper) − f(lower))`` clipped to 0–1, ``f = ln`` when ``log`` (the HDI's income index)."""
+
+    lower: float
+    upper: float
+    log: bool = False
+
+
 class Pipeline(_Model):
     """COINr-style data steps for an indicator, on its combined values per year (see
-    :mod:`evalkit.mcda.treat`): ``impute`` missing values by group ``mean``/``median``
-    (``impute_by`` a registry column such as ``school_type``, none = the whole county), ``treat``
-    outliers (winsorise up to ``winmax`` points while |skew| ≥ ``skew_max`` and kurtosis ≥
-    ``kurt_max``, else log), then ``normalise`` over the year's data (``minmax``, ``zscore`` or
-    ``rank``, within ``normalise_by`` groups); points = ``max_points × normalised``."""
+    :mod:`evalkit.mcda.treat`), in COINr's order: ``denominate`` by a registry column or
+    another indicator, ``impute`` missing values by group ``mean``/``median`` (``impute_by`` a
+    registry column such as ``school_type``, none = the whole county), ``treat`` outliers
+    (COINr's ``Treat``: winsorise while |skew| ≥ ``skew_max`` and kurtosis ≥ ``kurt_max``, up to
+    ``winmax`` distinct points, else ``log_CT`` of the original values), then ``normalise``
+    over the year's data (``minmax``, ``zscore`` or ``rank``, within ``normalise_by`` groups)
+    or against fixed ``goalposts`` (``normalise: goalposts``, COINr's ``n_goalposts``);
+    points = ``max_points × normalised``."""
 
+    denominate: Denominate | None = None
     impute: Literal["none", "mean", "median"] = "none"
     impute_by: str | None = None
     treat: bool = False
@@ -115,8 +144,9 @@ class Pipeline(_Model):
     skew_max: float = Field(default=2.0, gt=0)
     kurt_max: float = Field(default=3.5)
     log_fallback: bool = True
-    normalise: Literal["minmax", "zscore", "rank"] = "minmax"
+    normalise: Literal["minmax", "zscore", "rank", "goalposts"] = "minmax"
     normalise_by: str | None = None
+    goalposts: Goalposts | None = None
 
 
 class Indicator(_Model):
@@ -332,7 +362,7 @@ class Framework(_Model):
 
 #: fields added for deeper trees and methods: left out of the fingerprint while unset, so a
 #: framework that does not use them keeps the fingerprint it had before they existed
-_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision"}
+_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision", "denominate"}
 
 
 def _drop_unset_extensions(data: Any) -> Any:

@@ -92,6 +92,7 @@ from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
 from evalkit.io.yaml_load import YamlDocument, YamlInputError, as_document, load_yaml_file
 from evalkit.io.yaml_paths import Problem, format_path, line_for, pydantic_problems
 from evalkit.planner.confine import input_file_problem, output_folder_problem
+from evalkit.publish.documents.workdays import WorkdayCalendarError, add_working_days
 from evalkit.robustness.config import RobustnessConfig
 from evalkit.runtime.choice import ExecutorChoiceError, parse_executor
 
@@ -418,6 +419,11 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
     p = model.publicity
     if p is not None and p.start and p.end and p.end < p.start:
         out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
+    if p is not None and p.end is None and model.issuer is not None:
+        try:  # refused here, before any report is run, not after them at the documents
+            add_working_days(p.start or model.issuer.issue_date(), p.days)
+        except WorkdayCalendarError as err:
+            out.append((("publicity",), str(err)))
     try:
         _executor_text(model.executor, model.scheduler)
     except ExecutorChoiceError as err:

@@ -356,6 +356,7 @@ def _county_documents(
         return
     from evalkit.publish.documents.compose import DocumentTemplateError
     from evalkit.publish.documents.county import documents_fingerprint, write_county_documents
+    from evalkit.publish.documents.workdays import WorkdayCalendarError
     from evalkit.publish.pandoc import PandocError
 
     fp = documents_fingerprint(spec, data_fingerprint, grades)
@@ -365,7 +366,7 @@ def _county_documents(
     sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
     try:
         written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
-    except (DocumentTemplateError, PandocError) as err:
+    except (DocumentTemplateError, PandocError, WorkdayCalendarError) as err:
         raise RunError(str(err)) from None
     manifest.data["documents"] = {
         "fingerprint": fp,

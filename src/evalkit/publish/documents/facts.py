@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from evalkit.publish.documents.workdays import add_working_days
 from evalkit.results import Results
 
 __all__ = [
@@ -177,24 +178,3 @@ def chinese_date(day: dt.date) -> str:
     '2025年1月6日'
     """
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The last day of a period of ``days`` working days (Monday to Friday) beginning on
-    ``start`` (counted when it is a working day). Public holidays are not known: give the end
-    in the run file when the period crosses one.
-
-    >>> add_working_days(dt.date(2024, 12, 20), 5)  # Friday 20th, then 23rd–26th
-    datetime.date(2024, 12, 26)
-    >>> add_working_days(dt.date(2024, 12, 21), 1)  # a Saturday: the Monday after
-    datetime.date(2024, 12, 23)
-    """
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    day, left = start, days
-    while True:
-        if day.weekday() < 5:
-            left -= 1
-            if left == 0:
-                return day
-        day += dt.timedelta(days=1)
