@@ -280,14 +280,14 @@ def test_table_html_formats_and_escapes() -> None:
 def test_headline_html_markers_and_sentences(ex) -> None:
     veto = present.headline_html(analysis.headline(ex, "003", 2024))
     assert 'data-veto="1"' in veto and 'data-grade="差"' in veto and "一票否决（V1）" in veto
-    assert "下降 13.0 分" in veto
+    assert "下降13.0分" in veto
     first = present.headline_html(analysis.headline(ex, "001", 2023))
     assert "首次参评" in first and 'data-total="90.0"' in first
     h = analysis.headline(ex, "001", 2024)
     heading = present.heading_html(present.school_title(h))
-    assert heading == '<h1 class="ekr-heading">城关一小 2024 年度党建工作质量评价报告</h1>'
+    assert heading == '<h1 class="ekr-heading">城关一小2024年度党建工作质量评价报告</h1>'
     info = present.info_html(h, "示例指标体系", "1.0")
-    assert 'data-school-id="001"' in info and "小学" in info and "城关镇" in info and "版本 1.0" in info
+    assert 'data-school-id="001"' in info and "小学" in info and "城关镇" in info and "版本1.0" in info
     footer = present.provenance_html(ex.meta, "示例指标体系")
     assert "数据指纹：0000000000000000" in footer and f'data-evalkit-version="{evalkit.__version__}"' in footer
 

@@ -49,8 +49,8 @@ def test_first_assessment_only_when_the_school_starts_this_year() -> None:
     assert analysis.history_status(r, "003", 2024, registry) == "first"    # no start year: first scored
     assert analysis.history_status(example_results(), "001", 2024, registry) == "history"
     assert analysis.history_sentence("no_data", 2024, start_year=2019) == (
-        "本校自 2019 年起参评，系统内暂无往年数据，不作与往年的比较。")
-    assert analysis.changes_note(r, 2024, registry) == "系统内暂无 2024 年以前的评价数据，不作进步与退步比较。"
+        "本校自2019年起参评，系统内暂无往年数据，不作与往年的比较。")
+    assert analysis.changes_note(r, 2024, registry) == "系统内暂无2024年以前的评价数据，不作进步与退步比较。"
 
 
 def test_the_issuer_parameter_and_the_signature() -> None:
@@ -61,4 +61,22 @@ def test_the_issuer_parameter_and_the_signature() -> None:
     html = official.signature_html(param)
     assert 'data-issue-date="2026-12-01"' in html and "2026年12月1日" in html and "中共桐溪县委教育工委" in html
     assert official.signature_html({}) == "" and official.issuer_info({}) is None
-    assert official.county_title(2026, official.issuer_info(param)) == "桐溪县 2026 年度中小学校党建工作质量评价汇总"
+    assert official.county_title(2026, official.issuer_info(param)) == "桐溪县2026年度中小学校党建工作质量评价汇总"
+
+
+def test_county_summary_sentences_follow_the_results() -> None:
+    """No group shown empty: the biggest rises of a year when no school rose is a sentence, not
+    an empty table; the quota sentence says when the quota moved nobody."""
+    import pandas as pd
+
+    from evalkit.publish import present
+
+    rose = pd.DataFrame({"school_name": ["甲小学"], "change": [2.5]})
+    args = {"heading": "进步最大的学校", "name": "improvers", "none": "没有学校得分较上年提高。",
+            "columns": ["school_name", "change"]}
+    shown = present.changes_html(rose, **args)
+    assert 'data-table="improvers"' in shown and "甲小学" in shown and "没有学校" not in shown
+    empty = present.changes_html(rose.iloc[0:0], **args)
+    assert "<table" not in empty and 'data-note="no-improvers"' in empty and "没有学校得分较上年提高。" in empty
+    assert present.quota_note("好", 0.3, 0).endswith("本年度没有学校因名额限制调整等次。")
+    assert "调整等次的学校3所" in present.quota_note("好", 0.3, 3)

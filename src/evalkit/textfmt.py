@@ -8,6 +8,7 @@ decimals and no trailing zeros (``3.50`` → ``"3.5"``); ratios print as percent
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -104,3 +105,34 @@ def value_text(value: object, data_type: str, unit: str = "") -> str:
     if isinstance(value, str):
         return value
     return f"{num(value)}{unit}"
+
+
+# CJK ideographs, CJK punctuation and full-width forms (the characters Chinese text is set in)
+_CJK = r"\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_GAP_NUMERAL = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[0-9])")
+_NUMERAL_GAP_CJK = re.compile(rf"(?<=[0-9%])[ \t\u00a0]+(?=[{_CJK}])")
+
+
+_TAGS = r"(?:<[^<>]*>)*"
+_CJK_GAP_NUMERAL_HTML = re.compile(rf"([{_CJK}]{_TAGS})[ \t\u00a0]+({_TAGS}[0-9])")
+_NUMERAL_GAP_CJK_HTML = re.compile(rf"([0-9%]{_TAGS})[ \t\u00a0]+({_TAGS}[{_CJK}])")
+
+
+def cjk_tight(text: str, *, html: bool = False) -> str:
+    """``text`` with no space between a Chinese character and a numeral, either way round:
+    official Chinese text sets numerals without surrounding spaces (GB/T 9704-2012; a space
+    there also widens into a visible gap in a justified line). Only ASCII spaces, tabs and
+    no-break spaces are removed, never a line break or the ideographic space U+3000 (set on
+    purpose, e.g. between "总分 92.3 分" and "等次"); Latin words keep their spaces. With
+    ``html``, inline tags between the two do not hide the space (``总分 <b>92</b> 分``).
+
+    >>> cjk_tight("关于 2025 年度（2025.1 版）共 48 所，占 35.5% 。")
+    '关于2025年度（2025.1版）共48所，占35.5%。'
+    >>> cjk_tight("1. 青岚中学\\n| 1 | 甲 |")
+    '1. 青岚中学\\n| 1 | 甲 |'
+    >>> cjk_tight("<p>总分 <b>92.3</b> 分　等次 <b>好</b></p>", html=True)
+    '<p>总分<b>92.3</b>分　等次 <b>好</b></p>'
+    """
+    if html:
+        return _NUMERAL_GAP_CJK_HTML.sub(r"\1\2", _CJK_GAP_NUMERAL_HTML.sub(r"\1\2", text))
+    return _NUMERAL_GAP_CJK.sub("", _CJK_GAP_NUMERAL.sub("", text))

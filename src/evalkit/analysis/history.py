@@ -15,7 +15,7 @@ start year was assessed before, just not with data in evalkit: its reports say
 >>> history_status(r.for_year(2024), "001", 2024, reg), history_status(r.for_year(2024), "002", 2024, reg)
 ('no_data', 'first')
 >>> history_sentence("no_data", 2024, start_year=2020)
-'本校自 2020 年起参评，系统内暂无往年数据，不作与往年的比较。'
+'本校自2020年起参评，系统内暂无往年数据，不作与往年的比较。'
 """
 
 from __future__ import annotations
@@ -93,10 +93,10 @@ def history_sentence(status: HistoryStatus, year: int, *, start_year: int | None
                      subject: str = "本校") -> str:
     """The sentence a report shows instead of a comparison with earlier years."""
     if status == "no_data":
-        since = f"自 {start_year} 年起参评，" if start_year is not None else ""
+        since = f"自{start_year}年起参评，" if start_year is not None else ""
         return f"{subject}{since}系统内暂无往年数据，不作与往年的比较。"
     if status == "first":
-        return f"{int(year)} 年为{subject}首次参评，暂无往年数据，不作与往年的比较。"
+        return f"{int(year)}年为{subject}首次参评，暂无往年数据，不作与往年的比较。"
     return ""
 
 
@@ -125,8 +125,8 @@ def changes_note(results: Results, year: int, registry: pd.DataFrame | str | Pat
     n_now = int((results.schools["year"] == int(year)).sum())
     if len(new) == n_now:
         if (new["status"] == "first").all():
-            return f"{int(year)} 年为首次评价，没有往年评价结果可比。"
-        return f"系统内暂无 {int(year)} 年以前的评价数据，不作进步与退步比较。"
+            return f"{int(year)}年为首次评价，没有往年评价结果可比。"
+        return f"系统内暂无{int(year)}年以前的评价数据，不作进步与退步比较。"
     label = {"first": "首次参评", "no_data": "系统内暂无往年数据"}
     names = "、".join(f"{n}（{label[st]}）" for n, st in zip(new["school_name"], new["status"], strict=True))
     return f"以下学校没有上年评价结果，不参与进步与退步比较：{names}。"

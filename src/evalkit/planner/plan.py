@@ -153,17 +153,17 @@ def plan_year(
             return Job(**common_args, refused=str(err))
         issuer = issuer_info(base["issuer"])
         header = "\n".join(title_meta(issuer))
-        right = f"{issuer.county}　{year} 年度" if issuer is not None else f"{year} 年度"
+        right = f"{issuer.county}　{year}年度" if issuer is not None else f"{year}年度"
         if kind == "county_summary":
             title = county_title(year, issuer)
             left = issuer.body if issuer is not None else "全县汇总"
-            right = f"{year} 年度"
+            right = f"{year}年度"
         elif kind == "framework_audit":
-            title = f"{issuer.county + ' ' if issuer is not None else ''}{year} 年度指标体系统计审计"
+            title = f"{issuer.county if issuer is not None else ''}{year}年度指标体系统计审计"
             left, header = "指标体系审计", ""
         else:
             what = "党建工作质量评价报告" if kind == "school_report" else "党建工作质量历年趋势"
-            title = f"{name} {year} 年度{what}"
+            title = f"{name}{year}年度{what}"
             left = name
         return Job(
             **common_args,

@@ -20,17 +20,23 @@ Paths in a run file are relative to the run file's own folder. Example (``params
     cell_timeout: 600                # seconds one cell may run before its kernel is killed
     intake_notes: null               # CSV of data-quality notes from intake (county summary)
     issuer:                          # who issues the reports (optional; without it the run warns once)
-      county: 青岚县                  # the county's name, used in titles ("青岚县 2024 年度……")
+      county: 青岚县                  # the county's name, used in titles ("青岚县2024年度……")
       body: 青岚县教育体育局          # the issuing body (落款)
       date: 2024-12-20               # issue date; omitted: the day of the run
-      doc_number: 青教体发〔2024〕18号  # optional 文号
+      doc_number: 青教体发〔2024〕18号  # optional 发文字号 (the 通报's 版头; [2024] is written 〔2024〕)
       contact: 局党建办 0915-1234567   # optional contact for questions and appeals
+      masthead: 青岚县教育体育局文件  # optional 发文机关标志 of the 通报's 版头 (red); default: body + 文件
+      cc: [县委教育工委, 县纪委监委派驻纪检监察组]  # optional 抄送 of the 版记 (a list, or one string)
+      printed_by: 青岚县教育体育局办公室  # optional 印发机关 of the 版记; default: body
+      printed_on: 2024-12-20         # optional 印发日期 of the 版记; default: the issue date
+      note: 此件主动公开              # optional 附注, printed in parentheses under the date
     robustness:                      # Monte Carlo rank intervals in every report (see
       replications: 1000             # evalkit.robustness.config for every field); null: none
     docx_template: null              # Word reference document for the .docx files; null: the shipped one
     notice:                          # the county's notice of results (通报), .docx (+ .pdf); needs issuer
       rectify_by: 2025-01-31         # deadline for rectification
       addressee: 各中小学校党组织      # optional; the line under the title (a full-width colon is added)
+      show_scores: false             # true: the 附件's table of results shows each school's total
       template: null                 # Jinja (Markdown) text of the notice; null: the shipped one
     publicity:                       # the publicity list of proposed grades (公示名单), .docx and .xlsx
       days: 5                        # working days from the start (default: the issue date)
@@ -123,13 +129,32 @@ class _Model(BaseModel):
 
 
 class Issuer(_Model):
-    """Who issues the reports: named in every title block and in the 落款 of the last page."""
+    """Who issues the reports: named in every title block and in the 落款 of the last page.
+
+    The county's documents in 公文 form (GB/T 9704-2012, see
+    :mod:`evalkit.publish.documents.gongwen`) also take the 发文机关标志 ``masthead`` (default:
+    ``body`` + "文件"), the 发文字号 ``doc_number`` (brackets written 〔〕 whatever was typed),
+    the 版记's organs copied ``cc`` (抄送), ``printed_by`` (印发机关, default ``body``) and
+    ``printed_on`` (印发日期, default the issue date), and an optional 附注 ``note``."""
 
     county: str = Field(min_length=1, max_length=40)
     body: str = Field(min_length=1, max_length=60)
     date: dt.date | None = None
     doc_number: str | None = Field(default=None, max_length=60)
     contact: str | None = Field(default=None, max_length=120)
+    masthead: str | None = Field(default=None, max_length=60)
+    cc: list[str] = Field(default_factory=list, max_length=30)
+    printed_by: str | None = Field(default=None, max_length=60)
+    printed_on: dt.date | None = None
+    note: str | None = Field(default=None, max_length=200)
+
+    @field_validator("cc", mode="before")
+    @classmethod
+    def _cc_list(cls, value: Any) -> Any:
+        """``cc`` as one string (organs separated by 、，, or ;) or as a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in re.split(r"[、，,；;]", value) if part.strip()]
+        return value
 
     def issue_date(self, today: dt.date | None = None) -> dt.date:
         """The declared issue date, or ``today`` (default: the run's date)."""
@@ -141,6 +166,7 @@ class Notice(_Model):
 
     rectify_by: dt.date
     addressee: str = Field(default="各中小学校党组织", min_length=1, max_length=120)
+    show_scores: bool = False
     template: str | None = None
 
 

@@ -15,9 +15,9 @@ GB/T 9704-2012 conventions followed: the issuing body and the date (Arabic numer
 >>> chinese_date(info.date)
 '2026年12月1日'
 >>> county_title(2026, info)
-'桐溪县 2026 年度中小学校党建工作质量评价汇总'
+'桐溪县2026年度中小学校党建工作质量评价汇总'
 >>> county_title(2026, None)
-'2026 年度全县中小学校党建工作质量评价汇总'
+'2026年度全县中小学校党建工作质量评价汇总'
 >>> title_meta(issuer_info({"county": "桐溪县", "body": "桐溪县教育体育局", "doc_number": "桐教体〔2026〕9号"}))
 ['桐溪县教育体育局', '桐教体〔2026〕9号']
 """
@@ -117,8 +117,8 @@ def county_label(issuer: IssuerInfo | None) -> str:
 def county_title(year: int, issuer: IssuerInfo | None) -> str:
     """The county summary's title, with the county's name when it is known."""
     if issuer is None:
-        return f"{int(year)} 年度全县中小学校党建工作质量评价汇总"
-    return f"{issuer.county} {int(year)} 年度中小学校党建工作质量评价汇总"
+        return f"{int(year)}年度全县中小学校党建工作质量评价汇总"
+    return f"{issuer.county}{int(year)}年度中小学校党建工作质量评价汇总"
 
 
 def report_title(kind: str, year: int, school_name: str = "", issuer: IssuerInfo | None = None,
@@ -127,9 +127,9 @@ def report_title(kind: str, year: int, school_name: str = "", issuer: IssuerInfo
     if kind == "county_summary":
         return county_title(year, issuer)
     if kind == "school_trend":
-        span = f"（{first_year}—{int(year)} 年）" if first_year is not None else ""
-        return f"{school_name} 党建工作质量历年趋势{span}"
-    return f"{school_name} {int(year)} 年度党建工作质量评价报告"
+        span = f"（{first_year}—{int(year)}年）" if first_year is not None else ""
+        return f"{school_name}党建工作质量历年趋势{span}"
+    return f"{school_name}{int(year)}年度党建工作质量评价报告"
 
 
 def title_meta(issuer: IssuerInfo | None) -> list[str]:

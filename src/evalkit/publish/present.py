@@ -9,7 +9,7 @@ prepare the data; the markup is in Jinja templates (``templates/html/``, see
 >>> from evalkit.analysis.examples import example_results
 >>> from evalkit.analysis.school import headline
 >>> html = headline_html(headline(example_results(), "002", 2024))
->>> 'data-total="85.0"' in html and 'data-grade="较好"' in html and "提高 15.0 分" in html
+>>> 'data-total="85.0"' in html and 'data-grade="较好"' in html and "提高15.0分" in html
 True
 >>> print(table_html(pd.DataFrame({"indicator_name": ["理论学习"], "share": [0.5]}), name="demo"))
 <table class="ekr-table" data-table="demo">
@@ -45,6 +45,7 @@ __all__ = [
     "COLUMN_NAMES",
     "PERCENT_COLUMNS",
     "SIGNED_COLUMNS",
+    "changes_html",
     "china_time",
     "county_info_html",
     "heading_html",
@@ -53,6 +54,7 @@ __all__ = [
     "info_html",
     "note_html",
     "provenance_html",
+    "quota_note",
     "school_title",
     "table_html",
 ]
@@ -157,6 +159,30 @@ def note_html(text: str, kind: str = "note") -> str:
     return render("note.html.j2", text=text, kind=kind)
 
 
+def quota_note(grade: str, max_share: float, n_demoted: int) -> str:
+    """The county summary's sentence on the quota of ``grade``, following the year's result:
+    how many schools the quota moved down, or that it moved none.
+
+    >>> quota_note("好", 0.3, 2)
+    '“好”等次名额不超过参评学校的30%；本年度因名额限制调整等次的学校2所。'
+    >>> quota_note("好", 0.3, 0)
+    '“好”等次名额不超过参评学校的30%；本年度没有学校因名额限制调整等次。'
+    """
+    head = f"“{grade}”等次名额不超过参评学校的{max_share:.0%}；"
+    if n_demoted:
+        return head + f"本年度因名额限制调整等次的学校{int(n_demoted)}所。"
+    return head + "本年度没有学校因名额限制调整等次。"
+
+
+def changes_html(frame: pd.DataFrame, *, heading: str, name: str, none: str, columns: list[str],
+                 decimals: int = 1) -> str:
+    """A heading over the table of biggest rises (or falls), or over the sentence ``none`` when
+    no school rose (fell): a group is never shown as an empty table (``data-note="no-<name>"``)."""
+    block = (note_html(none, f"no-{name}") if frame.empty
+             else table_html(frame, name=name, columns=columns, decimals=decimals))
+    return f"<h3>{heading}</h3>\n{block}"
+
+
 def heading_html(text: str) -> str:
     """A report's ``<h1>``. Report notebooks show it in a cell tagged ``remove-cell``: read in
     JupyterLab it titles the notebook; rendered by :mod:`evalkit.publish.render`, whose page has its
@@ -165,8 +191,8 @@ def heading_html(text: str) -> str:
 
 
 def school_title(h: Headline) -> str:
-    """``<学校> <年> 年度党建工作质量评价报告``."""
-    return f"{h.school_name} {h.year} 年度党建工作质量评价报告"
+    """``<学校><年>年度党建工作质量评价报告`` (numerals set without spaces)."""
+    return f"{h.school_name}{h.year}年度党建工作质量评价报告"
 
 
 def _info(attrs: list[tuple[str, object]], *lines: Iterable[tuple[str, str]]) -> str:
@@ -179,33 +205,33 @@ def info_html(h: Headline, framework_name: str, framework_version: str) -> str:
     """The school's basic facts under the title: name and id, type, township, year, framework
     and version (``data-school-id``, ``data-year``)."""
     return _info([("school-id", h.school_id), ("year", h.year)],
-                 [("学校", f"{h.school_name}（编号 {h.school_id}）"), ("类型", h.school_type),
-                  ("乡镇", h.township), ("评价年度", f"{h.year} 年")],
-                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
+                 [("学校", f"{h.school_name}（编号{h.school_id}）"), ("类型", h.school_type),
+                  ("乡镇", h.township), ("评价年度", f"{h.year}年")],
+                 [("评价依据", f"{framework_name}（版本{framework_version}）")])
 
 
 def county_info_html(year: int, n_schools: int, framework_name: str, framework_version: str) -> str:
     """The county summary's facts under the title: year, schools, framework (``data-year``,
     ``data-n-schools``)."""
     return _info([("year", int(year)), ("n-schools", int(n_schools))],
-                 [("评价年度", f"{int(year)} 年"), ("参评学校", f"{int(n_schools)} 所")],
-                 [("评价依据", f"{framework_name}（版本 {framework_version}）")])
+                 [("评价年度", f"{int(year)}年"), ("参评学校", f"{int(n_schools)}所")],
+                 [("评价依据", f"{framework_name}（版本{framework_version}）")])
 
 
 def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
     if h.prev_year is None or h.change is None:
         return no_history or "首次参评，无上年数据可比。"
-    unit = " 个百分点" if h.basis == "rate" else " 分"
+    unit = "个百分点" if h.basis == "rate" else "分"
     if abs(h.change) < 0.5 * 10**-decimals:
         move = "持平"
     else:
-        move = f"{'提高' if h.change > 0 else '下降'} {abs(h.change):.{decimals}f}{unit}"
+        move = f"{'提高' if h.change > 0 else '下降'}{abs(h.change):.{decimals}f}{unit}"
     if h.basis == "rate" and h.rate is not None and h.prev_rate is not None:
         move = f"得分率（{h.prev_rate:.{decimals}f}% → {h.rate:.{decimals}f}%）{move}"
     elif h.basis == "common":
         move = f"共有指标得分{move}"
-    return (f"较 {h.prev_year} 年（总分 {h.prev_total:.{decimals}f} 分，等次“{h.prev_grade}”，"
-            f"全县第 {h.prev_rank} 名）{move}。{h.comparison_note}")
+    return (f"较{h.prev_year}年（总分{h.prev_total:.{decimals}f}分，等次“{h.prev_grade}”，"
+            f"全县第{h.prev_rank}名）{move}。{h.comparison_note}")
 
 
 def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
@@ -213,10 +239,10 @@ def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:
     ``data-school-id, data-year, data-total, data-grade, data-rank, data-veto`` attributes.
     ``no_history`` is the sentence shown when the school has no earlier result (see
     :func:`evalkit.analysis.history.history_sentence`; default "首次参评，无上年数据可比。")."""
-    in_type = f"；在{h.school_type}中排第 {h.rank_in_type} 名（共 {h.n_in_type} 所）" if h.school_type else ""
+    in_type = f"；在{h.school_type}中排第{h.rank_in_type}名（共{h.n_in_type}所）" if h.school_type else ""
     items = [
-        f"基础分 {h.base:.{decimals}f} 分，加分 {h.bonus:.{decimals}f} 分。",
-        f"全县排名第 {h.rank} 名（共 {h.n_schools} 所）{in_type}。",
+        f"基础分{h.base:.{decimals}f}分，加分{h.bonus:.{decimals}f}分。",
+        f"全县排名第{h.rank}名（共{h.n_schools}所）{in_type}。",
         _change_text(h, decimals, no_history),
     ]
     veto = {"ids": h.veto_ids, "grade": h.grade, "grade_by_score": h.grade_by_score} if h.veto else None
@@ -277,7 +303,7 @@ def provenance_html(meta: dict[str, Any], framework_name: str = "", now: datetim
                else f"{scored_with}（评分）/ {evalkit.__version__}（报告）")
     parts = [
         f"指标体系：{framework_name or meta.get('framework_name', meta.get('framework_id', ''))}"
-        f"（{meta.get('framework_id', '')}，版本 {meta.get('framework_version', '')}）",
+        f"（{meta.get('framework_id', '')}，版本{meta.get('framework_version', '')}）",
         f"数据指纹：{fp[:16]}",
         f"evalkit 版本：{version or evalkit.__version__}",
         f"评分时间：{china_time(meta.get('created'))}",

@@ -12,10 +12,16 @@ following GB/T 9704-2012 (layout of official documents of Party and state organs
 - body text (``Body Text``, ``First Paragraph``) in size-3 (16 pt) 仿宋_GB2312, first line
   indented two characters, lines exactly 29 pt apart (22 lines a page);
 - table text (``表格文字``; header rows ``表格表头``, bold) in size-5 (10.5 pt) 仿宋_GB2312
-  (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it); tables (``Table``) ruled, the header
+  (``表格文字（小）``/``表格表头（小）``, 8 pt, in tables too wide for it; ``…接排``: the same, kept
+  with the next paragraph, for a last row followed by the 落款); tables (``Table``) ruled, the header
   row bold on grey and repeated on every page; tight lists (``Compact``) at body size;
 - styles of evalkit's own: ``图表`` (charts, centred), ``主送机关`` (addressee, flush left),
-  ``落款`` (issuing body and date, right-aligned), ``报告说明`` (provenance, 9 pt grey).
+  ``落款`` (issuing body and date, right-aligned, kept with what follows), ``报告说明``
+  (provenance, 9 pt grey);
+- the parts of a 公文 (:mod:`evalkit.publish.documents.gongwen`): ``发文机关标志`` (red, 30 pt
+  小标宋, centred), ``发文字号`` (centred), ``附件说明`` (a line below the body, kept with the
+  落款), ``正文接排`` (body text kept with the next paragraph: the last lines before the 落款),
+  ``附注``, ``附件标识`` ("附件", 黑体, top left), ``附件标题`` (centred, 22 pt), ``版记`` (14 pt).
 
 Fonts are named as Chinese offices name them (``w:eastAsia`` of every style's ``w:rFonts``;
 Latin text and digits in Times New Roman). Where a font is missing, Word and WPS substitute the
@@ -306,6 +312,10 @@ def reference_docx_bytes() -> bytes:
     _look(_paragraph_style(doc, "表格文字"), font=body, size=10.5, first_indent=0)
     _look(_paragraph_style(doc, "表格文字（小）"), font=body, size=8, first_indent=0)
     _look(_paragraph_style(doc, "表格表头"), font=body, size=10.5, bold=True, first_indent=0)
+    for name in ("表格文字", "表格文字（小）"):  # a table's last row, kept with the 落款 after it
+        keep = _paragraph_style(doc, f"{name}接排", base=name)
+        _look(keep, font=body, size=s[name].font.size.pt, first_indent=0)
+        keep.paragraph_format.keep_with_next = True
     _look(_paragraph_style(doc, "表格表头（小）"), font=body, size=8, bold=True, first_indent=0)
     _look(s["Title"], font=FONTS["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, before=0, after=16)
     _look(s["Subtitle"], font=FONTS["subtitle"], size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
@@ -322,7 +332,22 @@ def reference_docx_bytes() -> bytes:
     _look(_paragraph_style(doc, "主送机关"), font=body, size=16, first_indent=0, line=line)
     _look(_paragraph_style(doc, "落款"), font=body, size=16, align=WD_ALIGN_PARAGRAPH.RIGHT, first_indent=0, line=line)
     s["落款"].paragraph_format.right_indent = Mm(0) + 16 * 4 * 12700  # four characters of 16 pt
+    s["落款"].paragraph_format.keep_with_next = True  # never a 落款 alone at the top of a page
+    s["落款"].paragraph_format.keep_together = True
     _look(_paragraph_style(doc, "报告说明"), font=body, size=9, first_indent=0, before=12, color="808080")
+    # the parts of a 公文 (evalkit.publish.documents.gongwen; templates/documents/gongwen.md.j2)
+    _look(_paragraph_style(doc, "正文接排", base="Body Text"), font=body, size=16, first_indent=32, line=line)
+    s["正文接排"].paragraph_format.keep_with_next = True
+    _look(_paragraph_style(doc, "附件说明"), font=body, size=16, first_indent=32, line=line, before=line)
+    s["附件说明"].paragraph_format.keep_with_next = True
+    _look(_paragraph_style(doc, "附注"), font=body, size=16, first_indent=32, line=line)
+    _look(_paragraph_style(doc, "发文机关标志"), font=FONTS["title"], size=30, align=WD_ALIGN_PARAGRAPH.CENTER,
+          color="FF0000")
+    _look(_paragraph_style(doc, "发文字号"), font=body, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, line=line)
+    _look(_paragraph_style(doc, "附件标识"), font=FONTS["heading"], size=16, first_indent=0, line=line)
+    _look(_paragraph_style(doc, "附件标题"), font=FONTS["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
+          before=line, after=16)
+    _look(_paragraph_style(doc, "版记"), font=body, size=14, first_indent=0)
     _table_style(doc)
     _font_table(doc)
     _sample_body(doc)

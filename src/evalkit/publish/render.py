@@ -15,7 +15,7 @@ cells left without output are dropped. Inputs are never shown (``exclude_input``
 and disappear as empty code cells. Errors stay visible.
 
 :func:`html_to_pdf_bytes` lays the HTML out with WeasyPrint on A4 pages with a running header
-(e.g. school name left, year right) and a "第 N 页 / 共 M 页" footer, embedding subsets of the
+(e.g. school name left, year right) and a "第N页 / 共M页" footer, embedding subsets of the
 Noto CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
 stylesheet are reused across calls (per thread).
 
@@ -34,6 +34,8 @@ from typing import Any
 
 import markupsafe
 from nbformat import NotebookNode
+
+from evalkit.textfmt import cjk_tight
 
 __all__ = [
     "REMOVE_CELL_TAGS",
@@ -147,14 +149,16 @@ def notebook_to_html(
     ``title`` is the page title and the ``<h1>`` of the title block. ``header`` is the meta block
     under it: plain text (escaped; one paragraph per line) or a :class:`markupsafe.Markup` HTML
     snippet. ``path`` is the notebook's directory, for embedding images that markdown cells
-    reference by relative path. ``nb`` itself is not modified.
+    reference by relative path. ``nb`` itself is not modified. The HTML passes through
+    :func:`evalkit.textfmt.cjk_tight`: no space between a Chinese character and a numeral
+    (``2024 年度`` → ``2024年度``), wherever the sentence was built.
     """
     resources = {
         "evalkit": {"title": title, "header_html": _header_html(header)},
         "metadata": {"name": "report", "path": str(path)},
     }
     html, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return html
+    return cjk_tight(html, html=True)  # no space between a Chinese character and a numeral
 
 
 # --------------------------------------------------------------------------- PDF
@@ -208,7 +212,7 @@ def _pdf_tools() -> tuple[Any, Any, Any]:
 def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") -> bytes:
     """Lay ``html`` out on A4 pages with WeasyPrint; return the PDF.
 
-    Every page has ``header_left`` / ``header_right`` in its top margin and "第 N 页 / 共 M 页" at
+    Every page has ``header_left`` / ``header_right`` in its top margin and "第N页 / 共M页" at
     the bottom. Fonts are embedded (subsets of Noto Sans/Serif CJK SC); only ``data:`` URLs are
     loaded, anything else is skipped with a WeasyPrint warning."""
     from weasyprint import CSS, HTML
@@ -216,9 +220,9 @@ def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") ->
     if not isinstance(html, str):
         raise TypeError(f"html must be str, not {type(html).__name__}")
     font_config, page_css, fetcher = _pdf_tools()
-    right = f"content: {_css_string(header_right)};" if header_right else "content: none;"
+    right = f"content: {_css_string(cjk_tight(header_right))};" if header_right else "content: none;"
     header_css = CSS(
-        string=f"@page {{ @top-left {{ content: {_css_string(header_left)}; }} @top-right {{ {right} }} }}",
+        string=f"@page {{ @top-left {{ content: {_css_string(cjk_tight(header_left))}; }} @top-right {{ {right} }} }}",
         font_config=font_config,
     )
     document = HTML(string=html, url_fetcher=fetcher)

@@ -4,13 +4,21 @@ A document template (``templates/documents/*.md.j2``, or the bureau's copy named
 is pandoc Markdown with Jinja placeholders: ``## 一、…`` is a level-1 heading (黑体), ``### （一）…``
 a level-2 heading (楷体), a fenced div ``::: {custom-style="落款"}`` takes that paragraph style of
 the Word reference document (``Title``, ``Subtitle``, ``主送机关``, ``落款``). Values reach the
-text through filters: ``md`` (escapes Markdown), ``date`` (``2025年1月31日``), ``num`` (the
-framework's decimals). Undefined names are errors (:class:`DocumentTemplateError`, naming the
-template and line), never silent blanks.
+text through filters: ``md`` (escapes Markdown), ``xml`` (escapes text inside the raw Word/HTML
+blocks), ``date`` (``2025年1月31日``), ``num`` (the framework's decimals). Undefined names are
+errors (:class:`DocumentTemplateError`, naming the template and line), never silent blanks.
+A template imports the shared 公文 parts (版头, 落款, 附件, 版记) from ``gongwen.md.j2`` (see
+:mod:`evalkit.publish.documents.gongwen`); a bureau's copy of a template finds it too (the
+shipped folder is searched after the copy's own). The rendered text passes through
+:func:`evalkit.textfmt.cjk_tight` (no space between a Chinese character and a numeral).
 
 The same Markdown becomes the Word file (pandoc, :mod:`evalkit.publish.pandoc`) and the PDF
 (pandoc's HTML laid out by WeasyPrint with ``templates/documents/official.css``: the page of
 GB/T 9704, "— 1 —" page numbers, the official fonts named first and Noto CJK as the fallback).
+In the PDF a 版记 lands at the foot of an even page: when the document would end on an odd page
+it is laid out again with the 版记 on the next even page (a blank page between when needed;
+neither the blank page nor the page holding only the 版记 is numbered). The Word file cannot
+know its pages: there the 版记 is at the foot of the last.
 """
 
 from __future__ import annotations
@@ -74,20 +82,27 @@ def _date(value: Any) -> str:
 def render_template(path: str | os.PathLike[str], context: dict[str, Any]) -> str:
     """Render the document template at ``path`` with ``context``; return the Markdown."""
     import jinja2
+    from markupsafe import escape
+
+    from evalkit.textfmt import cjk_tight
 
     path = Path(path)
+    if not path.is_file():  # never the shipped file of the same name in its place
+        raise DocumentTemplateError(f"找不到文书模板 / template not found: {path}")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(path.parent)),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(path.parent)), jinja2.FileSystemLoader(str(_documents_dir()))]
+        ),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update({"md": markdown_escape, "num": _num, "date": _date})
+    env.filters.update({"md": markdown_escape, "xml": lambda v: str(escape(v)), "num": _num, "date": _date})
     try:
         template = env.get_template(path.name)
-        return template.render(**context)
+        return cjk_tight(template.render(**context))
     except jinja2.TemplateSyntaxError as err:
         raise DocumentTemplateError(
             f"文书模板 {path} 第 {err.lineno} 行有语法错误 / template syntax error: {err.message}"
@@ -119,4 +134,13 @@ def official_pdf_bytes(markdown: str, *, title: str) -> bytes:
     fonts = FontConfiguration()
     css = CSS(string=(_documents_dir() / "official.css").read_text(encoding="utf-8"), font_config=fonts)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=page, url_fetcher=fetcher).write_pdf(stylesheets=[css], font_config=fonts)
+    html = HTML(string=page, url_fetcher=fetcher)
+    document = html.render(stylesheets=[css], font_config=fonts)
+    if 'class="gw-banji-place"' in body and len(document.pages) % 2:
+        # GB/T 9704: the 版记 at the foot of an even page; it is on the last page, which is odd:
+        # laid out again with the 版记 moved to the next even page (a blank page between if needed)
+        even = CSS(string=".gw-banji-place { break-before: left; page: banji; }"
+                          "@page banji { @bottom-left { content: none; } @bottom-right { content: none; } }",
+                   font_config=fonts)
+        document = html.render(stylesheets=[css, even], font_config=fonts)
+    return document.write_pdf()

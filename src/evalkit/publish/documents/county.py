@@ -46,6 +46,7 @@ def documents_fingerprint(
         _sha(reference_docx(spec.docx_template)),
         _sha(LUA_FILTER),
         _sha(default_template("official.css")),
+        _sha(default_template("gongwen.md.j2")),
     ]
     return sha256_json(
         {

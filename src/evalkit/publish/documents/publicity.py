@@ -21,7 +21,9 @@ from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
 from evalkit.publish.documents.facts import CountyFacts, chinese_date
+from evalkit.publish.documents.gongwen import official_parts
 from evalkit.publish.documents.workdays import add_working_days
+from evalkit.textfmt import cjk_tight
 
 __all__ = [
     "PUBLICITY_STEM",
@@ -48,8 +50,8 @@ class PublicityPeriod:
 
 
 def publicity_title(year: int, county: str) -> str:
-    """``关于 2024 年度青岚县中小学校党建工作质量评价结果的公示``."""
-    return f"关于 {int(year)} 年度{county}中小学校党建工作质量评价结果的公示"
+    """``关于2024年度青岚县中小学校党建工作质量评价结果的公示``."""
+    return f"关于{int(year)}年度{county}中小学校党建工作质量评价结果的公示"
 
 
 def publicity_period(issuer: Any, publicity: Any, today: dt.date | None = None) -> PublicityPeriod:
@@ -82,6 +84,7 @@ def publicity_context(
         "body": issuer.body,
         "doc_number": issuer.doc_number or "",
         "issue_date": issuer.issue_date(today),
+        "parts": official_parts(issuer, today),
         "start": period.start,
         "end": period.end,
         "days": period.days,
@@ -116,14 +119,14 @@ def publicity_xlsx_bytes(context: dict[str, Any]) -> bytes:
     ws["A1"].font = Font(name="方正小标宋简体", size=16)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[1].height = 48
-    days = f"（{context['days']} 个工作日）" if context["days"] else ""
+    days = f"（{context['days']}个工作日）" if context["days"] else ""
     lines = [f"公示时间：{chinese_date(context['start'])}至{chinese_date(context['end'])}{days}"]
     lines.append(
         f"如有异议，请以书面形式实名向{context['body']}反映"
         + (f"，联系方式：{context['contact']}" if context["contact"] else "")
     )
     for line in lines:
-        ws.append([line])
+        ws.append([cjk_tight(line)])
         r = ws.max_row
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
         ws.cell(r, 1).font = body_font

@@ -46,10 +46,30 @@ local function signature(div)
   return out
 end
 
+-- A closing block kept together (class gw-keep: the last paragraphs of a document with its
+-- 附件说明 and 落款): its own paragraphs take 正文接排 (body text kept with the next paragraph);
+-- the styles 附件说明 and 落款 keep with the next paragraph in the reference document.
+local KEEP_STYLE = "正文接排"
+
+local function keep_together(div)
+  local out = {}
+  for _, block in ipairs(div.content) do
+    if block.t == "Para" or block.t == "Plain" then
+      table.insert(out, styled({pandoc.Para(block.content)}, KEEP_STYLE))
+    else
+      table.insert(out, block)
+    end
+  end
+  return out
+end
+
 function Div(div)
   div.identifier = ""
   if div.classes:includes("ekr-signature") then
     return signature(div)
+  end
+  if div.classes:includes("gw-keep") then
+    return keep_together(div)
   end
   for class, style in pairs(DIV_STYLES) do
     if div.classes:includes(class) then
@@ -160,4 +180,35 @@ function Table(tbl)
   end
   tbl.identifier = ""
   return tbl
+end
+
+-- A table followed by the 落款 (the publicity list): its last row is kept with the 落款, so
+-- the signature never stands alone at the top of a page. Word keeps a row with the next
+-- paragraph when the row's paragraphs have keepNext: the cells of that row take the table
+-- style's "接排" variant (表格文字接排, 表格文字（小）接排: the same look, kept with the next).
+local function is_signature(block)
+  return block and block.t == "Div" and block.attributes["custom-style"] == DIV_STYLES["ekr-signature"]
+end
+
+local function keep_row(row)
+  for _, cell in ipairs(row.cells) do
+    for _, block in ipairs(cell.contents) do
+      local style = block.t == "Div" and block.attributes["custom-style"]
+      if style and not style:find("接排$") then
+        block.attributes["custom-style"] = style .. "接排"
+      end
+    end
+  end
+end
+
+function Pandoc(doc)
+  local blocks = doc.blocks
+  for i, block in ipairs(blocks) do
+    if block.t == "Table" and is_signature(blocks[i + 1]) then
+      local body = block.bodies[#block.bodies]
+      local row = body and body.body[#body.body]
+      if row then keep_row(row) end
+    end
+  end
+  return doc
 end
