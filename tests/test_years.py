@@ -184,10 +184,10 @@ def test_school_report_states_last_years_published_result_and_compares_rates(thr
         assert h.change == pytest.approx(float(round_half_up(rate_now - rate_before, 1)))
     h = headline(r, "101", 2025)
     html = headline_html(h, 1)
-    assert f"较 2024 年（总分 {h.prev_total:.1f} 分，等次“{h.prev_grade}”，全县第 {h.prev_rank} 名）得分率" in html
+    assert f"较2024年（总分{h.prev_total:.1f}分，等次“{h.prev_grade}”，全县第{h.prev_rank}名）得分率" in html
     assert "个百分点" in html or "持平" in html
-    sentence = ("2025 年指标体系调整：新增“网络阵地建设”；取消“党员发展台账”；“主题党日”更名为“主题党日活动”；"
-                "“三会一课完成率”满分由 4 分调整为 3 分；总分由 20 分调整为 17 分。与上年比较按得分率")
+    sentence = ("2025年指标体系调整：新增“网络阵地建设”；取消“党员发展台账”；“主题党日”更名为“主题党日活动”；"
+                "“三会一课完成率”满分由4分调整为3分；总分由20分调整为17分。与上年比较按得分率")
     assert sentence in html
     assert comparison_note(r, 2025).startswith(sentence)
 
@@ -211,7 +211,7 @@ def test_trend_gives_rates_and_says_where_the_framework_changed(three_years: dic
     county_2025 = sum(points(values(i, 2025), 2025) for i in range(10)) / 10
     assert t.loc[2025, "county_rate"] == pytest.approx(county_2025 / 17 * 100)
     notes = trend_notes(r, "103", 2025)
-    assert len(notes) == 1 and notes[0].startswith("2025 年指标体系调整：")
+    assert len(notes) == 1 and notes[0].startswith("2025年指标体系调整：")
     assert trend_notes(r, "103", 2024) == []
 
 
@@ -232,8 +232,8 @@ def test_notice_states_last_years_published_mean_and_compares_rates(three_years:
 
     issuer = Issuer(county="测试县", body="测试县教育局", date="2025-12-20")
     text = notice_markdown(facts, issuer, Notice(rectify_by="2026-01-31"))
-    assert f"较 2024 年（{prev_mean:.1f} 分，平均得分率 {shown_before:.1f}%）得分率" in text
-    assert "2025 年指标体系调整：" in text
+    assert f"较2024年（{prev_mean:.1f}分，平均得分率{shown_before:.1f}%）得分率" in text
+    assert "2025年指标体系调整：" in text
     assert "与上年相比，得分率提高的学校" in text
     import docx
 
@@ -241,9 +241,9 @@ def test_notice_states_last_years_published_mean_and_compares_rates(three_years:
 
     word = docx.Document(io.BytesIO(notice_files(facts, issuer, Notice(rectify_by="2026-01-31"), pdf=False)["docx"]))
     said = next(p.text for p in word.paragraphs if p.text.startswith("本次评价"))
-    assert f"较 2024 年（{prev_mean:.1f} 分，平均得分率 {shown_before:.1f}%）得分率" in said
-    assert f"其中，“好”等次 {sum(g.count for g in facts.grades if g.grade == '好')} 所" in said
-    assert "2025 年指标体系调整：新增“网络阵地建设”" in said
+    assert f"较2024年（{prev_mean:.1f}分，平均得分率{shown_before:.1f}%）得分率" in said
+    assert f"其中，“好”等次{sum(g.count for g in facts.grades if g.grade == '好')}所" in said
+    assert "2025年指标体系调整：新增“网络阵地建设”" in said
 
 
 def test_framework_fingerprint_covers_every_years_framework(three_years: dict) -> None:
@@ -275,8 +275,8 @@ def test_single_framework_run_is_unchanged(tmp_path: Path) -> None:
     h = headline(single, "101", 2024)
     assert h.basis == "total" and h.comparison_note == ""
     assert h.change == float(round_half_up(h.total - h.prev_total, 1))
-    move = "持平" if h.change == 0 else f"{'提高' if h.change > 0 else '下降'} {abs(h.change):.1f} 分"
-    assert (f"较 2023 年（总分 {h.prev_total:.1f} 分，等次“{h.prev_grade}”，全县第 {h.prev_rank} 名）{move}。</"
+    move = "持平" if h.change == 0 else f"{'提高' if h.change > 0 else '下降'}{abs(h.change):.1f}分"
+    assert (f"较2023年（总分{h.prev_total:.1f}分，等次“{h.prev_grade}”，全县第{h.prev_rank}名）{move}。</"
             in headline_html(h, 1))
     assert comparison_note(single, 2024) == ""
 
@@ -351,11 +351,11 @@ def test_cli_run_of_the_third_year_reads_the_sealed_second_and_says_how_it_compa
     nb = nbformat.read(report, as_version=4)
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     total, grade_, rank = float(prev["total"]), prev["grade"], int(prev["rank"])
-    said = f"较 2024 年（总分 {total:.1f} 分，等次“{grade_}”，全县第 {rank} 名）得分率"
+    said = f"较2024年（总分{total:.1f}分，等次“{grade_}”，全县第{rank}名）得分率"
     assert said in html
-    assert "2025 年指标体系调整：新增“网络阵地建设”" in html
-    assert "测试县党建评价指标（版本 2）" in html
-    assert "党员发展台账" not in html.split("2025 年指标体系调整")[0]  # B2 is not in 2025's tables
+    assert "2025年指标体系调整：新增“网络阵地建设”" in html
+    assert "测试县党建评价指标（版本2）" in html
+    assert "党员发展台账" not in html.split("2025年指标体系调整")[0]  # B2 is not in 2025's tables
     saved = json.loads((out / "2025" / "scores" / "meta.json").read_text(encoding="utf-8"))
     assert saved["frameworks"]["2024"]["version"] == "1" and saved["framework_version"] == "2"
 

@@ -109,13 +109,13 @@ class FrameworkChange:
             parts.append("取消" + "、".join(f"“{n}”" for n in self.removed))
         parts += [f"“{old}”更名为“{new}”" for old, new in self.renamed]
         parts += ["".join(f"“{o}”" for o in olds) + f"合并为“{new}”" for olds, new in self.merged]
-        parts += [f"“{n}”满分由 {a:g} 分调整为 {b:g} 分" for n, a, b in self.max_changed]
+        parts += [f"“{n}”满分由{a:g}分调整为{b:g}分" for n, a, b in self.max_changed]
         if self.total_changed:
-            parts.append(f"总分由 {self.total_changed[0]:g} 分调整为 {self.total_changed[1]:g} 分")
-        what = "；".join(parts) if parts else f"版本由 {self.prev_version} 调整为 {self.version}"
+            parts.append(f"总分由{self.total_changed[0]:g}分调整为{self.total_changed[1]:g}分")
+        what = "；".join(parts) if parts else f"版本由{self.prev_version}调整为{self.version}"
         how = ("与上年比较按得分率（总分 ÷ 满分）计算，变化以百分点表示" if self.basis == "rate"
                else "与上年比较按两年共有指标的得分计算（满分调整的指标按得分率折算）")
-        return f"{self.year} 年指标体系调整：{what}。{how}。"
+        return f"{self.year}年指标体系调整：{what}。{how}。"
 
 
 def _previous(results: Results, year: int) -> int | None:
