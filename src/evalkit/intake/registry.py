@@ -423,7 +423,10 @@ def check_registry(path: str | Path) -> list[Issue]:
     - an id that lost its leading zeros: all digits and shorter than the zero-padded ids of the
       same registry (``7`` beside ``001``, ``012`` — a file saved by Excel drops them);
     - a school type not in :data:`SCHOOL_TYPES` (a typo makes a group of its own);
-    - a start or end year that is not a plausible year (``24`` instead of ``2024``).
+    - a start or end year that is not a plausible year (``24`` instead of ``2024``);
+    - (a warning) an id whose form — length, digits and letters — differs from the form most
+      ids share (``601`` among ``1602``, ``1603``…; ``S12`` among numeric ids), see
+      :func:`_odd_forms`.
     """
     frame, issues = read_registry(path)
     if frame is None:
@@ -452,6 +455,11 @@ def check_registry(path: str | Path) -> list[Issue]:
                                    f"应为“{sid.zfill(width)}”？用 Excel 打开再保存的 CSV 会去掉前导零，"
                                    "请把这一列设为文本后重新填写 / id lost its leading zeros",
                                    sid, sid.zfill(width)))
+    flagged = {i for i, sid in enumerate(ids) if padded and sid.isdigit() and len(sid) < width}
+    found.extend(_odd_forms(ids, flagged, lambda i, detail, sid, want: Issue(
+        "id_form", "warning", detail, file=src.get("file", str(path)), sheet=src.get("sheet", ""),
+        cell=cell_ref(rows[i], columns["school_id"]), row=rows[i], school_id=sid,
+        school_name=str(frame.iloc[i]["school_name"]), value=sid, expected=want)))
     if "school_type" in columns:
         for i, kind in enumerate(frame["school_type"].astype(str)):
             if kind.strip() and kind.strip() not in SCHOOL_TYPES:
@@ -468,6 +476,50 @@ def check_registry(path: str | Path) -> list[Issue]:
                                    str(int(year)), f"{lo}–{hi} 之间的四位数年份"))
     out = issues + found
     return sorted(out, key=lambda p: (p.row or 0, column_number_of(p.cell)))
+
+
+MIN_IDS_FOR_FORM = 3
+"""Ids needed before the most common form of id says what the others should look like."""
+
+
+def id_form(sid: str) -> str:
+    """The form of an id: each digit ``9``, each letter ``A``, other characters as they are
+    (``0602`` → ``9999``, ``QL-012`` → ``AA-999``)."""
+    return "".join("9" if ch.isdecimal() else "A" if ch.isalpha() else ch for ch in sid)
+
+
+def describe_form(form: str) -> str:
+    """An id form in words: ``9999`` → ``4 位数字``, ``AA-999`` → ``6 位（形如 AA-999）``."""
+    if set(form) == {"9"}:
+        return f"{len(form)} 位数字"
+    return f"{len(form)} 位（形如 {form}，9 表示数字、A 表示字母）"
+
+
+def _odd_forms(ids: list[str], skip: set[int], make) -> list[Issue]:
+    """Ids whose form (:func:`id_form`: length, digits and letters) differs from the form more
+    than half of the registry's ids share — ``601`` among ``0602``, ``0603``, … (leading zeros
+    lost, or a digit missing), ``S12`` among numeric ids. Warnings (an id may be right):
+    ``make(i, detail, sid, expected)`` builds each; ids in ``skip`` are reported already."""
+    present = [(i, sid) for i, sid in enumerate(ids) if sid]
+    if len(present) < MIN_IDS_FOR_FORM:
+        return []
+    forms = [id_form(sid) for _, sid in present]
+    usual = max(set(forms), key=forms.count)
+    if forms.count(usual) * 2 <= len(forms):
+        return []
+    example = next(sid for (_, sid), f in zip(present, forms, strict=True) if f == usual)
+    out = []
+    for (i, sid), form in zip(present, forms, strict=True):
+        if form == usual or i in skip:
+            continue
+        zeros = ""
+        if set(form) == {"9"} and set(usual) == {"9"} and len(form) < len(usual):
+            zeros = f"，可能丢失了前导零（应为“{sid.zfill(len(usual))}”？）"
+        detail = (f"学校编号“{sid}”的形式与其他编号不同：{forms.count(usual)} 个编号为 {describe_form(usual)}"
+                  f"（如“{example}”），此编号为 {describe_form(form)}{zeros}；请核对是否填错 / "
+                  "id differs in form from the rest")
+        out.append(make(i, detail, sid, f"{describe_form(usual)}，如“{example}”"))
+    return out
 
 
 def column_number_of(cell: str) -> int:
