@@ -131,3 +131,21 @@ def test_registry_check_says_nothing_of_form_without_a_clear_majority(tmp_path, 
     path.write_text("学校编号,学校名称\n12,甲\n123,乙\n1234,丙\nA1,丁\n", encoding="utf-8")
     main(["registry", "check", str(path)])
     assert "形式与其他编号不同" not in capsys.readouterr().out
+
+
+def test_score_uses_the_templates_own_registry_as_validate_does(tmp_path, capsys):
+    # issue 20: without -r, score read the template with no registry, so the name typed over
+    # school 002's went unseen. Now the remembered registry checks it: a score-changing
+    # warning that stops score, and scoring with it allowed names the registry's schools.
+    path = _filled_template(tmp_path)
+    fw = str(FIXTURES / "mini-framework.yaml")
+    assert main(["score", str(path), "-f", fw]) == 1
+    err = capsys.readouterr().err
+    assert "使用模板 填报表.xlsx 中保存的学校名册（3 所学校）" in err
+    assert "表中学校名称“城关第二小学”与名册“城关二小”不一致" in err
+    assert "--allow name_mismatch" in err
+    out_file = tmp_path / "结果.xlsx"
+    assert main(["score", str(path), "-f", fw, "--allow", "name_mismatch,missing_schools", "-o", str(out_file)]) == 0
+    sheets = pd.read_excel(out_file, sheet_name=None, dtype=str)
+    first = next(iter(sheets.values()))
+    assert "城关二小" in first.to_string() and "城关第二小学" not in first.to_string()

@@ -84,6 +84,10 @@ def score(
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     flags = pd.concat([flags, _missing_flags(missing)], ignore_index=True) if len(missing) else flags
+    allowed_flags = validated.allowed_flags()  # values intake read against their column, allowed
+    if years is not None:
+        allowed_flags = allowed_flags[allowed_flags["year"].isin([int(y) for y in years])]
+    flags = pd.concat([flags, allowed_flags], ignore_index=True) if len(allowed_flags) else flags
     indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals)
     areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
