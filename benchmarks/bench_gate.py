@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scoring import synthetic_observations  # noqa: E402
+from bench_scoring import synthetic_observations
 
 
 def run_one(n_schools: int) -> dict:

@@ -120,8 +120,10 @@ def test_registry_check_names_an_id_whose_form_differs_from_the_rest(tmp_path, c
     out = capsys.readouterr().out
     warnings = [x for x in out.splitlines() if "[警告]" in x and "形式" in x]
     assert len(warnings) == 2, out
-    assert warnings[0].startswith("  [警告] 第 6 行 单元格 A6：学校 601 戊 学校编号“601”的形式与其他编号不同："
-                                  "4 个编号为 4 位数字（如“1602”），此编号为 3 位数字，可能丢失了前导零（应为“0601”？）")
+    assert warnings[0].startswith(
+        "  [警告] 第 6 行 单元格 A6：学校 601 戊 学校编号“601”的形式与其他编号不同："
+        "4 个编号为 4 位数字（如“1602”），此编号为 3 位数字，可能丢失了前导零（应为“0601”？）"
+    )
     assert "第 7 行 单元格 A7" in warnings[1] and "学校编号“S12”" in warnings[1] and "形如 A99" in warnings[1]
     assert "合计：6 所学校，错误 0 个，警告 3 个" in out  # and the optional columns missing
 

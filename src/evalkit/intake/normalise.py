@@ -231,7 +231,9 @@ def _numeric_text(text: str, actions: list[str], data_type: str, unit: str, uppe
     number = float(text.replace(",", ""))
     if not math.isfinite(number):  # 1e400
         return _problem(
-            "out_of_range", f"的值“{original}”超出可表示的数值范围，应填写{TYPE_WORDS.get(data_type, '数字')}", data_type
+            "out_of_range",
+            f"的值“{original}”超出可表示的数值范围，应填写{TYPE_WORDS.get(data_type, '数字')}",
+            data_type,
         )
     if _E_NOTATION.search(text):
         actions.append(f"科学计数法换算（{text} → {num(number, 10)}）")
