@@ -6,10 +6,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, load_framework
 from evalkit.intake.cells import Context
+from evalkit.intake.columnar import ColumnSheet
 from evalkit.intake.control import refuse_control_characters
 from evalkit.intake.long import read_long
 from evalkit.intake.records import NORMALISATION_COLUMNS, UNUSED_COLUMNS, Collector, Record
@@ -18,7 +20,6 @@ from evalkit.intake.result import IntakeResult
 from evalkit.intake.specs import value_specs
 from evalkit.intake.validate import validate
 from evalkit.intake.workbook import read_file
-from evalkit.io.sheets import Sheet
 from evalkit.issues import Issue, column_number
 from evalkit.observations import COLUMNS, PROVENANCE
 
@@ -58,7 +59,7 @@ def read_observations(
     validate(col, specs, reg, year)
     registry_file = str(registry) if isinstance(registry, str | Path) else None
     return IntakeResult(
-        observations=observations_frame(col.records),
+        observations=observations_frame(col.records, col.bulk),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, files, order, registry_file),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -84,8 +85,7 @@ def read_frame(
     specs = value_specs(framework)
     table = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
     header = [str(c) for c in table.columns]
-    body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
-    sheet = Sheet(file=FRAME_LABEL, name="", rows=[header, *body])
+    sheet = ColumnSheet(FRAME_LABEL, header, [_cells(table.iloc[:, j]) for j in range(table.shape[1])])
     refuse_control_characters(col, sheet)
     ctx = Context(file=FRAME_LABEL, sheet="", year=year, source="inspection")
     if "school_id" not in table.columns or "indicator_id" not in table.columns or "value" not in table.columns:
@@ -103,7 +103,7 @@ def read_frame(
     validate(col, specs, registry, year, ratio_style="fraction")
     order = {(FRAME_LABEL, ""): 0}
     return IntakeResult(
-        observations=observations_frame(col.records),
+        observations=observations_frame(col.records, col.bulk),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, [FRAME_LABEL], order, None),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -111,7 +111,37 @@ def read_frame(
     )
 
 
-def observations_frame(records: list[Record]) -> pd.DataFrame:
+def _cells(column: pd.Series) -> np.ndarray:
+    """A column's values as cells: Python objects, ``None`` where missing (NaN, NA, NaT)."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(column).to_numpy()] = None
+    return values
+
+
+def observations_frame(records: list[Record], bulk: list | None = None) -> pd.DataFrame:
+    """The usable records, and the clean rows kept in bulk (:mod:`evalkit.intake.columnar`),
+    as an Observations table with provenance columns, in reading order."""
+    frame = _records_frame(records)
+    if not bulk:
+        return frame
+    sheets = {(b.file, b.sheet): b.seq for b in bulk}
+    parts = [frame.assign(_seq=[sheets.get((f, s), -1) for f, s in zip(frame["file"], frame["sheet"], strict=True)],
+                          _row=[r.row for r in records if r.status == "ok"])]
+    for b in bulk:
+        part = b.frame[[*COLUMNS]].assign(file=b.file, sheet=b.sheet, cell=b.frame["cell"], _seq=b.seq,
+                                          _row=b.frame["row"])
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["_seq", "_row"], kind="stable").drop(columns=["_seq", "_row"]).reset_index(drop=True)
+    for c in out.columns:
+        if c not in ("year", "value"):
+            out[c] = out[c].astype("str")
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype(object)
+    return out[[*COLUMNS, *PROVENANCE]]
+
+
+def _records_frame(records: list[Record]) -> pd.DataFrame:
     """The usable records as an Observations table with provenance columns."""
     ok = [r for r in records if r.status == "ok"]
     data = {

@@ -1,0 +1,311 @@
+"""Reading a long table column by column: the rows that need nothing said about them in bulk.
+
+A long sheet (or a table in the Observations contract) of a province holds millions of rows;
+read one by one (:func:`evalkit.intake.long._read_row`) they took about 100 s at 5,000 schools
+× 5 years. Here each column is factorised and every *distinct* cell content (or distinct pair
+with the row's indicator) is parsed once, by the same functions the row reader calls
+(:func:`~evalkit.intake.normalise.parse_value`, ``parse_item``, ``parse_source``,
+``parse_year``, :func:`~evalkit.intake.cells.school_id_reading`); the result is spread back to
+the rows with the factor codes.
+
+A row is **clean** when reading it one by one would record nothing — no problem, no
+normalisation, no unused cell — and give a value: then it is kept in a :class:`Bulk` block of
+columns, never turned into a :class:`~evalkit.intake.records.Record`. Every other row (a
+problem, a normalisation, a number format, a merged cell, an empty value, a bare rate the
+column must decide) is read by the row reader exactly as before, so every message keeps its
+cell and wording. The checks across rows (:mod:`evalkit.intake.bulkcheck`) later hand the
+clean rows they would say something about to the row reader too (:meth:`Bulk.escalate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.intake.cells import Context, school_id_reading
+from evalkit.intake.normalise import parse_item, parse_source, parse_value, parse_year, shown
+from evalkit.intake.records import Collector
+from evalkit.intake.specs import ValueSpec
+from evalkit.io.sheets import Sheet, cell_text, is_blank
+from evalkit.issues import column_letter
+
+BULK_COLUMNS = ("school_id", "year", "indicator_id", "item", "source", "rater", "value", "evidence")
+_PLAIN = {str: 0, float: 0, int: 0, type(None): 0, bool: 1}
+
+
+@dataclass
+class Bulk:
+    """Clean rows of one long sheet, as columns: ``frame`` (``row`` — the Excel row — then
+    school_id, school_name, year, indicator_id, item, source, rater, value, evidence,
+    reading, raw, cell), where they were read (``file``, ``sheet``, ``seq``: the sheet's place
+    in reading order) and ``read_row``, the row reader for a row that must be read one by one
+    after all."""
+
+    file: str
+    sheet: str
+    seq: int
+    frame: pd.DataFrame
+    read_row: Callable[[int], None] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def escalate(self, col: Collector, mask: np.ndarray) -> int:
+        """Read the rows under ``mask`` one by one into ``col.records`` (appended; the caller
+        restores the reading order) and drop them from the block; returns how many."""
+        rows = self.frame["row"].to_numpy()[mask]
+        for r in rows.tolist():
+            self.read_row(int(r))
+        if len(rows):
+            self.frame = self.frame[~mask].reset_index(drop=True)
+        return len(rows)
+
+
+def kinds(values: np.ndarray) -> np.ndarray | None:
+    """Per cell: 0 for text, a number or empty; 1 for a logical value; 2 for anything else
+    (a date, an uncomputed formula); ``None`` when every cell is 0 (found without a pass)."""
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in ("string", "empty", "floating", "integer", "mixed-integer-float"):
+        return None
+    return np.fromiter((_PLAIN.get(v.__class__, 2) for v in values), dtype=np.int8, count=len(values))
+
+
+def factor(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, uniques, exotic): codes index ``uniques`` (``-1`` for an empty cell), a logical
+    value never sharing a code with the number 1 or 0; ``exotic`` marks cells of other types."""
+    k = kinds(values)
+    codes, uniques = pd.factorize(values)
+    codes = codes.astype(np.int64)
+    if k is None:
+        return codes, uniques, np.zeros(len(values), dtype=bool)
+    booleans = k == 1
+    if booleans.any():  # True == 1.0 for hashing: give logical values codes of their own
+        extra = np.asarray(values[booleans], dtype=bool)
+        codes[booleans] = len(uniques) + extra.astype(np.int64)
+        uniques = np.concatenate([np.asarray(uniques, dtype=object), np.array([False, True], dtype=object)])
+    return codes, np.asarray(uniques, dtype=object), k == 2
+
+
+def _each(uniques: np.ndarray, fn: Callable[[Any], Any]) -> list[Any]:
+    return [fn(u) for u in uniques]
+
+
+def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct pairs of codes (``-1`` allowed): (pair code per row, first code, second code)."""
+    key = (a + 1) * (int(b.max(initial=-1)) + 2) + (b + 1)
+    codes, uniq = pd.factorize(key)
+    width = int(b.max(initial=-1)) + 2
+    return codes.astype(np.int64), uniq // width - 1, uniq % width - 1
+
+
+def read_long_columns(
+    col: Collector,
+    ctx: Context,
+    specs: dict[str, ValueSpec],
+    columns: dict[str, int],
+    rows: np.ndarray,
+    values: dict[int, np.ndarray],
+    dirty: np.ndarray,
+    read_row: Callable[[int], None],
+) -> None:
+    """Read a long sheet's data ``rows`` (Excel rows, in order) whose cells are ``values``
+    (column number → raw values, one per row): clean rows into a :class:`Bulk` block, the
+    others (and those marked ``dirty``: number formats, merged cells, filled ignored
+    columns) through ``read_row`` in row order."""
+    n = len(rows)
+    spec_list = list(specs.values())
+    ok = ~dirty.copy()
+
+    def column(role: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        if role not in columns:
+            return None
+        codes, uniques, exotic = factor(values[columns[role]])
+        ok[exotic] = False
+        return codes, uniques, exotic
+
+    # school id: its text, clean when reading it records no normalisation and it is not empty
+    sid_codes, sid_uniques, _ = column("school_id")  # type: ignore[misc]
+    readings = _each(sid_uniques, lambda u: school_id_reading(u, "General"))
+    sid_text = np.array([t for t, _ in readings] + [""], dtype=object)
+    sid_ok = np.array([bool(t) and not a for t, a in readings] + [False])
+    ok &= sid_ok[sid_codes]
+
+    # indicator: a framework id as written
+    ind_codes_raw, ind_uniques, _ = column("indicator_id")  # type: ignore[misc]
+    index = {s.id: i for i, s in enumerate(spec_list)}
+
+    def spec_of(raw: Any) -> int:
+        text = cell_text(raw)
+        spec = specs.get(text) or specs.get(text.upper())
+        if spec is None or shown(raw) != text or text != spec.id:
+            return -1
+        return index[spec.id]
+
+    ind_of = np.array([*_each(ind_uniques, spec_of), -1], dtype=np.int64)
+    ind = ind_of[ind_codes_raw]
+    ok &= ind >= 0
+
+    def per_pair(role: str, fn: Callable[[ValueSpec, Any], tuple[bool, Any]], empty: Any) -> list[np.ndarray]:
+        """The parts of ``fn(spec, raw) = (clean, part, …)`` per row, each computed once per
+        distinct (indicator, raw) pair; rows where it is not clean are marked in ``ok``."""
+        got = column(role)
+        if got is None:
+            codes = np.full(n, -1, dtype=np.int64)
+            uniques = np.array([], dtype=object)
+        else:
+            codes, uniques, _ = got
+        pair, first, second = _pairs(ind, codes)
+        results = [
+            fn(spec_list[i], uniques[j] if j >= 0 else None) if i >= 0 else (False, *empty)
+            for i, j in zip(first.tolist(), second.tolist(), strict=True)
+        ]
+        good = np.array([r[0] for r in results] + [False])
+        ok[~good[pair]] = False
+        parts = []
+        for k in range(len(empty)):
+            table = np.empty(len(results), dtype=object)
+            for i, r in enumerate(results):
+                table[i] = r[k + 1]
+            parts.append(table[pair])
+        return parts
+
+    def item_of(spec: ValueSpec, raw: Any) -> tuple[Any, ...]:
+        parsed = parse_item(raw, spec.items)
+        return parsed.problem is None and not parsed.actions, parsed.value
+
+    sources = col.framework.sources.weights
+    has_source = "source" in columns
+
+    def source_of(spec: ValueSpec, raw: Any) -> tuple[Any, ...]:
+        source = ctx.source or ""
+        if has_source and not (is_blank(raw) and ctx.source):
+            parsed = parse_source(raw, sources)
+            if parsed.problem is not None or parsed.actions:
+                return False, ""
+            source = parsed.value
+        if spec.source and source and source != spec.source and not has_source:
+            source = spec.source
+        return bool(source), source
+
+    def value_of(spec: ValueSpec, raw: Any) -> tuple[Any, ...]:
+        parsed = parse_value(raw, spec.data_type, unit=spec.unit, levels=spec.levels, upper=spec.upper)
+        clean = parsed.problem is None and not parsed.actions and parsed.value is not None
+        return clean, parsed.value, parsed.reading
+
+    (item,) = per_pair("item", item_of, ("",))
+    (source,) = per_pair("source", source_of, ("",))
+    value, reading = per_pair("value", value_of, (None, ""))
+
+    # year: the row's own (a clean four-digit year) or the sheet's
+    if "year" in columns:
+        y_codes, y_uniques, _ = column("year")  # type: ignore[misc]
+
+        def year_of(raw: Any) -> int:
+            parsed = parse_year(raw)
+            if parsed.problem is not None or parsed.actions:
+                return -1
+            return parsed.value if parsed.value is not None else (ctx.year if ctx.year is not None else -1)
+
+        year_of_code = np.array([*_each(y_uniques, year_of), ctx.year if ctx.year is not None else -1], dtype=np.int64)
+        year = year_of_code[y_codes]
+    else:
+        year = np.full(n, ctx.year if ctx.year is not None else -1, dtype=np.int64)
+    ok &= year >= 0
+
+    def text_column(role: str, fn: Callable[[Any], str]) -> np.ndarray:
+        got = column(role)
+        if got is None:
+            return np.full(n, "", dtype=object)
+        codes, uniques, _ = got
+        table = np.array([*_each(uniques, fn), ""], dtype=object)
+        return table[codes]
+
+    rater = text_column("rater", cell_text)
+    evidence = text_column("evidence", lambda v: "" if is_blank(v) else str(v).strip())
+    name = text_column("school_name", cell_text)
+
+    # the rows read one by one, in row order (their records, problems and normalisations)
+    for r in rows[~ok].tolist():
+        read_row(int(r))
+    if not ok.any():
+        return
+    value_cell = column_letter(columns["value"])
+    kept = rows[ok]
+    frame = pd.DataFrame({
+        "row": kept,
+        "school_id": sid_text[sid_codes[ok]],
+        "school_name": name[ok],
+        "year": year[ok],
+        "indicator_id": np.array([s.id for s in spec_list] or [""], dtype=object)[ind[ok]],
+        "item": item[ok],
+        "source": source[ok],
+        "rater": rater[ok],
+        "value": value[ok],
+        "evidence": evidence[ok],
+        "reading": reading[ok],
+        "raw": values[columns["value"]][ok],
+        "cell": value_cell + pd.Series(kept).astype(str),
+    })
+    col.bulk.append(Bulk(file=ctx.file, sheet=ctx.sheet, seq=col.sheet_seq(ctx.file, ctx.sheet), frame=frame,
+                         read_row=read_row))
+
+
+class ColumnSheet(Sheet):
+    """A table given as columns (a DataFrame in the Observations contract) seen as a sheet:
+    row 1 its header, row ``i + 2`` its ``i``-th row, without building a list per row.
+    ``columns[j]`` holds column ``j + 1``'s values (``None`` for an empty cell)."""
+
+    def __init__(self, file: str, header: list[str], columns: list[np.ndarray]):
+        super().__init__(file=file, name="", rows=[list(header)])
+        self.columns = columns
+        self.length = len(columns[0]) if columns else 0
+        self._blank = [blank_mask(c) for c in columns]
+
+    @property
+    def n_rows(self) -> int:  # type: ignore[override]
+        return self.length + 1
+
+    @property
+    def n_cols(self) -> int:  # type: ignore[override]
+        return len(self.columns)
+
+    def value(self, row: int, col: int) -> Any:
+        if row == 1:
+            return super().value(row, col)
+        if 2 <= row <= self.length + 1 and 1 <= col <= len(self.columns):
+            return self.columns[col - 1][row - 2]
+        return None
+
+    def filled_columns(self, after_row: int) -> frozenset[int]:
+        return frozenset(c for c, blank in enumerate(self._blank, start=1) if not blank[max(after_row - 1, 0):].all())
+
+    def data_rows(self) -> np.ndarray:
+        """The rows (2, 3, …) that are not entirely empty."""
+        if not self.columns:
+            return np.array([], dtype=np.int64)
+        empty = np.logical_and.reduce(self._blank)
+        return np.flatnonzero(~empty).astype(np.int64) + 2
+
+
+def blank_mask(values: np.ndarray) -> np.ndarray:
+    """Per cell: empty (``None``, or text of spaces only), as :func:`evalkit.io.sheets.is_blank`."""
+    codes, uniques = pd.factorize(values)
+    table = np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
+    return table[codes]
+
+
+def sheet_columns(sheet: Sheet, rows: np.ndarray, wanted: list[int]) -> dict[int, np.ndarray]:
+    """Column number → the values of ``rows`` (Excel rows) in that column."""
+    if isinstance(sheet, ColumnSheet):
+        return {c: sheet.columns[c - 1][rows - 2] for c in wanted}
+    lines = [sheet.rows[r - 1] for r in rows.tolist()]
+    out = {}
+    for c in wanted:
+        arr = np.empty(len(lines), dtype=object)
+        arr[:] = [line[c - 1] if len(line) >= c else None for line in lines]
+        out[c] = arr
+    return out
