@@ -160,7 +160,9 @@ def _escalate_shared_keys(col: Collector, match) -> None:  # type: ignore[no-unt
             b.escalate(col, mine)
 
 
-def coverage(col: Collector, school_years: list[tuple[str, int]], indicators: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def coverage(
+    col: Collector, school_years: list[tuple[str, int]], indicators: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """For the bulk rows: (school-years with any value, shape (len(school_years),); school-year ×
     indicator with a value, shape (len(school_years), len(indicators)))."""
     has = np.zeros(len(school_years), dtype=bool)
