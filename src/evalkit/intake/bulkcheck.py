@@ -10,12 +10,14 @@ columns:
   assessed that year, a school name that differs from the registry's;
 - a bare rate when the column decides its reading (files; a table in the contract has the
   fraction style and needs nothing);
-- a value of an id determined automatically, or above the indicator's plausible maximum;
+- a value of an id determined automatically;
 - a row with the same school, year, indicator, item, source and rater as another (duplicates),
   and every row of a school's item holding both a single value and raters' marks (conflicts).
 
 The rows left in bulk are then, for the checks, what they are: usable values that nothing is
-said about. The missing-data check counts them (:func:`coverage`).
+said about but, possibly, a value above the indicator's plausible maximum — a warning that
+rejects nothing, written straight from the columns (:func:`implausible_rows`). The
+missing-data check counts them (:func:`coverage`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ def settle_bulk(
         return
     fw_years = np.array(sorted(col.framework.years), dtype=np.int64)
     auto = [s.id for s in specs.values() if s.auto]
-    limits = {s.id: s.plausible_max for s in specs.values() if s.plausible_max is not None}
     reg = _registry_lookup(registry)
     for b in col.bulk:
         f = b.frame
@@ -57,16 +58,8 @@ def settle_bulk(
             esc |= _school_problems(f, y, reg)
         if ratio_style != "fraction":
             esc |= f["reading"].isin(BARE).to_numpy()
-        ind = f["indicator_id"]
         if auto:
-            esc |= ind.isin(auto).to_numpy()
-        for ind_id, limit in limits.items():
-            rows = (ind == ind_id).to_numpy()
-            if rows.any():
-                values = pd.to_numeric(f["value"][rows], errors="coerce").to_numpy(dtype=float)
-                over = np.zeros(len(f), dtype=bool)
-                over[rows] = values > limit
-                esc |= over
+            esc |= f["indicator_id"].isin(auto).to_numpy()
         b.escalate(col, esc)
     _escalate_shared_keys(col, match)
     col.restore_order()
@@ -190,3 +183,21 @@ def bulk_school_years(col: Collector) -> set[tuple[str, int]]:
         out.update(zip(pairs["school_id"], pairs["year"].astype(int), strict=True))
     return out
 
+
+
+def implausible_rows(col: Collector, specs: dict[str, ValueSpec]):  # type: ignore[no-untyped-def]
+    """(bulk block, row position, spec) of every bulk value above its indicator's
+    ``plausible_max``, block by block in row order."""
+    limits = {s.id: s for s in specs.values() if s.plausible_max is not None}
+    for b in col.bulk:
+        f = b.frame
+        ind = f["indicator_id"]
+        candidates = ind.isin(list(limits)).to_numpy()
+        if not candidates.any():
+            continue
+        values = pd.to_numeric(f["value"][candidates], errors="coerce").to_numpy(dtype=float)
+        limit = ind[candidates].map({k: s.plausible_max for k, s in limits.items()}).to_numpy(dtype=float)
+        floats = np.fromiter((isinstance(v, float) for v in f["value"][candidates]), dtype=bool)
+        over = np.flatnonzero(candidates)[(values > limit) & floats]
+        for pos in over.tolist():
+            yield b, pos, limits[ind.iat[pos]]

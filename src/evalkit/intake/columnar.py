@@ -74,11 +74,14 @@ def kinds(values: np.ndarray) -> np.ndarray | None:
     return np.fromiter((_PLAIN.get(v.__class__, 2) for v in values), dtype=np.int8, count=len(values))
 
 
-def factor(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def factor(
+    values: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(codes, uniques, exotic): codes index ``uniques`` (``-1`` for an empty cell), a logical
-    value never sharing a code with the number 1 or 0; ``exotic`` marks cells of other types."""
+    value never sharing a code with the number 1 or 0; ``exotic`` marks cells of other types.
+    ``known``: ``pd.factorize(values)`` already computed."""
     k = kinds(values)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = known if known is not None else pd.factorize(values)
     codes = codes.astype(np.int64)
     if k is None:
         return codes, uniques, np.zeros(len(values), dtype=bool)
@@ -111,19 +114,21 @@ def read_long_columns(
     values: dict[int, np.ndarray],
     dirty: np.ndarray,
     read_row: Callable[[int], None],
+    known: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> None:
     """Read a long sheet's data ``rows`` (Excel rows, in order) whose cells are ``values``
     (column number → raw values, one per row): clean rows into a :class:`Bulk` block, the
     others (and those marked ``dirty``: number formats, merged cells, filled ignored
     columns) through ``read_row`` in row order."""
     n = len(rows)
+    known = known or {}  # column → (codes, uniques) already computed for these rows
     spec_list = list(specs.values())
     ok = ~dirty.copy()
 
     def column(role: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if role not in columns:
             return None
-        codes, uniques, exotic = factor(values[columns[role]])
+        codes, uniques, exotic = factor(values[columns[role]], known.get(columns[role]))
         ok[exotic] = False
         return codes, uniques, exotic
 
@@ -235,20 +240,23 @@ def read_long_columns(
         return
     value_cell = column_letter(columns["value"])
     kept = rows[ok]
+    def obj(values: Any) -> pd.Series:  # object columns: no inference of a string dtype per column
+        return pd.Series(values, dtype=object, copy=False)
+
     frame = pd.DataFrame({
         "row": kept,
-        "school_id": sid_text[sid_codes[ok]],
-        "school_name": name[ok],
+        "school_id": obj(sid_text[sid_codes[ok]]),
+        "school_name": obj(name[ok]),
         "year": year[ok],
-        "indicator_id": np.array([s.id for s in spec_list] or [""], dtype=object)[ind[ok]],
-        "item": item[ok],
-        "source": source[ok],
-        "rater": rater[ok],
-        "value": value[ok],
-        "evidence": evidence[ok],
-        "reading": reading[ok],
-        "raw": values[columns["value"]][ok],
-        "cell": value_cell + pd.Series(kept).astype(str),
+        "indicator_id": obj(np.array([s.id for s in spec_list] or [""], dtype=object)[ind[ok]]),
+        "item": obj(item[ok]),
+        "source": obj(source[ok]),
+        "rater": obj(rater[ok]),
+        "value": obj(value[ok]),
+        "evidence": obj(evidence[ok]),
+        "reading": obj(reading[ok]),
+        "raw": obj(values[columns["value"]][ok]),
+        "cell": obj(np.char.add(value_cell, kept.astype(str)).astype(object)),
     })
     col.bulk.append(Bulk(file=ctx.file, sheet=ctx.sheet, seq=col.sheet_seq(ctx.file, ctx.sheet), frame=frame,
                          read_row=read_row))
@@ -263,7 +271,11 @@ class ColumnSheet(Sheet):
         super().__init__(file=file, name="", rows=[list(header)])
         self.columns = columns
         self.length = len(columns[0]) if columns else 0
-        self._blank = [blank_mask(c) for c in columns]
+        self.factors = []  # column j: (codes, uniques) of pd.factorize, computed once
+        for values in columns:
+            codes, uniques = pd.factorize(values)
+            self.factors.append((codes, np.asarray(uniques, dtype=object)))
+        self._blank = [blank_mask(c, f) for c, f in zip(columns, self.factors, strict=True)]
 
     @property
     def n_rows(self) -> int:  # type: ignore[override]
@@ -291,16 +303,27 @@ class ColumnSheet(Sheet):
         return np.flatnonzero(~empty).astype(np.int64) + 2
 
 
-def blank_mask(values: np.ndarray) -> np.ndarray:
+def blank_mask(values: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per cell: empty (``None``, or text of spaces only), as :func:`evalkit.io.sheets.is_blank`."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = known if known is not None else pd.factorize(values)
     table = np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
     return table[codes]
+
+
+def known_factors(sheet: Sheet, rows: np.ndarray, wanted: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Column number → (codes, uniques) of ``rows`` when the sheet has them already."""
+    if not isinstance(sheet, ColumnSheet):
+        return {}
+    every = len(rows) == sheet.length
+    return {c: (sheet.factors[c - 1][0] if every else sheet.factors[c - 1][0][rows - 2], sheet.factors[c - 1][1])
+            for c in wanted}
 
 
 def sheet_columns(sheet: Sheet, rows: np.ndarray, wanted: list[int]) -> dict[int, np.ndarray]:
     """Column number → the values of ``rows`` (Excel rows) in that column."""
     if isinstance(sheet, ColumnSheet):
+        if len(rows) == sheet.length:  # no empty row: the columns as they are
+            return {c: sheet.columns[c - 1] for c in wanted}
         return {c: sheet.columns[c - 1][rows - 2] for c in wanted}
     lines = [sheet.rows[r - 1] for r in rows.tolist()]
     out = {}

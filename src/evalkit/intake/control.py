@@ -4,7 +4,6 @@ and the visible marks are in :mod:`evalkit.io.controlchars`, shared with the reg
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from evalkit.intake.columnar import ColumnSheet
 from evalkit.intake.records import Collector
@@ -22,7 +21,7 @@ def refuse_control_characters(col: Collector, sheet: Sheet) -> None:
     header = [str(h) for h in sheet.rows[0]]
     found: list[tuple[int, int, str]] = [(1, c, h) for c, h in enumerate(header, start=1) if CONTROL.search(h)]
     for c, values in enumerate(sheet.columns, start=1):
-        codes, uniques = pd.factorize(values)
+        codes, uniques = sheet.factors[c - 1]
         bad = [i for i, u in enumerate(uniques) if isinstance(u, str) and CONTROL.search(u)]
         if not bad:
             continue
@@ -30,6 +29,8 @@ def refuse_control_characters(col: Collector, sheet: Sheet) -> None:
         for pos in np.flatnonzero(np.isin(codes, bad)).tolist():
             found.append((pos + 2, c, values[pos]))
             values[pos] = safe[int(codes[pos])]
+        for i, text in safe.items():  # the cached factors show the marks too
+            uniques[i] = text
     for r, c, text in sorted(found, key=lambda x: (x[0], x[1])):
         col.issues.append(control_character_issue(sheet.file, sheet.name, r, c, text))
     for c, h in enumerate(header, start=1):

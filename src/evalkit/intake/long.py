@@ -24,7 +24,7 @@ from evalkit.intake.cells import (
     skip_ignored,
     source_names,
 )
-from evalkit.intake.columnar import ColumnSheet, blank_mask, read_long_columns, sheet_columns
+from evalkit.intake.columnar import ColumnSheet, blank_mask, known_factors, read_long_columns, sheet_columns
 from evalkit.intake.columns import CHINESE_HEADERS, long_column
 from evalkit.intake.normalise import Parsed, parse_item, parse_source, parse_year, shown
 from evalkit.intake.records import Collector, Record
@@ -105,10 +105,12 @@ def read_long(
     col.sheet_seq(ctx.file, ctx.sheet)
     hidden = check_merged(col, sheet, ctx, header_row)
     rows = _data_rows(sheet, header_row)
-    values = sheet_columns(sheet, rows, sorted({*columns.values(), *ignored}))
+    wanted = sorted({*columns.values(), *ignored})
+    values = sheet_columns(sheet, rows, wanted)
     read_long_columns(
         col, ctx, specs, columns, rows, values, _dirty(sheet, rows, columns, ignored, hidden, values),
         lambda r: _read_row(col, sheet, r, ctx, specs, columns, ignored, hidden),
+        known_factors(sheet, rows, wanted),
     )
     note_blank_rows(col, ctx, header_row, rows)
 

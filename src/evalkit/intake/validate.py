@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.intake.bulkcheck import bulk_school_years, coverage, settle_bulk
+from evalkit.intake.bulkcheck import bulk_school_years, coverage, implausible_rows, settle_bulk
 from evalkit.intake.normalise import shown
 from evalkit.intake.ratios import decide_ratio_columns
 from evalkit.intake.records import Collector, Record
@@ -343,6 +343,25 @@ def _check_conflicts(col: Collector) -> None:
 
 
 def _check_values(col: Collector, specs: dict[str, ValueSpec]) -> None:
+    shown_numbers: dict[float, str] = {}
+    for b, pos, spec in implausible_rows(col, specs):  # clean rows kept as columns
+        f, limit = b.frame, spec.plausible_max
+        value = f["value"].iat[pos]
+        if value not in shown_numbers:
+            shown_numbers[value] = num(value)
+        col.issue(
+            "implausible",
+            "warning",
+            f"的值 {shown_numbers[value]} 异常偏大（一般不超过 {num(limit)}{spec.unit}），请核实 / implausibly large",
+            file=b.file,
+            sheet=b.sheet,
+            cell=f["cell"].iat[pos],
+            row=int(f["row"].iat[pos]),
+            school_id=f["school_id"].iat[pos],
+            indicator_id=spec.id,
+            value=shown(f["raw"].iat[pos]),
+            expected=f"≤ {num(limit)}",
+        )
     for rec in col.records:
         if rec.status != "ok" or rec.value is None:
             continue
