@@ -93,8 +93,8 @@ def _school_problems(f: pd.DataFrame, y: np.ndarray, reg: dict) -> np.ndarray:
     otherwise than the registry names it."""
     sid = f["school_id"]
     known = sid.isin(reg["ids"]).to_numpy()
-    start = sid.map(reg["start"]).to_numpy(dtype=float)
-    end = sid.map(reg["end"]).to_numpy(dtype=float)
+    start = by_category(sid, reg["start"])
+    end = by_category(sid, reg["end"])
     with np.errstate(invalid="ignore"):
         inactive = (~np.isnan(start) & (y < start)) | (~np.isnan(end) & (y > end))
     out = ~known | inactive
@@ -103,19 +103,52 @@ def _school_problems(f: pd.DataFrame, y: np.ndarray, reg: dict) -> np.ndarray:
     if named.any():
         codes, uniques = pd.factorize(names[named])
         folded = np.array([_same_name(str(u)) for u in uniques], dtype=object)[codes]
-        expected = sid[named].map(reg["name"]).to_numpy(dtype=object)
+        expected = by_category(sid, reg["name"], dtype=object)[named]
         differs = np.zeros(len(f), dtype=bool)
         differs[named] = folded != expected
         out |= differs
     return out
 
 
-def _codes(columns: list[pd.Series]) -> np.ndarray:
-    """One int64 code per distinct combination of the columns' values (row-aligned)."""
+def by_category(column: pd.Series, lookup: pd.Series, dtype: type = float) -> np.ndarray:
+    """``column.map(lookup)`` for a categorical column, looked up once per category."""
+    cats = column.cat.categories
+    table = np.empty(len(cats) + 1, dtype=dtype)
+    table[:-1] = lookup.reindex(cats).to_numpy(dtype=dtype)
+    table[-1] = np.nan if dtype is float else None
+    return table[column.cat.codes.to_numpy()]
+
+
+def shared_codes(parts: list) -> np.ndarray:
+    """Codes of the parts' values concatenated, equal values (across parts) equal codes; a
+    categorical part is coded through its categories (no value touched per row), a part
+    ``(value, n)`` is ``n`` times ``value``. See :func:`coded` for the values of the codes."""
+    return coded(parts)[0]
+
+
+def coded(parts: list) -> tuple[np.ndarray, list]:
+    """(:func:`shared_codes`, the value of each code)."""
+    lookup: dict = {}
+    out = []
+    for part in parts:
+        if isinstance(part, tuple):
+            value, n = part
+            out.append(np.full(n, lookup.setdefault(value, len(lookup)), dtype=np.int64))
+            continue
+        if isinstance(part.dtype, pd.CategoricalDtype):
+            cats, codes = part.cat.categories, part.cat.codes.to_numpy()
+        else:
+            codes, cats = pd.factorize(part)
+        table = np.array([lookup.setdefault(c, len(lookup)) for c in cats] + [-1], dtype=np.int64)
+        out.append(table[codes])
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), list(lookup)
+
+
+def _combine(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 code per distinct combination of the coded columns (row-aligned)."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column)
-        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes.astype(np.int64) + 1))
+    for codes in columns:
+        key, _ = pd.factorize(key * (int(codes.max(initial=0)) + 2) + (codes + 1))
         key = key.astype(np.int64)
     return key
 
@@ -129,24 +162,25 @@ def _escalate_shared_keys(col: Collector, match) -> None:  # type: ignore[no-unt
           r.source, r.rater) for r in live],
         columns=list(KEY),
     )
-    rec_keys["has_value"] = [r.value is not None for r in live]
-    parts = [rec_keys.assign(_block=-1)]
-    for i, b in enumerate(col.bulk):
-        parts.append(b.frame[list(KEY)].assign(has_value=True, _block=i))
-    keys = pd.concat(parts, ignore_index=True)
-    if keys.empty:
+    has_value = [r.value is not None for r in live]
+    frames = [rec_keys, *(b.frame for b in col.bulk)]
+    n = sum(len(f) for f in frames)
+    if not n:
         return
-    columns = [keys[c].astype(str) if c == "year" else keys[c] for c in KEY]
-    full = _codes(columns)
+    coded = [shared_codes([f[c] for f in frames]) for c in KEY[:5]]
+    raters = shared_codes([pd.Series([""], dtype=object), *(f["rater"] for f in frames)])
+    coded.append(raters[1:])
+    no_rater = raters[1:] == raters[0]
+    full = _combine(coded)
     dup = pd.Series(full).duplicated(keep=False).to_numpy()
-    item = _codes(columns[:5])
-    valued = keys["has_value"].to_numpy(dtype=bool)
-    single = valued & (keys["rater"] == "").to_numpy()
-    marks = valued & ~single
-    n = int(item.max()) + 1
-    both = (np.bincount(item, weights=single, minlength=n) > 0) & (np.bincount(item, weights=marks, minlength=n) > 0)
+    item = _combine(coded[:5])
+    valued = np.concatenate([np.array(has_value, dtype=bool), np.ones(n - len(live), dtype=bool)])
+    single = valued & no_rater
+    marks = valued & ~no_rater
+    m = int(item.max()) + 1
+    both = (np.bincount(item, weights=single, minlength=m) > 0) & (np.bincount(item, weights=marks, minlength=m) > 0)
     flagged = dup | (both[item] & valued)
-    block = keys["_block"].to_numpy()
+    block = np.concatenate([np.full(len(f), i - 1) for i, f in enumerate(frames)])
     for i, b in enumerate(col.bulk):
         mine = flagged[block == i]
         if mine.any():
@@ -162,14 +196,23 @@ def coverage(
     covered = np.zeros((len(school_years), len(indicators)), dtype=bool)
     if not col.bulk or not school_years:
         return has, covered
-    index = pd.MultiIndex.from_tuples(school_years, names=["school_id", "year"])
+    years = sorted({y for _, y in school_years})
+    where = {k: i for i, k in enumerate(school_years)}
     ind_index = pd.Index(indicators)
     for b in col.bulk:
         f = b.frame
-        at = index.get_indexer(pd.MultiIndex.from_arrays([f["school_id"], f["year"].astype(np.int64)]))
+        cats = f["school_id"].cat.categories
+        table = np.array([[where.get((sid, y), -1) for y in years] for sid in cats] + [[-1] * len(years)],
+                         dtype=np.int64)
+        y = f["year"].to_numpy(dtype=np.int64)
+        y_at = np.searchsorted(years, y).clip(0, len(years) - 1)
+        at = table[f["school_id"].cat.codes.to_numpy(), y_at]
+        at[np.asarray(years, dtype=np.int64)[y_at] != y] = -1
         seen = at >= 0
         has[at[seen]] = True
-        j = ind_index.get_indexer(f["indicator_id"])
+        ind_cats = f["indicator_id"].cat.categories
+        j_table = np.append(ind_index.get_indexer(ind_cats), -1)
+        j = j_table[f["indicator_id"].cat.codes.to_numpy()]
         both = seen & (j >= 0)
         covered[at[both], j[both]] = True
     return has, covered
@@ -185,19 +228,30 @@ def bulk_school_years(col: Collector) -> set[tuple[str, int]]:
 
 
 
-def implausible_rows(col: Collector, specs: dict[str, ValueSpec]):  # type: ignore[no-untyped-def]
-    """(bulk block, row position, spec) of every bulk value above its indicator's
-    ``plausible_max``, block by block in row order."""
+def implausible_rows(col: Collector, specs: dict[str, ValueSpec]) -> list[tuple]:
+    """(bulk block, Excel row, cell, school id, value, raw value, spec) of every bulk value
+    above its indicator's ``plausible_max``, block by block in row order."""
     limits = {s.id: s for s in specs.values() if s.plausible_max is not None}
+    out: list[tuple] = []
     for b in col.bulk:
         f = b.frame
         ind = f["indicator_id"]
         candidates = ind.isin(list(limits)).to_numpy()
         if not candidates.any():
             continue
-        values = pd.to_numeric(f["value"][candidates], errors="coerce").to_numpy(dtype=float)
-        limit = ind[candidates].map({k: s.plausible_max for k, s in limits.items()}).to_numpy(dtype=float)
-        floats = np.fromiter((isinstance(v, float) for v in f["value"][candidates]), dtype=bool)
+        raw_values = f["value"].to_numpy()[candidates]
+        values = pd.to_numeric(pd.Series(raw_values, dtype=object), errors="coerce").to_numpy(dtype=float)
+        ids = np.asarray(ind.to_numpy()[candidates], dtype=object)
+        limit = pd.Series(ids).map({k: s.plausible_max for k, s in limits.items()}).to_numpy(dtype=float)
+        floats = np.fromiter((isinstance(v, float) for v in raw_values), dtype=bool, count=len(raw_values))
         over = np.flatnonzero(candidates)[(values > limit) & floats]
-        for pos in over.tolist():
-            yield b, pos, limits[ind.iat[pos]]
+        if not len(over):
+            continue
+        rows, cells = f["row"].to_numpy()[over], f["cell"].to_numpy()[over]
+        sids, vals, raws = f["school_id"].to_numpy()[over], f["value"].to_numpy()[over], f["raw"].to_numpy()[over]
+        names = ind.to_numpy()[over]
+        out.extend(
+            (b, int(r), str(c), str(sid), v, raw, limits[str(i)])
+            for r, c, sid, v, raw, i in zip(rows, cells, sids, vals, raws, names, strict=True)
+        )
+    return out

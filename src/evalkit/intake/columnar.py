@@ -74,14 +74,32 @@ def kinds(values: np.ndarray) -> np.ndarray | None:
     return np.fromiter((_PLAIN.get(v.__class__, 2) for v in values), dtype=np.int8, count=len(values))
 
 
+def _kinds_where_ambiguous(values: np.ndarray, codes: np.ndarray, uniques: np.ndarray) -> np.ndarray | None:
+    """:func:`kinds`, looking only at cells whose value equals 1 or 0 (where a logical value
+    hides behind a number) or whose distinct value is of another type."""
+    suspect = [i for i, u in enumerate(uniques) if u.__class__ not in (str, float, int) or
+               (u.__class__ is not str and u in (0, 1))]
+    if not suspect:
+        return None
+    k = np.zeros(len(values), dtype=np.int8)
+    at = np.flatnonzero(np.isin(codes, suspect))
+    k[at] = np.fromiter((_PLAIN.get(v.__class__, 2) for v in values[at]), dtype=np.int8, count=len(at))
+    return k
+
+
 def factor(
     values: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(codes, uniques, exotic): codes index ``uniques`` (``-1`` for an empty cell), a logical
     value never sharing a code with the number 1 or 0; ``exotic`` marks cells of other types.
-    ``known``: ``pd.factorize(values)`` already computed."""
-    k = kinds(values)
-    codes, uniques = known if known is not None else pd.factorize(values)
+    ``known``: ``pd.factorize(values)`` of a table's column (plain Python values: only the
+    cells equal to 1 or 0 can be logical values, and only those are looked at)."""
+    if known is None:
+        k = kinds(values)
+        codes, uniques = pd.factorize(values)
+    else:
+        codes, uniques = known
+        k = _kinds_where_ambiguous(values, codes, uniques)
     codes = codes.astype(np.int64)
     if k is None:
         return codes, uniques, np.zeros(len(values), dtype=bool)
@@ -91,6 +109,13 @@ def factor(
         codes[booleans] = len(uniques) + extra.astype(np.int64)
         uniques = np.concatenate([np.asarray(uniques, dtype=object), np.array([False, True], dtype=object)])
     return codes, np.asarray(uniques, dtype=object), k == 2
+
+
+def categorical(table: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """``table[codes]`` as a categorical column (``codes`` may be ``-1``: the table's last
+    entry), built without touching a string per row."""
+    inverse, categories = pd.factorize(pd.Series(table, dtype=object))
+    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(categories, dtype=object))
 
 
 def _each(uniques: np.ndarray, fn: Callable[[Any], Any]) -> list[Any]:
@@ -154,9 +179,11 @@ def read_long_columns(
     ind = ind_of[ind_codes_raw]
     ok &= ind >= 0
 
-    def per_pair(role: str, fn: Callable[[ValueSpec, Any], tuple[bool, Any]], empty: Any) -> list[np.ndarray]:
-        """The parts of ``fn(spec, raw) = (clean, part, …)`` per row, each computed once per
-        distinct (indicator, raw) pair; rows where it is not clean are marked in ``ok``."""
+    def per_pair(
+        role: str, fn: Callable[[ValueSpec, Any], tuple[Any, ...]], empty: tuple[Any, ...]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The parts of ``fn(spec, raw) = (clean, part, …)``, each computed once per distinct
+        (indicator, raw) pair, as (table, code per row); rows not clean are marked in ``ok``."""
         got = column(role)
         if got is None:
             codes = np.full(n, -1, dtype=np.int64)
@@ -175,7 +202,7 @@ def read_long_columns(
             table = np.empty(len(results), dtype=object)
             for i, r in enumerate(results):
                 table[i] = r[k + 1]
-            parts.append(table[pair])
+            parts.append((table, pair))
         return parts
 
     def item_of(spec: ValueSpec, raw: Any) -> tuple[Any, ...]:
@@ -221,13 +248,12 @@ def read_long_columns(
         year = np.full(n, ctx.year if ctx.year is not None else -1, dtype=np.int64)
     ok &= year >= 0
 
-    def text_column(role: str, fn: Callable[[Any], str]) -> np.ndarray:
+    def text_column(role: str, fn: Callable[[Any], str]) -> tuple[np.ndarray, np.ndarray]:
         got = column(role)
         if got is None:
-            return np.full(n, "", dtype=object)
+            return np.array([""], dtype=object), np.zeros(n, dtype=np.int64)
         codes, uniques, _ = got
-        table = np.array([*_each(uniques, fn), ""], dtype=object)
-        return table[codes]
+        return np.array([*_each(uniques, fn), ""], dtype=object), codes
 
     rater = text_column("rater", cell_text)
     evidence = text_column("evidence", lambda v: "" if is_blank(v) else str(v).strip())
@@ -243,18 +269,24 @@ def read_long_columns(
     def obj(values: Any) -> pd.Series:  # object columns: no inference of a string dtype per column
         return pd.Series(values, dtype=object, copy=False)
 
+    def text(part: tuple[np.ndarray, np.ndarray]) -> pd.Categorical:
+        table, codes = part
+        return categorical(table, codes[ok])
+
+    ind_table = np.array([s.id for s in spec_list] + [""], dtype=object)
+    value_table, value_codes = value
     frame = pd.DataFrame({
         "row": kept,
-        "school_id": obj(sid_text[sid_codes[ok]]),
-        "school_name": obj(name[ok]),
+        "school_id": text((sid_text, sid_codes)),
+        "school_name": text(name),
         "year": year[ok],
-        "indicator_id": obj(np.array([s.id for s in spec_list] or [""], dtype=object)[ind[ok]]),
-        "item": obj(item[ok]),
-        "source": obj(source[ok]),
-        "rater": obj(rater[ok]),
-        "value": obj(value[ok]),
-        "evidence": obj(evidence[ok]),
-        "reading": obj(reading[ok]),
+        "indicator_id": text((ind_table, ind)),
+        "item": text(item),
+        "source": text(source),
+        "rater": text(rater),
+        "value": obj(value_table[value_codes[ok]]),
+        "evidence": text(evidence),
+        "reading": text(reading),
         "raw": obj(values[columns["value"]][ok]),
         "cell": obj(np.char.add(value_cell, kept.astype(str)).astype(object)),
     })

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, load_framework
+from evalkit.intake.bulkcheck import coded
 from evalkit.intake.cells import Context
 from evalkit.intake.columnar import ColumnSheet
 from evalkit.intake.control import refuse_control_characters
@@ -125,20 +126,28 @@ def observations_frame(records: list[Record], bulk: list | None = None) -> pd.Da
     if not bulk:
         return frame
     sheets = {(b.file, b.sheet): b.seq for b in bulk}
-    parts = [frame.assign(_seq=[sheets.get((f, s), -1) for f, s in zip(frame["file"], frame["sheet"], strict=True)],
-                          _row=[r.row for r in records if r.status == "ok"])]
+    ok = [r for r in records if r.status == "ok"]
+    seqs = [np.array([sheets.get((r.file, r.sheet), -1) for r in ok], dtype=np.int64)]
+    rows = [np.array([r.row for r in ok], dtype=np.int64)]
     for b in bulk:
-        part = b.frame[[*COLUMNS]].assign(file=b.file, sheet=b.sheet, cell=b.frame["cell"], _seq=b.seq,
-                                          _row=b.frame["row"])
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["_seq", "_row"], kind="stable").drop(columns=["_seq", "_row"]).reset_index(drop=True)
-    for c in out.columns:
-        if c not in ("year", "value"):
-            out[c] = out[c].astype("str")
-    out["year"] = out["year"].astype("int64")
-    out["value"] = out["value"].astype(object)
-    return out[[*COLUMNS, *PROVENANCE]]
+        seqs.append(np.full(len(b), b.seq, dtype=np.int64))
+        rows.append(b.frame["row"].to_numpy(dtype=np.int64))
+    order = np.lexsort((np.concatenate(rows), np.concatenate(seqs)))  # stable: records keep their order
+
+    def column(name: str) -> pd.Series:
+        if name in ("year", "value"):
+            values = np.concatenate([frame[name].to_numpy(dtype=object), *(b.frame[name].to_numpy(dtype=object)
+                                                                           for b in bulk)])[order]
+            if name == "year":
+                return pd.Series(values.astype(np.int64), dtype="int64")
+            return pd.Series(values, dtype=object)
+        parts = [frame[name], *((getattr(b, name), len(b)) if name in ("file", "sheet") else b.frame[name]
+                                for b in bulk)]
+        codes, keys = coded(parts)  # each distinct text converted once
+        text = pd.array(np.array(keys, dtype=object), dtype="str") if keys else pd.array([], dtype="str")
+        return pd.Series(text.take(codes[order], allow_fill=True), dtype="str")
+
+    return pd.DataFrame({c: column(c) for c in [*COLUMNS, *PROVENANCE]})
 
 
 def _records_frame(records: list[Record]) -> pd.DataFrame:

@@ -344,23 +344,25 @@ def _check_conflicts(col: Collector) -> None:
 
 def _check_values(col: Collector, specs: dict[str, ValueSpec]) -> None:
     shown_numbers: dict[float, str] = {}
-    for b, pos, spec in implausible_rows(col, specs):  # clean rows kept as columns
-        f, limit = b.frame, spec.plausible_max
-        value = f["value"].iat[pos]
+    limits: dict[str, str] = {}
+    for b, row, cell, sid, value, raw, spec in implausible_rows(col, specs):  # clean rows kept as columns
         if value not in shown_numbers:
             shown_numbers[value] = num(value)
+        if spec.id not in limits:
+            limits[spec.id] = num(spec.plausible_max)
+        limit = limits[spec.id]
         col.issue(
             "implausible",
             "warning",
-            f"的值 {shown_numbers[value]} 异常偏大（一般不超过 {num(limit)}{spec.unit}），请核实 / implausibly large",
+            f"的值 {shown_numbers[value]} 异常偏大（一般不超过 {limit}{spec.unit}），请核实 / implausibly large",
             file=b.file,
             sheet=b.sheet,
-            cell=f["cell"].iat[pos],
-            row=int(f["row"].iat[pos]),
-            school_id=f["school_id"].iat[pos],
+            cell=cell,
+            row=row,
+            school_id=sid,
             indicator_id=spec.id,
-            value=shown(f["raw"].iat[pos]),
-            expected=f"≤ {num(limit)}",
+            value=shown(raw),
+            expected=f"≤ {limit}",
         )
     for rec in col.records:
         if rec.status != "ok" or rec.value is None:
@@ -459,7 +461,9 @@ def _fill_names(col: Collector, matcher: SchoolMatcher) -> None:
     out: list[Issue] = []
     for issue in col.issues:
         sid = fix(issue.school_id)
-        out.append(replace(issue, school_id=sid, school_name=issue.school_name or matcher.names.get(sid, "")))
+        name = issue.school_name or matcher.names.get(sid, "")
+        same = sid == issue.school_id and name == issue.school_name
+        out.append(issue if same else replace(issue, school_id=sid, school_name=name))
     col.issues[:] = out
     for table in (col.normalisations, col.unused):
         for entry in table:
