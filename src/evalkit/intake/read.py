@@ -135,12 +135,12 @@ def observations_frame(records: list[Record], bulk: list | None = None) -> pd.Da
     order = np.lexsort((np.concatenate(rows), np.concatenate(seqs)))  # stable: records keep their order
 
     def column(name: str) -> pd.Series:
-        if name in ("year", "value"):
+        if name in ("year", "value", "cell"):  # cells are nearly all distinct: converted as they are
             values = np.concatenate([frame[name].to_numpy(dtype=object), *(b.frame[name].to_numpy(dtype=object)
                                                                            for b in bulk)])[order]
             if name == "year":
                 return pd.Series(values.astype(np.int64), dtype="int64")
-            return pd.Series(values, dtype=object)
+            return pd.Series(values, dtype="str" if name == "cell" else object)
         parts = [frame[name], *((getattr(b, name), len(b)) if name in ("file", "sheet") else b.frame[name]
                                 for b in bulk)]
         codes, keys = coded(parts)  # each distinct text converted once
