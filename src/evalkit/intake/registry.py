@@ -19,6 +19,10 @@ column              Chinese         dtype
                                     only when the file has it; see :func:`county_registry`)
 ==================  ==============  ===========================================
 
+Every other column with a header (片区, 城乡, 学段, …) is kept as text under its header, after
+these (``frame.attrs["extra_columns"]`` lists them): a grouping column for ``impute_by`` /
+``normalise_by`` in a framework's pipeline and for the county summary's breakdowns.
+
 ``school_id`` and ``school_name`` are required; other missing columns are added empty with a
 warning (``county`` is not warned about: a county's own registry has none). With a ``county``
 column, school ids need only be unique within a county. :func:`read_registry` returns every
@@ -154,12 +158,41 @@ def read_registry(path: str | Path, *, sheet_name: str | None = None) -> tuple[p
         )
     if missing_required:
         return None, issues
-    frame = _rows(sheet, header_row, columns, issues)
+    extra = _extra_columns(sheet, header_row, columns, issues)
+    frame = _rows(sheet, header_row, columns, issues, extra)
     _check_duplicates(frame, sheet, columns, issues)
     out = frame.drop(columns=["_row"] if COUNTY in columns else ["_row", COUNTY])
     out.attrs["source"] = {"file": sheet.file, "sheet": sheet.name, "rows": frame["_row"].tolist(),
-                           "columns": dict(columns)}
+                           "columns": dict(columns), "extra": dict(extra)}
+    out.attrs["extra_columns"] = list(extra)
     return out, issues
+
+
+def _extra_columns(
+    sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue]
+) -> dict[str, int]:
+    """Every other column with a header (片区, 城乡, 学段 beside 学校类型, …): its header text →
+    its column number, kept as text under that header (for ``impute_by``, the county summary's
+    breakdowns, the explorer). A header used twice keeps its first column, with a warning."""
+    used = set(columns.values())
+    extra: dict[str, int] = {}
+    for c_i, head in enumerate(sheet.rows[header_row - 1], start=1):
+        name = cell_text(head)
+        known = HEADER_ALIASES.get(header_key(head))
+        if c_i in used or not name or (
+            known in columns and header_key(head) == header_key(sheet.value(header_row, columns[known]))
+        ):  # read already, or the same header twice (an error of its own)
+            continue
+        if name in extra or name in columns or name in COLUMNS:
+            issues.append(Issue(
+                "duplicate", "warning",
+                f"列“{name}”出现了两次（另见 {cell_ref(header_row, extra.get(name, c_i))}），只保留第一列"
+                " / duplicate column",
+                file=sheet.file, sheet=sheet.name, cell=cell_ref(header_row, c_i), row=header_row, value=name,
+            ))
+            continue
+        extra[name] = c_i
+    return extra
 
 
 def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str, int]:
@@ -168,6 +201,23 @@ def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str
     for c_i, head in enumerate(sheet.rows[header_row - 1], start=1):
         col = HEADER_ALIASES.get(header_key(head))
         if col is None:
+            continue
+        if col in columns and header_key(head) != header_key(sheet.value(header_row, columns[col])):
+            # another name for a column already read (学段 beside 学校类型): kept as an extra column
+            issues.append(
+                Issue(
+                    "unknown_column",
+                    "warning",
+                    f"列“{cell_text(head)}”与 {cell_ref(header_row, columns[col])} 列"
+                    f"“{cell_text(sheet.value(header_row, columns[col]))}”都可作“{CHINESE_HEADERS[col]}”，"
+                    f"按后者读取；“{cell_text(head)}”作为附加列保留 / kept as an extra column",
+                    file=sheet.file,
+                    sheet=sheet.name,
+                    cell=cell_ref(header_row, c_i),
+                    row=header_row,
+                    value=cell_text(head),
+                )
+            )
             continue
         if col in columns:
             issues.append(
@@ -188,7 +238,10 @@ def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str
     return columns
 
 
-def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue]) -> pd.DataFrame:
+def _rows(
+    sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue], extra: dict[str, int] | None = None
+) -> pd.DataFrame:
+    extra = extra or {}
     records: list[dict[str, Any]] = []
     for r in range(header_row + 1, sheet.n_rows + 1):
         raw = sheet.rows[r - 1]
@@ -202,6 +255,8 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
         for col in INT_COLUMNS:
             c = columns.get(col)
             rec[col] = _int(sheet, r, c, col, rec, issues) if c else None
+        for name, c in extra.items():
+            rec[name] = _text(sheet.value(r, c))
         if not rec["school_id"]:
             issues.append(
                 _issue(sheet, r, columns["school_id"], "missing_school_id", "缺少学校编号 / empty id", rec)
@@ -225,8 +280,8 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
                 )
             )
         records.append(rec)
-    frame = pd.DataFrame(records, columns=["_row", *COLUMNS, COUNTY])
-    for col in (*TEXT_COLUMNS, COUNTY):
+    frame = pd.DataFrame(records, columns=["_row", *COLUMNS, COUNTY, *extra])
+    for col in (*TEXT_COLUMNS, COUNTY, *extra):
         frame[col] = frame[col].astype("str")
     for col in INT_COLUMNS:
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")

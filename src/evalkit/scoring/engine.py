@@ -88,7 +88,7 @@ def score(
     if years is not None:
         allowed_flags = allowed_flags[allowed_flags["year"].isin([int(y) for y in years])]
     flags = pd.concat([flags, allowed_flags], ignore_index=True) if len(allowed_flags) else flags
-    indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals)
+    indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals, registry)
     areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
@@ -125,7 +125,7 @@ def score(
     if fw.display_precision is not None:
         meta["display_precision"] = {lv: fw.decimals(lv) for lv in ("indicators", "areas", "total")}
     area_decimals = fw.decimals("areas")
-    return Results(
+    results = Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
         areas=_round(areas, ["points", "max_points"], area_decimals),
         schools=table,
@@ -135,6 +135,9 @@ def score(
         meta=meta,
         nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
     )
+    if registry is not None and registry.attrs.get("extra_columns"):  # 片区, 城乡…: they travel with the scores
+        results.extra["registry"] = registry.reset_index(drop=True)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------

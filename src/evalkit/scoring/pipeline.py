@@ -3,7 +3,8 @@ points are recomputed per year from the combined values of every school, after t
 the missing-data policy have run:
 
 1. ``impute`` missing values by the mean / median of their group (``impute_by``, a column of the
-   school registry such as ``school_type``) or of the county;
+   school registry such as ``school_type``, or any extra column it has, such as 片区) or of the
+   county;
 2. ``treat`` outliers: winsorise while ``|skew| ≥ skew_max`` and ``kurtosis ≥ kurt_max``, up to
    ``winmax`` points, else log-transform;
 3. ``normalise`` over the year's (treated) values, optionally within ``normalise_by`` groups;
@@ -28,14 +29,22 @@ from evalkit.textfmt import num_series
 
 
 def apply_pipelines(
-    grid: pd.DataFrame, flags: pd.DataFrame, fw: Framework, schools: pd.DataFrame, decimals: int
+    grid: pd.DataFrame,
+    flags: pd.DataFrame,
+    fw: Framework,
+    schools: pd.DataFrame,
+    decimals: int,
+    registry: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """``(grid, flags, meta)`` with the pipeline indicators re-scored (the others untouched)."""
+    """``(grid, flags, meta)`` with the pipeline indicators re-scored (the others untouched).
+    ``registry``: where a group column that ``schools`` lacks is looked up (an extra column
+    of the registry such as 片区, see :mod:`evalkit.intake.registry`)."""
     todo = [ind for ind in fw.indicators if ind.pipeline is not None]
     if not todo:
         return grid, flags, {}
     grid = grid.copy()
-    info = schools.set_index(["school_id", "year"])
+    info = _with_registry_columns(schools, registry, {c for ind in todo for c in (ind.pipeline.impute_by,
+                                                                                 ind.pipeline.normalise_by) if c})
     meta: dict[str, Any] = {}
     imputed_keys: list[tuple[str, int, str]] = []
     for ind in todo:
@@ -108,6 +117,19 @@ def apply_pipelines(
     return grid, flags.reset_index(drop=True), meta
 
 
+def _with_registry_columns(schools: pd.DataFrame, registry: pd.DataFrame | None, wanted: set[str]) -> pd.DataFrame:
+    """``schools`` indexed by (school_id, year), with the ``wanted`` registry columns it lacks."""
+    info = schools.set_index(["school_id", "year"])
+    if registry is None:
+        return info
+    reg = registry.assign(school_id=registry["school_id"].astype(str)).drop_duplicates("school_id")
+    reg = reg.set_index("school_id")
+    for column in sorted(wanted - set(info.columns)):
+        if column in reg.columns:
+            info[column] = info.index.get_level_values("school_id").map(reg[column]).to_numpy(dtype=object)
+    return info
+
+
 def _groups(
     info: pd.DataFrame, column: str | None, keys: pd.MultiIndex, index: pd.Index, indicator_id: str
 ) -> pd.Series | None:
@@ -115,7 +137,8 @@ def _groups(
     if column is None:
         return None
     if column not in info.columns:
-        raise ValueError(f"指标 {indicator_id} 的数据处理步骤按“{column}”分组，但学校名册没有该列")
+        raise ValueError(f"指标 {indicator_id} 的数据处理步骤按“{column}”分组，但学校名册没有该列"
+                         f"（名册的列：{'、'.join(str(c) for c in info.columns)}）")
     return pd.Series(info[column].reindex(keys).to_numpy(dtype=object), index=index).fillna("")
 
 
