@@ -60,7 +60,7 @@ def read_observations(
     validate(col, specs, reg, year)
     registry_file = str(registry) if isinstance(registry, str | Path) else None
     return IntakeResult(
-        observations=observations_frame(col.records, col.bulk),
+        observations=observations_frame(col.records, col.bulk, col.sheets),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, files, order, registry_file),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -104,7 +104,7 @@ def read_frame(
     validate(col, specs, registry, year, ratio_style="fraction")
     order = {(FRAME_LABEL, ""): 0}
     return IntakeResult(
-        observations=observations_frame(col.records, col.bulk),
+        observations=observations_frame(col.records, col.bulk, col.sheets),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, [FRAME_LABEL], order, None),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -119,13 +119,16 @@ def _cells(column: pd.Series) -> np.ndarray:
     return values
 
 
-def observations_frame(records: list[Record], bulk: list | None = None) -> pd.DataFrame:
+def observations_frame(
+    records: list[Record], bulk: list | None = None, sheets: dict[tuple[str, str], int] | None = None
+) -> pd.DataFrame:
     """The usable records, and the clean rows kept in bulk (:mod:`evalkit.intake.columnar`),
-    as an Observations table with provenance columns, in reading order."""
+    as an Observations table with provenance columns, in reading order (``sheets``: (file,
+    sheet) → its place in it, :attr:`evalkit.intake.records.Collector.sheets`)."""
     frame = _records_frame(records)
     if not bulk:
         return frame
-    sheets = {(b.file, b.sheet): b.seq for b in bulk}
+    sheets = {**(sheets or {}), **{(b.file, b.sheet): b.seq for b in bulk}}
     ok = [r for r in records if r.status == "ok"]
     seqs = [np.array([sheets.get((r.file, r.sheet), -1) for r in ok], dtype=np.int64)]
     rows = [np.array([r.row for r in ok], dtype=np.int64)]
