@@ -145,11 +145,17 @@ def coded(parts: list) -> tuple[np.ndarray, list]:
 
 
 def _combine(columns: list[np.ndarray]) -> np.ndarray:
-    """One int64 code per distinct combination of the coded columns (row-aligned)."""
+    """One int64 code per distinct combination of the coded columns (row-aligned; codes ≥ -1):
+    mixed-radix, compacted only when the radix product would overflow."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
     for codes in columns:
-        key, _ = pd.factorize(key * (int(codes.max(initial=0)) + 2) + (codes + 1))
-        key = key.astype(np.int64)
+        width = int(codes.max(initial=-1)) + 2
+        if span * width >= 2**62:
+            key, uniques = pd.factorize(key)
+            key, span = key.astype(np.int64), len(uniques)
+        key = key * width + (codes + 1)
+        span *= width
     return key
 
 
@@ -173,7 +179,7 @@ def _escalate_shared_keys(col: Collector, match) -> None:  # type: ignore[no-unt
     no_rater = raters[1:] == raters[0]
     full = _combine(coded)
     dup = pd.Series(full).duplicated(keep=False).to_numpy()
-    item = _combine(coded[:5])
+    item = pd.factorize(_combine(coded[:5]))[0].astype(np.int64)  # dense, for counting
     valued = np.concatenate([np.array(has_value, dtype=bool), np.ones(n - len(live), dtype=bool)])
     single = valued & no_rater
     marks = valued & ~no_rater
@@ -236,22 +242,18 @@ def implausible_rows(col: Collector, specs: dict[str, ValueSpec]) -> list[tuple]
     for b in col.bulk:
         f = b.frame
         ind = f["indicator_id"]
-        candidates = ind.isin(list(limits)).to_numpy()
-        if not candidates.any():
-            continue
-        raw_values = f["value"].to_numpy()[candidates]
-        values = pd.to_numeric(pd.Series(raw_values, dtype=object), errors="coerce").to_numpy(dtype=float)
-        ids = np.asarray(ind.to_numpy()[candidates], dtype=object)
-        limit = pd.Series(ids).map({k: s.plausible_max for k, s in limits.items()}).to_numpy(dtype=float)
-        floats = np.fromiter((isinstance(v, float) for v in raw_values), dtype=bool, count=len(raw_values))
-        over = np.flatnonzero(candidates)[(values > limit) & floats]
+        cats = ind.cat.categories
+        limit_of = np.array([limits[c].plausible_max if c in limits else np.inf for c in cats] + [np.inf])
+        limit = limit_of[ind.cat.codes.to_numpy()]
+        over = np.flatnonzero(f["number"].to_numpy() > limit)  # NaN (not a float) is never over
         if not len(over):
             continue
-        rows, cells = f["row"].to_numpy()[over], f["cell"].to_numpy()[over]
-        sids, vals, raws = f["school_id"].to_numpy()[over], f["value"].to_numpy()[over], f["raw"].to_numpy()[over]
+        rows = f["row"].to_numpy()[over]
+        sids = f["school_id"].to_numpy()[over]
+        vals, raws = f["value"].to_numpy()[over], f["raw"].to_numpy()[over]
         names = ind.to_numpy()[over]
         out.extend(
-            (b, int(r), str(c), str(sid), v, raw, limits[str(i)])
-            for r, c, sid, v, raw, i in zip(rows, cells, sids, vals, raws, names, strict=True)
+            (b, int(r), f"{b.letter}{r}", str(sid), v, raw, limits[str(i)])
+            for r, sid, v, raw, i in zip(rows, sids, vals, raws, names, strict=True)
         )
     return out

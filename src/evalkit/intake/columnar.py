@@ -41,19 +41,24 @@ _PLAIN = {str: 0, float: 0, int: 0, type(None): 0, bool: 1}
 @dataclass
 class Bulk:
     """Clean rows of one long sheet, as columns: ``frame`` (``row`` — the Excel row — then
-    school_id, school_name, year, indicator_id, item, source, rater, value, evidence,
-    reading, raw, cell), where they were read (``file``, ``sheet``, ``seq``: the sheet's place
-    in reading order) and ``read_row``, the row reader for a row that must be read one by one
-    after all."""
+    school_id, school_name, year, indicator_id, item, source, rater, value, evidence, reading,
+    raw, and ``number``: the value when it is a float, else NaN); where they were read
+    (``file``, ``sheet``, ``seq``: the sheet's place in reading order; ``letter``: the value
+    column's); ``read_row``, the row reader for a row that must be read one by one after all."""
 
     file: str
     sheet: str
     seq: int
     frame: pd.DataFrame
     read_row: Callable[[int], None] = field(repr=False)
+    letter: str = ""  # the value column's letter: a row's value cell is ``f"{letter}{row}"``
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def cells(self) -> pd.Series:
+        """The value cell of every row (``G12``), as a ``str`` column."""
+        return self.letter + self.frame["row"].astype("str").reset_index(drop=True)
 
     def escalate(self, col: Collector, mask: np.ndarray) -> int:
         """Read the rows under ``mask`` one by one into ``col.records`` (appended; the caller
@@ -66,47 +71,59 @@ class Bulk:
         return len(rows)
 
 
+_TYPE = np.frompyfunc(type, 1, 1)
+
+
+def _classify(values: np.ndarray) -> np.ndarray:
+    """:data:`_PLAIN` per cell (2 for a type not there), each distinct type looked up once."""
+    codes, types = pd.factorize(_TYPE(values))
+    table = np.array([_PLAIN.get(t, 2) for t in types] + [0], dtype=np.int8)
+    return table[codes]
+
+
 def kinds(values: np.ndarray) -> np.ndarray | None:
     """Per cell: 0 for text, a number or empty; 1 for a logical value; 2 for anything else
     (a date, an uncomputed formula); ``None`` when every cell is 0 (found without a pass)."""
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred in ("string", "empty", "floating", "integer", "mixed-integer-float"):
         return None
-    return np.fromiter((_PLAIN.get(v.__class__, 2) for v in values), dtype=np.int8, count=len(values))
+    return _classify(values)
 
 
-def _kinds_where_ambiguous(values: np.ndarray, codes: np.ndarray, uniques: np.ndarray) -> np.ndarray | None:
+def _kinds_where_ambiguous(
+    values: Callable[[], np.ndarray], codes: np.ndarray, uniques: np.ndarray
+) -> np.ndarray | None:
     """:func:`kinds`, looking only at cells whose value equals 1 or 0 (where a logical value
     hides behind a number) or whose distinct value is of another type."""
     suspect = [i for i, u in enumerate(uniques) if u.__class__ not in (str, float, int) or
                (u.__class__ is not str and u in (0, 1))]
     if not suspect:
         return None
-    k = np.zeros(len(values), dtype=np.int8)
+    k = np.zeros(len(codes), dtype=np.int8)
     at = np.flatnonzero(np.isin(codes, suspect))
-    k[at] = np.fromiter((_PLAIN.get(v.__class__, 2) for v in values[at]), dtype=np.int8, count=len(at))
+    k[at] = _classify(values()[at])
     return k
 
 
 def factor(
-    values: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None
+    values: Callable[[], np.ndarray], known: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes, uniques, exotic): codes index ``uniques`` (``-1`` for an empty cell), a logical
-    value never sharing a code with the number 1 or 0; ``exotic`` marks cells of other types.
-    ``known``: ``pd.factorize(values)`` of a table's column (plain Python values: only the
-    cells equal to 1 or 0 can be logical values, and only those are looked at)."""
+    """(codes, uniques, exotic) of the cells ``values()``: codes index ``uniques`` (``-1`` for
+    an empty cell), a logical value never sharing a code with the number 1 or 0; ``exotic``
+    marks cells of other types. ``known``: ``pd.factorize`` of a table's column (plain Python
+    values: only the cells equal to 1 or 0 can be logical values, and only those are looked at)."""
     if known is None:
-        k = kinds(values)
-        codes, uniques = pd.factorize(values)
+        k = kinds(values())
+        codes, uniques = pd.factorize(values())
     else:
         codes, uniques = known
         k = _kinds_where_ambiguous(values, codes, uniques)
     codes = codes.astype(np.int64)
     if k is None:
-        return codes, uniques, np.zeros(len(values), dtype=bool)
+        return codes, uniques, np.zeros(len(codes), dtype=bool)
     booleans = k == 1
     if booleans.any():  # True == 1.0 for hashing: give logical values codes of their own
-        extra = np.asarray(values[booleans], dtype=bool)
+        extra = np.asarray(values()[booleans], dtype=bool)
         codes[booleans] = len(uniques) + extra.astype(np.int64)
         uniques = np.concatenate([np.asarray(uniques, dtype=object), np.array([False, True], dtype=object)])
     return codes, np.asarray(uniques, dtype=object), k == 2
@@ -158,7 +175,8 @@ def read_long_columns(
     def column(role: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if role not in columns:
             return None
-        codes, uniques, exotic = factor(values[columns[role]], known.get(columns[role]))
+        c = columns[role]
+        codes, uniques, exotic = factor(lambda: values[c], known.get(c))
         ok[exotic] = False
         return codes, uniques, exotic
 
@@ -293,26 +311,32 @@ def read_long_columns(
         "evidence": text(evidence),
         "reading": text(reading),
         "raw": obj(values[columns["value"]][ok]),
-        "cell": obj(np.char.add(value_cell, kept.astype(str)).astype(object)),
+        "number": np.array([v if isinstance(v, float) else np.nan for v in value_table] or [np.nan],
+                           dtype=float)[value_codes[ok]],
     })
     col.bulk.append(Bulk(file=ctx.file, sheet=ctx.sheet, seq=col.sheet_seq(ctx.file, ctx.sheet), frame=frame,
-                         read_row=read_row))
+                         read_row=read_row, letter=value_cell))
 
 
 class ColumnSheet(Sheet):
     """A table given as columns (a DataFrame in the Observations contract) seen as a sheet:
-    row 1 its header, row ``i + 2`` its ``i``-th row, without building a list per row.
-    ``columns[j]`` holds column ``j + 1``'s values (``None`` for an empty cell)."""
+    row 1 its header, row ``i + 2`` its ``i``-th row, without building a list per row. Each
+    column is factorised once (``factors[j]``: codes, ``-1`` for a missing cell, and the
+    distinct values as Python objects); a cell's value is read from them, or from the column
+    itself when it holds objects (where ``True`` and ``1.0`` would share a code)."""
 
-    def __init__(self, file: str, header: list[str], columns: list[np.ndarray]):
+    def __init__(self, file: str, header: list[str], columns: list[pd.Series]):
         super().__init__(file=file, name="", rows=[list(header)])
-        self.columns = columns
+        self.series = [c.reset_index(drop=True) for c in columns]
         self.length = len(columns[0]) if columns else 0
-        self.factors = []  # column j: (codes, uniques) of pd.factorize, computed once
-        for values in columns:
-            codes, uniques = pd.factorize(values)
-            self.factors.append((codes, np.asarray(uniques, dtype=object)))
-        self._blank = [blank_mask(c, f) for c, f in zip(columns, self.factors, strict=True)]
+        self.factors: list[tuple[np.ndarray, np.ndarray]] = []
+        for column in self.series:
+            codes, uniques = pd.factorize(column)
+            table = np.empty(len(uniques), dtype=object)
+            table[:] = _python(uniques)
+            self.factors.append((codes.astype(np.int64), table))
+        self.overrides: dict[tuple[int, int], Any] = {}  # cells shown otherwise (control characters)
+        self._blank = [blank_mask(None, f) for f in self.factors]
 
     @property
     def n_rows(self) -> int:  # type: ignore[override]
@@ -320,27 +344,72 @@ class ColumnSheet(Sheet):
 
     @property
     def n_cols(self) -> int:  # type: ignore[override]
-        return len(self.columns)
+        return len(self.series)
 
     def value(self, row: int, col: int) -> Any:
         if row == 1:
             return super().value(row, col)
-        if 2 <= row <= self.length + 1 and 1 <= col <= len(self.columns):
-            return self.columns[col - 1][row - 2]
-        return None
+        if not (2 <= row <= self.length + 1 and 1 <= col <= len(self.series)):
+            return None
+        if (row, col) in self.overrides:
+            return self.overrides[(row, col)]
+        codes, table = self.factors[col - 1]
+        if codes[row - 2] < 0:
+            return None
+        if self.series[col - 1].dtype == object:
+            return self.series[col - 1].iat[row - 2]
+        return table[codes[row - 2]]
+
+    def cells(self, col: int) -> np.ndarray:
+        """Column ``col``'s values, one per row (``None`` where missing), as Python objects."""
+        column = self.series[col - 1]
+        codes, table = self.factors[col - 1]
+        if column.dtype == object:
+            values = column.to_numpy()
+            if (codes < 0).any() or self.overrides:
+                values = values.copy()
+                values[codes < 0] = None
+        else:
+            values = np.append(table, None)[codes]
+        for (r, c), v in self.overrides.items():
+            if c == col:
+                values[r - 2] = v
+        return values
 
     def filled_columns(self, after_row: int) -> frozenset[int]:
         return frozenset(c for c, blank in enumerate(self._blank, start=1) if not blank[max(after_row - 1, 0):].all())
 
     def data_rows(self) -> np.ndarray:
         """The rows (2, 3, …) that are not entirely empty."""
-        if not self.columns:
+        if not self.series:
             return np.array([], dtype=np.int64)
         empty = np.logical_and.reduce(self._blank)
         return np.flatnonzero(~empty).astype(np.int64) + 2
 
 
-def blank_mask(values: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _python(uniques: Any) -> list[Any]:
+    """Distinct values as Python objects (``2024``, not ``numpy.int64(2024)``)."""
+    values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+class LazyCells(dict):
+    """Column number → the values of ``rows`` in that column, taken from a
+    :class:`ColumnSheet` only when asked for."""
+
+    def __init__(self, sheet: ColumnSheet, rows: np.ndarray):
+        super().__init__()
+        self.sheet, self.rows = sheet, rows
+
+    def __missing__(self, col: int) -> np.ndarray:
+        values = self.sheet.cells(col)
+        if len(self.rows) != self.sheet.length:
+            values = values[self.rows - 2]
+        self[col] = values
+        return values
+
+
+def blank_mask(values: np.ndarray | None, known: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per cell: empty (``None``, or text of spaces only), as :func:`evalkit.io.sheets.is_blank`."""
     codes, uniques = known if known is not None else pd.factorize(values)
     table = np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
@@ -357,11 +426,10 @@ def known_factors(sheet: Sheet, rows: np.ndarray, wanted: list[int]) -> dict[int
 
 
 def sheet_columns(sheet: Sheet, rows: np.ndarray, wanted: list[int]) -> dict[int, np.ndarray]:
-    """Column number → the values of ``rows`` (Excel rows) in that column."""
+    """Column number → the values of ``rows`` (Excel rows) in that column (for a
+    :class:`ColumnSheet`, taken when first asked for)."""
     if isinstance(sheet, ColumnSheet):
-        if len(rows) == sheet.length:  # no empty row: the columns as they are
-            return {c: sheet.columns[c - 1] for c in wanted}
-        return {c: sheet.columns[c - 1][rows - 2] for c in wanted}
+        return LazyCells(sheet, rows)
     lines = [sheet.rows[r - 1] for r in rows.tolist()]
     out = {}
     for c in wanted:

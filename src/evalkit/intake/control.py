@@ -20,17 +20,17 @@ def refuse_control_characters(col: Collector, sheet: Sheet) -> None:
     # a table given as columns: each distinct text is searched once; issues in row, column order
     header = [str(h) for h in sheet.rows[0]]
     found: list[tuple[int, int, str]] = [(1, c, h) for c, h in enumerate(header, start=1) if CONTROL.search(h)]
-    for c, values in enumerate(sheet.columns, start=1):
+    for c in range(1, len(sheet.series) + 1):
         codes, uniques = sheet.factors[c - 1]
         bad = [i for i, u in enumerate(uniques) if isinstance(u, str) and CONTROL.search(u)]
         if not bad:
             continue
-        safe = {i: shown_safely(uniques[i]) for i in bad}
         for pos in np.flatnonzero(np.isin(codes, bad)).tolist():
-            found.append((pos + 2, c, values[pos]))
-            values[pos] = safe[int(codes[pos])]
-        for i, text in safe.items():  # the cached factors show the marks too
-            uniques[i] = text
+            text = sheet.value(pos + 2, c)
+            found.append((pos + 2, c, text))
+            sheet.overrides[(pos + 2, c)] = shown_safely(text)
+        for i in bad:  # the cached factors show the marks too
+            uniques[i] = shown_safely(uniques[i])
     for r, c, text in sorted(found, key=lambda x: (x[0], x[1])):
         col.issues.append(control_character_issue(sheet.file, sheet.name, r, c, text))
     for c, h in enumerate(header, start=1):

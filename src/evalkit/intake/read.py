@@ -86,7 +86,7 @@ def read_frame(
     specs = value_specs(framework)
     table = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
     header = [str(c) for c in table.columns]
-    sheet = ColumnSheet(FRAME_LABEL, header, [_cells(table.iloc[:, j]) for j in range(table.shape[1])])
+    sheet = ColumnSheet(FRAME_LABEL, header, [table.iloc[:, j] for j in range(table.shape[1])])
     refuse_control_characters(col, sheet)
     ctx = Context(file=FRAME_LABEL, sheet="", year=year, source="inspection")
     if "school_id" not in table.columns or "indicator_id" not in table.columns or "value" not in table.columns:
@@ -112,13 +112,6 @@ def read_frame(
     )
 
 
-def _cells(column: pd.Series) -> np.ndarray:
-    """A column's values as cells: Python objects, ``None`` where missing (NaN, NA, NaT)."""
-    values = column.to_numpy(dtype=object, copy=True)
-    values[pd.isna(column).to_numpy()] = None
-    return values
-
-
 def observations_frame(
     records: list[Record], bulk: list | None = None, sheets: dict[tuple[str, str], int] | None = None
 ) -> pd.DataFrame:
@@ -138,12 +131,17 @@ def observations_frame(
     order = np.lexsort((np.concatenate(rows), np.concatenate(seqs)))  # stable: records keep their order
 
     def column(name: str) -> pd.Series:
-        if name in ("year", "value", "cell"):  # cells are nearly all distinct: converted as they are
-            values = np.concatenate([frame[name].to_numpy(dtype=object), *(b.frame[name].to_numpy(dtype=object)
-                                                                           for b in bulk)])[order]
-            if name == "year":
-                return pd.Series(values.astype(np.int64), dtype="int64")
-            return pd.Series(values, dtype="str" if name == "cell" else object)
+        if name == "year":
+            years = np.concatenate([frame["year"].to_numpy(dtype=np.int64),
+                                    *(b.frame["year"].to_numpy(dtype=np.int64) for b in bulk)])
+            return pd.Series(years[order], dtype="int64")
+        if name == "value":
+            values = np.concatenate([frame["value"].to_numpy(dtype=object),
+                                     *(b.frame["value"].to_numpy(dtype=object) for b in bulk)])
+            return pd.Series(values[order], dtype=object)
+        if name == "cell":  # nearly all distinct: built as text columns, not one string at a time
+            cells = pd.concat([frame["cell"].astype("str"), *(b.cells() for b in bulk)], ignore_index=True)
+            return cells.take(order).reset_index(drop=True)
         parts = [frame[name], *((getattr(b, name), len(b)) if name in ("file", "sheet") else b.frame[name]
                                 for b in bulk)]
         codes, keys = coded(parts)  # each distinct text converted once
