@@ -153,7 +153,7 @@ def _combine(columns: list[np.ndarray]) -> np.ndarray:
         width = int(codes.max(initial=-1)) + 2
         if span * width >= 2**62:
             key, uniques = pd.factorize(key)
-            key, span = key.astype(np.int64), len(uniques)
+            key, span = np.asarray(key, dtype=np.int64), len(uniques)
         key = key * width + (codes + 1)
         span *= width
     return key
@@ -178,14 +178,15 @@ def _escalate_shared_keys(col: Collector, match) -> None:  # type: ignore[no-unt
     coded.append(raters[1:])
     no_rater = raters[1:] == raters[0]
     full = _combine(coded)
-    dup = pd.Series(full).duplicated(keep=False).to_numpy()
-    item = pd.factorize(_combine(coded[:5]))[0].astype(np.int64)  # dense, for counting
+    ordered = np.sort(full)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    dup = np.isin(full, repeated) if len(repeated) else np.zeros(n, dtype=bool)
+    item = _combine(coded[:5])
     valued = np.concatenate([np.array(has_value, dtype=bool), np.ones(n - len(live), dtype=bool)])
     single = valued & no_rater
     marks = valued & ~no_rater
-    m = int(item.max()) + 1
-    both = (np.bincount(item, weights=single, minlength=m) > 0) & (np.bincount(item, weights=marks, minlength=m) > 0)
-    flagged = dup | (both[item] & valued)
+    both = np.intersect1d(item[single], item[marks])  # items with a single value and raters' marks
+    flagged = dup | (np.isin(item, both) & valued) if len(both) else dup
     block = np.concatenate([np.full(len(f), i - 1) for i, f in enumerate(frames)])
     for i, b in enumerate(col.bulk):
         mine = flagged[block == i]

@@ -118,12 +118,13 @@ def factor(
     else:
         codes, uniques = known
         k = _kinds_where_ambiguous(values, codes, uniques)
-    codes = codes.astype(np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
     if k is None:
         return codes, uniques, np.zeros(len(codes), dtype=bool)
     booleans = k == 1
     if booleans.any():  # True == 1.0 for hashing: give logical values codes of their own
         extra = np.asarray(values()[booleans], dtype=bool)
+        codes = codes.copy()  # the table's own codes stay as they are
         codes[booleans] = len(uniques) + extra.astype(np.int64)
         uniques = np.concatenate([np.asarray(uniques, dtype=object), np.array([False, True], dtype=object)])
     return codes, np.asarray(uniques, dtype=object), k == 2
@@ -133,19 +134,37 @@ def categorical(table: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     """``table[codes]`` as a categorical column (``codes`` may be ``-1``: the table's last
     entry), built without touching a string per row."""
     inverse, categories = pd.factorize(pd.Series(table, dtype=object))
-    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(categories, dtype=object))
+    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(categories, dtype=object), validate=False)
 
 
 def _each(uniques: np.ndarray, fn: Callable[[Any], Any]) -> list[Any]:
     return [fn(u) for u in uniques]
 
 
+DENSE_LIMIT = 1 << 24
+"""Largest key range made dense by a lookup table (beyond it: hashing)."""
+
+
+def dense(key: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, the distinct keys in ascending order) of non-negative ``key`` < ``span``:
+    ``pd.factorize`` by a lookup table when the range is small."""
+    if span > DENSE_LIMIT:
+        codes, uniq = pd.factorize(key, sort=True)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.int64)
+    present = np.zeros(span, dtype=bool)
+    present[key] = True
+    uniq = np.flatnonzero(present)
+    remap = np.zeros(span, dtype=np.int64)
+    remap[uniq] = np.arange(len(uniq))
+    return remap[key], uniq
+
+
 def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct pairs of codes (``-1`` allowed): (pair code per row, first code, second code)."""
-    key = (a + 1) * (int(b.max(initial=-1)) + 2) + (b + 1)
-    codes, uniq = pd.factorize(key)
     width = int(b.max(initial=-1)) + 2
-    return codes.astype(np.int64), uniq // width - 1, uniq % width - 1
+    key = (a + 1) * width + (b + 1)
+    codes, uniq = dense(key, (int(a.max(initial=-1)) + 2) * width)
+    return codes, uniq // width - 1, uniq % width - 1
 
 
 def read_long_columns(
@@ -334,7 +353,7 @@ class ColumnSheet(Sheet):
             codes, uniques = pd.factorize(column)
             table = np.empty(len(uniques), dtype=object)
             table[:] = _python(uniques)
-            self.factors.append((codes.astype(np.int64), table))
+            self.factors.append((np.asarray(codes, dtype=np.int64), table))
         self.overrides: dict[tuple[int, int], Any] = {}  # cells shown otherwise (control characters)
         self._blank = [blank_mask(None, f) for f in self.factors]
 
