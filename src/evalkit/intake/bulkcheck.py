@@ -180,13 +180,17 @@ def _escalate_shared_keys(col: Collector, match) -> None:  # type: ignore[no-unt
     full = _combine(coded)
     ordered = np.sort(full)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    dup = np.isin(full, repeated) if len(repeated) else np.zeros(n, dtype=bool)
+    dup = pd.Series(full).isin(repeated).to_numpy() if len(repeated) else np.zeros(n, dtype=bool)
     item = _combine(coded[:5])
     valued = np.concatenate([np.array(has_value, dtype=bool), np.ones(n - len(live), dtype=bool)])
     single = valued & no_rater
     marks = valued & ~no_rater
-    both = np.intersect1d(item[single], item[marks])  # items with a single value and raters' marks
-    flagged = dup | (np.isin(item, both) & valued) if len(both) else dup
+    flagged = dup
+    if marks.any() and single.any():  # items with a single value and raters' marks (hash sets)
+        hit = pd.Series(item[single]).isin(pd.Series(item[marks])).to_numpy()
+        if hit.any():
+            both = np.unique(item[single][hit])
+            flagged = dup | (pd.Series(item).isin(both).to_numpy() & valued)
     block = np.concatenate([np.full(len(f), i - 1) for i, f in enumerate(frames)])
     for i, b in enumerate(col.bulk):
         mine = flagged[block == i]
