@@ -136,6 +136,7 @@ def test_validate_prints_the_reading_and_that_it_stops_scoring(tmp_path, capsys)
     data, reg = _rate_files(tmp_path)
     assert main(["validate", str(data), "-f", str(FIXTURES / "mini-framework.yaml"), "-r", str(reg)]) == 0
     out = capsys.readouterr().out
-    assert "[警告] F5  学校 004 石门小学 指标 A2 三会一课完成率 的值 0.95 按本列其他值（百分数，如 85、92、90）理解为 0.95%" in out
+    assert ("[警告] F5  学校 004 石门小学 指标 A2 三会一课完成率 的值 0.95 按本列其他值"
+            "（百分数，如 85、92、90）理解为 0.95%") in out
     assert ("注意：1 个“比率读法与本列其他值不符”警告会改变评分，evalkit score / run 默认停止；"
             "核实无误后可加 --allow rate_readings（运行文件 allow: [rate_readings]）") in out
