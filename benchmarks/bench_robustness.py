@@ -7,7 +7,9 @@ Each run is a fresh process: the county is scored (not timed), then timed separa
 - ``replications``: 1,000 replications (weights ±20% and rater bootstrap, the demo's settings)
   with per-school summaries;
 - ``sensitivity``: the first-order indices (default 500 pick-freeze replications per input on
-  top of 500 for the second sample).
+  top of 500 for the second sample);
+- ``weight nodes``: which node's weights move ranks most (500 replications per node with only
+  that node's weights drawn, :mod:`evalkit.robustness.influence`).
 
 ``demo`` is the bundled demo county (48 schools, 2024); a number is a synthetic county of that
 many schools (:func:`bench_scoring.synthetic_observations`, 5 years, robustness for 2024).
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def run_one(scale: str, replications: int) -> dict:
     from evalkit.framework import load_framework
     from evalkit.robustness import RobustnessConfig, build_model
+    from evalkit.robustness.influence import weight_influence
     from evalkit.robustness.simulate import input_groups, simulate
     from evalkit.robustness.summary import per_school, sensitivity
     from evalkit.scoring import score
@@ -65,9 +68,12 @@ def run_one(scale: str, replications: int) -> dict:
     t2 = time.perf_counter()
     sensitivity(model, config, groups)
     t3 = time.perf_counter()
+    weight_influence(model, config)
+    t4 = time.perf_counter()
     return {
         "scale": scale, "schools": model.n_schools, "inputs": len(groups),
         "model_s": round(t1 - t0, 3), "replications_s": round(t2 - t1, 3), "sensitivity_s": round(t3 - t2, 3),
+        "weight_nodes_s": round(t4 - t3, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
@@ -85,7 +91,7 @@ def main(argv: list[str]) -> int:
         argv = argv[2:]
     scales = argv or ["demo", "5000"]
     print(f"{'scale':>6} {'schools':>8} {'inputs':>6} {'model s':>8} {'reps s (median/max)':>20} "
-          f"{'sensitivity s':>14} {'peak RSS MB':>12}")
+          f"{'sensitivity s':>14} {'nodes s':>8} {'peak RSS MB':>12}")
     for scale in scales:
         got = []
         for _ in range(runs):
@@ -98,7 +104,7 @@ def main(argv: list[str]) -> int:
 
         print(f"{scale:>6} {got[0]['schools']:>8} {got[0]['inputs']:>6} {med('model_s'):>8.2f} "
               f"{med('replications_s'):>11.2f} / {max(r['replications_s'] for r in got):>6.2f} "
-              f"{med('sensitivity_s'):>14.2f} {max(r['peak_rss_mb'] for r in got):>12}")
+              f"{med('sensitivity_s'):>14.2f} {med('weight_nodes_s'):>8.2f} {max(r['peak_rss_mb'] for r in got):>12}")
     return 0
 
 

@@ -240,6 +240,9 @@ def test_reports_say_how_sure_the_rank_is(demo: dict) -> None:
     county = demo["runs"]["county"]
     assert {"rank_intervals", "sensitivity"} <= set(_charts(county))
     assert 'data-table="sensitivity"' in _html(county)
+    # which node's weights move ranks most, in the county summary (evalkit.robustness.influence)
+    assert 'data-note="weight-nodes"' in _html(county)
+    assert results.meta["robustness"]["weights_sentence"] in _html(county)
 
 
 def test_framework_audit_runs(demo: dict) -> None:

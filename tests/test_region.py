@@ -255,3 +255,29 @@ def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, mo
         manifest = Manifest.load(tmp_path / "outputs" / "2024" / county)
         assert [k for k, v in manifest.reports.items() if v["status"] == "done"] == ["school_report:001"]
         assert manifest.data["run"]["state"] == "finished" and manifest.data["run"]["counts"]["done"] == 1
+
+
+def test_grade_share_labels_contrast_with_their_bars(area: reg.Region) -> None:
+    """Each percentage label: white on the dark blue (好) and near-black (差) bars, black on the
+    ochre (较好) and rose (一般) ones, on a patch of its bar's colour hiding the hatch. WCAG 2
+    contrast ratios of the chosen colour with the bar's: at least 4.5 (the AA level for text)."""
+    from matplotlib.colors import to_hex
+
+    from evalkit.charts.fonts import color
+    from evalkit.charts.region import grade_shares, relative_luminance
+
+    grades = ["好", "较好", "一般", "差"]
+    shares = reg.grade_shares(area, 2024, grades)
+    shares.loc[shares["county"] == "西江县", ["好", "差"]] = [1 / 3, 1 / 3]  # a dark 差 segment too
+    ax = grade_shares(shares, grades).axes[0]
+    labels = [t for t in ax.texts if t.get_text().endswith("%")]
+    assert sorted(t.get_text() for t in labels) == sorted(["25%", "25%", "50%", "33%", "33%", "33%"])
+    seen = {}
+    for t in labels:
+        bar = to_hex(t.get_bbox_patch().get_facecolor()).upper()
+        text = to_hex(t.get_color()).upper()
+        seen[bar] = text
+        hi, lo = sorted([relative_luminance(bar), relative_luminance(text)], reverse=True)
+        assert (hi + 0.05) / (lo + 0.05) >= 4.5, (t.get_text(), bar, text)
+    assert seen == {color(0).upper(): "#FFFFFF", color(1).upper(): "#000000", color(2).upper(): "#000000",
+                    color(3).upper(): "#FFFFFF"}

@@ -198,8 +198,13 @@ def test_demo_robustness_is_saved_with_the_results(demo, tmp_path) -> None:  # t
     assert sens["first_order"].between(0, 1).all()
     results.save(tmp_path / "scores")
     back = Results.load(tmp_path / "scores")
-    assert set(back.extra) == {"robustness", "sensitivity", "rater_marks"}
+    assert set(back.extra) == {"robustness", "sensitivity", "weight_nodes", "rater_marks"}
     pd.testing.assert_frame_equal(back.extra["robustness"], table)
+    # one row per node whose weights vary (the five areas and the total), largest shift first
+    nodes = back.extra["weight_nodes"]
+    assert sorted(nodes["input"]) == ["weights:A", "weights:B", "weights:C", "weights:D", "weights:E", "weights:total"]
+    assert nodes["mean_rank_shift"].is_monotonic_decreasing
+    assert results.meta["robustness"]["weights_sentence"].startswith(f"在各处权重中，{nodes['input_label'][0]}")
     assert back.for_year(2024).extra["robustness"].shape == table.shape
 
 
@@ -241,3 +246,32 @@ def test_the_matrix_product_path_equals_the_dense_path(demo_model) -> None:  # t
     drawn["missing"] = np.arange(30) % 2 == 0  # the demo has no missing cells; still exercise the path
     np.testing.assert_allclose(_areas_linear(demo_model, groups, drawn, 30),
                                _areas_dense(demo_model, groups, drawn, 30), rtol=1e-12, atol=1e-12)
+
+
+def test_two_level_results_are_those_before_deeper_trees(demo_model) -> None:  # type: ignore[no-untyped-def]
+    """The demo (two levels) with the same seed gives exactly what the Monte Carlo gave before it
+    learnt deeper trees (values recorded with main at 7125561): the node order, the draws and
+    the arithmetic are unchanged for two-level frameworks."""
+    table, sens, _ = analyse(demo_model, RobustnessConfig(replications=300, sensitivity=100, seed=20241220))
+    assert table["rank_lo"].tolist() == [
+        8, 3, 38, 5, 21, 3, 25, 17, 35, 32, 33, 8, 6, 29, 4, 12, 22, 13, 45, 2, 12, 46, 21, 18, 18, 26, 13, 42,
+        7, 28, 23, 35, 41, 33, 42, 31, 47, 15, 26, 23, 1, 39, 47, 11, 7, 30, 34, 42
+    ]
+    assert table["rank_hi"].tolist() == [
+        12, 4, 39, 6, 22, 5, 28, 19, 38, 34, 36, 11, 9, 31, 6, 15, 26, 17, 45, 2, 16, 46, 22, 20, 20, 28, 17,
+        44, 11, 30, 25, 39, 41, 37, 44, 32, 48, 17, 29, 26, 1, 40, 48, 13, 9, 32, 38, 44
+    ]
+    assert table["median_rank"].tolist() == [
+        11, 4, 39, 6, 21, 3, 26, 18, 37, 33, 35, 10, 7, 30, 5, 13, 24, 14, 45, 2, 15, 46, 22, 19, 19, 27, 15,
+        43, 9, 29, 24, 38, 41, 34, 44, 32, 47, 17, 28, 24, 1, 40, 48, 12, 8, 31, 36, 42
+    ]
+    assert table["grade_prob"].round(6).tolist() == [
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.533333, 0.913333, 1.0, 1.0, 1.0, 1.0, 0.796667, 1.0,
+        0.546667, 1.0, 1.0, 0.61, 1.0, 1.0, 1.0, 1.0, 1.0, 0.843333, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.94, 1.0,
+        0.92, 1.0, 0.996667, 1.0, 1.0, 1.0, 1.0, 0.953333, 0.98, 1.0, 1.0, 0.976667, 1.0
+    ]
+    assert dict(zip(sens["input"], sens["first_order"].round(6), strict=True)) == {
+        'weights:total': 0.263028, 'raters:C1': 0.046491, 'weights:B': 0.045787, 'raters:B2': 0.028973,
+        'raters:A6': 0.020764, 'weights:C': 0.00725, 'weights:E': 0.006234, 'weights:D': 0.002881, 'weights:A':
+        0.0
+    }

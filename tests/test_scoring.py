@@ -83,9 +83,19 @@ def test_five_raters_drop_highest_and_lowest(fw):
     r = score(obs_rows(*[("001", "A6", m, "inspection", f"R{i}") for i, m in enumerate(marks)]), fw)
     assert row(r, "001", "A6")["points"] == 2.5
     assert row(r, "001", "A6")["explanation"] == (
-        "德育“333”机制落实：5 位评分人评定为 A（好）、B（较好）、B（较好）、C（一般）、A（好），"
+        "德育“333”机制落实：5 位评分人评定为 好、较好、较好、一般、好，"
         "去掉最高和最低各 1 个后平均得 2.5 分（满分 3 分）"
     )
+
+
+def test_a_rating_reads_as_its_word_and_keeps_its_code_as_data(fw):
+    # A6 rating, max 3, one rater: B = 75% → 2.25, 2.3 at one decimal; the reader sees 较好, never B
+    r = score(obs_rows(("001", "A6", "B", "inspection")), fw)
+    got = row(r, "001", "A6")
+    assert got["points"] == 2.3
+    assert got["value_text"] == "较好" and got["value_label"] == "B"
+    assert got["explanation"].startswith("德育“333”机制落实评定为“较好”，按 75% 计")
+    assert "B" not in got["explanation"]
 
 
 def test_four_raters_are_not_trimmed(fw):

@@ -22,8 +22,9 @@ from typing import Any
 import pandas as pd
 
 TABLES = ("indicators", "areas", "schools", "bonus", "vetoes", "flags")
-EXTRA_TABLES = ("robustness", "sensitivity", "rater_marks", "registry")
-"""Optional tables added after scoring (:mod:`evalkit.robustness`), saved when present."""
+EXTRA_TABLES = ("robustness", "sensitivity", "weight_nodes", "rater_marks", "registry", "stages")
+"""Optional tables added after scoring (:mod:`evalkit.robustness`), or by scoring a framework
+with a pipeline (``stages``: :mod:`evalkit.scoring.stages`), saved when present."""
 
 
 @dataclass

@@ -87,7 +87,8 @@ def value_text(value: object, data_type: str, unit: str = "") -> str:
     """A canonical observation value as an evaluator reads it, by data type.
 
     ``count`` 17 → ``"17次"`` (with the unit), ``ratio`` 0.85 → ``"85%"``, ``yesno`` 1 → ``"是"``,
-    ``rating`` ``"B"`` → ``"B（较好）"``, ``level`` ``"city"`` → ``"市级"``.
+    ``rating`` ``"B"`` → ``"较好"`` (the word a reader knows; the code A–D stays in the data),
+    ``level`` ``"city"`` → ``"市级"``.
     """
     if is_missing(value):
         return MISSING_TEXT
@@ -97,7 +98,7 @@ def value_text(value: object, data_type: str, unit: str = "") -> str:
         return "是" if float(value) >= 0.5 else "否"  # type: ignore[arg-type]
     if data_type == "rating":
         label = str(value)
-        return f"{label}（{RATING_NAMES[label]}）" if label in RATING_NAMES else label
+        return RATING_NAMES.get(label, label)
     if data_type == "level":
         return LEVEL_NAMES.get(str(value), str(value))
     if isinstance(value, str):

@@ -9,6 +9,8 @@ HTML with Chinese headers. Modules:
 - :mod:`~evalkit.analysis.county` — the county in one year (grades, distributions, groups,
   improvers, vetoes, systemic weaknesses, data-quality notes);
 - :mod:`~evalkit.analysis.trend` — one school over the years;
+- :mod:`~evalkit.analysis.comparable` — comparing years scored under different frameworks
+  (score rate or common indicators, and the sentence saying so);
 - :mod:`~evalkit.analysis.whatif` — re-weighting the areas;
 - :mod:`~evalkit.analysis.weights` — the weights derived by AHP, entropy or CRITIC;
 - :mod:`~evalkit.analysis.examples` — a tiny hand-made Results for examples and tests.
@@ -20,6 +22,7 @@ HTML with Chinese headers. Modules:
 
 from __future__ import annotations
 
+from evalkit.analysis.comparable import comparison_basis, comparison_note, framework_change, score_rate
 from evalkit.analysis.county import (
     area_matrix,
     area_shares,
@@ -51,7 +54,7 @@ from evalkit.analysis.school import (
     strengths_weaknesses,
     veto_details,
 )
-from evalkit.analysis.trend import area_trend, has_history, persistent_weaknesses, school_trend
+from evalkit.analysis.trend import area_trend, has_history, persistent_weaknesses, school_trend, trend_notes
 from evalkit.analysis.weights import uses_derived_weights, weight_methods
 from evalkit.analysis.whatif import area_weights, reweight_ranking
 
@@ -67,7 +70,10 @@ __all__ = [
     "bonus_details",
     "changes",
     "changes_note",
+    "comparison_basis",
+    "comparison_note",
     "example_results",
+    "framework_change",
     "grade_distribution",
     "group_comparison",
     "has_history",
@@ -88,10 +94,12 @@ __all__ = [
     "report_inputs",
     "reweight_ranking",
     "school_trend",
+    "score_rate",
     "scoring_notes",
     "start_year",
     "strengths_weaknesses",
     "systemic_weaknesses",
+    "trend_notes",
     "uses_derived_weights",
     "veto_details",
     "veto_schools",

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.analysis._common import rounded, year_rows
+from evalkit.analysis.comparable import comparable_totals, framework_change
 from evalkit.framework import Framework
 from evalkit.results import Results
 
@@ -161,7 +162,10 @@ def group_comparison(results: Results, year: int, by: str = "school_type") -> pd
 def changes(results: Results, year: int) -> pd.DataFrame:
     """Schools scored in ``year`` and in the year before it: ``school_id, school_name,
     prev_total, total, change, prev_rank, rank, rank_change`` (positive = moved up),
-    ``prev_grade, grade``; sorted by change, biggest rise first. Empty without an earlier year."""
+    ``prev_grade, grade``; sorted by change, biggest rise first. Empty without an earlier year.
+    When the year before was scored under another framework, ``change`` is on the comparable
+    basis (得分率 in percentage points, or common-indicator points; see
+    :mod:`evalkit.analysis.comparable` and :func:`~evalkit.analysis.comparable.comparison_note`)."""
     s = results.schools
     earlier = sorted(int(y) for y in s.loc[s["year"] < int(year), "year"].unique())
     cols = ["school_id", "school_name", "prev_total", "total", "change", "prev_rank", "rank",
@@ -175,6 +179,10 @@ def changes(results: Results, year: int) -> pd.DataFrame:
         columns={"total_prev": "prev_total", "rank_prev": "prev_rank", "grade_prev": "prev_grade"}
     )
     both["change"] = rounded(both["total"] - both["prev_total"], results.meta)
+    moved = framework_change(results, year, earlier[-1])
+    if moved is not None:  # another framework last year: the comparable change
+        comp = comparable_totals(results, year, moved).set_index("school_id")["change"]
+        both["change"] = both["school_id"].astype(str).map(comp)
     both["rank_change"] = both["prev_rank"] - both["rank"]
     both = both.sort_values(["change", "school_id"], ascending=[False, True])
     return both[cols].reset_index(drop=True)

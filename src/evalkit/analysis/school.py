@@ -35,6 +35,7 @@ from evalkit.analysis._common import (
     school_rows,
     year_rows,
 )
+from evalkit.analysis.comparable import comparable_totals, framework_change
 from evalkit.framework import Framework
 from evalkit.results import Results
 
@@ -78,6 +79,14 @@ class Headline:
     prev_grade: str | None = None
     prev_rank: int | None = None
     change: float | None = None
+    basis: str = "total"
+    """What ``change`` compares: ``total`` (points; the same framework both years), ``rate``
+    (得分率, percentage points) or ``common`` (points of the common indicators), see
+    :mod:`evalkit.analysis.comparable`."""
+    prev_rate: float | None = None
+    rate: float | None = None
+    comparison_note: str = ""
+    """The sentence saying how the frameworks of the two years differ (empty when the same)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +96,10 @@ def headline(results: Results, school_id: str, year: int) -> Headline:
     """The school's total, bonus, grade, ranks and change from the previous scored year.
 
     ``change`` is ``total − prev_total`` rounded to the Results' precision; ``None`` (and the
-    ``prev_*`` fields too) when the school has no earlier year.
+    ``prev_*`` fields too) when the school has no earlier year. ``prev_total``, ``prev_grade``
+    and ``prev_rank`` are last year's as scored (as published, for a sealed year). When last
+    year was scored under another framework, ``change`` is on the comparable basis
+    (:mod:`evalkit.analysis.comparable`: ``basis``, ``rate``/``prev_rate``, ``comparison_note``).
     """
     row = check_school(results, school_id, year)
     prev = previous_year(results, school_id, year)
@@ -101,6 +113,14 @@ def headline(results: Results, school_id: str, year: int) -> Headline:
             "prev_rank": int(p["rank"]),
             "change": float(rounded(float(row["total"]) - float(p["total"]), results.meta)),
         }
+        moved = framework_change(results, year, prev)
+        if moved is not None:  # another framework last year: compare like with like
+            both = comparable_totals(results, year, moved).set_index("school_id")
+            if str(school_id) in both.index:
+                got = both.loc[str(school_id)]
+                extra.update(change=float(got["change"]), basis=moved.basis, comparison_note=moved.sentence)
+                if moved.basis == "rate":
+                    extra.update(prev_rate=float(got["prev_value"]), rate=float(got["value"]))
     return Headline(
         school_id=str(row["school_id"]),
         school_name=str(row["school_name"]),

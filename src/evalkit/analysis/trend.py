@@ -13,20 +13,26 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
 from evalkit.analysis._common import MIN_GROUP, school_rows
+from evalkit.analysis.comparable import framework_change, total_points
 from evalkit.framework import Framework
 from evalkit.results import Results
 
-__all__ = ["area_trend", "has_history", "persistent_weaknesses", "school_trend"]
+__all__ = ["area_trend", "has_history", "persistent_weaknesses", "school_trend", "trend_notes"]
 
 
 def school_trend(results: Results, school_id: str) -> pd.DataFrame:
     """The school's result per year it was scored: ``year, base, bonus, total, grade, veto,
     rank, n_schools, rank_in_type, n_in_type, county_mean, type_mean`` (same-type mean NaN
-    when fewer than :data:`MIN_GROUP` schools share the type that year). Empty if never scored."""
+    when fewer than :data:`MIN_GROUP` schools share the type that year) and ``rate``,
+    ``county_rate``, ``type_rate`` (得分率, %: the total and the means ÷ that year's framework's
+    total points × 100, comparable across a framework change).
+    Empty if never scored."""
     s = results.schools
     own = school_rows(s, school_id).sort_values("year")
     county = s.groupby("year")["total"].mean()
@@ -35,9 +41,27 @@ def school_trend(results: Results, school_id: str) -> pd.DataFrame:
     typed = by_type.reindex(keys)
     own["county_mean"] = own["year"].map(county).to_numpy()
     own["type_mean"] = np.where(typed["size"].to_numpy() >= MIN_GROUP, typed["mean"].to_numpy(), np.nan)
+    full = own["year"].map(lambda y: total_points(results, int(y))).astype(float)
+    own["rate"] = own["total"].astype(float) / full * 100
+    own["county_rate"] = own["county_mean"].astype(float) / full * 100
+    own["type_rate"] = own["type_mean"].astype(float) / full * 100
     cols = ["year", "base", "bonus", "total", "grade", "veto", "rank", "n_schools", "rank_in_type",
-            "n_in_type", "county_mean", "type_mean"]
+            "n_in_type", "county_mean", "type_mean", "rate", "county_rate", "type_rate"]
     return own[cols].reset_index(drop=True)
+
+
+def trend_notes(results: Results, school_id: str, year: int | None = None) -> list[str]:
+    """One sentence per change of framework between consecutive years of the school (up to
+    ``year``), saying how those years compare (:mod:`evalkit.analysis.comparable`); empty when
+    every year was scored under the same framework."""
+    years = sorted(int(y) for y in school_rows(results.schools, school_id)["year"].unique()
+                   if year is None or int(y) <= int(year))
+    notes = []
+    for before, after in itertools.pairwise(years):
+        change = framework_change(results, after, before)
+        if change is not None:
+            notes.append(change.sentence)
+    return notes
 
 
 def has_history(results: Results, school_id: str, year: int) -> bool:
@@ -101,5 +125,6 @@ def persistent_weaknesses(
     if n is not None:
         out = out.head(n)
     if framework is not None:
-        out["suggestion"] = [framework.indicator(i).suggestion for i in out["indicator_id"]]
+        known = {i.id: i.suggestion for i in framework.indicators}  # not an indicator of every year
+        out["suggestion"] = [known.get(i, "") for i in out["indicator_id"]]
     return out[cols].reset_index(drop=True)

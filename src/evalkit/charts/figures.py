@@ -180,24 +180,27 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     return fig
 
 
-def trend(history: pd.DataFrame, school_name: str = "本校") -> Figure:
+def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = False) -> Figure:
     """The school's total per year against the county mean (and the same-type mean when
-    shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`."""
+    shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`.
+    ``rates``: the score rates instead (``rate``, ``county_rate``, ``type_rate``, in %), for years
+    scored under different frameworks (:func:`evalkit.analysis.trend_notes`)."""
     fig = _figure(6.4, 3.6)
     ax = fig.add_subplot()
     years = history["year"].astype(int).to_numpy()
-    series = [(plain(school_name), history["total"]), ("全县平均", history["county_mean"])]
-    if history["type_mean"].notna().any():
-        series.append(("同类学校平均", history["type_mean"]))
+    own, county, typed = ("rate", "county_rate", "type_rate") if rates else ("total", "county_mean", "type_mean")
+    series = [(plain(school_name), history[own]), ("全县平均", history[county])]
+    if history[typed].notna().any():
+        series.append(("同类学校平均", history[typed]))
     for i, (label, values) in enumerate(series):
         ax.plot(years, values, color=color(i), linestyle=_LINESTYLES[i], marker=_MARKERS[i],
                 linewidth=2.2 if i == 0 else 1.4, label=label)
-    for x, y, g in zip(years, history["total"], history["grade"], strict=True):
-        ax.annotate(f"{y:.1f}（{g}）", (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
-                    fontsize=8)
+    for x, y, g in zip(years, history[own], history["grade"], strict=True):
+        ax.annotate(f"{y:.1f}{'%' if rates else ''}（{g}）", (x, y), textcoords="offset points", xytext=(0, 8),
+                    ha="center", fontsize=8)
     ax.set_xticks(years, [f"{y}年" for y in years])
-    ax.set_ylabel("总分（分）")
-    ax.set_title("总分变化")
+    ax.set_ylabel("得分率（%）" if rates else "总分（分）")
+    ax.set_title("得分率变化" if rates else "总分变化")
     ax.margins(x=0.15, y=0.25)
     _legend_below(fig, len(series))
     return fig
@@ -337,9 +340,11 @@ def group_comparison(groups: pd.DataFrame, title: str = "按学校类型比较")
     return fig
 
 
-def changes(up: pd.DataFrame, down: pd.DataFrame) -> Figure:
+def changes(up: pd.DataFrame, down: pd.DataFrame, basis: str = "total") -> Figure:
     """Diverging bars of the biggest rises and falls in total since last year: the tables of
-    :func:`evalkit.analysis.biggest_changes`."""
+    :func:`evalkit.analysis.biggest_changes`. ``basis`` (:func:`evalkit.analysis.comparison_basis`)
+    names what changed when last year's framework was another: ``rate`` (得分率, percentage
+    points) or ``common`` (共有指标得分)."""
     rows = pd.concat([down.iloc[::-1], up.iloc[::-1]]) if len(up) or len(down) else up
     fig = _figure(6.4, 1.0 + 0.3 * max(len(rows), 1))
     ax = fig.add_subplot()
@@ -355,8 +360,9 @@ def changes(up: pd.DataFrame, down: pd.DataFrame) -> Figure:
     ax.axvline(0, color="black", linewidth=0.8)
     for yy, v in zip(y, rows["change"], strict=True):
         ax.text(v, yy, f" {v:+.1f} ", va="center", ha="left" if v > 0 else "right", fontsize=8)
-    ax.set_xlabel("总分变化（分）")
-    ax.set_title("总分变化最大的学校")
+    what, unit = {"rate": ("得分率", "百分点"), "common": ("共有指标得分", "分")}.get(basis, ("总分", "分"))
+    ax.set_xlabel(f"{what}变化（{unit}）")
+    ax.set_title(f"{what}变化最大的学校")
     ax.margins(x=0.2)
     ax.legend(fontsize=8, loc="lower right")
     return fig

@@ -8,7 +8,8 @@
   area outlined (the framework audit).
 
 >>> import pandas as pd
->>> row = pd.Series({"rank": 11, "rank_lo": 9, "rank_hi": 14, "median_rank": 11, "n_schools": 48})
+>>> row = pd.Series({"rank": 11, "rank_lo": 9, "rank_hi": 14, "median_rank": 11, "n_schools": 48,
+...                  "interval_share": 0.93})
 >>> bool(rank_interval(row).axes[0].get_xlim()[1] > 48)
 True
 """
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evalkit.analysis.uncertainty import interval_claim
 from evalkit.charts.figures import _figure, show
 from evalkit.charts.fonts import color
 
@@ -30,19 +32,24 @@ NAMED_LIMIT = 60
 
 def rank_interval(row: pd.Series) -> Figure:
     """A one-line chart: ranks 1…N (1 = best, on the left), the 5–95% interval as a band, the
-    published rank as a dot: one row of the ``robustness`` table."""
+    published rank as a dot: one row of the ``robustness`` table. The band's label is
+    :func:`evalkit.analysis.uncertainty.interval_claim`'s, the words of the report's sentence
+    (the same ranks and the same probability)."""
     n = int(row["n_schools"])
     fig = _figure(6.4, 0.9)
     fig.set_layout_engine("none")  # axes placed by hand, labels outside them
     ax = fig.add_axes((0.1, 0.3, 0.8, 0.45))
     ax.plot([1, n], [0, 0], color="#bbbbbb", linewidth=2, solid_capstyle="round")
-    lo, hi, rank = int(row["rank_lo"]), int(row["rank_hi"]), int(row["rank"])
+    claim = interval_claim(row)
+    lo, hi, rank = claim.lo, claim.hi, claim.rank
     ax.plot([lo, hi], [0, 0], color=color(0), linewidth=9, alpha=0.45, solid_capstyle="butt")
     ax.plot([rank], [0], marker="o", markersize=8, color=color(0), markeredgecolor="white")
     ax.annotate(f"第 {rank} 名", (rank, 0), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8)
-    if hi > lo:
-        ax.annotate(f"90% 区间：第 {lo}–{hi} 名", ((lo + hi) / 2, 0), xytext=(0, -16), textcoords="offset points",
-                    ha="center", fontsize=7.5, color="#444444")
+    # under the band; near either end the label runs inward from the band's edge, not off the figure
+    at, ha = ((lo, "left") if (lo + hi) / 2 < n / 3 else (hi, "right") if (lo + hi) / 2 > 2 * n / 3
+              else ((lo + hi) / 2, "center"))
+    ax.annotate(claim.label, (at, 0), xytext=(0, -16), textcoords="offset points",
+                ha=ha, fontsize=7.5, color="#444444", annotation_clip=False)
     ax.annotate("第 1 名", (1, 0), xytext=(-8, 0), textcoords="offset points", ha="right", va="center", fontsize=7,
                 color="#666666", annotation_clip=False)
     ax.annotate(f"第 {n} 名", (n, 0), xytext=(8, 0), textcoords="offset points", ha="left", va="center",
@@ -72,7 +79,7 @@ def rank_intervals(table: pd.DataFrame, grade_order: list[str] | None = None) ->
             ax.plot(t["rank"][at], y[at], "o", color=color(k), markersize=3.5, label=f"“{g}”")
         ax.set_yticks(y, t["school_name"].astype(str), fontsize=6.5)
         ax.invert_yaxis()
-        ax.set_xlabel("全县排名（1 为最好；线段为 5%–95% 区间）", fontsize=8)
+        ax.set_xlabel("全县排名（1 为最好；线段为 5%–95% 区间，含至少 90% 的模拟排名）", fontsize=8)
         ax.xaxis.set_label_position("top")
         ax.xaxis.tick_top()
     else:

@@ -10,7 +10,7 @@
     evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
-    evalkit weights ahp MATRIX.csv… | entropy DATA.csv | critic DATA.csv
+    evalkit weights ahp MATRIX.csv… | entropy|critic|pca|topsis DATA.csv|.xlsx
 """
 
 from __future__ import annotations
@@ -182,7 +182,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def _write_results(results, output: str | None) -> None:  # type: ignore[no-untyped-def]
     """Print the county table, or write the results: ``.xlsx`` the scoreboard's sheets and
-    Chinese headers (every year, a 年度 column first), ``.csv`` its 指标明细 table (said so),
+    Chinese headers (every year, a 年度 column first) — and, for a framework with a pipeline,
+    one sheet per stage (:mod:`evalkit.scoring.stages`) —, ``.csv`` its 指标明细 table (said so),
     anything else a Results folder. Spreadsheets carry no formula from data."""
     if output is None:
         print_county_table(results)
@@ -193,6 +194,11 @@ def _write_results(results, output: str | None) -> None:  # type: ignore[no-unty
         from evalkit.publish.scoreboard import results_sheets
 
         sheets = results_sheets(results, grade_order=_grade_order(results))
+        if suffix == ".xlsx" and "stages" in results.extra:
+            from evalkit.scoring.stages import STAGE_TITLES, stage_frames
+
+            for stage, frame in stage_frames(results.extra["stages"]).items():
+                sheets[STAGE_TITLES[stage]] = frame
         if suffix == ".xlsx":
             from evalkit.io.xlsx_writer import write_workbook
 

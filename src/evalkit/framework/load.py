@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from evalkit.errors import EvalkitError
 from evalkit.framework import rules
-from evalkit.framework.model import DEFAULT_FRAMEWORK, LABEL_TYPES, Aggregate, Framework, Indicator, RuleSpec
+from evalkit.framework.model import DEFAULT_FRAMEWORK, LABEL_TYPES, Aggregate, Framework, Indicator, Pipeline, RuleSpec
 from evalkit.io.yaml_load import YamlDocument, YamlInputError, as_document, load_yaml_file
 from evalkit.io.yaml_paths import Problem, format_path, line_for, pydantic_problems
 
@@ -63,6 +63,10 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
             out.extend(_rule_problems(ind.rule, (*loc, "rule"), ind.data_type))
             if ind.pipeline is not None and ind.data_type in LABEL_TYPES:
                 out.append(((*loc, "pipeline"), "数据处理步骤只适用于数值型指标 / pipeline needs numeric data"))
+            if ind.pipeline is not None and ind.pipeline.denominate is not None:
+                out.extend(_denominate_problems(ind, fw, (*loc, "pipeline", "denominate")))
+            if ind.pipeline is not None:
+                out.extend(_goalpost_problems(ind.pipeline, (*loc, "pipeline")))
             if (ind.pipeline is not None) != (ind.rule.name == "pipeline"):
                 out.append(((*loc, "rule", "name"),
                             "给出 pipeline（数据处理步骤）的指标须用 rule: {name: pipeline}，反之亦然 / "
@@ -135,7 +139,82 @@ def _semantic_problems(fw: Framework) -> list[tuple[tuple, str]]:
             out.append((("sources", "weights", source), f"权重不能为负：{w:g} / negative weight"))
     if fw.sources.trim.min_raters - 2 * fw.sources.trim.drop < 1:
         out.append((("sources", "trim", "drop"), "去掉最高最低分后没有剩余评分 / nothing left after trimming"))
+    out.extend(history_problems(fw))
     return out
+
+
+def history_problems(fw: Framework, previous: Framework | None = None) -> list[tuple[tuple, str]]:
+    """Checks of ``history:`` (see :class:`~evalkit.framework.model.History`): the new ids it
+    names (``renamed`` targets, ``merged`` keys, ``added``) must be indicators of this framework,
+    the old ids (``renamed`` keys, ``merged`` lists, ``removed``) must not be; an id is named at
+    most once. With ``previous`` (the framework of the year before, known in a run), the old ids
+    must be indicators of ``previous``."""
+    h = fw.history
+    if h is None:
+        return []
+    out: list[tuple[tuple, str]] = []
+    here = {i.id for i in fw.indicators}
+    before = {i.id for i in previous.indicators} if previous is not None else None
+    news = [(("history", "renamed", old), new) for old, new in h.renamed.items()]
+    news += [(("history", "merged", new), new) for new in h.merged]
+    news += [(("history", "added", k), new) for k, new in enumerate(h.added)]
+    olds = [(("history", "renamed", old), old) for old in h.renamed]
+    olds += [(("history", "merged", new, k), old) for new, group in h.merged.items() for k, old in enumerate(group)]
+    olds += [(("history", "removed", k), old) for k, old in enumerate(h.removed)]
+    for loc, new in news:
+        if new not in here:
+            out.append((loc, f"指标 {new} 不在本指标体系中 / unknown indicator"))
+    for loc, old in olds:
+        if old in here:
+            out.append((loc, f"指标 {old} 仍在本指标体系中，不能列为已更名、合并或删除的旧指标 / still an indicator"))
+        elif before is not None and old not in before:
+            out.append((loc, f"指标 {old} 不在上一版指标体系（{previous.version if previous else ''}）中 / "
+                             "unknown in the previous version"))
+    named = Counter([n for _, n in news] + [o for _, o in olds])
+    for id_, n in sorted(named.items()):
+        if n > 1:
+            out.append((("history",), f"指标 {id_} 在 history 中重复出现 / named more than once"))
+    return out
+
+
+def _denominate_problems(ind: Indicator, fw: Framework, loc: tuple) -> list[tuple[tuple, str]]:
+    """``denominate`` names exactly one of a registry ``column`` and another ``indicator`` of
+    the framework (a numeric one)."""
+    den = ind.pipeline.denominate if ind.pipeline is not None else None
+    if den is None:
+        return []
+    if (den.column is None) == (den.indicator is None):
+        return [(loc, "分母须且只须给出 column（学校名册的列）或 indicator（另一指标）之一 / "
+                      "give exactly one of column, indicator")]
+    if den.indicator is not None:
+        others = {i.id: i for i in fw.indicators}
+        if den.indicator == ind.id:
+            return [((*loc, "indicator"),
+                     f"指标 {ind.id} 不能以自身为分母 / an indicator cannot be its own denominator")]
+        if den.indicator not in others:
+            return [((*loc, "indicator"), f"分母指标 {den.indicator} 不存在 / unknown indicator")]
+        if others[den.indicator].data_type in LABEL_TYPES:
+            return [((*loc, "indicator"), f"分母指标 {den.indicator} 不是数值型 / the denominator must be numeric")]
+    return []
+
+
+def _goalpost_problems(spec: Pipeline, loc: tuple) -> list[tuple[tuple, str]]:
+    """``goalposts`` go with ``normalise: goalposts`` (and only with it), without
+    ``normalise_by``; ``lower < upper``; on a log scale ``lower > 0``."""
+    gp = spec.goalposts
+    if (spec.normalise == "goalposts") != (gp is not None):
+        return [((*loc, "goalposts"), "normalise: goalposts（按固定上下限标准化）须给出 goalposts: {lower, upper}，"
+                                      "反之亦然 / goalposts and normalise: goalposts go together")]
+    if gp is None:
+        return []
+    if spec.normalise_by is not None:
+        return [((*loc, "normalise_by"), "固定上下限标准化不分组 / goalposts take no normalise_by")]
+    if not gp.lower < gp.upper:
+        return [((*loc, "goalposts"), f"下限 {gp.lower:g} 须小于上限 {gp.upper:g} / lower must be below upper")]
+    if gp.log and gp.lower <= 0:
+        return [((*loc, "goalposts", "lower"), f"取对数时下限须大于 0（现为 {gp.lower:g}） / "
+                                               "a log scale needs lower > 0")]
+    return []
 
 
 def _rule_problems(spec: RuleSpec, loc: tuple, data_type: str) -> list[tuple[tuple, str]]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "denominate",
     "distance_to_target",
     "minmax",
     "percentile_rank",
@@ -29,6 +30,20 @@ __all__ = [
     "weighted_geometric_mean",
     "zscore",
 ]
+
+
+def denominate(values: pd.Series, denominators: pd.Series, per: float = 1.0) -> pd.Series:
+    """Denomination (COINr ``Denominate``: ``x / (d / ScaleFactor)``): ``per × x / d``, aligned
+    on the index — e.g. activities per 100 pupils with ``per = 100``. A missing value or
+    denominator gives a missing ratio; a zero denominator gives ±inf (callers refuse it).
+
+    >>> denominate(pd.Series([8.0, 3.0]), pd.Series([400.0, 150.0]), per=100).tolist()
+    [2.0, 2.0]
+    """
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    d = pd.to_numeric(denominators, errors="coerce").astype(float).reindex(x.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x / (d / float(per))
 
 
 def minmax(

@@ -100,14 +100,43 @@ class Aggregate(_Model):
         return self.weighting.method if self.weighting is not None else "fixed"
 
 
+class Denominate(_Model):
+    """Divide the indicator by a size before the other steps (COINr ``Denominate``, first in
+    its pipeline): by a ``column`` of the school registry (``pupils``, ``staff``,
+    ``party_members`` or another column the registry keeps; its Chinese header too) **or** by
+    the combined value of another ``indicator`` of the framework; ``per`` is the unit factor:
+    value = ``per × x ÷ d`` (``per: 100`` = per 100 pupils). ``missing``: a missing denominator
+    is refused (``error``, the default) or leaves the ratio missing for the ``impute`` step
+    (``impute``: COINr's behaviour, ``NA`` in a ratio is ``NA``); a zero is always refused."""
+
+    column: str | None = None
+    indicator: str | None = None
+    per: float = Field(default=1.0, gt=0)
+    missing: Literal["error", "impute"] = "error"
+
+
+class Goalposts(_Model):
+    """Fixed goalposts for ``normalise: goalposts`` (COINr ``n_goalposts`` with
+    ``trunc2posts = TRUE``; the UNDP HDI's dimension indices): ``(f(x) − f(lower)) /
+    (f(upper) − f(lower))`` clipped to 0–1, ``f = ln`` when ``log`` (the HDI's income index)."""
+
+    lower: float
+    upper: float
+    log: bool = False
+
+
 class Pipeline(_Model):
     """COINr-style data steps for an indicator, on its combined values per year (see
-    :mod:`evalkit.mcda.treat`): ``impute`` missing values by group ``mean``/``median``
-    (``impute_by`` a registry column such as ``school_type``, none = the whole county), ``treat``
-    outliers (winsorise up to ``winmax`` points while |skew| ≥ ``skew_max`` and kurtosis ≥
-    ``kurt_max``, else log), then ``normalise`` over the year's data (``minmax``, ``zscore`` or
-    ``rank``, within ``normalise_by`` groups); points = ``max_points × normalised``."""
+    :mod:`evalkit.mcda.treat`), in COINr's order: ``denominate`` by a registry column or
+    another indicator, ``impute`` missing values by group ``mean``/``median`` (``impute_by`` a
+    registry column such as ``school_type``, none = the whole county), ``treat`` outliers
+    (COINr's ``Treat``: winsorise while |skew| ≥ ``skew_max`` and kurtosis ≥ ``kurt_max``, up to
+    ``winmax`` distinct points, else ``log_CT`` of the original values), then ``normalise``
+    over the year's data (``minmax``, ``zscore`` or ``rank``, within ``normalise_by`` groups)
+    or against fixed ``goalposts`` (``normalise: goalposts``, COINr's ``n_goalposts``);
+    points = ``max_points × normalised``."""
 
+    denominate: Denominate | None = None
     impute: Literal["none", "mean", "median"] = "none"
     impute_by: str | None = None
     treat: bool = False
@@ -115,8 +144,9 @@ class Pipeline(_Model):
     skew_max: float = Field(default=2.0, gt=0)
     kurt_max: float = Field(default=3.5)
     log_fallback: bool = True
-    normalise: Literal["minmax", "zscore", "rank"] = "minmax"
+    normalise: Literal["minmax", "zscore", "rank", "goalposts"] = "minmax"
     normalise_by: str | None = None
+    goalposts: Goalposts | None = None
 
 
 class Indicator(_Model):
@@ -239,6 +269,22 @@ class DisplayPrecision(_Model):
     total: int | None = Field(default=None, ge=0, le=6)
 
 
+class History(_Model):
+    """How this version's indicators relate to the previous version's (``history:`` in the newer
+    framework; see ``docs/framework-format.md``): ``renamed`` old id → new id, ``merged`` new id →
+    the old ids it replaces, ``added`` new ids, ``removed`` old ids (maxima that changed are read
+    from the two years' scores), and ``compare``: what a comparison across the change uses — ``rate`` (得分率 = total ÷
+    maximum, the default) or ``common`` (the points of the indicators common to both versions,
+    an indicator whose maximum changed counted at its rate × the new maximum)."""
+
+    previous: str | None = None  # the previous version's ``version`` (informative)
+    renamed: dict[str, str] = Field(default_factory=dict)
+    merged: dict[str, list[str]] = Field(default_factory=dict)
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    compare: Literal["rate", "common"] = "rate"
+
+
 class Framework(_Model):
     id: str
     name: str
@@ -257,6 +303,7 @@ class Framework(_Model):
     quota: Quota | None = None
     description: str = ""
     display_precision: DisplayPrecision | None = None
+    history: History | None = None
 
     _fingerprint: str = PrivateAttr(default="")
 
@@ -332,7 +379,7 @@ class Framework(_Model):
 
 #: fields added for deeper trees and methods: left out of the fingerprint while unset, so a
 #: framework that does not use them keeps the fingerprint it had before they existed
-_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision"}
+_EXTENSION_FIELDS = {"weighting", "topsis", "fuzzy", "pipeline", "display_precision", "denominate", "history"}
 
 
 def _drop_unset_extensions(data: Any) -> Any:

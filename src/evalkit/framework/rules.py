@@ -365,7 +365,7 @@ class Rating(Rule):
     def explain(case, params):
         label = str(case.value)
         if label in params.scale:
-            return f"{case.name}评定为{case.value_text}，按 {pct(params.scale[label], 0)} 计，{case.got}"
+            return f"{case.name}评定为“{case.value_text}”，按 {pct(params.scale[label], 0)} 计，{case.got}"
         # several raters averaged: the value is the mean share
         return f"{case.name}：{case.value_text}，{case.got}"
 

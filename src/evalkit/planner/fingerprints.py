@@ -18,7 +18,10 @@ A report is redone when one of its fingerprints changes:
 
     *County summary*: all observations up to the run year and all scored Results up to it.
 ``framework``
-    The framework's fingerprint (of its canonical content, not of the file's formatting).
+    The framework's fingerprint (of its canonical content, not of the file's formatting). When
+    the years up to the report's are scored under different frameworks (a run file's per-year
+    ``framework`` mapping, or an earlier year read as published), it covers every one of them
+    (:func:`framework_fingerprint`).
 ``notebook``
     sha256 of the notebook file.
 ``evalkit``
@@ -124,3 +127,15 @@ class DataFingerprints:
         for name, (columns, digests) in self._tables.items():
             parts.append(f"{name}:{digests.get(school_id) or _digest(columns, empty)}")
         return _combine(parts)
+
+
+def framework_fingerprint(meta: dict[str, Any], year: int) -> str:
+    """The ``framework`` fingerprint of a report of ``year``: the framework's own fingerprint
+    (``meta["framework_fingerprint"]``) when every year up to ``year`` was scored under it, else
+    a combination of each year's (``meta["frameworks"]``: year → its framework's fingerprint)."""
+    own = str(meta.get("framework_fingerprint", ""))
+    per_year = {int(y): str(e.get("fingerprint", "")) for y, e in (meta.get("frameworks") or {}).items()
+                if int(y) <= int(year)}
+    if not per_year or set(per_year.values()) <= {own}:
+        return own
+    return _combine(f"{y}:{fp}" for y, fp in sorted(per_year.items()))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import evalkit
-from evalkit.planner.fingerprints import DataFingerprints, sha256_file, sha256_json
+from evalkit.planner.fingerprints import DataFingerprints, framework_fingerprint, sha256_file, sha256_json
 from evalkit.planner.names import (
     UnsafePathError,
     check_literal_round_trip,
@@ -71,7 +71,7 @@ def _base_parameters(spec: RunSpec, scores: Path, year: int) -> dict[str, Any]:
         "year": int(year),
         "scores": str(scores),
         "data": ",".join(str(p) for p in spec.data),
-        "framework": spec.framework,
+        "framework": spec.framework_for(year),
         # a shared registry's county rows are saved with the scores (Results.extra["registry"])
         "registry": str(spec.registry) if spec.registry and not spec.registry_county else "",
         "intake_notes": spec.intake_notes,
@@ -97,7 +97,7 @@ def plan_year(
     base = _base_parameters(spec, scores, year)
     fw_meta = results.meta
     common = {
-        "framework": str(fw_meta.get("framework_fingerprint", "")),
+        "framework": framework_fingerprint(fw_meta, year),
         "evalkit": evalkit.__version__,
     }
     if spec.robustness is not None:  # the intervals every report shows depend on these settings

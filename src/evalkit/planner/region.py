@@ -85,12 +85,12 @@ def region_job(spec: RunSpec, year: int, county_fps: dict[str, str]) -> Job:
         "scores": str(spec.output / str(int(year))),
         "counties": ",".join(names),
         "region": spec.region,
-        "framework": spec.framework,
+        "framework": spec.framework_for(year),
     }
     notebook = spec.notebooks["region_summary"]
     fingerprints = {
         "data": sha256_json({name: county_fps.get(name, "") for name in names}),
-        "framework": spec.framework,
+        "framework": spec.framework_for(year),
         "evalkit": evalkit.__version__,
         "notebook": sha256_file(notebook),
         "params": sha256_json(params),

@@ -8,7 +8,8 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       - ../src/evalkit/demo/data/observations_2023.csv
       - ../src/evalkit/demo/data/observations_2024.csv
     registry: ../src/evalkit/demo/data/registry.csv
-    framework: shiquan-party-building   # a shipped framework's name, or a YAML path
+    framework: shiquan-party-building   # a shipped framework's name, or a YAML path; or one per
+                                     # year: {2024: frameworks/2024.yaml, 2025: frameworks/2025.yaml}
     notebooks:                       # leave one out (or null) to skip it
       school_report: ../notebooks/school_report.ipynb    # one per school
       county_summary: ../notebooks/county_summary.ipynb  # once
@@ -86,6 +87,7 @@ from evalkit.framework import DEFAULT_FRAMEWORK, builtin_framework_path
 from evalkit.io.yaml_load import YamlDocument, YamlInputError, as_document, load_yaml_file
 from evalkit.io.yaml_paths import Problem, format_path, line_for, pydantic_problems
 from evalkit.planner.confine import input_file_problem, output_folder_problem
+from evalkit.publish.documents.workdays import WorkdayCalendarError, add_working_days
 from evalkit.robustness.config import RobustnessConfig
 from evalkit.runtime.choice import ExecutorChoiceError, parse_executor
 
@@ -184,7 +186,7 @@ class RunFileModel(_Model):
     year: int | list[int] | None = None
     data: list[str] = Field(default_factory=list)  # required unless counties are listed
     registry: str | None = None
-    framework: str = DEFAULT_FRAMEWORK
+    framework: str | dict[int, str] = DEFAULT_FRAMEWORK  # one for all years, or one per year
     notebooks: Notebooks
     formats: list[Format] = Field(default_factory=lambda: list(FORMATS))
     output: str = "outputs"
@@ -225,6 +227,8 @@ class RunSpec:
     data: tuple[Path, ...]
     registry: Path | None
     framework: str
+    """The framework (shipped name or absolute path) of every year; with a per-year mapping,
+    the latest year's (see :meth:`framework_for`)."""
     notebooks: dict[str, Path]
     formats: tuple[str, ...]
     output: Path
@@ -252,6 +256,23 @@ class RunSpec:
     counties: tuple[RunSpec, ...] = ()
     """A region's run: one run per county (each with its own data, registry, output folder)."""
     region: str = "全市"
+    frameworks: tuple[tuple[int, str], ...] = ()
+    """The run file's per-year mapping ``framework: {2024: …, 2025: …}`` as (year, framework)
+    pairs in year order; empty when one framework serves every year."""
+
+    def framework_for(self, year: int) -> str:
+        """The framework of ``year``: from the per-year mapping, else the run's one framework.
+        Raises :class:`FrameworkYearError` for a year the mapping does not name."""
+        if not self.frameworks:
+            return self.framework
+        mapping = dict(self.frameworks)
+        if int(year) not in mapping:
+            raise FrameworkYearError(
+                f"运行文件 {self.source} 的 framework 没有为 {int(year)} 年指定指标体系（已指定："
+                f"{'、'.join(f'{y} 年' for y in mapping)}）；请在 framework 下加上 {int(year)}: <指标体系文件> / "
+                f"no framework for {int(year)}"
+            )
+        return mapping[int(year)]
 
     def year_folder(self, year: int) -> Path:
         """Where the year's outputs go: ``<output>/<year>/`` (``…/<county>/`` for a county of a region)."""
@@ -285,6 +306,10 @@ class RunSpec:
             c.with_options(year=year, formats=formats, jobs=jobs, cluster=cluster, allow=allow) for c in self.counties
         )
         return replace(changed, counties=counties)
+
+
+class FrameworkYearError(EvalkitError):
+    """A year of the data without a framework in the run file's per-year ``framework`` mapping."""
 
 
 class OptionError(EvalkitError):
@@ -357,11 +382,15 @@ def _file_problems(data: dict[str, Any], base: Path) -> list[tuple[tuple, str]]:
         for kind in NOTEBOOK_KINDS:
             check(("notebooks", kind), notebooks.get(kind))
     fw = data.get("framework")
-    if isinstance(fw, str):
-        if _looks_like_path(fw):
-            check(("framework",), fw)
-        elif not builtin_framework_path(fw).is_file():
-            out.append((("framework",), f"没有名为“{fw}”的内置指标体系，也不是文件路径 / unknown framework"))
+    refs = [(("framework",), fw)] if isinstance(fw, str) else (
+        [(("framework", y), v) for y, v in fw.items()] if isinstance(fw, dict) else [])
+    for loc, ref in refs:
+        if not isinstance(ref, str):
+            continue
+        if _looks_like_path(ref):
+            check(loc, ref)
+        elif not builtin_framework_path(ref).is_file():
+            out.append((loc, f"没有名为“{ref}”的内置指标体系，也不是文件路径 / unknown framework"))
     return out
 
 
@@ -376,6 +405,9 @@ def _merge_union_problems(found: list[tuple[tuple, str]]) -> list[tuple[tuple, s
         if any(isinstance(p, str) and _UNION_TAG.match(p) for p in loc):
             loc = tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p)))
             msg = "应为年份（整数）或年份列表 / a year or a list of years" if loc == ("year",) else msg
+            if loc == ("framework",):
+                msg = ("应为指标体系名称或文件路径，或按年度的映射，如 {2024: frameworks/2024.yaml} / "
+                       "a framework, or one per year")
         out.setdefault(loc, msg)
     return list(out.items())
 
@@ -386,12 +418,19 @@ def _semantic_problems(model: RunFileModel) -> list[tuple[tuple, str]]:
         out.append((("notebooks",), "至少应指定一个笔记本 / name at least one notebook"))
     if isinstance(model.year, list) and not model.year:
         out.append((("year",), "年度列表不能为空 / empty list of years"))
+    if isinstance(model.framework, dict) and not model.framework:
+        out.append((("framework",), "按年度指定指标体系时至少应列出一年 / empty framework mapping"))
     for block in ("notice", "publicity"):
         if getattr(model, block) is not None and model.issuer is None:
             out.append(((block,), "通报和公示需要发文单位：请同时写 issuer 一节 / needs the issuer block"))
     p = model.publicity
     if p is not None and p.start and p.end and p.end < p.start:
         out.append((("publicity", "end"), "公示结束日期早于开始日期 / end before start"))
+    if p is not None and p.end is None and model.issuer is not None:
+        try:  # refused here, before any report is run, not after them at the documents
+            add_working_days(p.start or model.issuer.issue_date(), p.days)
+        except WorkdayCalendarError as err:
+            out.append((("publicity",), str(err)))
     try:
         _executor_text(model.executor, model.scheduler)
     except ExecutorChoiceError as err:
@@ -463,15 +502,23 @@ REGION_FOLDER = "region"
 """``<output>/<year>/region/``: the region summary of a run with counties."""
 
 
+def _framework_ref(ref: str, base: Path) -> str:
+    """A framework as the run file names it: a path (made absolute) or a shipped name."""
+    return str((base / ref).resolve()) if _looks_like_path(ref) else ref
+
+
 def _spec(model: RunFileModel, path: Path, base: Path, years: list[int]) -> RunSpec:
+    per_year = (
+        tuple(sorted((int(y), _framework_ref(ref, base)) for y, ref in model.framework.items()))
+        if isinstance(model.framework, dict) else ()
+    )
     return RunSpec(
         source=path.resolve(),
         years=tuple(sorted({int(y) for y in years})),
         data=tuple((base / p).resolve() for p in model.data),
         registry=(base / model.registry).resolve() if model.registry else None,
-        framework=str((base / model.framework).resolve())
-        if _looks_like_path(model.framework)
-        else model.framework,
+        framework=per_year[-1][1] if per_year else _framework_ref(str(model.framework), base),
+        frameworks=per_year,
         notebooks={k: (base / v).resolve() for k in NOTEBOOK_KINDS if (v := getattr(model.notebooks, k))},
         formats=normalise_formats(model.formats),
         output=(base / model.output).resolve(),

@@ -35,7 +35,7 @@ from evalkit.planner.names import UnsafePathError
 from evalkit.planner.plan import WORK_DIR, plan_year
 from evalkit.planner.report import STATUS_ZH, Outcome, RunError, RunReport
 from evalkit.planner.runfile import RunSpec
-from evalkit.planner.scores import add_robustness
+from evalkit.planner.scores import add_robustness, with_year_framework
 from evalkit.publish.scoreboard import write_scoreboard
 from evalkit.results import Results
 from evalkit.runtime.executor import Executor
@@ -261,6 +261,11 @@ def open_year(
     and recorded; returns the jobs still to run (:func:`execute_years` orders them)."""
     folder = spec.year_folder(year)
     manifest = open_folder(folder)
+    results = with_year_framework(results, year)  # meta names this year's framework
+    if spec.frameworks:  # one framework per year: this year's grades
+        from evalkit.framework import load_framework
+
+        grades = load_framework(spec.framework_for(year)).grade_order
     add_robustness(spec, obs, results, year)
     results.save(folder / "scores")
     fingerprints = DataFingerprints(obs, results, year)
@@ -356,6 +361,7 @@ def _county_documents(
         return
     from evalkit.publish.documents.compose import DocumentTemplateError
     from evalkit.publish.documents.county import documents_fingerprint, write_county_documents
+    from evalkit.publish.documents.workdays import WorkdayCalendarError
     from evalkit.publish.pandoc import PandocError
 
     fp = documents_fingerprint(spec, data_fingerprint, grades)
@@ -365,7 +371,7 @@ def _county_documents(
     sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
     try:
         written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
-    except (DocumentTemplateError, PandocError) as err:
+    except (DocumentTemplateError, PandocError, WorkdayCalendarError) as err:
         raise RunError(str(err)) from None
     manifest.data["documents"] = {
         "fingerprint": fp,

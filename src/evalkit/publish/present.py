@@ -76,7 +76,8 @@ COLUMN_NAMES: dict[str, str] = {
     "median": "中位数", "min": "最低", "max": "最高", "mean": "平均",
     "by_score": "按分数", "final": "最终（含否决与名额）", "new_total": "调整后总分",
     "new_rank": "调整后排名", "new_grade": "调整后等次", "message": "说明", "county_total": "全县平均总分",
-    "type_total": "同类学校平均总分",
+    "type_total": "同类学校平均总分", "rate": "得分率（%）",
+    "county_rate": "全县平均得分率（%）", "type_rate": "同类平均得分率（%）",
 }
 """English column → Chinese header, for every column the analysis functions return."""
 
@@ -194,12 +195,17 @@ def county_info_html(year: int, n_schools: int, framework_name: str, framework_v
 def _change_text(h: Headline, decimals: int, no_history: str = "") -> str:
     if h.prev_year is None or h.change is None:
         return no_history or "首次参评，无上年数据可比。"
+    unit = " 个百分点" if h.basis == "rate" else " 分"
     if abs(h.change) < 0.5 * 10**-decimals:
         move = "持平"
     else:
-        move = f"{'提高' if h.change > 0 else '下降'} {abs(h.change):.{decimals}f} 分"
+        move = f"{'提高' if h.change > 0 else '下降'} {abs(h.change):.{decimals}f}{unit}"
+    if h.basis == "rate" and h.rate is not None and h.prev_rate is not None:
+        move = f"得分率（{h.prev_rate:.{decimals}f}% → {h.rate:.{decimals}f}%）{move}"
+    elif h.basis == "common":
+        move = f"共有指标得分{move}"
     return (f"较 {h.prev_year} 年（总分 {h.prev_total:.{decimals}f} 分，等次“{h.prev_grade}”，"
-            f"全县第 {h.prev_rank} 名）{move}。")
+            f"全县第 {h.prev_rank} 名）{move}。{h.comparison_note}")
 
 
 def headline_html(h: Headline, decimals: int = 1, no_history: str = "") -> str:

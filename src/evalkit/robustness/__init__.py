@@ -1,16 +1,18 @@
 """How sure is a rank? Monte Carlo robustness of a year's published result.
 
 N replications (default 1,000, seeded) re-score the year with its uncertain inputs perturbed —
-the weights of every node, the raters of every multi-rater item (bootstrap), optionally the
-aggregation method and the missing-data policy — and report per school the median rank, the
+the weights of every node at every depth of the tree, the raters of every multi-rater item
+(bootstrap), optionally the aggregation method and the missing-data policy — and report per school the median rank, the
 5–95% rank interval and the probability of each grade (after vetoes and the quota), and per
-input a first-order sensitivity index. Modules:
+input a first-order sensitivity index, and per node the mean rank shift when only that node's
+weights vary. Modules:
 
 - :mod:`~evalkit.robustness.config` — the run file's ``robustness:`` block;
 - :mod:`~evalkit.robustness.model` — the year taken apart (unrounded indicator points, rater
   pools, node weights), replayable to the published result;
 - :mod:`~evalkit.robustness.simulate` — draws and replications, vectorised;
-- :mod:`~evalkit.robustness.summary` — intervals, probabilities, sensitivity indices.
+- :mod:`~evalkit.robustness.summary` — intervals, probabilities, sensitivity indices;
+- :mod:`~evalkit.robustness.influence` — which node's weights move ranks most.
 
 >>> from evalkit.robustness import RobustnessConfig
 >>> RobustnessConfig().describe()
@@ -26,6 +28,7 @@ import pandas as pd
 from evalkit.framework import Framework
 from evalkit.results import Results
 from evalkit.robustness.config import RobustnessConfig
+from evalkit.robustness.influence import influence_sentence, weight_influence
 from evalkit.robustness.model import Model, NodeWeights, build_model, node_weights
 from evalkit.robustness.summary import analyse
 
@@ -45,11 +48,14 @@ def robustness_tables(
     observations: pd.DataFrame, fw: Framework, results: Results, year: int,
     config: RobustnessConfig | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The year's extra tables (``robustness``, ``sensitivity``, ``rater_marks``) and meta."""
+    """The year's extra tables (``robustness``, ``sensitivity``, ``weight_nodes``,
+    ``rater_marks``) and meta (``weights_sentence``: the node whose weights move ranks most)."""
     config = config or RobustnessConfig()
     model = build_model(observations, fw, results, year)
     table, sens, meta = analyse(model, config)
-    return {"robustness": table, "sensitivity": sens, "rater_marks": model.marks}, meta
+    nodes = weight_influence(model, config)
+    meta["weights_sentence"] = influence_sentence(nodes, config)
+    return {"robustness": table, "sensitivity": sens, "weight_nodes": nodes, "rater_marks": model.marks}, meta
 
 
 def attach_robustness(

@@ -19,6 +19,7 @@ Replaying the model with nothing perturbed gives back the published totals, grad
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +34,9 @@ ARITHMETIC, GEOMETRIC = "arithmetic", "geometric"
 @dataclass(frozen=True)
 class NodeWeights:
     """One aggregating node: its id and name, its points, how it combines its children's shares
-    (``arithmetic`` / ``geometric`` weighted mean) and the children's ids and weights.
+    (``arithmetic`` / ``geometric`` weighted mean) and the children's ids and weights; ``leaf``:
+    its children are indicators (else sub-areas); ``depth``: 0 for the root (the total), 1 for
+    the areas under it, 2 for their sub-areas, ….
 
     A ``sum`` node is the arithmetic mean of its children's shares weighted by their maximum
     points: ``Σ p_i × P / Σ max_i = P × Σ max_i (p_i / max_i) / Σ max_i``."""
@@ -44,33 +47,79 @@ class NodeWeights:
     method: str
     children: tuple[str, ...]
     weights: np.ndarray
+    leaf: bool = True
+    depth: int = 1
 
 
-def node_weights(fw: Framework) -> list[NodeWeights]:
-    """The aggregating nodes of ``fw``, areas first (framework order), the root last.
+def node_weights(fw: Framework, derived: Mapping[str, Mapping[str, float]] | None = None) -> list[NodeWeights]:
+    """The aggregating nodes of ``fw`` at every depth, each node after its sub-areas
+    (post-order: for the shipped two-level framework the areas in framework order), the root
+    last.
 
-    This is the only place the robustness analysis reads weights: a framework whose nodes carry
-    derived weights (AHP, entropy, …) plugs in here."""
+    This is the only place the robustness analysis reads weights: fixed weights, equal weights
+    and AHP weights (:func:`evalkit.framework.weights.static_weights`); a ``sum`` node weighs
+    its children by their maximum points; data-driven weights (entropy, CRITIC) depend on the
+    year's schools and are taken from ``derived`` (node id, ``""`` for the root → child → weight,
+    as :func:`data_driven_weights` computes them), else held equal."""
+    from evalkit.framework import weights as framework_weights
 
     def method(agg_method: str) -> str:
         return GEOMETRIC if agg_method == "geometric_mean" else ARITHMETIC
 
-    def weights(agg, ids: list[str], maxima: list[float]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def weights(agg, ids: list[str], maxima: list[float], node: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         if agg.method == "sum":
             return np.asarray(maxima, dtype=float)
-        if agg.weights is None:
+        fixed, _ = framework_weights.static_weights(agg, ids)
+        if derived is not None and node in derived:
+            fixed = dict(derived[node])
+        if fixed is None:
             return np.ones(len(ids))
-        return np.array([float(agg.weights.get(i, 0.0)) for i in ids])
+        return np.array([float(fixed.get(i, 0.0)) for i in ids])
 
-    out = []
-    for area in fw.areas:
-        ids = [i.id for i in area.indicators]
+    out: list[NodeWeights] = []
+
+    def visit(area, depth: int) -> None:  # type: ignore[no-untyped-def]
+        for sub in area.areas:
+            visit(sub, depth + 1)
+        children = list(area.children)
+        ids = [c.id for c in children]
         out.append(NodeWeights(area.id, area.name, float(area.points), method(area.aggregate.method), tuple(ids),
-                               weights(area.aggregate, ids, [i.max_points for i in area.indicators])))
+                               weights(area.aggregate, ids, [area.child_max(c) for c in children], area.id),
+                               leaf=not area.areas, depth=depth))
+
+    for area in fw.areas:
+        visit(area, 1)
     ids = [a.id for a in fw.areas]
     out.append(NodeWeights("", fw.name, float(fw.total_points), method(fw.aggregate.method), tuple(ids),
-                           weights(fw.aggregate, ids, [a.points for a in fw.areas])))
+                           weights(fw.aggregate, ids, [a.points for a in fw.areas], ""), leaf=False, depth=0))
     return out
+
+
+def data_driven_weights(fw: Framework, points: np.ndarray, year: int) -> dict[str, dict[str, float]]:
+    """The entropy / CRITIC weights of the year's data-driven nodes (node id, ``""`` for the
+    root → child → weight), computed by the scoring tree (:func:`evalkit.scoring.tree.
+    aggregate_tree`) from the year's indicator points ``points`` (schools × indicators)."""
+    from evalkit.framework import weights as framework_weights
+    from evalkit.scoring.tree import ROOT, aggregate_tree
+
+    nodes = [a.id for _, a, _, _ in fw.iter_areas() if framework_weights.is_data_driven(a.aggregate)]
+    if framework_weights.is_data_driven(fw.aggregate):
+        nodes.append(ROOT)
+    if not nodes:
+        return {}
+    ids = [i.id for i in fw.indicators]
+    maxima = pd.Series({i.id: float(i.max_points) for i in fw.indicators})[ids]
+    tree = aggregate_tree(pd.DataFrame(points, columns=ids), maxima, fw, np.full(len(points), int(year)))
+    return {("" if node == ROOT else node): tree.meta[node]["by_year"][str(int(year))] for node in nodes
+            if node in tree.meta}
+
+
+def node_columns(nodes: list[NodeWeights], indicator_ids: list[str]) -> list[np.ndarray]:
+    """Per node (root included): its indicators' columns in the points matrix for a leaf node,
+    else its children's positions in ``nodes``."""
+    col_of = {i: k for k, i in enumerate(indicator_ids)}
+    node_of = {n.node_id: k for k, n in enumerate(nodes[:-1])}
+    return [np.array([(col_of if n.leaf else node_of)[c] for c in n.children], dtype=int) for n in nodes]
 
 
 @dataclass
@@ -101,7 +150,7 @@ class Model:
     policy: np.ndarray  # (I,) zero_flag | reweight | error
     maxima: np.ndarray  # (I,)
     nodes: list[NodeWeights]
-    columns: list[np.ndarray]  # per area node: its indicator columns
+    columns: list[np.ndarray]  # per node: its indicator columns (leaf) or child node positions
     bonus: np.ndarray  # (S,) published (rounded)
     veto_grade: np.ndarray  # (S,) index in grade_order of the worst veto, -1 none
     grade_order: list[str]
@@ -120,6 +169,11 @@ class Model:
     @property
     def n_schools(self) -> int:
         return len(self.school_ids)
+
+    @property
+    def leaves(self) -> list[int]:
+        """Positions in ``nodes`` of the areas whose children are indicators."""
+        return [k for k, n in enumerate(self.nodes[:-1]) if n.leaf]
 
 
 def build_model(observations: pd.DataFrame, fw: Framework, results: Results, year: int) -> Model:
@@ -164,8 +218,7 @@ def build_model(observations: pd.DataFrame, fw: Framework, results: Results, yea
     bands = sorted(fw.grades, key=lambda g: g.min)
     weights = fw.sources.weights
     pools, marks = _rater_pools(raw, per_source, rows, nodes, enc, school_ids, ind_ids, weights, fw)
-    node_list = node_weights(fw)
-    col_of = {i: k for k, i in enumerate(ind_ids)}
+    node_list = node_weights(fw, data_driven_weights(fw, points, year))
     return Model(
         year=year,
         school_ids=school_ids,
@@ -175,7 +228,7 @@ def build_model(observations: pd.DataFrame, fw: Framework, results: Results, yea
         policy=np.array([fw.missing_policy(i) for i in fw.indicators], dtype=object),
         maxima=np.array([i.max_points for i in fw.indicators], dtype=float),
         nodes=node_list,
-        columns=[np.array([col_of[c] for c in n.children]) for n in node_list[:-1]],
+        columns=node_columns(node_list, ind_ids),
         bonus=pub["bonus"].to_numpy(dtype=float),
         veto_grade=veto,
         grade_order=order,

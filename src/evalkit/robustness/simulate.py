@@ -2,7 +2,8 @@
 
 An *input group* is one uncertain input, drawn independently of the others:
 
-- ``weights:<node>`` — the node's child weights, each multiplied by ``U(1 − s, 1 + s)`` and
+- ``weights:<node>`` — the child weights of a node at any depth of the tree (an area over
+  indicators, an area over sub-areas, the total), each multiplied by ``U(1 − s, 1 + s)`` and
   renormalised to the same sum (``uniform``), or drawn from ``Dirichlet(κ w / Σw) × Σw``
   (``dirichlet``);
 - ``raters:<indicator>`` — for every school whose item was marked by several raters, a bootstrap
@@ -12,8 +13,9 @@ An *input group* is one uncertain input, drawn independently of the others:
   probability ½ per replication;
 - ``missing`` — ``zero_flag`` ↔ ``reweight`` for every missing indicator, with probability ½.
 
-A replication then recomputes what scoring does after the indicators: areas and total by the
-(perturbed) weights and methods, the base and total rounded half up to the framework's precision,
+A replication then recomputes what scoring does after the indicators: the areas over indicators,
+then the areas over sub-areas (children first, to any depth) and the total by the (perturbed)
+weights and methods, the base and total rounded half up to the framework's precision,
 bonus added, grade by band, vetoes (published, fixed), the quota (``floor(share × N)`` holders
 kept, ties per the framework) and ranks (ties share the better rank). Each group draws from its
 own generator seeded with ``(seed, sample, group)``, so a group's draws can be replayed exactly
@@ -92,13 +94,15 @@ def chunk_sizes(model: Model, n: int) -> list[int]:
 
 def draws(
     model: Model, config: RobustnessConfig, groups: list[Group], n: int, sample: int,
-    swap: tuple[int, int] | None = None,
+    swap: tuple[int, int] | None = None, only: int | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Chunks of draws for ``n`` replications of ``sample``; with ``swap = (k, other)`` group
-    ``k`` is drawn from sample ``other`` instead (the same draws that sample would have)."""
+    ``k`` is drawn from sample ``other`` instead (the same draws that sample would have); with
+    ``only = k`` group ``k`` alone is drawn (the others held at their published value)."""
     rngs = [_rng(config.seed, swap[1] if swap and swap[0] == k else sample, k) for k in range(len(groups))]
+    drawn = [k for k in range(len(groups)) if only is None or k == only]
     for size in chunk_sizes(model, n):
-        yield {g.key: _draw(g, model, config, rngs[k], size) for k, g in enumerate(groups)}
+        yield {groups[k].key: _draw(groups[k], model, config, rngs[k], size) for k in drawn}
 
 
 def evaluate(model: Model, groups: list[Group], drawn: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, ...]:
@@ -106,20 +110,35 @@ def evaluate(model: Model, groups: list[Group], drawn: dict[str, np.ndarray], n:
     index in ``model.grade_order``) for one chunk of draws (groups absent from ``drawn`` are
     held at their published value).
 
-    Areas are computed by :func:`_areas_linear` (two matrix products per area) when every
-    node is an arithmetic mean in every replication, else by :func:`_areas_dense`."""
+    The areas over indicators are computed by :func:`_areas_linear` (two matrix products per
+    area) when every node is an arithmetic mean in every replication, else by
+    :func:`_areas_dense`; the areas over sub-areas (any depth) and the total by
+    :func:`_combine` of their children's shares, children first."""
     alt_method = drawn.get("aggregation")
     geometric = any(nd.method == GEOMETRIC for nd in model.nodes) or (alt_method is not None and alt_method.any())
     area_fn = _areas_dense if geometric else _areas_linear
-    area_values = area_fn(model, groups, drawn, n)
+    leaves = model.leaves
+    values = np.empty((n, model.n_schools, len(model.nodes) - 1))
+    values[:, :, leaves] = area_fn(model, groups, drawn, n)
+    for k, node in enumerate(model.nodes[:-1]):
+        if not node.leaf:
+            w = _weights(node, groups, drawn, k, n)
+            values[:, :, k] = node.points * _combine(_child_shares(model, values, k), w, node.method, alt_method)
     root = model.nodes[-1]
-    area_points = np.array([nd.points for nd in model.nodes[:-1]], dtype=float)
-    area_shares = area_values / np.where(area_points > 0, area_points, np.nan)
-    w = _weights(root, groups, drawn, len(model.nodes) - 1, n)
-    base = np.nan_to_num(root.points * _combine(area_shares, w, root.method, alt_method), nan=0.0)
+    k_root = len(model.nodes) - 1
+    w = _weights(root, groups, drawn, k_root, n)
+    base = np.nan_to_num(root.points * _combine(_child_shares(model, values, k_root), w, root.method, alt_method),
+                         nan=0.0)
     total = round_half_up(round_half_up(base, model.decimals) + model.bonus, model.decimals)
     grade = grades(model, total)
     return total, grade, ranks(total)
+
+
+def _child_shares(model: Model, values: np.ndarray, k: int) -> np.ndarray:
+    """The shares (points ÷ the child's points) of node ``k``'s child areas (``n × S × C``)."""
+    kids = model.columns[k]
+    kid_points = np.array([model.nodes[c].points for c in kids], dtype=float)
+    return values[:, :, kids] / np.where(kid_points > 0, kid_points, np.nan)
 
 
 def _rater_deltas(model: Model, groups: list[Group], drawn: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
@@ -139,8 +158,8 @@ def _missing_alternative(model: Model) -> np.ndarray:
 
 
 def _areas_dense(model: Model, groups: list[Group], drawn: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """Area points (``n × S × areas``) from the full ``n × S × I`` array of indicator points:
-    any mix of arithmetic and geometric means."""
+    """Points of the areas over indicators (``n × S × leaf areas``) from the full ``n × S × I``
+    array of indicator points: any mix of arithmetic and geometric means."""
     points = np.broadcast_to(model.points, (n, *model.points.shape)).copy()
     for pool, delta in _rater_deltas(model, groups, drawn):
         col = points[:, :, pool.column]
@@ -157,16 +176,17 @@ def _areas_dense(model: Model, groups: list[Group], drawn: dict[str, np.ndarray]
     shares = points / maxima
     alt_method = drawn.get("aggregation")
     out = []
-    for k, node in enumerate(model.nodes[:-1]):
+    for k in model.leaves:
+        node = model.nodes[k]
         w = _weights(node, groups, drawn, k, n)
         out.append(node.points * _combine(shares[:, :, model.columns[k]], w, node.method, alt_method))
     return np.stack(out, axis=2)
 
 
 def _areas_linear(model: Model, groups: list[Group], drawn: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """Area points (``n × S × areas``) when every area is a weighted arithmetic mean of its
-    indicators' shares: ``P × (W Xᵀ) / (W Pᵀ)`` with ``X`` the shares (0 where left out) and
-    ``P`` the presence of each school's indicators — two small matrix products per area, the rater
+    """Points of the areas over indicators (``n × S × leaf areas``) when every area is a weighted
+    arithmetic mean of its indicators' shares: ``P × (W Xᵀ) / (W Pᵀ)`` with ``X`` the shares (0
+    where left out) and ``P`` the presence of each school's indicators — two small matrix products per area, the rater
     draws added to the numerator of their column, the other missing-data policy as a second
     pair of products for the replications that draw it."""
     maxima = np.where(model.maxima > 0, model.maxima, np.nan)
@@ -174,8 +194,10 @@ def _areas_linear(model: Model, groups: list[Group], drawn: dict[str, np.ndarray
     alt_missing = drawn.get("missing")
     use_alt = alt_missing is not None and alt_missing.any()
     variants = [model.points] + ([_missing_alternative(model)] if use_alt else [])
-    out = np.empty((n, model.n_schools, len(model.nodes) - 1))
-    for k, node in enumerate(model.nodes[:-1]):
+    leaves = model.leaves
+    out = np.empty((n, model.n_schools, len(leaves)))
+    for j, k in enumerate(leaves):
+        node = model.nodes[k]
         cols = model.columns[k]
         w = np.ascontiguousarray(_weights(node, groups, drawn, k, n))
         results = []
@@ -191,7 +213,7 @@ def _areas_linear(model: Model, groups: list[Group], drawn: dict[str, np.ndarray
                 if len(at):
                     np.add.at(num, (slice(None), pool.school), w[:, at[0]][:, None] * delta / maxima[pool.column])
             results.append(node.points * num / np.where(den > 0, den, np.nan))
-        out[:, :, k] = np.where(alt_missing[:, None], results[1], results[0]) if use_alt else results[0]
+        out[:, :, j] = np.where(alt_missing[:, None], results[1], results[0]) if use_alt else results[0]
     return out
 
 
@@ -291,10 +313,13 @@ def reproduces(model: Model) -> bool:
 
 
 def simulate(model: Model, config: RobustnessConfig, groups: list[Group] | None = None, *,
-             sample: int = 0, n: int | None = None, swap: tuple[int, int] | None = None) -> tuple[np.ndarray, ...]:
-    """``(total, grade, rank)`` of ``n`` (default ``config.replications``) replications."""
+             sample: int = 0, n: int | None = None, swap: tuple[int, int] | None = None,
+             only: int | None = None) -> tuple[np.ndarray, ...]:
+    """``(total, grade, rank)`` of ``n`` (default ``config.replications``) replications
+    (``swap`` and ``only``: see :func:`draws`)."""
     groups = input_groups(model, config) if groups is None else groups
     n = config.replications if n is None else n
+    chunks = draws(model, config, groups, n, sample, swap, only)
     parts = [evaluate(model, groups, d, len(next(iter(d.values()))) if d else size)
-             for d, size in zip(draws(model, config, groups, n, sample, swap), chunk_sizes(model, n), strict=True)]
+             for d, size in zip(chunks, chunk_sizes(model, n), strict=True)]
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))

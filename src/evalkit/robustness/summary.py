@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.robustness.config import RobustnessConfig
+from evalkit.robustness.influence import node_label
 from evalkit.robustness.model import Model
 from evalkit.robustness.simulate import Group, input_groups, reproduces, simulate
 
@@ -32,8 +33,7 @@ from evalkit.robustness.simulate import Group, input_groups, reproduces, simulat
 def input_label(group: Group, model: Model) -> str:
     """The input in Chinese: ``各领域权重``, ``“思想强基”内各指标权重``, ``“德育“333”机制落实”的评分人``."""
     if group.kind == "weights":
-        node = model.nodes[group.index]
-        return "各领域之间的权重" if group.index == len(model.nodes) - 1 else f"“{node.name}”内各指标的权重"
+        return node_label(model, group.index)
     if group.kind == "raters":
         return f"{model.pools[group.index].name}（{model.pools[group.index].indicator_id}）的评分人"
     return {"aggregation": "汇总方法（算术/几何平均）", "missing": "缺失数据的处理方式"}[group.kind]

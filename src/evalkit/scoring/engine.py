@@ -32,6 +32,7 @@ from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, n
 from evalkit.scoring.nodes import node_table
 from evalkit.scoring.pipeline import apply_pipelines
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
+from evalkit.scoring.stages import stage_table
 from evalkit.scoring.tree import aggregate_tree, rating_children, rating_memberships
 from evalkit.textfmt import num_series, round_half_up
 
@@ -88,8 +89,14 @@ def score(
     if years is not None:
         allowed_flags = allowed_flags[allowed_flags["year"].isin([int(y) for y in years])]
     flags = pd.concat([flags, allowed_flags], ignore_index=True) if len(allowed_flags) else flags
-    indicators, flags, pipeline_meta = apply_pipelines(indicators, flags, fw, schools, decimals, registry)
+    indicators, flags, pipeline_meta, pipeline_stages = apply_pipelines(
+        indicators, flags, fw, schools, decimals, registry
+    )
     areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
+    extra = {}
+    if pipeline_meta:
+        every_area = (node_points if node_points is not None else areas.rename(columns={"area_id": "node_id"}))
+        extra["stages"] = stage_table(indicators, pipeline_stages, every_area, base, fw)
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
     vetoes = _vetoes(data, indicators, fw)
 
@@ -134,6 +141,7 @@ def score(
         flags=flags,
         meta=meta,
         nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
+        extra=extra,
     )
     if registry is not None and registry.attrs.get("extra_columns"):  # 片区, 城乡…: they travel with the scores
         results.extra["registry"] = registry.reset_index(drop=True)

@@ -17,7 +17,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from evalkit.publish.documents.workdays import add_working_days
 from evalkit.results import Results
+from evalkit.textfmt import round_half_up
 
 __all__ = [
     "PROCESS_NAMES",
@@ -93,12 +95,27 @@ class CountyFacts:
     processes: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     """Registry schools without any data this year (缺报: not graded, not in ``grades``)."""
+    basis: str = "total"
+    """What ``mean_change``, ``n_improved`` and ``n_declined`` compare: ``total`` (the same
+    framework both years), ``rate`` (得分率, percentage points) or ``common`` (common-indicator
+    points) — see :mod:`evalkit.analysis.comparable`."""
+    comparison_note: str = ""
+    """The sentence saying how the two years' frameworks differ ("" when the same)."""
+    mean_rate: float | None = None
+    prev_mean_rate: float | None = None
+    mean_common_change: float | None = None
 
     @property
     def mean_change(self) -> float | None:
-        """Mean total minus last year's, rounded to the framework's precision."""
+        """Mean total minus last year's, rounded to the framework's precision; across a change
+        of framework, the comparable change (mean 得分率 in percentage points, or the mean
+        change of the common indicators' points)."""
         if self.prev_mean_total is None:
             return None
+        if self.basis == "rate" and self.mean_rate is not None and self.prev_mean_rate is not None:
+            return float(round_half_up(self.mean_rate - self.prev_mean_rate, self.decimals))
+        if self.basis == "common" and self.mean_common_change is not None:
+            return round(self.mean_common_change, self.decimals)
         return round(self.mean_total - self.prev_mean_total, self.decimals)
 
     @property
@@ -125,6 +142,7 @@ def county_facts(
     ``sources`` (observation sources of the year, e.g. ``self``, ``inspection``) named as steps of
     the process, and the 缺报 schools (allowed at the gate as ``missing_schools``) by name.
     Means are rounded to the framework's precision (``Results.meta["precision"]``)."""
+    from evalkit.analysis.comparable import comparable_totals, framework_change, score_rate
     from evalkit.analysis.county import changes, missing_reports, systemic_weaknesses
 
     decimals = int(results.meta.get("precision", 1))
@@ -146,6 +164,16 @@ def county_facts(
     weak = systemic_weaknesses(results, year, n=n_weak)
     weak = weak[weak["n_losing"] > 0]
     known = [s for s in PROCESS_NAMES if s in set(sources)]
+    across: dict = {}
+    change = framework_change(results, year, prev_year) if prev_year is not None else None
+    if change is not None:  # last year under another framework: compare like with like
+        across = {"basis": change.basis, "comparison_note": change.sentence}
+        if change.basis == "rate":
+            across.update(mean_rate=float(round_half_up(float(score_rate(results, year).mean()), decimals)),
+                          prev_mean_rate=float(round_half_up(float(score_rate(results, prev_year).mean()), decimals)))
+        else:
+            both = comparable_totals(results, year, change)
+            across["mean_common_change"] = float(both["value"].mean() - both["prev_value"].mean())
     return CountyFacts(
         year=int(year),
         n_schools=len(rows),
@@ -167,6 +195,7 @@ def county_facts(
         ],
         processes=[PROCESS_NAMES[s] for s in known],
         missing=missing_reports(results, year)["school_name"].astype(str).tolist(),
+        **across,
     )
 
 
@@ -177,24 +206,3 @@ def chinese_date(day: dt.date) -> str:
     '2025年1月6日'
     """
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The last day of a period of ``days`` working days (Monday to Friday) beginning on
-    ``start`` (counted when it is a working day). Public holidays are not known: give the end
-    in the run file when the period crosses one.
-
-    >>> add_working_days(dt.date(2024, 12, 20), 5)  # Friday 20th, then 23rd–26th
-    datetime.date(2024, 12, 26)
-    >>> add_working_days(dt.date(2024, 12, 21), 1)  # a Saturday: the Monday after
-    datetime.date(2024, 12, 23)
-    """
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    day, left = start, days
-    while True:
-        if day.weekday() < 5:
-            left -= 1
-            if left == 0:
-                return day
-        day += dt.timedelta(days=1)

@@ -3,8 +3,9 @@
 Only what is meant for the public: each school's name and proposed grade, in grade order then
 school id, numbered; its total only when the run file says ``publicity: {show_scores: true}``.
 The period runs from ``publicity.start`` (default: the issue date) to ``publicity.end``
-(default: the last of ``publicity.days`` working days, 5 unless set; public holidays are not
-known, so give ``end`` when the period crosses one). Objections go to ``publicity.contact``
+(default: the last of ``publicity.days`` working days, 5 unless set, counted on the calendar of
+statutory holidays and 调休 workdays in :mod:`evalkit.publish.documents.workdays`; a period
+reaching a year that calendar does not hold yet is refused: give ``end`` then). Objections go to ``publicity.contact``
 (default: ``issuer.contact``). The text is the template ``templates/documents/publicity.md.j2``
 (or the bureau's copy, ``publicity.template``). The workbook holds plain values only (no
 formulas), one sheet, the header row repeated on every printed page.
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
-from evalkit.publish.documents.facts import CountyFacts, add_working_days, chinese_date
+from evalkit.publish.documents.facts import CountyFacts, chinese_date
+from evalkit.publish.documents.workdays import add_working_days
 
 __all__ = [
     "PUBLICITY_STEM",
