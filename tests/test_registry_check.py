@@ -100,3 +100,54 @@ def test_a_registry_on_the_command_line_wins(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "中保存的学校名册" not in out and "新名册.csv" in out
     assert "与名册“城关二小”不一致" not in out  # checked against the registry given, not the remembered one
+
+
+def test_registry_check_names_an_id_whose_form_differs_from_the_rest(tmp_path, capsys):
+    # issue 23: 601 typed among four-digit ids. Beside zero-padded ids it lost its zeros (an
+    # error, as before); beside 1602, 1603, … its length alone differs (a warning); a letter id
+    # among numeric ones differs in form (a warning). Each names its cell.
+    padded = tmp_path / "名册甲.csv"
+    padded.write_text("学校编号,学校名称\n0602,甲\n0603,乙\n0604,丙\n0605,丁\n601,戊\n", encoding="utf-8")
+    assert main(["registry", "check", str(padded)]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "601" in x)
+    assert "[错误] 第 6 行 单元格 A6" in line and "可能丢失了前导零" in line and "“0601”" in line
+    assert "形式与其他编号不同" not in out  # reported once, as the error
+
+    plain = tmp_path / "名册乙.csv"
+    plain.write_text("学校编号,学校名称\n1602,甲\n1603,乙\n1604,丙\n1605,丁\n601,戊\nS12,己\n", encoding="utf-8")
+    assert main(["registry", "check", str(plain)]) == 0  # warnings only
+    out = capsys.readouterr().out
+    warnings = [x for x in out.splitlines() if "[警告]" in x and "形式" in x]
+    assert len(warnings) == 2, out
+    assert warnings[0].startswith(
+        "  [警告] 第 6 行 单元格 A6：学校 601 戊 学校编号“601”的形式与其他编号不同："
+        "4 个编号为 4 位数字（如“1602”），此编号为 3 位数字，可能丢失了前导零（应为“0601”？）"
+    )
+    assert "第 7 行 单元格 A7" in warnings[1] and "学校编号“S12”" in warnings[1] and "形如 A99" in warnings[1]
+    assert "合计：6 所学校，错误 0 个，警告 3 个" in out  # and the optional columns missing
+
+
+def test_registry_check_says_nothing_of_form_without_a_clear_majority(tmp_path, capsys):
+    path = tmp_path / "名册.csv"
+    path.write_text("学校编号,学校名称\n12,甲\n123,乙\n1234,丙\nA1,丁\n", encoding="utf-8")
+    main(["registry", "check", str(path)])
+    assert "形式与其他编号不同" not in capsys.readouterr().out
+
+
+def test_score_uses_the_templates_own_registry_as_validate_does(tmp_path, capsys):
+    # issue 20: without -r, score read the template with no registry, so the name typed over
+    # school 002's went unseen. Now the remembered registry checks it: a score-changing
+    # warning that stops score, and scoring with it allowed names the registry's schools.
+    path = _filled_template(tmp_path)
+    fw = str(FIXTURES / "mini-framework.yaml")
+    assert main(["score", str(path), "-f", fw]) == 1
+    err = capsys.readouterr().err
+    assert "使用模板 填报表.xlsx 中保存的学校名册（3 所学校）" in err
+    assert "表中学校名称“城关第二小学”与名册“城关二小”不一致" in err
+    assert "--allow name_mismatch" in err
+    out_file = tmp_path / "结果.xlsx"
+    assert main(["score", str(path), "-f", fw, "--allow", "name_mismatch,missing_schools", "-o", str(out_file)]) == 0
+    sheets = pd.read_excel(out_file, sheet_name=None, dtype=str)
+    first = next(iter(sheets.values()))
+    assert "城关二小" in first.to_string() and "城关第二小学" not in first.to_string()

@@ -29,7 +29,7 @@ def demo_inputs() -> tuple[list[Path], Path]:
 def score_files(
     data: Sequence[PathLike] | None = None,
     framework: PathLike | Framework = DEFAULT_FRAMEWORK,
-    registry: PathLike | None = None,
+    registry: PathLike | pd.DataFrame | None = None,
     *,
     years: Sequence[int] | None = None,
     allow: Sequence[str] | None = None,
@@ -45,9 +45,12 @@ def score_files(
 
     if data is None:
         data, demo_registry = demo_inputs()
-        registry = registry or demo_registry
+        registry = demo_registry if registry is None or (isinstance(registry, str) and not registry) else registry
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    reg = load_registry(registry) if registry else None
+    if isinstance(registry, pd.DataFrame):  # a registry already read (a template's own)
+        reg: pd.DataFrame | None = registry
+    else:
+        reg = load_registry(registry) if registry else None
     validated = read_validated(list(data), fw, reg, allow=allow, years=years)
     intake = validated.intake
     results = score(validated, fw, reg, years=list(years) if years else None)
@@ -63,11 +66,12 @@ def score_files(
 
 def intake_flags(intake) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Intake warnings as rows of ``Results.flags`` (kind ``intake:<kind>``; a school without
-    data is the scoring's own ``missing_school`` flag, with its year)."""
+    data is the scoring's own ``missing_school`` flag, with its year, and so is an allowed rate
+    reading, ``rate_reading``: see :meth:`evalkit.intake.ValidatedObservations.allowed_flags`)."""
     rows = [
         {"school_id": i.school_id, "year": None, "indicator_id": i.indicator_id,
          "indicator_name": i.indicator_name, "kind": f"intake:{i.kind}", "message": i.message}
-        for i in intake.warnings if i.kind != "no_data"
+        for i in intake.warnings if i.kind not in ("no_data", "unlikely_reading")
     ]
     return pd.DataFrame(rows, columns=["school_id", "year", "indicator_id", "indicator_name", "kind", "message"])
 

@@ -58,6 +58,8 @@ KINDS: dict[str, str] = {
     "framework_mismatch": "指标体系不符",
     "ambiguous_value": "数值含义不明确",
     "control_character": "控制字符",
+    "id_form": "编号形式与其他编号不同",
+    "unlikely_reading": "比率读法与本列其他值不符",
 }
 
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")

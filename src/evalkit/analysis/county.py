@@ -132,10 +132,15 @@ def area_matrix(results: Results, year: int) -> pd.DataFrame:
 
 
 def group_comparison(results: Results, year: int, by: str = "school_type") -> pd.DataFrame:
-    """Schools grouped by ``by`` (``school_type`` or ``township``): ``group, n, mean_total,
+    """Schools grouped by ``by`` (``school_type``, ``township``, or an extra column of the
+    registry that travels in ``results.extra["registry"]``, such as 片区): ``group, n, mean_total,
     min_total, max_total``, the mean share of each area (columns named by area), and
     ``top_grade`` — the number of schools with the best final grade present that year."""
     s = year_rows(results.schools, year)
+    registry = results.extra.get("registry")
+    if by not in s.columns and registry is not None and by in registry.columns:  # an extra registry column
+        groups = registry.assign(school_id=registry["school_id"].astype(str)).drop_duplicates("school_id")
+        s = s.merge(groups[["school_id", by]], on="school_id", how="left")
     a = year_rows(results.areas, year)
     order = list(dict.fromkeys(a["area_name"]))
     shares = a.pivot(index="school_id", columns="area_name", values="share")[order]

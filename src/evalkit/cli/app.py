@@ -37,7 +37,7 @@ def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
 def _add_allow(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow", action="append", metavar="KIND[,KIND]",
                    help="let these score-changing warnings through, each printed and recorded: "
-                        "missing_schools, name_mismatch, conflicts")
+                        "missing_schools, name_mismatch, conflicts, rate_readings")
     p.add_argument("--allow-missing", action="store_true",
                    help="score registry schools without any data as 缺报 (= --allow missing_schools)")
 
@@ -155,8 +155,22 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalkit.intake.result import IntakeError
     from evalkit.observations import ObservationsError
 
+    registry = args.registry
+    if not registry:  # a filled template remembers its registry, as evalkit validate reads it
+        from evalkit.cli.validate import template_registry
+
+        try:
+            found = template_registry(args.files)
+        except RegistryError as err:
+            print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
+                  file=sys.stderr)
+            return 1
+        if found is not None:
+            registry = found[1]
+            print(f"使用模板 {found[0]} 中保存的学校名册（{len(registry)} 所学校）；用 -r 可另行指定名册。",
+                  file=sys.stderr)
     try:
-        results = score_files(args.files, args.framework, args.registry, years=args.year, allow=allow_kinds(args))
+        results = score_files(args.files, args.framework, registry, years=args.year, allow=allow_kinds(args))
     except (FrameworkError, ObservationsError, IntakeError, RegistryError) as err:
         print(err, file=sys.stderr)
         return 1

@@ -60,7 +60,7 @@ def cli_validate(args: argparse.Namespace) -> int:
         from evalkit.intake.registry import RegistryError
 
         try:
-            found = _template_registry(args.files)
+            found = template_registry(args.files)
         except RegistryError as err:
             print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
                   file=sys.stderr)
@@ -79,7 +79,7 @@ def cli_validate(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
-def _template_registry(files: list[str]) -> tuple[str, pd.DataFrame, int | None] | None:
+def template_registry(files: list[str]) -> tuple[str, pd.DataFrame, int | None] | None:
     """(file name, registry, year) from the first file that is an evalkit template."""
     from evalkit.intake.workbook import embedded_registry
 

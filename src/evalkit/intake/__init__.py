@@ -12,6 +12,8 @@ its file, sheet and cell, all in one pass::
 
 Modules: :mod:`~evalkit.intake.normalise` (values), :mod:`~evalkit.intake.columns` (headers),
 :mod:`~evalkit.intake.long` and :mod:`~evalkit.intake.wide` (the two shapes),
+:mod:`~evalkit.intake.columnar` (a long table read column by column, its clean rows kept as
+columns) and :mod:`~evalkit.intake.bulkcheck` (the checks across rows over those columns),
 :mod:`~evalkit.intake.workbook` (a file's sheets), :mod:`~evalkit.intake.validate` (checks
 across rows), :mod:`~evalkit.intake.gate` (the one gate to scoring:
 :class:`ValidatedObservations`), :mod:`~evalkit.intake.ratios` (bare numbers in rate columns),

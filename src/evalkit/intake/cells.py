@@ -3,9 +3,10 @@ school ids, merged cells and empty rows."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from evalkit.intake.normalise import Parsed, canonical_text, parse_value, shown
 from evalkit.intake.records import Collector
@@ -93,8 +94,14 @@ def school_id_text(col: Collector, sheet: Sheet, ctx: Context, row: int, column:
     """The school id in a cell as text, recording a normalisation when it was changed
     (spaces, full-width digits, a number shown with leading zeros)."""
     raw = sheet.value(row, column)
+    text, actions = school_id_reading(raw, sheet.number_format(row, column))
+    col.normalised(ctx.file, ctx.sheet, cell_ref(row, column), text, "", shown(raw), text, actions)
+    return text
+
+
+def school_id_reading(raw: Any, fmt: str) -> tuple[str, list[str]]:
+    """A school id cell (``raw`` with number format ``fmt``) as text, and the actions taken."""
     text = cell_text(raw)
-    fmt = sheet.number_format(row, column)
     actions = []
     if isinstance(raw, int | float) and fmt.strip("0") == "" and len(fmt) > len(text):
         text = text.zfill(len(fmt))
@@ -104,8 +111,7 @@ def school_id_text(col: Collector, sheet: Sheet, ctx: Context, row: int, column:
             actions.append("去掉首尾空格")
         if text != raw.strip():
             actions.append("全角转半角")
-    col.normalised(ctx.file, ctx.sheet, cell_ref(row, column), text, "", shown(raw), text, actions)
-    return text
+    return text, actions
 
 
 def check_merged(col: Collector, sheet: Sheet, ctx: Context, header_row: int) -> set[tuple[int, int]]:
@@ -151,12 +157,13 @@ def data_rows(sheet: Sheet, header_row: int) -> list[int]:
 BLANK_RUN = 10
 
 
-def note_blank_rows(col: Collector, ctx: Context, header_row: int, rows: list[int]) -> None:
+def note_blank_rows(col: Collector, ctx: Context, header_row: int, rows: Any) -> None:
     """Empty rows between the header and the last of the data ``rows`` are skipped and listed
     as unused (trailing ones are not): each on its own, except a run of more than
     :data:`BLANK_RUN` (a stray cell far below the data), listed once as ``A440:A1048575``."""
-    bounds = [header_row, *rows]
-    for before, after in itertools.pairwise(bounds):
+    bounds = np.concatenate([[header_row], np.asarray(rows, dtype=np.int64)])
+    gaps = np.flatnonzero(np.diff(bounds) > 1)  # only where rows are skipped (millions of rows)
+    for before, after in zip(bounds[gaps].tolist(), bounds[gaps + 1].tolist(), strict=True):
         first, last = before + 1, after - 1
         if last - first + 1 > BLANK_RUN:
             n = last - first + 1

@@ -10,7 +10,9 @@ Scoring accepts only observations that passed intake's validation. A
 - every **warning that changes a score** stops too, unless its kind is allowed explicitly
   (:data:`ALLOWABLE`: ``missing_schools`` — a registry school without any data, scored as 缺报;
   ``name_mismatch`` — a school name that differs from the registry's for its id;
-  ``conflicts`` — a single value beside inspectors' marks, counted together). Allowed problems
+  ``conflicts`` — a single value beside inspectors' marks, counted together;
+  ``rate_readings`` — a bare rate read in its column's style far from the column's other values,
+  :mod:`evalkit.intake.ratios`). Allowed problems
   are kept (:attr:`ValidatedObservations.allowed`), printed by the commands and recorded in the
   Results (``meta["allowed"]``, ``flags``).
 
@@ -38,6 +40,7 @@ ALLOWABLE: dict[str, tuple[str, ...]] = {
     "missing_schools": ("no_data",),
     "name_mismatch": ("school_name_mismatch",),
     "conflicts": ("conflict",),
+    "rate_readings": ("unlikely_reading",),
 }
 """Allow kind (run file ``allow:``, ``--allow``) → the intake warning kinds it lets through."""
 
@@ -45,13 +48,18 @@ ALLOW_NAMES = {
     "missing_schools": "缺报学校（没有任何数据）",
     "name_mismatch": "学校名称与名册不符",
     "conflicts": "单一值与评分人评分并存",
+    "rate_readings": "比率读法与本列其他值不符",
 }
 ALLOW_FLAGS = {
     "missing_schools": "--allow-missing",
     "name_mismatch": "--allow name_mismatch",
     "conflicts": "--allow conflicts",
+    "rate_readings": "--allow rate_readings",
 }
-ALLOWED_CONSEQUENCE = {"missing_schools": "；按缺报处理：不评分、不排名、不评等次"}
+ALLOWED_CONSEQUENCE = {
+    "missing_schools": "；按缺报处理：不评分、不排名、不评等次",
+    "rate_readings": "；按本列读法评分",
+}
 _BLOCKING = {kind: allow for allow, kinds in ALLOWABLE.items() for kind in kinds}
 _GATE = object()
 
@@ -163,6 +171,31 @@ class ValidatedObservations:
             for kind, issues in self.allowed.items()
             for issue in issues
         ]
+
+    def allowed_flags(self) -> pd.DataFrame:
+        """``Results.flags`` rows for the allowed warnings about one value that scoring keeps
+        (``rate_readings``: kind ``rate_reading``): school_id, year, indicator_id,
+        indicator_name, kind, message (the warning, naming file, sheet and cell). The year is
+        that of the observation at the warning's cell."""
+        issues = self.allowed.get("rate_readings", [])
+        columns = ["school_id", "year", "indicator_id", "indicator_name", "kind", "message"]
+        if not issues:
+            return pd.DataFrame(columns=columns)
+        obs = self.frame
+        years = dict(zip(zip(obs["file"], obs["sheet"], obs["cell"], strict=True), obs["year"], strict=True))
+        rows = [
+            {
+                "school_id": i.school_id,
+                "year": int(years[(i.file, i.sheet, i.cell)]),
+                "indicator_id": i.indicator_id,
+                "indicator_name": i.indicator_name,
+                "kind": "rate_reading",
+                "message": f"{i.message.split(' / ')[0]}（已允许 rate_readings，按本列读法评分）",
+            }
+            for i in issues
+            if (i.file, i.sheet, i.cell) in years
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
     def allowed_counts(self) -> dict[str, int]:
         """Allow kind → how many problems it let through (for ``Results.meta["allowed"]``)."""

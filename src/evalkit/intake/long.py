@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from evalkit.intake.cells import (
     Context,
     check_merged,
@@ -22,6 +24,7 @@ from evalkit.intake.cells import (
     skip_ignored,
     source_names,
 )
+from evalkit.intake.columnar import ColumnSheet, blank_mask, known_factors, read_long_columns, sheet_columns
 from evalkit.intake.columns import CHINESE_HEADERS, long_column
 from evalkit.intake.normalise import Parsed, parse_item, parse_source, parse_year, shown
 from evalkit.intake.records import Collector, Record
@@ -75,7 +78,7 @@ def read_long(
             row=header_row,
             expected=names,
         )
-        for r in data_rows(sheet, header_row):
+        for r in _data_rows(sheet, header_row).tolist():
             col.skip(ctx.file, ctx.sheet, f"A{r}", r, "", "", "", f"工作表缺少必需的列：{names}")
         return
     if "year" not in columns and ctx.year is None and "missing_year" not in ctx.reported:
@@ -99,11 +102,43 @@ def read_long(
             row=header_row,
             expected=names,
         )
+    col.sheet_seq(ctx.file, ctx.sheet)
     hidden = check_merged(col, sheet, ctx, header_row)
-    rows = data_rows(sheet, header_row)
-    for r in rows:
-        _read_row(col, sheet, r, ctx, specs, columns, ignored, hidden)
+    rows = _data_rows(sheet, header_row)
+    wanted = sorted({*columns.values(), *ignored})
+    values = sheet_columns(sheet, rows, wanted)
+    read_long_columns(
+        col, ctx, specs, columns, rows, values, _dirty(sheet, rows, columns, ignored, hidden, values),
+        lambda r: _read_row(col, sheet, r, ctx, specs, columns, ignored, hidden),
+        known_factors(sheet, rows, wanted),
+    )
     note_blank_rows(col, ctx, header_row, rows)
+
+
+def _data_rows(sheet: Sheet, header_row: int) -> np.ndarray:
+    if isinstance(sheet, ColumnSheet):
+        return sheet.data_rows()
+    return np.asarray(data_rows(sheet, header_row), dtype=np.int64)
+
+
+def _dirty(
+    sheet: Sheet,
+    rows: np.ndarray,
+    columns: dict[str, int],
+    ignored: dict[int, str],
+    hidden: set[tuple[int, int]],
+    values: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Rows to read one by one whatever their values: a number format on the school id or the
+    value (leading zeros, a percent format), a cell hidden by a merge, a filled ignored cell."""
+    watched = {columns["school_id"], columns["value"]}
+    special = {r for (r, c) in sheet.formats if c in watched}
+    special |= {r for (r, c) in hidden if c in columns.values()}
+    dirty = np.isin(rows, np.fromiter(special, dtype=np.int64, count=len(special))) if special else (
+        np.zeros(len(rows), dtype=bool))
+    for c in ignored:
+        dirty |= ~blank_mask(values[c])
+    return dirty
 
 
 def _read_row(

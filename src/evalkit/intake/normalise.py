@@ -87,7 +87,12 @@ RATIO_READINGS = {
     "one": "a bare 1 (100% or 1%?)",
     "percent": "a bare number above 1 (85: 85%)",
 }
-_NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)$")
+_NUMBER = re.compile(
+    r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+|[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+)$"
+)
+"""A number as written: ``17``, ``-3.5``, ``.5``, ``1,234.5``, or in e-notation as pandas and
+Python write floats (``9.2e-06``, ``1E3``)."""
+_E_NOTATION = re.compile(r"[eE]")
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,14 @@ def _numeric_text(text: str, actions: list[str], data_type: str, unit: str, uppe
     if "," in text:
         actions.append("去掉千分位逗号")
     number = float(text.replace(",", ""))
+    if not math.isfinite(number):  # 1e400
+        return _problem(
+            "out_of_range",
+            f"的值“{original}”超出可表示的数值范围，应填写{TYPE_WORDS.get(data_type, '数字')}",
+            data_type,
+        )
+    if _E_NOTATION.search(text):
+        actions.append(f"科学计数法换算（{text} → {num(number, 10)}）")
     return _from_number(number, actions, data_type, percent=False, upper=upper, percent_sign=percent)
 
 

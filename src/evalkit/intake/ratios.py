@@ -20,6 +20,12 @@ read in one *style*:
   refused, and so is every bare value of a column that mixes the two styles. The evaluator
   writes ``%``.
 
+A value of the other style read in its column's style that lands far from the column's other
+values, while its other reading lies among them (``0.95`` in a column of ``85, 92, 90``: read
+0.95 %, most likely 95 %), is a warning that changes a score (``unlikely_reading``): it stops
+``evalkit score`` / ``run`` unless allowed (``rate_readings``, :mod:`evalkit.intake.gate`), see
+:func:`_warn_if_unlikely`.
+
 Observations given as a table in the contract (:func:`evalkit.intake.validate_observations`)
 have the fraction style by definition (``docs/architecture.md``: ratios are 0–1).
 """
@@ -96,6 +102,7 @@ def _decide(
         recs_for_examples = recs
     fractions = _examples(recs_for_examples, "fraction")
     percents = _examples(recs_for_examples, "percent")
+    others = [float(r.value) for r in recs_for_examples if r.reading == style]  # read unambiguously
     for rec in recs:
         number = _number(rec)
         where = (rec.file, rec.sheet, rec.cell)
@@ -143,12 +150,52 @@ def _decide(
                 f"按{basis}其他值（{word}，如 {examples}）理解为 "
                 f"{_pct(value * 100)}（{num(number, 10)} → {canonical_text(value)}）"
             )
+            _warn_if_unlikely(col, rec, number, value, style, basis, word, examples, others)
         if earlier is not None:
             dropped.add(earlier)
         col.normalised(
             rec.file, rec.sheet, rec.cell, rec.school_id, rec.indicator_id, shown(rec.raw),
             canonical_text(value), tuple(a for a in (*kept, action) if a),
         )
+
+
+def _warn_if_unlikely(
+    col: Collector,
+    rec: Record,
+    number: float,
+    value: float,
+    style: str,
+    basis: str,
+    word: str,
+    examples: str,
+    others: list[float],
+) -> None:
+    """A bare value read in its column's style (``value``) against what it most likely means:
+    a warning that changes a score (``unlikely_reading``, allowed with ``rate_readings``) when
+    the other reading lies nearer the column's unambiguous values than this one — ``0.95``
+    among ``85, 92, 90`` is read as 0.95 % though 95 % lies among them. "Nearer": the distance
+    from the range [min, max] of those values (0 inside it), the other reading's strictly
+    smaller. Nothing is said without :data:`MIN_EVIDENCE` such values."""
+    if len(others) < MIN_EVIDENCE:
+        return
+    other = number if style == "percent" else round(number / 100, RATIO_DIGITS)
+    low, high = min(others), max(others)
+
+    def distance(x: float) -> float:
+        return max(low - x, 0.0, x - high)
+
+    if not distance(other) < distance(value):
+        return
+    side = "远低于" if value < low else "远高于"
+    span = _pct(low * 100) if low == high else f"{_pct(low * 100)}–{_pct(high * 100)}"
+    written = num(number, 10)
+    detail = (
+        f"的值 {written} 按{basis}其他值（{word}，如 {examples}）理解为 {_pct(value * 100)}，{side}本列其他值"
+        f"（{span}）；若指 {_pct(other * 100)}，请写“{_pct(other * 100)}”；确为 {_pct(value * 100)} 请写"
+        f"“{_pct(value * 100)}”。此值会改变评分 / read as its column reads, far from the column's other values"
+    )
+    col.issue_at(rec, "unlikely_reading", "warning", detail, value=shown(rec.raw),
+                 expected=f"带 % 的百分数，如“{_pct(other * 100)}”")
 
 
 def _number(rec: Record) -> float:

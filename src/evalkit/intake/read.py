@@ -6,10 +6,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evalkit.framework import Framework, load_framework
+from evalkit.intake.bulkcheck import coded
 from evalkit.intake.cells import Context
+from evalkit.intake.columnar import ColumnSheet
 from evalkit.intake.control import refuse_control_characters
 from evalkit.intake.long import read_long
 from evalkit.intake.records import NORMALISATION_COLUMNS, UNUSED_COLUMNS, Collector, Record
@@ -18,7 +21,6 @@ from evalkit.intake.result import IntakeResult
 from evalkit.intake.specs import value_specs
 from evalkit.intake.validate import validate
 from evalkit.intake.workbook import read_file
-from evalkit.io.sheets import Sheet
 from evalkit.issues import Issue, column_number
 from evalkit.observations import COLUMNS, PROVENANCE
 
@@ -58,7 +60,7 @@ def read_observations(
     validate(col, specs, reg, year)
     registry_file = str(registry) if isinstance(registry, str | Path) else None
     return IntakeResult(
-        observations=observations_frame(col.records),
+        observations=observations_frame(col.records, col.bulk, col.sheets),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, files, order, registry_file),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -84,8 +86,7 @@ def read_frame(
     specs = value_specs(framework)
     table = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
     header = [str(c) for c in table.columns]
-    body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
-    sheet = Sheet(file=FRAME_LABEL, name="", rows=[header, *body])
+    sheet = ColumnSheet(FRAME_LABEL, header, [table.iloc[:, j] for j in range(table.shape[1])])
     refuse_control_characters(col, sheet)
     ctx = Context(file=FRAME_LABEL, sheet="", year=year, source="inspection")
     if "school_id" not in table.columns or "indicator_id" not in table.columns or "value" not in table.columns:
@@ -103,7 +104,7 @@ def read_frame(
     validate(col, specs, registry, year, ratio_style="fraction")
     order = {(FRAME_LABEL, ""): 0}
     return IntakeResult(
-        observations=observations_frame(col.records),
+        observations=observations_frame(col.records, col.bulk, col.sheets),
         normalisations=_in_order(col.normalisations, NORMALISATION_COLUMNS, order),
         problems=_sorted(col.issues, [FRAME_LABEL], order, None),
         unused_rows=_in_order(col.unused, UNUSED_COLUMNS, order),
@@ -111,7 +112,46 @@ def read_frame(
     )
 
 
-def observations_frame(records: list[Record]) -> pd.DataFrame:
+def observations_frame(
+    records: list[Record], bulk: list | None = None, sheets: dict[tuple[str, str], int] | None = None
+) -> pd.DataFrame:
+    """The usable records, and the clean rows kept in bulk (:mod:`evalkit.intake.columnar`),
+    as an Observations table with provenance columns, in reading order (``sheets``: (file,
+    sheet) → its place in it, :attr:`evalkit.intake.records.Collector.sheets`)."""
+    frame = _records_frame(records)
+    if not bulk:
+        return frame
+    sheets = {**(sheets or {}), **{(b.file, b.sheet): b.seq for b in bulk}}
+    ok = [r for r in records if r.status == "ok"]
+    seqs = [np.array([sheets.get((r.file, r.sheet), -1) for r in ok], dtype=np.int64)]
+    rows = [np.array([r.row for r in ok], dtype=np.int64)]
+    for b in bulk:
+        seqs.append(np.full(len(b), b.seq, dtype=np.int64))
+        rows.append(b.frame["row"].to_numpy(dtype=np.int64))
+    order = np.lexsort((np.concatenate(rows), np.concatenate(seqs)))  # stable: records keep their order
+
+    def column(name: str) -> pd.Series:
+        if name == "year":
+            years = np.concatenate([frame["year"].to_numpy(dtype=np.int64),
+                                    *(b.frame["year"].to_numpy(dtype=np.int64) for b in bulk)])
+            return pd.Series(years[order], dtype="int64")
+        if name == "value":
+            values = np.concatenate([frame["value"].to_numpy(dtype=object),
+                                     *(b.frame["value"].to_numpy(dtype=object) for b in bulk)])
+            return pd.Series(values[order], dtype=object)
+        if name == "cell":  # nearly all distinct: built as text columns, not one string at a time
+            cells = pd.concat([frame["cell"].astype("str"), *(b.cells() for b in bulk)], ignore_index=True)
+            return cells.take(order).reset_index(drop=True)
+        parts = [frame[name], *((getattr(b, name), len(b)) if name in ("file", "sheet") else b.frame[name]
+                                for b in bulk)]
+        codes, keys = coded(parts)  # each distinct text converted once
+        text = pd.array(np.array(keys, dtype=object), dtype="str") if keys else pd.array([], dtype="str")
+        return pd.Series(text.take(codes[order], allow_fill=True), dtype="str")
+
+    return pd.DataFrame({c: column(c) for c in [*COLUMNS, *PROVENANCE]})
+
+
+def _records_frame(records: list[Record]) -> pd.DataFrame:
     """The usable records as an Observations table with provenance columns."""
     ok = [r for r in records if r.status == "ok"]
     data = {

@@ -75,9 +75,27 @@ class Collector:
     issues: list[Issue] = field(default_factory=list)
     normalisations: list[dict[str, Any]] = field(default_factory=list)
     unused: list[dict[str, Any]] = field(default_factory=list)
+    bulk: list[Any] = field(default_factory=list)
+    """Clean rows of long sheets kept as columns (:class:`evalkit.intake.columnar.Bulk`)."""
+    sheets: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(file, sheet) → its place in reading order (see :meth:`sheet_seq`)."""
 
     def __post_init__(self) -> None:
         self.names = indicator_names(self.framework)
+
+    def sheet_seq(self, file: str, sheet: str) -> int:
+        """The place of a sheet in reading order (given when a reader starts on it)."""
+        return self.sheets.setdefault((file, sheet), len(self.sheets))
+
+    def n_read(self) -> int:
+        """Records and clean bulk rows read so far."""
+        return len(self.records) + sum(len(b) for b in self.bulk)
+
+    def restore_order(self) -> None:
+        """Records in reading order (sheet, then row; a row's records as they were read),
+        after rows were read one by one out of order (:meth:`evalkit.intake.columnar.Bulk.escalate`)."""
+        seq = self.sheets
+        self.records.sort(key=lambda r: (seq.get((r.file, r.sheet), -1), r.row))
 
     def issue(
         self,

@@ -19,6 +19,10 @@ column              Chinese         dtype
                                     only when the file has it; see :func:`county_registry`)
 ==================  ==============  ===========================================
 
+Every other column with a header (片区, 城乡, 学段, …) is kept as text under its header, after
+these (``frame.attrs["extra_columns"]`` lists them): a grouping column for ``impute_by`` /
+``normalise_by`` in a framework's pipeline and for the county summary's breakdowns.
+
 ``school_id`` and ``school_name`` are required; other missing columns are added empty with a
 warning (``county`` is not warned about: a county's own registry has none). With a ``county``
 column, school ids need only be unique within a county. :func:`read_registry` returns every
@@ -154,12 +158,41 @@ def read_registry(path: str | Path, *, sheet_name: str | None = None) -> tuple[p
         )
     if missing_required:
         return None, issues
-    frame = _rows(sheet, header_row, columns, issues)
+    extra = _extra_columns(sheet, header_row, columns, issues)
+    frame = _rows(sheet, header_row, columns, issues, extra)
     _check_duplicates(frame, sheet, columns, issues)
     out = frame.drop(columns=["_row"] if COUNTY in columns else ["_row", COUNTY])
     out.attrs["source"] = {"file": sheet.file, "sheet": sheet.name, "rows": frame["_row"].tolist(),
-                           "columns": dict(columns)}
+                           "columns": dict(columns), "extra": dict(extra)}
+    out.attrs["extra_columns"] = list(extra)
     return out, issues
+
+
+def _extra_columns(
+    sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue]
+) -> dict[str, int]:
+    """Every other column with a header (片区, 城乡, 学段 beside 学校类型, …): its header text →
+    its column number, kept as text under that header (for ``impute_by``, the county summary's
+    breakdowns, the explorer). A header used twice keeps its first column, with a warning."""
+    used = set(columns.values())
+    extra: dict[str, int] = {}
+    for c_i, head in enumerate(sheet.rows[header_row - 1], start=1):
+        name = cell_text(head)
+        known = HEADER_ALIASES.get(header_key(head))
+        if c_i in used or not name or (
+            known in columns and header_key(head) == header_key(sheet.value(header_row, columns[known]))
+        ):  # read already, or the same header twice (an error of its own)
+            continue
+        if name in extra or name in columns or name in COLUMNS:
+            issues.append(Issue(
+                "duplicate", "warning",
+                f"列“{name}”出现了两次（另见 {cell_ref(header_row, extra.get(name, c_i))}），只保留第一列"
+                " / duplicate column",
+                file=sheet.file, sheet=sheet.name, cell=cell_ref(header_row, c_i), row=header_row, value=name,
+            ))
+            continue
+        extra[name] = c_i
+    return extra
 
 
 def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str, int]:
@@ -168,6 +201,23 @@ def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str
     for c_i, head in enumerate(sheet.rows[header_row - 1], start=1):
         col = HEADER_ALIASES.get(header_key(head))
         if col is None:
+            continue
+        if col in columns and header_key(head) != header_key(sheet.value(header_row, columns[col])):
+            # another name for a column already read (学段 beside 学校类型): kept as an extra column
+            issues.append(
+                Issue(
+                    "unknown_column",
+                    "warning",
+                    f"列“{cell_text(head)}”与 {cell_ref(header_row, columns[col])} 列"
+                    f"“{cell_text(sheet.value(header_row, columns[col]))}”都可作“{CHINESE_HEADERS[col]}”，"
+                    f"按后者读取；“{cell_text(head)}”作为附加列保留 / kept as an extra column",
+                    file=sheet.file,
+                    sheet=sheet.name,
+                    cell=cell_ref(header_row, c_i),
+                    row=header_row,
+                    value=cell_text(head),
+                )
+            )
             continue
         if col in columns:
             issues.append(
@@ -188,7 +238,10 @@ def _map_columns(sheet: Sheet, header_row: int, issues: list[Issue]) -> dict[str
     return columns
 
 
-def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue]) -> pd.DataFrame:
+def _rows(
+    sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[Issue], extra: dict[str, int] | None = None
+) -> pd.DataFrame:
+    extra = extra or {}
     records: list[dict[str, Any]] = []
     for r in range(header_row + 1, sheet.n_rows + 1):
         raw = sheet.rows[r - 1]
@@ -202,6 +255,8 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
         for col in INT_COLUMNS:
             c = columns.get(col)
             rec[col] = _int(sheet, r, c, col, rec, issues) if c else None
+        for name, c in extra.items():
+            rec[name] = _text(sheet.value(r, c))
         if not rec["school_id"]:
             issues.append(
                 _issue(sheet, r, columns["school_id"], "missing_school_id", "缺少学校编号 / empty id", rec)
@@ -225,8 +280,8 @@ def _rows(sheet: Sheet, header_row: int, columns: dict[str, int], issues: list[I
                 )
             )
         records.append(rec)
-    frame = pd.DataFrame(records, columns=["_row", *COLUMNS, COUNTY])
-    for col in (*TEXT_COLUMNS, COUNTY):
+    frame = pd.DataFrame(records, columns=["_row", *COLUMNS, COUNTY, *extra])
+    for col in (*TEXT_COLUMNS, COUNTY, *extra):
         frame[col] = frame[col].astype("str")
     for col in INT_COLUMNS:
         frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
@@ -423,7 +478,10 @@ def check_registry(path: str | Path) -> list[Issue]:
     - an id that lost its leading zeros: all digits and shorter than the zero-padded ids of the
       same registry (``7`` beside ``001``, ``012`` — a file saved by Excel drops them);
     - a school type not in :data:`SCHOOL_TYPES` (a typo makes a group of its own);
-    - a start or end year that is not a plausible year (``24`` instead of ``2024``).
+    - a start or end year that is not a plausible year (``24`` instead of ``2024``);
+    - (a warning) an id whose form — length, digits and letters — differs from the form most
+      ids share (``601`` among ``1602``, ``1603``…; ``S12`` among numeric ids), see
+      :func:`_odd_forms`.
     """
     frame, issues = read_registry(path)
     if frame is None:
@@ -452,6 +510,11 @@ def check_registry(path: str | Path) -> list[Issue]:
                                    f"应为“{sid.zfill(width)}”？用 Excel 打开再保存的 CSV 会去掉前导零，"
                                    "请把这一列设为文本后重新填写 / id lost its leading zeros",
                                    sid, sid.zfill(width)))
+    flagged = {i for i, sid in enumerate(ids) if padded and sid.isdigit() and len(sid) < width}
+    found.extend(_odd_forms(ids, flagged, lambda i, detail, sid, want: Issue(
+        "id_form", "warning", detail, file=src.get("file", str(path)), sheet=src.get("sheet", ""),
+        cell=cell_ref(rows[i], columns["school_id"]), row=rows[i], school_id=sid,
+        school_name=str(frame.iloc[i]["school_name"]), value=sid, expected=want)))
     if "school_type" in columns:
         for i, kind in enumerate(frame["school_type"].astype(str)):
             if kind.strip() and kind.strip() not in SCHOOL_TYPES:
@@ -468,6 +531,50 @@ def check_registry(path: str | Path) -> list[Issue]:
                                    str(int(year)), f"{lo}–{hi} 之间的四位数年份"))
     out = issues + found
     return sorted(out, key=lambda p: (p.row or 0, column_number_of(p.cell)))
+
+
+MIN_IDS_FOR_FORM = 3
+"""Ids needed before the most common form of id says what the others should look like."""
+
+
+def id_form(sid: str) -> str:
+    """The form of an id: each digit ``9``, each letter ``A``, other characters as they are
+    (``0602`` → ``9999``, ``QL-012`` → ``AA-999``)."""
+    return "".join("9" if ch.isdecimal() else "A" if ch.isalpha() else ch for ch in sid)
+
+
+def describe_form(form: str) -> str:
+    """An id form in words: ``9999`` → ``4 位数字``, ``AA-999`` → ``6 位（形如 AA-999）``."""
+    if set(form) == {"9"}:
+        return f"{len(form)} 位数字"
+    return f"{len(form)} 位（形如 {form}，9 表示数字、A 表示字母）"
+
+
+def _odd_forms(ids: list[str], skip: set[int], make) -> list[Issue]:
+    """Ids whose form (:func:`id_form`: length, digits and letters) differs from the form more
+    than half of the registry's ids share — ``601`` among ``0602``, ``0603``, … (leading zeros
+    lost, or a digit missing), ``S12`` among numeric ids. Warnings (an id may be right):
+    ``make(i, detail, sid, expected)`` builds each; ids in ``skip`` are reported already."""
+    present = [(i, sid) for i, sid in enumerate(ids) if sid]
+    if len(present) < MIN_IDS_FOR_FORM:
+        return []
+    forms = [id_form(sid) for _, sid in present]
+    usual = max(set(forms), key=forms.count)
+    if forms.count(usual) * 2 <= len(forms):
+        return []
+    example = next(sid for (_, sid), f in zip(present, forms, strict=True) if f == usual)
+    out = []
+    for (i, sid), form in zip(present, forms, strict=True):
+        if form == usual or i in skip:
+            continue
+        zeros = ""
+        if set(form) == {"9"} and set(usual) == {"9"} and len(form) < len(usual):
+            zeros = f"，可能丢失了前导零（应为“{sid.zfill(len(usual))}”？）"
+        detail = (f"学校编号“{sid}”的形式与其他编号不同：{forms.count(usual)} 个编号为 {describe_form(usual)}"
+                  f"（如“{example}”），此编号为 {describe_form(form)}{zeros}；请核对是否填错 / "
+                  "id differs in form from the rest")
+        out.append(make(i, detail, sid, f"{describe_form(usual)}，如“{example}”"))
+    return out
 
 
 def column_number_of(cell: str) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit.intake.bulkcheck import bulk_school_years, coverage, implausible_rows, settle_bulk
 from evalkit.intake.normalise import shown
 from evalkit.intake.ratios import decide_ratio_columns
 from evalkit.intake.records import Collector, Record
@@ -77,6 +78,7 @@ def validate(
     the style every rate column is read in (``fraction`` for tables in the contract), instead
     of each column's own (:mod:`evalkit.intake.ratios`)."""
     matcher = SchoolMatcher(registry)
+    settle_bulk(col, specs, registry, year, ratio_style, matcher.match)  # clean rows kept as columns
     _check_years(col, year)
     _check_schools(col, registry, matcher)
     decide_ratio_columns(col, ratio_style)
@@ -341,6 +343,27 @@ def _check_conflicts(col: Collector) -> None:
 
 
 def _check_values(col: Collector, specs: dict[str, ValueSpec]) -> None:
+    shown_numbers: dict[float, str] = {}
+    limits: dict[str, str] = {}
+    for b, row, cell, sid, value, raw, spec in implausible_rows(col, specs):  # clean rows kept as columns
+        if value not in shown_numbers:
+            shown_numbers[value] = num(value)
+        if spec.id not in limits:
+            limits[spec.id] = num(spec.plausible_max)
+        limit = limits[spec.id]
+        col.issue(
+            "implausible",
+            "warning",
+            f"的值 {shown_numbers[value]} 异常偏大（一般不超过 {limit}{spec.unit}），请核实 / implausibly large",
+            file=b.file,
+            sheet=b.sheet,
+            cell=cell,
+            row=row,
+            school_id=sid,
+            indicator_id=spec.id,
+            value=shown(raw),
+            expected=f"≤ {limit}",
+        )
     for rec in col.records:
         if rec.status != "ok" or rec.value is None:
             continue
@@ -376,14 +399,24 @@ def _check_missing(
     for rec in col.records:
         if rec.school_id and rec.year is not None:
             by_school[(rec.school_id, rec.year)].append(rec)
+    in_bulk = bulk_school_years(col)
     years = {year} if year is not None else {r.year for r in col.records if r.status == "ok" and r.year}
+    if year is None:
+        years |= {y for _, y in in_bulk}
     if registry is None:
-        schools = {k for k in by_school if k[1] in years}
+        schools = {k for k in by_school if k[1] in years} | {k for k in in_bulk if k[1] in years}
     else:  # only schools assessed that year: unknown and inactive ones are reported already
         schools = {(sid, y) for y in years for sid in active_schools(registry, y)["school_id"].astype(str)}
-    for sid, y in sorted(schools):
+    order = sorted(schools)
+    indicators = [ind.id for ind in fw.indicators]
+    bulk_has, bulk_covered = coverage(col, order, indicators)
+    for k, (sid, y) in enumerate(order):
         recs = by_school.get((sid, y), [])
-        has_data = any((r.status == "ok" and r.value is not None) or r.status == "invalid" for r in recs)
+        if bulk_has[k] and not recs and bulk_covered[k].all():
+            continue  # every indicator has a value among the clean rows: nothing to say
+        has_data = bool(bulk_has[k]) or any(
+            (r.status == "ok" and r.value is not None) or r.status == "invalid" for r in recs
+        )
         if not has_data:
             first = recs[0] if recs else None
             where = (
@@ -404,9 +437,9 @@ def _check_missing(
         by_indicator: dict[str, list] = {}
         for r in recs:
             by_indicator.setdefault(r.indicator_id, []).append(r)
-        for ind in fw.indicators:
+        for j, ind in enumerate(fw.indicators):
             mine = by_indicator.get(ind.id, [])
-            if any(r.status == "ok" and r.value is not None for r in mine) or any(
+            if bulk_covered[k, j] or any(r.status == "ok" and r.value is not None for r in mine) or any(
                 r.status == "invalid" for r in mine
             ):
                 continue
@@ -428,7 +461,9 @@ def _fill_names(col: Collector, matcher: SchoolMatcher) -> None:
     out: list[Issue] = []
     for issue in col.issues:
         sid = fix(issue.school_id)
-        out.append(replace(issue, school_id=sid, school_name=issue.school_name or matcher.names.get(sid, "")))
+        name = issue.school_name or matcher.names.get(sid, "")
+        same = sid == issue.school_id and name == issue.school_name
+        out.append(issue if same else replace(issue, school_id=sid, school_name=name))
     col.issues[:] = out
     for table in (col.normalisations, col.unused):
         for entry in table:

@@ -45,6 +45,7 @@ def read_wide(
     col: Collector, sheet: Sheet, header_row: int, ctx: Context, specs: dict[str, ValueSpec]
 ) -> None:
     """Parse a wide sheet into ``col.records`` (reporting problems into ``col``)."""
+    col.sheet_seq(ctx.file, ctx.sheet)
     roles, values, evidence, ignored = _columns(col, sheet, header_row, ctx, specs)
     hidden = check_merged(col, sheet, ctx, header_row)
     sources = source_names(col)

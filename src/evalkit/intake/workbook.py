@@ -57,7 +57,7 @@ def read_file(
     source: str | None = None,
 ) -> list[str]:
     """Read every sheet of one file into ``col``; returns the sheet names in order."""
-    records_before, issues_before = len(col.records), len(col.issues)
+    records_before, issues_before = col.n_read(), len(col.issues)
     sheets, issues = read_sheets(path)
     col.issues.extend(issues)
     for sheet in sheets:
@@ -97,7 +97,7 @@ def read_file(
                 expected="学校编号 / 指标编号 表头",
             )
             col.skip(sheet.file, sheet.name, "", None, "", "", "", "无法识别的工作表，未读取")
-    if sheets and len(col.records) == records_before and not any(i.is_error for i in col.issues[issues_before:]):
+    if sheets and col.n_read() == records_before and not any(i.is_error for i in col.issues[issues_before:]):
         col.issue(
             "empty_file",
             "error",

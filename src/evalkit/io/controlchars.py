@@ -49,20 +49,23 @@ def control_character_issues(sheet: Sheet) -> list[Issue]:
         for c, value in enumerate(cells, start=1):
             if not isinstance(value, str) or not CONTROL.search(value):
                 continue
-            found = "、".join(dict.fromkeys(visible(m.group()) for m in CONTROL.finditer(value)))
-            safe = shown_safely(value)
-            out.append(
-                Issue(
-                    "control_character",
-                    "error",
-                    f"含有不可见的控制字符（{found}，显示为“{safe}”）；请删除这些字符后重新保存 / control character",
-                    file=sheet.file,
-                    sheet=sheet.name,
-                    cell=cell_ref(r, c),
-                    row=r,
-                    value=safe,
-                    expected="不含控制字符的文字",
-                )
-            )
-            cells[c - 1] = safe
+            out.append(control_character_issue(sheet.file, sheet.name, r, c, value))
+            cells[c - 1] = shown_safely(value)
     return out
+
+
+def control_character_issue(file: str, sheet: str, row: int, col: int, value: str) -> Issue:
+    """The error for a text cell (``value`` as read) holding a refused character."""
+    found = "、".join(dict.fromkeys(visible(m.group()) for m in CONTROL.finditer(value)))
+    safe = shown_safely(value)
+    return Issue(
+        "control_character",
+        "error",
+        f"含有不可见的控制字符（{found}，显示为“{safe}”）；请删除这些字符后重新保存 / control character",
+        file=file,
+        sheet=sheet,
+        cell=cell_ref(row, col),
+        row=row,
+        value=safe,
+        expected="不含控制字符的文字",
+    )

@@ -46,7 +46,7 @@ Paths in a run file are relative to the run file's own folder. Example (``params
       template: null                 # Jinja (Markdown) text of the list; null: the shipped one
     show_rater_marks: false          # true: school reports show each rater's mark (internal use only)
     allow: []                        # score-changing warnings let through (each is printed and
-                                     # recorded): missing_schools (缺报), name_mismatch, conflicts
+                                     # recorded): missing_schools (缺报), name_mismatch, conflicts, rate_readings
     executor: local                  # local (default) | dask-local:N | dask (with scheduler:) | tcp://host:8786
     scheduler: null                  # the Dask scheduler's address for executor: dask (and --cluster dask)
     shared_output: false             # true: Dask workers write the outputs to the (shared) output folder
@@ -230,7 +230,7 @@ class RunFileModel(_Model):
     region: str = Field(default="全市", min_length=1, max_length=40)  # the city's or province's name
     counties: list[County] | None = None
     show_rater_marks: bool = False
-    allow: list[Literal["missing_schools", "name_mismatch", "conflicts"]] = Field(default_factory=list)
+    allow: list[Literal["missing_schools", "name_mismatch", "conflicts", "rate_readings"]] = Field(default_factory=list)
     robustness: RobustnessConfig | None = Field(default_factory=RobustnessConfig)
 
     @field_validator("robustness", mode="before")

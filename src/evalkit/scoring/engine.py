@@ -85,6 +85,10 @@ def score(
 
     indicators, flags = _indicator_grid(per_node, schools, nodes, fw, enc)
     flags = pd.concat([flags, _missing_flags(missing)], ignore_index=True) if len(missing) else flags
+    allowed_flags = validated.allowed_flags()  # values intake read against their column, allowed
+    if years is not None:
+        allowed_flags = allowed_flags[allowed_flags["year"].isin([int(y) for y in years])]
+    flags = pd.concat([flags, allowed_flags], ignore_index=True) if len(allowed_flags) else flags
     indicators, flags, pipeline_meta, pipeline_stages = apply_pipelines(
         indicators, flags, fw, schools, decimals, registry
     )
@@ -128,7 +132,7 @@ def score(
     if fw.display_precision is not None:
         meta["display_precision"] = {lv: fw.decimals(lv) for lv in ("indicators", "areas", "total")}
     area_decimals = fw.decimals("areas")
-    return Results(
+    results = Results(
         indicators=_round(indicators, ["points", "max_points"], decimals),
         areas=_round(areas, ["points", "max_points"], area_decimals),
         schools=table,
@@ -139,6 +143,9 @@ def score(
         nodes=None if node_points is None else _round(node_points, ["points", "max_points"], area_decimals),
         extra=extra,
     )
+    if registry is not None and registry.attrs.get("extra_columns"):  # 片区, 城乡…: they travel with the scores
+        results.extra["registry"] = registry.reset_index(drop=True)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ the missing-data policy have run, in COINr's order:
    ``per`` (``per × x ÷ d``); a missing or zero denominator where the indicator has a value is
    refused, naming school, year, indicator and column;
 2. ``impute`` missing values by the mean / median of their group (``impute_by``, a column of the
-   school registry such as ``school_type``) or of the county;
+   school registry such as ``school_type``, or any extra column it has, such as 片区) or of the
+   county;
 3. ``treat`` outliers exactly as COINr's ``Treat`` (winsorise while ``|skew| ≥ skew_max`` and
    ``kurtosis ≥ kurt_max``, up to ``winmax`` distinct points, else ``log_CT`` of the original
    values);
@@ -48,7 +49,8 @@ def apply_pipelines(
         return grid, flags, {}, pd.DataFrame(columns=["school_id", "year", "indicator_id", "stage", "value"])
     _check_denominators(grid, fw, todo, schools, registry)
     grid = grid.copy()
-    info = schools.set_index(["school_id", "year"])
+    info = _with_registry_columns(schools, registry, {c for ind in todo for c in (ind.pipeline.impute_by,
+                                                                                 ind.pipeline.normalise_by) if c})
     meta: dict[str, Any] = {}
     stage_frames: list[pd.DataFrame] = []
     imputed_keys: list[tuple[str, int, str]] = []
@@ -239,6 +241,20 @@ def _check_denominators(
         raise ObservationsError(problems)
 
 
+def _with_registry_columns(schools: pd.DataFrame, registry: pd.DataFrame | None, wanted: set[str]) -> pd.DataFrame:
+    """``schools`` indexed by (school_id, year), with the ``wanted`` registry columns it lacks
+    (an extra column of the registry such as 片区, see :mod:`evalkit.intake.registry`)."""
+    info = schools.set_index(["school_id", "year"])
+    if registry is None:
+        return info
+    reg = registry.assign(school_id=registry["school_id"].astype(str)).drop_duplicates("school_id")
+    reg = reg.set_index("school_id")
+    for column in sorted(wanted - set(info.columns)):
+        if column in reg.columns:
+            info[column] = info.index.get_level_values("school_id").map(reg[column]).to_numpy(dtype=object)
+    return info
+
+
 def _groups(
     info: pd.DataFrame, column: str | None, keys: pd.MultiIndex, index: pd.Index, indicator_id: str
 ) -> pd.Series | None:
@@ -246,7 +262,8 @@ def _groups(
     if column is None:
         return None
     if column not in info.columns:
-        raise ValueError(f"指标 {indicator_id} 的数据处理步骤按“{column}”分组，但学校名册没有该列")
+        raise ValueError(f"指标 {indicator_id} 的数据处理步骤按“{column}”分组，但学校名册没有该列"
+                         f"（名册的列：{'、'.join(str(c) for c in info.columns)}）")
     return pd.Series(info[column].reindex(keys).to_numpy(dtype=object), index=index).fillna("")
 
 
