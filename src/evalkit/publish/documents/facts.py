@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from evalkit.results import Results
 
@@ -198,3 +199,17 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
             if left == 0:
                 return day
         day += dt.timedelta(days=1)
+
+
+def correction_context(correction: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a reissued (corrected) document says about the correction: ``version``, ``date``
+    and ``original_date`` as dates, the first issue's ``wenhao``; ``None`` for a first issue."""
+    if not correction:
+        return None
+    original = correction.get("original_date")
+    return {
+        "version": int(correction["version"]),
+        "date": dt.date.fromisoformat(str(correction["date"])),
+        "original_date": dt.date.fromisoformat(str(original)) if original else None,
+        "wenhao": correction.get("wenhao") or "",
+    }

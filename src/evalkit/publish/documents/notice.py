@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
-from evalkit.publish.documents.facts import CountyFacts
+from evalkit.publish.documents.facts import CountyFacts, correction_context
 
 __all__ = ["NOTICE_STEM", "notice_context", "notice_markdown", "notice_title"]
 
@@ -31,7 +31,9 @@ def notice_title(year: int, county: str) -> str:
     return f"关于 {int(year)} 年度{county}中小学校党建工作质量评价结果的通报"
 
 
-def notice_context(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> dict[str, Any]:
+def notice_context(
+    facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None, correction: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The values the notice template sees (``issuer``/``notice``: the run file's blocks)."""
     return {
         "year": facts.year,
@@ -43,14 +45,17 @@ def notice_context(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date 
         "addressee": notice.addressee,
         "rectify_by": notice.rectify_by,
         "facts": facts,
-        "title": notice_title(facts.year, issuer.county),
+        "title": notice_title(facts.year, issuer.county) + ("（更正）" if correction else ""),
+        "correction": correction_context(correction),
     }
 
 
-def notice_markdown(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> str:
+def notice_markdown(
+    facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None, correction: dict[str, Any] | None = None
+) -> str:
     """The notice as pandoc Markdown (the template filled in)."""
     template: str | os.PathLike[str] = notice.template or default_template("notice.md.j2")
-    return render_template(template, notice_context(facts, issuer, notice, today))
+    return render_template(template, notice_context(facts, issuer, notice, today, correction))
 
 
 def notice_files(
@@ -61,11 +66,12 @@ def notice_files(
     pdf: bool = True,
     docx_template: str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The notice's files in memory: ``{"docx": …, "pdf": …}`` (``pdf`` only when asked)."""
     from evalkit.publish.pandoc import markdown_to_docx_bytes
 
-    markdown = notice_markdown(facts, issuer, notice, today)
+    markdown = notice_markdown(facts, issuer, notice, today, correction)
     out = {"docx": markdown_to_docx_bytes(markdown, template=docx_template)}
     if pdf:
         out["pdf"] = official_pdf_bytes(markdown, title=notice_title(facts.year, issuer.county))
