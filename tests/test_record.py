@@ -197,8 +197,8 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(record["reports_redone"]) == set(manifest["reports"])
     html = (folder / "schools" / "001" / "001_2024_报告.html").read_text(encoding="utf-8")
-    assert f'data-edition="2" data-correction-date="{today.isoformat()}"' in html
-    assert "更正版（第 2 版）" in html
+    assert 'data-edition="2"' in html and f'data-correction-date="{today.isoformat()}"' in html
+    assert f"更正版（第 2 版）　{chinese_date(today)}更正" in html
     old = folder / "history" / "v1" / "schools" / "001" / "001_2024_报告.html"
     assert "更正版" not in old.read_text(encoding="utf-8")
     assert sha256_file(old) == _published(folder / "history" / "v1")["outputs"]["schools/001/001_2024_报告.html"]
@@ -206,7 +206,7 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     # the 通报 and 公示名单 reissued as corrected, dated the day of the correction
     notice = _doc_text(folder / "county" / "通报_2024.docx")
     assert "通报（更正）" in notice and chinese_date(today) in notice and "2024年12月20日印发的原通报" in notice
-    assert "（一）“好”等次（3 所）\n石门中学、青岚县第二中学、青岚中学。" in notice
+    assert "（一）“好”等次（3 所）\n青岚中学、青岚县第二中学、石门中学。" in notice
     first_notice = _doc_text(folder / "history" / "v1" / "county" / "通报_2024.docx")
     assert "更正" not in first_notice and "2024年12月20日" in first_notice
     assert "公示（更正）" in _doc_text(folder / "county" / "公示名单_2024.docx")

@@ -33,7 +33,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from evalkit.io.atomic import atomic_write_bytes, atomic_write_text
-from evalkit.observations import KEY
+from evalkit.observations import KEY, text_value
 from evalkit.planner.history import copy_to_history
 from evalkit.planner.seal import (
     CORRECTIONS_DIR,
@@ -130,11 +130,12 @@ def changed_cells(old: pd.DataFrame, new: pd.DataFrame) -> list[dict[str, Any]]:
             if c not in f.columns:
                 f[c] = ""
             f[c] = f[c].fillna("").astype(str)
-        for c in ("value", "evidence"):
-            f[c] = f[c].where(f[c].notna(), None).map(lambda v: None if v is None else str(v)) if c in f else None
+        for c in ("value", "evidence"):  # as contract text: 1.0 → "1", missing → None
+            f[c] = f[c].map(lambda v: text_value(v) or None) if c in f else None
         return f.drop_duplicates(subset=KEY, keep="last")
 
     merged = prepared(old).merge(prepared(new), on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
+    merged = merged.astype(object).where(merged.notna(), None)  # a missing value is None on both sides
     out = []
     for row in merged.to_dict("records"):
         before, after = row.get("value_old"), row.get("value_new")
