@@ -188,7 +188,7 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     assert "青岚县城关中学|B3 督查发现问题（佐证说明）" not in text
     assert "青岚县城关中学|B3 督查发现问题|0|4" in text
     assert "青岚县城关中学|94.4|91.6|好|较好|3|4|本校数据更正" in text
-    assert "青岚中学|92.3|92.3|较好|好|4|3|" in text
+    assert "青岚中学|92.3|92.3|较好|好|4|3|本校数据未变，受等次比例限制随他校更正变动" in text
     assert chinese_date(today) in text
     pdf = _pdf_text(record_dir / "更正说明_2024_第2版.pdf")
     assert "更正说明" in pdf and "青岚县城关中学" in pdf and "91.6" in pdf

@@ -35,6 +35,15 @@ def _text(value: Any, decimals: int = 1) -> str:
     return str(value)
 
 
+def _short_why(row: dict[str, Any]) -> str:
+    """The change table's 说明 in a few words, for the document's narrow column."""
+    if row.get("本校数据有更正") == "是":
+        return "本校数据更正"
+    if "等次比例" in str(row.get("说明", "")):
+        return "本校数据未变，受等次比例限制随他校更正变动"
+    return "本校数据未变，随他校更正变动"
+
+
 def correction_context(
     record: dict[str, Any],
     changed: pd.DataFrame,
@@ -75,7 +84,7 @@ def correction_context(
             "new_grade": _text(r["新等次"]),
             "old_rank": _text(r["原排名"]),
             "new_rank": _text(r["新排名"]),
-            "why": r["说明"],
+            "why": _short_why(r),
         }
         for r in changed.to_dict("records")
     ]
