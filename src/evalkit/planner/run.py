@@ -159,8 +159,7 @@ def _run(
         if not region:
             _check_schools(results, years, schools)
         if reissue is None:
-            for year in years:
-                check_sealed(county.year_folder(year), spec.source, correction)
+            check_sealed([county.year_folder(year) for year in years], spec.source, correction)
         print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
@@ -205,14 +204,16 @@ def _run(
                           report=report)
 
 
-def check_sealed(folder: Path, run_file: Path, correction: str | None) -> None:
-    """A sealed year is refused without ``correction``; a correction of a year not sealed too."""
-    seal = read_published(folder)
-    if seal is None and correction is not None:
-        raise SealError(f"{folder} 尚未公布（未运行 evalkit publish），不需要 --correction，直接运行即可 / "
-                        "not published: run without --correction")
-    if seal is not None and correction is None:
-        refuse_sealed(folder, run_file)
+def check_sealed(folders: list[Path], run_file: Path, correction: str | None) -> None:
+    """A sealed year is refused without ``correction``; ``correction`` is refused when none of
+    the run's years is sealed (years not sealed are run as usual beside a corrected one)."""
+    seals = [read_published(folder) for folder in folders]
+    if correction is not None and all(seal is None for seal in seals):
+        raise SealError(f"{'、'.join(map(str, folders))} 尚未公布（未运行 evalkit publish），不需要 --correction，"
+                        "直接运行即可 / not published: run without --correction")
+    if correction is None:
+        for folder in folders:
+            refuse_sealed(folder, run_file)
 
 
 def _by_folder(scored: list, opened: list[YearRun]) -> list:  # type: ignore[type-arg]
