@@ -65,6 +65,8 @@ def test_publish_seals_every_input_refuses_twice_and_replay_detects_an_altered_i
     folder = tmp_path / "out" / "2024"
     assert main(["run", str(run_file)]) == 0
     capsys.readouterr()
+    assert main(["run", str(run_file), "--correction", "录入有误"]) == 1  # nothing published to correct
+    assert "尚未公布" in capsys.readouterr().err
 
     assert main(["publish", str(folder), "--wenhao", "青教体发〔2024〕18号"]) == 0
     assert "已封存" in capsys.readouterr().out
