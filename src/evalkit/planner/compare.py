@@ -4,7 +4,8 @@ be the same (used by ``evalkit replay`` and ``scripts/compare_outputs.py``).
 Compared: every school-year's total, grade and rank (``scores/schools.parquet``) and every
 indicator's points (``scores/indicators.parquet``); the scoreboard's cell values; every
 ``data-*`` attribute of every HTML report, in order; the county documents' text (``.docx``
-paragraphs and tables, ``.pdf`` through ``pdftotext``) and their ``.xlsx`` cells. The year's
+paragraphs and tables, ``.pdf`` through ``pdftotext``; the times of the county summary's and the
+audit's provenance line, 评分时间 and 报告生成时间, masked) and their ``.xlsx`` cells. The year's
 ``record/`` and ``history/`` folders are not compared, nor the correction marks of a report
 (``data-edition``, ``data-correction-date``: when a report was reissued, not what it says).
 """
@@ -19,21 +20,29 @@ from pathlib import Path
 import pandas as pd
 
 MARKER = re.compile(r'data-[\w-]+="[^"]*"')
+MADE_AT = re.compile(r"(评分时间|报告生成时间)：\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(:\d{2})?")
+"""The provenance line's times (when the scores and the report were made), masked in the text."""
 IGNORED_MARKERS = ("data-edition=", "data-correction-date=")
 SKIPPED_DIRS = ("record", "history", ".work")
 
 
+def masked(text: str) -> str:
+    """``text`` with the times of its provenance line masked (:data:`MADE_AT`)."""
+    return MADE_AT.sub(r"\1：…", text)
+
+
 def doc_text(path: Path) -> list[str]:
-    """A Word file's paragraphs, then each table row's cells joined by ``|``."""
+    """A Word file's paragraphs, then each table row's cells joined by ``|`` (times masked)."""
     import docx
 
     d = docx.Document(str(path))
-    return [p.text for p in d.paragraphs] + ["|".join(c.text for c in r.cells) for t in d.tables for r in t.rows]
+    lines = [p.text for p in d.paragraphs] + ["|".join(c.text for c in r.cells) for t in d.tables for r in t.rows]
+    return [masked(line) for line in lines]
 
 
 def pdf_text(path: Path) -> str:
-    """A PDF's text (``pdftotext``)."""
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    """A PDF's text (``pdftotext``; times masked)."""
+    return masked(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
 
 
 def markers(path: Path) -> list[str]:
