@@ -174,7 +174,7 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     table = pd.read_csv(record_dir / "变更对照表.csv", dtype={"学校编号": str}).set_index("学校编号")
     assert table.loc["004", ["原总分", "新总分", "原等次", "新等次", "原排名", "新排名"]].tolist() == [
         94.4, 91.6, "好", "较好", 3, 4]
-    assert table.loc["004", "本校数据有更正"] == "是"
+    assert table.loc["004", "本校数据有更正"] == "是" and table.loc["004", "总分变化"] == -2.8
     assert table.loc["001", ["原总分", "新总分", "原等次", "新等次", "原排名", "新排名"]].tolist() == [
         92.3, 92.3, "较好", "好", 4, 3]
     assert table.loc["001", "仅因他校更正而变动"] == "是" and "等次比例" in table.loc["001", "说明"]

@@ -189,7 +189,7 @@ def change_table(old: Results, new: Results, year: int, own_changes: set[str]) -
             "学校名称": name,
             "原总分": _num(r.get("total_old")),
             "新总分": _num(r.get("total_new")),
-            "总分变化": _num(r.get("total_new")) - _num(r.get("total_old"))
+            "总分变化": round(_num(r.get("total_new")) - _num(r.get("total_old")), 6)  # type: ignore[operator]
             if _num(r.get("total_old")) is not None and _num(r.get("total_new")) is not None else None,
             "原等次": r.get("grade_old"),
             "新等次": r.get("grade_new"),
