@@ -5,7 +5,8 @@ Compared: every school-year's total, grade and rank (``scores/schools.parquet``)
 indicator's points (``scores/indicators.parquet``); the scoreboard's cell values; every
 ``data-*`` attribute of every HTML report, in order; the county documents' text (``.docx``
 paragraphs and tables, ``.pdf`` through ``pdftotext``; the times of the county summary's and the
-audit's provenance line, 评分时间 and 报告生成时间, masked) and their ``.xlsx`` cells. The year's
+audit's provenance line, 评分时间 and 报告生成时间, masked, and a reissued report's mark
+"更正版（第 n 版）" left out) and their ``.xlsx`` cells. The year's
 ``record/`` and ``history/`` folders are not compared, nor the correction marks of a report
 (``data-edition``, ``data-correction-date``: when a report was reissued, not what it says).
 """
@@ -22,13 +23,16 @@ import pandas as pd
 MARKER = re.compile(r'data-[\w-]+="[^"]*"')
 MADE_AT = re.compile(r"(评分时间|报告生成时间)：\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(:\d{2})?")
 """The provenance line's times (when the scores and the report were made), masked in the text."""
+EDITION = re.compile(r"更正版（第\s*\d+\s*版）\s*\d{4}年\d{1,2}月\d{1,2}日更正")
+"""A reissued report's correction mark under its title (when it was reissued, not what it says)."""
 IGNORED_MARKERS = ("data-edition=", "data-correction-date=")
 SKIPPED_DIRS = ("record", "history", ".work")
 
 
 def masked(text: str) -> str:
-    """``text`` with the times of its provenance line masked (:data:`MADE_AT`)."""
-    return MADE_AT.sub(r"\1：…", text)
+    """``text`` with the times of its provenance line masked (:data:`MADE_AT`) and a correction
+    mark left out (:data:`EDITION`)."""
+    return EDITION.sub("", MADE_AT.sub(r"\1：…", text))
 
 
 def doc_text(path: Path) -> list[str]:
@@ -37,12 +41,13 @@ def doc_text(path: Path) -> list[str]:
 
     d = docx.Document(str(path))
     lines = [p.text for p in d.paragraphs] + ["|".join(c.text for c in r.cells) for t in d.tables for r in t.rows]
-    return [masked(line) for line in lines]
+    return [text for text in map(masked, lines) if text.strip()]  # blank paragraphs carry no text
 
 
 def pdf_text(path: Path) -> str:
     """A PDF's text (``pdftotext``; times masked)."""
-    return masked(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
+    text = masked(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 def markers(path: Path) -> list[str]:

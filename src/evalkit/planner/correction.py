@@ -59,6 +59,7 @@ class Correction:
     wenhao: str = ""
     replay: bool = False
     previous: dict[str, Any] = field(default_factory=dict)
+    editions: dict[str, dict[str, Any]] = field(default_factory=dict)  # replay: each report's mark as sealed
     redone: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
 
@@ -75,23 +76,32 @@ class Correction:
         return {"version": self.version, "date": self.date.isoformat(), "original_date": self.original_date,
                 "wenhao": self.wenhao}
 
-    def header(self, header: str) -> Any:
-        """A redone report's title-block lines with the correction mark under them."""
-        from markupsafe import Markup, escape
-
-        from evalkit.publish.documents.facts import chinese_date
-
-        lines = "".join(f"<p>{escape(line)}</p>" for line in str(header).splitlines() if line.strip())
-        mark = (
-            f'<p class="ek-correction" data-edition="{self.version}" data-correction-date="{self.date.isoformat()}"'
-            ' style="display:inline-block;border:1.5pt solid #b00000;color:#b00000;font-weight:bold;'
-            f'padding:1pt 6pt;margin-top:4pt">{escape(self.label)}　{escape(chinese_date(self.date))}更正</p>'
-        )
-        return Markup(lines + mark)
+    def header(self, header: str, edition: dict[str, Any] | None = None) -> Any:
+        """A redone report's title-block lines with the correction mark under them (this
+        correction's, or ``edition``'s: a sealed report's mark, replayed)."""
+        version = int(edition["version"]) if edition else self.version
+        date = dt.date.fromisoformat(edition["date"]) if edition else self.date
+        return edition_header(header, version, date)
 
     def keep_previous(self, folder: Path, rel: str) -> None:
         """A county document about to be reissued: its first issue copied to ``history/``."""
         copy_to_history(folder, rel, self.version - 1)
+
+
+def edition_header(header: str, version: int, date: dt.date) -> Any:
+    """Title-block lines with the mark "更正版（第 n 版）　<date>更正" under them (``data-edition``,
+    ``data-correction-date``), as HTML for :func:`evalkit.publish.render.notebook_to_html`."""
+    from markupsafe import Markup, escape
+
+    from evalkit.publish.documents.facts import chinese_date
+
+    lines = "".join(f"<p>{escape(line)}</p>" for line in str(header).splitlines() if line.strip())
+    mark = (
+        f'<p class="ek-correction" data-edition="{int(version)}" data-correction-date="{date.isoformat()}"'
+        ' style="display:inline-block;border:1.5pt solid #b00000;color:#b00000;font-weight:bold;'
+        f'padding:1pt 6pt;margin-top:4pt">更正版（第 {int(version)} 版）　{escape(chinese_date(date))}更正</p>'
+    )
+    return Markup(lines + mark)
 
 
 def begin_correction(folder: Path, seal: dict[str, Any], reason: str, today: dt.date | None = None) -> Correction:
@@ -112,13 +122,16 @@ def begin_correction(folder: Path, seal: dict[str, Any], reason: str, today: dt.
     )
 
 
-def replay_correction(seal: dict[str, Any]) -> Correction | None:
-    """The marks of a sealed corrected version, to regenerate it (``None`` for a first version)."""
+def replay_correction(seal: dict[str, Any], reports: dict[str, Any]) -> Correction | None:
+    """The marks of a sealed corrected version, to regenerate it exactly: its documents' and
+    each report's (``reports``: the sealed manifest's entries); ``None`` for a first version."""
     mark = seal.get("correction_mark")
     if not mark:
         return None
+    editions = {key: e["edition"] for key, e in reports.items() if isinstance(e, dict) and e.get("edition")}
     return Correction(reason="", version=int(mark["version"]), date=dt.date.fromisoformat(mark["date"]),
-                      original_date=mark.get("original_date") or "", wenhao=mark.get("wenhao") or "", replay=True)
+                      original_date=mark.get("original_date") or "", wenhao=mark.get("wenhao") or "", replay=True,
+                      editions=editions)
 
 
 def changed_cells(old: pd.DataFrame, new: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,9 +5,9 @@
 2. :func:`~evalkit.planner.materialize.materialized_spec`: the sealed inputs copied into a
    scratch folder (a temporary folder; the published folder is only read), the run file
    rewritten to name them.
-3. The year is run (a corrected version with the same correction marks, so its 通报 and 公示名单
-   are reissued with the same date) and compared with the published folder
-   (:func:`evalkit.planner.compare.compare`).
+3. The year is run (a corrected version with the same correction marks: its 通报 and 公示名单
+   reissued with the same date, each report marked as its sealed manifest entry says) and
+   compared with the published folder (:func:`evalkit.planner.compare.compare`).
 
 Prints 一致 and exits 0, or each difference and exits 1.
 """
@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from evalkit.planner.manifest import Manifest
 from evalkit.planner.materialize import materialized_spec
 from evalkit.planner.seal import RECORD_DIR, SealError, read_published, verify_sealed
 
@@ -48,7 +49,8 @@ def replay(folder: str | Path, *, out: TextIO | None = None, keep: str | Path | 
         print(f"按封存的 {len(seal.get('inputs') or [])} 个输入文件重新生成 {seal['year']} 年（第 "
               f"{seal.get('version', 1)} 版）…", file=out, flush=True)
         log = io.StringIO()
-        report = run_batch(spec, progress=False, out=log, reissue=replay_correction(seal))
+        sealed = Manifest.load(folder)
+        report = run_batch(spec, progress=False, out=log, reissue=replay_correction(seal, sealed.reports))
         if report.exit_code != 0:
             failed = [f"{o.job.label}: {o.reason}" for o in report.outcomes if o.status == "failed"]
             return [f"重新生成失败 / the replay run failed（退出码 {report.exit_code}）", *failed]

@@ -201,8 +201,11 @@ class YearRun:
     def record(self, job: Job, result: JobResult) -> None:
         """A finished job: its manifest entry (journalled at once) and its line in the report."""
         entry = _entry(job, self.folder, result, None)
-        if self.correction is not None and not self.correction.replay and result.status == "done":
-            entry["edition"] = self.correction.edition()
+        correction = self.correction
+        if correction is not None and result.status == "done":
+            edition = correction.editions.get(job.key) if correction.replay else correction.edition()
+            if edition:
+                entry["edition"] = edition
         self.manifest.set_report(job.key, entry)
         self._add(Outcome(self.year, job, result.status, result.error or "", result.seconds))
 
@@ -219,6 +222,9 @@ class YearRun:
         correction = self.correction
         if correction is not None and not correction.replay:  # previous versions go to history/
             todo = [self._correct(job) for job in todo]
+        elif correction is not None:  # a replay: each report marked as it was sealed
+            todo = [replace(job, header=correction.header(job.header, correction.editions[job.key]))
+                    if job.key in correction.editions else job for job in todo]
         for job in todo:
             _remove_stale(self.manifest, job)
             if job.refused:  # recorded without a worker
