@@ -8,7 +8,8 @@ paragraphs and tables, ``.pdf`` through ``pdftotext``; the times of the county s
 audit's provenance line, 评分时间 and 报告生成时间, masked, and a reissued report's mark
 "更正版（第 n 版）" left out) and their ``.xlsx`` cells. The year's
 ``record/`` and ``history/`` folders are not compared, nor the correction marks of a report
-(``data-edition``, ``data-correction-date``: when a report was reissued, not what it says).
+(``data-edition``, ``data-correction-date``: when a report was reissued, not what it says), nor
+nbconvert's ``data-mime-type`` wrappers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ MADE_AT = re.compile(r"(评分时间|报告生成时间)：\s*\d{4}-\d{2}-\d{2}\
 """The provenance line's times (when the scores and the report were made), masked in the text."""
 EDITION = re.compile(r"更正版（第\s*\d+\s*版）\s*\d{4}年\d{1,2}月\d{1,2}日更正")
 """A reissued report's correction mark under its title (when it was reissued, not what it says)."""
-IGNORED_MARKERS = ("data-edition=", "data-correction-date=")
+IGNORED_MARKERS = ("data-edition=", "data-correction-date=", "data-mime-type=")
+"""Not compared: a report's correction mark, and nbconvert's output wrappers (``data-mime-type``:
+the order of a cell's printed text and its displayed result depends on the kernel's timing)."""
 SKIPPED_DIRS = ("record", "history", ".work")
 
 
