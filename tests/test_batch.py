@@ -271,12 +271,23 @@ def test_second_run_skips_everything_and_one_schools_change_redoes_it_and_the_co
     assert all(e["last_run"] == "skipped" for e in second.values())
     assert [p.stat().st_mtime_ns for p in outputs] == mtimes
 
-    # school 003 corrects its 2024 data (still last in the county, so no other rank moves)
+    # school 003 corrects an evidence note only: no figure any other report shows moves, so only
+    # its own reports and the county's are redone
+    write_year(tmp_path, 2024, {"001": 12.0, "002": 10.0, "003": 5.0})
+    text = (tmp_path / "obs_2024.csv").read_text(encoding="utf-8").splitlines()
+    text[-1] = text[-1][: text[-1].rindex(",")] + ',"补充了会议记录"'
+    (tmp_path / "obs_2024.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert run(run_file) == 0
+    redone = {k for k, e in manifest(tmp_path)["reports"].items() if e["last_run"] == "done"}
+    assert redone == {"school_report:003", "school_trend:003", "county_summary"}
+
+    # school 003 corrects its 2024 value (still last in the county, so no other rank moves): the
+    # county mean every report shows moves, so every report is redone (none left stale)
     write_year(tmp_path, 2024, {"001": 12.0, "002": 10.0, "003": 7.0})
     assert run(run_file) == 0
     third = manifest(tmp_path)["reports"]
     redone = {k for k, e in third.items() if e["last_run"] == "done"}
-    assert redone == {"school_report:003", "school_trend:003", "county_summary"}
+    assert redone == set(third)
     shown = json.loads(cell_lines(tmp_path / "out" / "2024" / third["school_report:003"]["outputs"]["ipynb"],
                                   "REPORT ")[0])
     assert "三小" in shown and "总分" in shown

@@ -10,6 +10,9 @@
     evalkit demo generate --city 8 [--region 云州市] -o DIR   a synthetic city of demo counties
     evalkit run PARAMS.yaml [--schools …] [--year Y] [--formats html,pdf,docx] [--jobs N] [--force] [--only-failed]
                           [--allow-missing] [--allow KIND]
+    evalkit run PARAMS.yaml --correction "理由"   correct a published year (on the record)
+    evalkit publish outputs/2024 [--wenhao 文号]   seal a published county-year
+    evalkit replay outputs/2024 [--keep DIR]       regenerate a sealed year and compare
     evalkit weights ahp MATRIX.csv… | entropy|critic|pca|topsis DATA.csv|.xlsx
 """
 
@@ -116,8 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.add_argument("--only-failed", action="store_true")
     p.add_argument("--cluster", help="local | dask-local:N | tcp://scheduler:8786 (overrides executor:)")
+    p.add_argument("--correction", metavar="理由",
+                   help="correct a published (sealed) year: recompute, record what changed, write the 更正说明")
     _add_allow(p)
     p.set_defaults(func=_lazy("evalkit.cli.run:cli_run"))
+
+    p = sub.add_parser("publish", help="seal a published county-year (its inputs kept, the year marked published)")
+    p.add_argument("folder", help="the year's output folder, e.g. outputs/2024")
+    p.add_argument("--wenhao", help="文号 of the 通报 (default: the run file's issuer.doc_number)")
+    p.set_defaults(func=_lazy("evalkit.cli.record:cli_publish"))
+
+    p = sub.add_parser("replay", help="regenerate a sealed year from its sealed inputs and compare")
+    p.add_argument("folder", help="the sealed year's output folder, e.g. outputs/2024")
+    p.add_argument("--keep", help="regenerate into this folder (default: a temporary one, removed)")
+    p.set_defaults(func=_lazy("evalkit.cli.record:cli_replay"))
 
     from evalkit.cli.weights import add_parser as add_weights_parser
 

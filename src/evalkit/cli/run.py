@@ -7,6 +7,7 @@
     evalkit run params/demo.yaml --formats html --jobs 4 --force
     evalkit run params/demo.yaml --only-failed          # retry what failed last time
     evalkit run city.yaml --cluster tcp://10.0.0.5:8786  # on a Dask cluster (or dask-local:N)
+    evalkit run params/demo.yaml --correction "某校某项数据录入错误"   # correct a published year
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def cli_run(args: argparse.Namespace) -> int:
         schools=_split(getattr(args, "schools", None)),
         force=bool(getattr(args, "force", False)),
         only_failed=bool(getattr(args, "only_failed", False)),
+        correction=getattr(args, "correction", None),
     )
     print_summary(report)
     return report.exit_code

@@ -26,14 +26,17 @@ import contextlib
 import signal
 import sys
 import time
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from evalkit.errors import EvalkitError
+from evalkit.planner.correction import Correction, begin_correction, finish_correction
 from evalkit.planner.names import display
 from evalkit.planner.region import open_region_year, region_folder, unlisted_counties
 from evalkit.planner.report import RunError, RunReport
 from evalkit.planner.runfile import RunSpec
 from evalkit.planner.scores import score_run
+from evalkit.planner.seal import SealError, read_published, refuse_sealed
 from evalkit.planner.year import YearRun, close_year, execute_years, folder_lock, interrupt_years, open_year
 from evalkit.results import Results
 from evalkit.runtime.choice import ExecutorChoice, parse_executor
@@ -81,12 +84,19 @@ def run_batch(
     executor: Executor | None = None,
     progress: bool = True,
     out: TextIO | None = None,
+    correction: str | None = None,
+    reissue: Any = None,
 ) -> RunReport:
     """Run every report of ``spec``; return what happened (raises :class:`RunError`, or the
     input's own :class:`~evalkit.errors.EvalkitError`, for problems found before any report
     runs). Ctrl-C / SIGTERM end the run cleanly with ``report.interrupted`` set: finished reports
     are kept and recorded, nothing partial is left. ``executor``: the run file's (its
-    ``executor:``, or ``--cluster``) unless given; one the run makes is closed at its end."""
+    ``executor:``, or ``--cluster``) unless given; one the run makes is closed at its end.
+
+    A sealed (published) year is refused (:func:`evalkit.planner.seal.refuse_sealed`) unless
+    ``correction`` gives the reason to correct it (:mod:`evalkit.planner.correction`);
+    ``reissue`` (a replay's :class:`~evalkit.planner.correction.Correction`) marks the county's
+    documents as that corrected version's."""
     out = out or sys.stdout
     t0 = time.monotonic()
     report = RunReport()
@@ -100,7 +110,7 @@ def run_batch(
                 choice = parse_executor(spec.executor)
                 executor = stack.enter_context(make_executor(choice, shared_output=spec.shared_output, out=out))
             _run(spec, executor, schools=schools, force=force, only_failed=only_failed, progress=progress,
-                 report=report, out=out)
+                 report=report, out=out, correction=correction, reissue=reissue)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
@@ -120,6 +130,8 @@ def _run(
     progress: bool,
     report: RunReport,
     out: TextIO,
+    correction: str | None = None,
+    reissue: Any = None,
 ) -> None:
     """A county's run (``spec`` itself) or a region's (each of ``spec.counties``, then the region
     summary): every county scored, every county-year opened, all their reports on ``executor``
@@ -146,6 +158,8 @@ def _run(
         years = _years(county, results)
         if not region:
             _check_schools(results, years, schools)
+        if reissue is None:
+            check_sealed([county.year_folder(year) for year in years], spec.source, correction)
         print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
@@ -154,6 +168,7 @@ def _run(
     except EvalkitError as err:
         raise RunError(str(err), exit_code=err.exit_code) from None
     data_fps: dict[int, dict[str, str]] = {}
+    corrections: dict[Path, Correction] = {}
     with contextlib.ExitStack() as locks:  # every year's folder, until its reports are done
         opened: list[YearRun] = []
         try:
@@ -165,9 +180,13 @@ def _run(
                         wanted = [s for s in schools if s in have]
                         if not wanted:
                             continue
-                    locks.enter_context(folder_lock(county.year_folder(year)))
+                    folder = county.year_folder(year)
+                    locks.enter_context(folder_lock(folder))
+                    fix = reissue
+                    if correction is not None and (seal := read_published(folder)) is not None:
+                        fix = corrections[folder] = begin_correction(folder, seal, correction)
                     opened.append(open_year(county, obs, results, grades, year, schools=wanted, force=force,
-                                            only_failed=only_failed, report=report, out=out))
+                                            only_failed=only_failed, report=report, out=out, correction=fix))
                     data_fps.setdefault(year, {})[county.county] = opened[-1].data_fingerprint
         except KeyboardInterrupt:
             interrupt_years(opened)
@@ -176,9 +195,36 @@ def _run(
         execute_years(opened, executor, progress=progress, desc=what)
         for year_run in opened:
             close_year(year_run)
+        for (county, obs, results, grades, _), year_run in _by_folder(scored, opened):
+            if year_run.folder in corrections:
+                finish_correction(corrections[year_run.folder], county, year_run.folder, obs, results, grades,
+                                  year_run.year, out)
     if region and "region_summary" in spec.notebooks and schools is None:
         _region_summaries(spec, executor, data_fps, force=force, only_failed=only_failed, progress=progress,
                           report=report)
+
+
+def check_sealed(folders: list[Path], run_file: Path, correction: str | None) -> None:
+    """A sealed year is refused without ``correction``; ``correction`` is refused when none of
+    the run's years is sealed (years not sealed are run as usual beside a corrected one)."""
+    seals = [read_published(folder) for folder in folders]
+    if correction is not None and all(seal is None for seal in seals):
+        raise SealError(f"{'、'.join(map(str, folders))} 尚未公布（未运行 evalkit publish），不需要 --correction，"
+                        "直接运行即可 / not published: run without --correction")
+    if correction is None:
+        for folder in folders:
+            refuse_sealed(folder, run_file)
+
+
+def _by_folder(scored: list, opened: list[YearRun]) -> list:  # type: ignore[type-arg]
+    """Each opened year with the scored county it belongs to."""
+    out = []
+    for item in scored:
+        county, years = item[0], item[4]
+        for year_run in opened:
+            if year_run.year in years and year_run.folder == county.year_folder(year_run.year):
+                out.append((item, year_run))
+    return out
 
 
 def _region_summaries(

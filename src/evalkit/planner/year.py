@@ -30,6 +30,8 @@ import pandas as pd
 import evalkit
 from evalkit.planner.confine import check_output_entries, check_output_folder
 from evalkit.planner.fingerprints import DataFingerprints, sha256_json
+from evalkit.planner.history import move_to_history
+from evalkit.planner.inputs import run_inputs
 from evalkit.planner.manifest import Manifest
 from evalkit.planner.names import UnsafePathError
 from evalkit.planner.plan import WORK_DIR, plan_year
@@ -187,6 +189,7 @@ class YearRun:
     manifest: Manifest
     report: RunReport
     workers: int | None = None
+    correction: Any = None  # an evalkit.planner.correction.Correction when the run corrects a sealed year
     data_fingerprint: str = ""  # the county's data of the year (what a region summary depends on)
     runnable: list[Job] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
@@ -197,7 +200,13 @@ class YearRun:
 
     def record(self, job: Job, result: JobResult) -> None:
         """A finished job: its manifest entry (journalled at once) and its line in the report."""
-        self.manifest.set_report(job.key, _entry(job, self.folder, result, None))
+        entry = _entry(job, self.folder, result, None)
+        correction = self.correction
+        if correction is not None and result.status == "done":
+            edition = correction.editions.get(job.key) if correction.replay else correction.edition()
+            if edition:
+                entry["edition"] = edition
+        self.manifest.set_report(job.key, entry)
         self._add(Outcome(self.year, job, result.status, result.error or "", result.seconds))
 
     def take(self, jobs: list[Job], formats: tuple[str, ...], *, force: bool, only_failed: bool) -> None:
@@ -210,12 +219,29 @@ class YearRun:
                 self.manifest.reports[job.key] = _entry(job, self.folder, None, self.manifest.reports[job.key])
             self._add(Outcome(self.year, job, "skipped", reason))
         self.manifest.save()
+        correction = self.correction
+        if correction is not None and not correction.replay:  # previous versions go to history/
+            todo = [self._correct(job) for job in todo]
+        elif correction is not None:  # a replay: each report marked as it was sealed
+            todo = [replace(job, header=correction.header(job.header, correction.editions[job.key]))
+                    if job.key in correction.editions else job for job in todo]
         for job in todo:
             _remove_stale(self.manifest, job)
             if job.refused:  # recorded without a worker
                 self.record(job, JobResult.failure(job, job.refused))
             else:
                 self.runnable.append(job)
+
+    def _correct(self, job: Job) -> Job:
+        """A report redone by a correction: its previous version's files moved to
+        ``history/v<n>/`` (same relative paths), the new one marked 更正版 on its first page."""
+        correction = self.correction
+        for path in self.manifest.output_paths(job.key).values():
+            rel = path.relative_to(self.folder).as_posix()
+            if move_to_history(self.folder, rel, correction.version - 1) is not None:
+                correction.moved.append(rel)
+        correction.redone.append(job.key)
+        return replace(job, header=correction.header(job.header), render_only=False)
 
 
 def open_folder(folder: Path) -> Manifest:
@@ -255,6 +281,7 @@ def open_year(
     only_failed: bool,
     report: RunReport,
     out: TextIO | None = None,
+    correction: Any = None,
 ) -> YearRun:
     """A county-year's outputs made ready (the caller holds the year folder's lock): scores saved,
     scoreboard and county documents written, the reports planned, the up-to-date ones skipped
@@ -293,12 +320,16 @@ def open_year(
             },
             "scoreboard": SCOREBOARD,
             "scoreboard_fingerprint": board,
+            "inputs": run_inputs(spec),  # what evalkit publish seals (evalkit.planner.seal)
+            "issuer": spec.issuer.model_dump(mode="json") if spec.issuer is not None else None,
+            "issue_date": spec.issuer.issue_date().isoformat() if spec.issuer is not None else None,
         }
     )
     if schools is None:
-        _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out)
+        _county_documents(spec, obs, results, grades, year, folder, manifest, fingerprints.county, out, correction)
     plan = plan_year(spec, results, fingerprints, year, schools=schools)
-    opened = YearRun(int(year), folder, manifest, report, workers=spec.jobs, data_fingerprint=fingerprints.county)
+    opened = YearRun(int(year), folder, manifest, report, workers=spec.jobs, data_fingerprint=fingerprints.county,
+                     correction=correction)
     opened.take(plan.jobs, spec.formats, force=force, only_failed=only_failed)
     return opened
 
@@ -354,6 +385,7 @@ def _county_documents(
     manifest: Manifest,
     data_fingerprint: str,
     out: TextIO | None,
+    correction: Any = None,
 ) -> None:
     """The notice and publicity list of the year (:mod:`evalkit.publish.documents.county`), unless the run
     file asks for neither or they are up to date (recorded as ``documents`` in the manifest)."""
@@ -364,17 +396,24 @@ def _county_documents(
     from evalkit.publish.documents.workdays import WorkdayCalendarError
     from evalkit.publish.pandoc import PandocError
 
-    fp = documents_fingerprint(spec, data_fingerprint, grades)
+    mark = correction.document_mark() if correction is not None else None
+    fp = documents_fingerprint(spec, data_fingerprint, grades, correction=mark)
     recorded = manifest.data.get("documents") or {}
     if recorded.get("fingerprint") == fp and all((folder / p).is_file() for p in recorded.get("outputs", {}).values()):
         return
+    if correction is not None and not correction.replay:  # the documents as first issued: history/v<n>/
+        for rel in (recorded.get("outputs") or {}).values():
+            correction.keep_previous(folder, rel)
     sources = obs.loc[obs["year"] == int(year), "source"].dropna().astype(str).unique() if "source" in obs else []
     try:
-        written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources)
+        written = write_county_documents(spec, results, grades, year, folder / "county", sources=sources,
+                                         correction=mark)
     except (DocumentTemplateError, PandocError, WorkdayCalendarError) as err:
         raise RunError(str(err)) from None
+    issue_date = mark["date"] if mark else spec.issuer.issue_date().isoformat()
     manifest.data["documents"] = {
         "fingerprint": fp,
+        "issue_date": issue_date,
         "outputs": {name: path.relative_to(folder).as_posix() for name, path in written.items()},
     }
     print(f"已生成通报和公示名单 / notice and publicity list: {', '.join(p.name for p in written.values())}",

@@ -7,6 +7,11 @@ to some schools with ``--schools``). Files go to ``<output>/<year>/county/``:
 only when something they depend on changed: the county's data fingerprint, the grade order, the
 run file's issuer/notice/publicity blocks, the templates, the Word reference document, evalkit's
 version, and the issue date (which defaults to the day of the run).
+
+A correction of a published year (``evalkit run --correction``) passes ``correction``
+(``{"version": 2, "date": "2025-01-10", "original_date": "2024-12-20", "wenhao": "…"}``): the
+documents are reissued as corrected — "（更正）" after the title, a line saying which issue they
+replace, dated the day of the correction (never the first date again).
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ def _sha(path: str | Path | None) -> str:
 
 
 def documents_fingerprint(
-    spec: Any, data_fingerprint: str, grade_order: Sequence[str], today: dt.date | None = None
+    spec: Any,
+    data_fingerprint: str,
+    grade_order: Sequence[str],
+    today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> str:
     """What the county's documents depend on, hashed (see the module docstring)."""
     import evalkit
@@ -59,6 +68,7 @@ def documents_fingerprint(
             "pdf": "pdf" in spec.formats,
             "issue_date": spec.issuer.issue_date(today).isoformat() if spec.issuer else "",
             "evalkit": evalkit.__version__,
+            **({"correction": correction} if correction else {}),
         }
     )
 
@@ -72,6 +82,7 @@ def write_county_documents(
     *,
     sources: Iterable[str] = (),
     today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the notice and/or publicity list of ``year`` into ``folder`` (atomically, each file
     made in memory first); return the written paths by name (``notice.docx``, ``publicity.xlsx``…).
@@ -83,16 +94,21 @@ def write_county_documents(
     if spec.issuer is None or (spec.notice is None and spec.publicity is None):
         return {}
     pdf = "pdf" in spec.formats
+    issuer = spec.issuer
+    if correction:  # reissued on the day of the correction
+        issuer = issuer.model_copy(update={"date": dt.date.fromisoformat(correction["date"])})
     facts = county_facts(results, year, grade_order, sources=sources)
     made: dict[str, tuple[Path, bytes]] = {}
     if spec.notice is not None:
         paths = notice_paths(folder, year)
-        files = notice_files(facts, spec.issuer, spec.notice, pdf=pdf, docx_template=spec.docx_template, today=today)
+        files = notice_files(facts, issuer, spec.notice, pdf=pdf, docx_template=spec.docx_template, today=today,
+                             correction=correction)
         made.update({f"notice.{fmt}": (paths[fmt], data) for fmt, data in files.items()})
     if spec.publicity is not None:
         paths = publicity_paths(folder, year)
         files = publicity_files(
-            facts, spec.issuer, spec.publicity, pdf=pdf, docx_template=spec.docx_template, today=today
+            facts, issuer, spec.publicity, pdf=pdf, docx_template=spec.docx_template, today=today,
+            correction=correction,
         )
         made.update({f"publicity.{fmt}": (paths[fmt], data) for fmt, data in files.items()})
     return {name: atomic_write_bytes(path, data) for name, (path, data) in made.items()}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from evalkit.publish.documents.workdays import add_working_days
 from evalkit.results import Results
@@ -206,3 +207,17 @@ def chinese_date(day: dt.date) -> str:
     '2025年1月6日'
     """
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def correction_context(correction: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a reissued (corrected) document says about the correction: ``version``, ``date``
+    and ``original_date`` as dates, the first issue's ``wenhao``; ``None`` for a first issue."""
+    if not correction:
+        return None
+    original = correction.get("original_date")
+    return {
+        "version": int(correction["version"]),
+        "date": dt.date.fromisoformat(str(correction["date"])),
+        "original_date": dt.date.fromisoformat(str(original)) if original else None,
+        "wenhao": correction.get("wenhao") or "",
+    }

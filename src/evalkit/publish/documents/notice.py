@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
-from evalkit.publish.documents.facts import CountyFacts
+from evalkit.publish.documents.facts import CountyFacts, correction_context
 from evalkit.publish.documents.gongwen import official_parts
 from evalkit.publish.documents.publicity import publicity_rows
 
@@ -42,7 +42,9 @@ def attachment_title(year: int, county: str) -> str:
     return f"{int(year)}年度{county}中小学校党建工作质量评价结果"
 
 
-def notice_context(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> dict[str, Any]:
+def notice_context(
+    facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None, correction: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The values the notice template sees (``issuer``/``notice``: the run file's blocks)."""
     parts = official_parts(issuer, today)
     show_scores = bool(getattr(notice, "show_scores", False))
@@ -57,17 +59,20 @@ def notice_context(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date 
         "addressee": notice.addressee,
         "rectify_by": notice.rectify_by,
         "facts": facts,
-        "title": notice_title(facts.year, issuer.county),
+        "title": notice_title(facts.year, issuer.county) + ("（更正）" if correction else ""),
+        "correction": correction_context(correction),
         "attachment_title": attachment_title(facts.year, issuer.county),
         "show_scores": show_scores,
         "rows": publicity_rows(facts, show_scores),
     }
 
 
-def notice_markdown(facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None) -> str:
+def notice_markdown(
+    facts: CountyFacts, issuer: Any, notice: Any, today: dt.date | None = None, correction: dict[str, Any] | None = None
+) -> str:
     """The notice as pandoc Markdown (the template filled in)."""
     template: str | os.PathLike[str] = notice.template or default_template("notice.md.j2")
-    return render_template(template, notice_context(facts, issuer, notice, today))
+    return render_template(template, notice_context(facts, issuer, notice, today, correction))
 
 
 def notice_files(
@@ -78,11 +83,12 @@ def notice_files(
     pdf: bool = True,
     docx_template: str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The notice's files in memory: ``{"docx": …, "pdf": …}`` (``pdf`` only when asked)."""
     from evalkit.publish.pandoc import markdown_to_docx_bytes
 
-    markdown = notice_markdown(facts, issuer, notice, today)
+    markdown = notice_markdown(facts, issuer, notice, today, correction)
     out = {"docx": markdown_to_docx_bytes(markdown, template=docx_template)}
     if pdf:
         out["pdf"] = official_pdf_bytes(markdown, title=notice_title(facts.year, issuer.county))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
-from evalkit.publish.documents.facts import CountyFacts, chinese_date
+from evalkit.publish.documents.facts import CountyFacts, chinese_date, correction_context
 from evalkit.publish.documents.gongwen import official_parts
 from evalkit.publish.documents.workdays import add_working_days
 from evalkit.textfmt import cjk_tight
@@ -74,7 +74,11 @@ def publicity_rows(facts: CountyFacts, show_scores: bool) -> list[dict[str, Any]
 
 
 def publicity_context(
-    facts: CountyFacts, issuer: Any, publicity: Any, today: dt.date | None = None
+    facts: CountyFacts,
+    issuer: Any,
+    publicity: Any,
+    today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The values the publicity template sees (no score unless ``show_scores``)."""
     period = publicity_period(issuer, publicity, today)
@@ -92,14 +96,21 @@ def publicity_context(
         "show_scores": bool(publicity.show_scores),
         "facts": facts,
         "rows": publicity_rows(facts, bool(publicity.show_scores)),
-        "title": publicity_title(facts.year, issuer.county),
+        "title": publicity_title(facts.year, issuer.county) + ("（更正）" if correction else ""),
+        "correction": correction_context(correction),
     }
 
 
-def publicity_markdown(facts: CountyFacts, issuer: Any, publicity: Any, today: dt.date | None = None) -> str:
+def publicity_markdown(
+    facts: CountyFacts,
+    issuer: Any,
+    publicity: Any,
+    today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
+) -> str:
     """The publicity list as pandoc Markdown (the template filled in)."""
     template: str | os.PathLike[str] = publicity.template or default_template("publicity.md.j2")
-    return render_template(template, publicity_context(facts, issuer, publicity, today))
+    return render_template(template, publicity_context(facts, issuer, publicity, today, correction))
 
 
 def publicity_xlsx_bytes(context: dict[str, Any]) -> bytes:
@@ -183,11 +194,12 @@ def publicity_files(
     pdf: bool = False,
     docx_template: str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The list's files in memory: ``{"docx": …, "xlsx": …, "pdf": …}`` (``pdf`` when asked)."""
     from evalkit.publish.pandoc import markdown_to_docx_bytes
 
-    context = publicity_context(facts, issuer, publicity, today)
+    context = publicity_context(facts, issuer, publicity, today, correction)
     template: str | os.PathLike[str] = publicity.template or default_template("publicity.md.j2")
     markdown = render_template(template, context)
     out = {
