@@ -185,10 +185,10 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     # the 更正说明, in Word and PDF
     note_docx = record_dir / "更正说明_2024_第2版.docx"
     text = _doc_text(note_docx)
-    assert "关于 2024 年度青岚县中小学校党建工作质量评价结果的更正说明" in text
+    assert "关于2024年度青岚县中小学校党建工作质量评价结果的更正说明" in text
     assert "青岚县城关中学督查发现问题数录入有误" in text and "2024年12月20日" in text
-    assert "青岚县城关中学|B3 督查发现问题（佐证说明）" not in text
-    assert "青岚县城关中学|B3 督查发现问题|0|4" in text
+    assert "青岚县城关中学|督查发现问题（B3）（佐证说明）" not in text
+    assert "青岚县城关中学|督查发现问题（B3）|0|4" in text
     assert "青岚县城关中学|94.4|91.6|好|较好|3|4|本校数据更正" in text
     assert "青岚中学|92.3|92.3|较好|好|4|3|本校数据未变，受等次比例限制随他校更正变动" in text
     assert chinese_date(today) in text
@@ -200,7 +200,7 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     assert set(record["reports_redone"]) == set(manifest["reports"])
     html = (folder / "schools" / "001" / "001_2024_报告.html").read_text(encoding="utf-8")
     assert 'data-edition="2"' in html and f'data-correction-date="{today.isoformat()}"' in html
-    assert f"更正版（第 2 版）　{chinese_date(today)}更正" in html
+    assert f"更正版（第2版）　{chinese_date(today)}更正" in html
     old = folder / "history" / "v1" / "schools" / "001" / "001_2024_报告.html"
     assert "更正版" not in old.read_text(encoding="utf-8")
     assert sha256_file(old) == _published(folder / "history" / "v1")["outputs"]["schools/001/001_2024_报告.html"]
@@ -208,7 +208,7 @@ def test_a_correction_is_on_the_record_and_replays(tmp_path: Path, capsys: pytes
     # the 通报 and 公示名单 reissued as corrected, dated the day of the correction
     notice = _doc_text(folder / "county" / "通报_2024.docx")
     assert "通报（更正）" in notice and chinese_date(today) in notice and "2024年12月20日印发的原通报" in notice
-    assert "（一）“好”等次（3 所）\n青岚中学、青岚县第二中学、石门中学。" in notice
+    assert "（一）“好”等次（3所）\n青岚中学、青岚县第二中学、石门中学。" in notice
     first_notice = _doc_text(folder / "history" / "v1" / "county" / "通报_2024.docx")
     assert "更正" not in first_notice and "2024年12月20日" in first_notice
     assert "公示（更正）" in _doc_text(folder / "county" / "公示名单_2024.docx")

@@ -6,7 +6,7 @@ A published (sealed, :mod:`evalkit.planner.seal`) year of version *n* is correct
    ``scores/``, ``scoreboard.xlsx``, ``manifest.json`` and seal are copied to ``history/v<n>/``;
 2. the run goes on as usual; each report it redoes (its fingerprint changed, see
    :mod:`evalkit.planner.fingerprints`) has its previous files *moved* to ``history/v<n>/`` (same
-   relative paths) and its new version marked "更正版（第 n+1 版）" with the date on its first
+   relative paths) and its new version marked "更正版（第n+1版）" with the date on its first
    page (``data-edition``, ``data-correction-date``); the 通报 and 公示名单 are reissued as
    corrected documents dated the day of the correction (the first issue kept in ``history/``);
 3. :func:`finish_correction` writes ``record/corrections/<k>/`` (*k* = n, the k-th correction):
@@ -65,7 +65,7 @@ class Correction:
 
     @property
     def label(self) -> str:
-        return f"更正版（第 {self.version} 版）"
+        return f"更正版（第{self.version}版）"
 
     def edition(self) -> dict[str, Any]:
         """What a redone report's manifest entry records."""
@@ -89,7 +89,7 @@ class Correction:
 
 
 def edition_header(header: str, version: int, date: dt.date) -> Any:
-    """Title-block lines with the mark "更正版（第 n 版）　<date>更正" under them (``data-edition``,
+    """Title-block lines with the mark "更正版（第n版）　<date>更正" under them (``data-edition``,
     ``data-correction-date``), as HTML for :func:`evalkit.publish.render.notebook_to_html`."""
     from markupsafe import Markup, escape
 
@@ -99,7 +99,7 @@ def edition_header(header: str, version: int, date: dt.date) -> Any:
     mark = (
         f'<p class="ek-correction" data-edition="{int(version)}" data-correction-date="{date.isoformat()}"'
         ' style="display:inline-block;border:1.5pt solid #b00000;color:#b00000;font-weight:bold;'
-        f'padding:1pt 6pt;margin-top:4pt">更正版（第 {int(version)} 版）　{escape(chinese_date(date))}更正</p>'
+        f'padding:1pt 6pt;margin-top:4pt">更正版（第{int(version)}版）　{escape(chinese_date(date))}更正</p>'
     )
     return Markup(lines + mark)
 

@@ -10,6 +10,7 @@ redone — then pandoc for the ``.docx`` and WeasyPrint for the PDF, in the layo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from typing import Any
@@ -17,14 +18,15 @@ from typing import Any
 import pandas as pd
 
 from evalkit.publish.documents.compose import default_template, official_pdf_bytes, render_template
+from evalkit.publish.documents.gongwen import official_parts
 from evalkit.publish.documents.notice import notice_title
 
 __all__ = ["correction_context", "correction_files", "correction_title"]
 
 
 def correction_title(year: int, county: str) -> str:
-    """``关于 2024 年度青岚县中小学校党建工作质量评价结果的更正说明``."""
-    return f"关于 {int(year)} 年度{county}中小学校党建工作质量评价结果的更正说明"
+    """``关于2024年度青岚县中小学校党建工作质量评价结果的更正说明``."""
+    return f"关于{int(year)}年度{county}中小学校党建工作质量评价结果的更正说明"
 
 
 def _text(value: Any, decimals: int = 1) -> str:
@@ -62,7 +64,7 @@ def correction_context(
     for c in record["changed_cells"]:
         sid = str(c["school_id"])
         ind = str(c["indicator_id"])
-        label = f"{ind} {indicator_names[ind]}" if ind in indicator_names else ind
+        label = f"{indicator_names[ind]}（{ind}）" if ind in indicator_names else ind
         if c.get("item"):
             label += f"（{c['item']}）"
         if c.get("rater"):
@@ -89,7 +91,14 @@ def correction_context(
         for r in changed.to_dict("records")
     ]
     reports = [k for k in record.get("reports_redone", []) if k.startswith(("school_report", "school_trend"))]
+    date = dt.date.fromisoformat(record["date"])
+    parts = None
+    if issuer is not None and getattr(issuer, "body", None):
+        # its own 版头 and 版记, dated the day of the correction; no 文号 unless one is given
+        parts = dataclasses.replace(official_parts(issuer, date), doc_number="", note="",
+                                    issue_date=date, printed_on=date)
     return {
+        "parts": parts,
         "year": int(record["year"]),
         "county": county,
         "body": issuer.body if issuer is not None else "",
@@ -97,7 +106,7 @@ def correction_context(
         "notice_title": notice_title(record["year"], county),
         "wenhao": wenhao,
         "original_date": dt.date.fromisoformat(original_date) if original_date else None,
-        "date": dt.date.fromisoformat(record["date"]),
+        "date": date,
         "version": int(record["version"]),
         "reason": str(record["reason"]).rstrip("。．. "),
         "addressee": "各中小学校党组织",
