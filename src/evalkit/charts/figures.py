@@ -117,11 +117,11 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
 
 def _raw_size(n_bytes: int, width: float, height: float) -> tuple[int, int] | None:
     """(width, height) in pixels of an RGBA canvas of ``n_bytes`` drawn at about ``width`` ×
-    ``height`` (Agg truncates the figure's size in pixels, computed in floating point)."""
-    for w in sorted({int(width), round(width), int(width) + 1}):
-        if w > 0 and n_bytes % (4 * w) == 0 and abs(n_bytes // (4 * w) - height) <= 1:
-            return w, n_bytes // (4 * w)
-    return None
+    ``height`` (Agg truncates the figure's size in pixels, computed in floating point, so either
+    may be one less or more than ``int`` of ours); ``None`` unless exactly one size fits."""
+    fits = {(w, n_bytes // (4 * w)) for w in (int(width) - 1, int(width), int(width) + 1)
+            if w > 0 and n_bytes % (4 * w) == 0 and abs(n_bytes // (4 * w) - height) <= 1}
+    return fits.pop() if len(fits) == 1 else None
 
 
 PRINT_DPI = 200
