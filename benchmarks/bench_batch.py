@@ -1,21 +1,30 @@
 """Benchmark: a county's reports with a plain shell-style loop versus ``evalkit run``.
 
-On the demo county's latest year (every school's report and — because the default run makes
-them — every school's trend report, plus the county summary), this times, one after the other:
+On the demo county's latest year — every report ``evalkit run`` makes for it: each school's report,
+each school's trend report, the county summary and the framework audit, planned by evalkit's own
+planner (:func:`evalkit.planner.plan.plan_year`, so the same reports with the same parameters,
+``issuer`` and ``show_rater_marks`` included) — this times, one after the other:
 
 (a) **the plain loop**, as a shell script would do it, one report at a time: the scores are
-    computed once up front (``Results.save``) and passed to every notebook through its
-    ``scores`` parameter, so no notebook rescores; then per report ``papermill`` (command line),
-    ``jupyter nbconvert --to html --no-input`` and ``weasyprint`` (command line) on that HTML.
-    nbconvert's own ``--to pdf`` needs LaTeX, which is not installed here, and ``--to webpdf``
-    needs a Chromium download, which is not possible here, so the PDF comes from the HTML with
-    WeasyPrint's command line — the same engine ``evalkit run`` uses;
+    computed once up front, with the year's robustness tables (Monte Carlo rank intervals and
+    the rater marks the audit reads: :func:`evalkit.planner.scores.add_robustness`, as
+    ``evalkit run`` does) and saved (``Results.save``); every notebook gets them through its
+    ``scores`` parameter, so no notebook rescores; then per report ``papermill`` (command line,
+    the job's parameters from a YAML file), ``jupyter nbconvert --to html --no-input`` and
+    ``weasyprint`` (command line) on that HTML. nbconvert's own ``--to pdf`` needs LaTeX, which
+    is not installed here, and ``--to webpdf`` needs a Chromium download, which is not possible
+    here, so the PDF comes from the HTML with WeasyPrint's command line — the same engine
+    ``evalkit run`` uses;
 (b) **``evalkit run``** with its defaults (one job per CPU core; formats ipynb, html, pdf) on a copy of
-    ``params/demo.yaml`` writing to a fresh folder, with ``--force``.
+    ``params/demo.yaml`` writing to a fresh folder, with ``--force`` (it also writes the
+    scoreboard, the 通报 and the 公示名单, which the plain loop does not: extra work on its side).
 
-Both must produce the same reports: for every report, the ``data-*`` markers the notebooks embed
-in their HTML (total, grade, rank, veto, school id, year, tables, notes, data fingerprint; see
-docs/reports.md) must be the same in (a)'s and (b)'s HTML, and each PDF must exist.
+Both must produce the same reports, or no ratio is printed (exit status 1): for every report,
+the executed notebooks of (a) and (b) must have the same ``data-*`` markers in the same order
+(every one the notebooks emit: total, grade, rank, rank interval, grade probability, veto,
+school id, year, tables, notes, issuer, fingerprints, versions; see docs/reports.md), the same
+charts (by name) and the same text in every HTML and text output (the two lines stating when the
+scores and the report were made excepted), and both PDFs must exist.
 
 Printed: wall time, CPU time (this process and all its descendants: ``RUSAGE_CHILDREN`` +
 ``RUSAGE_SELF``; on Linux the benchmark makes itself a *child subreaper*, so processes orphaned
@@ -30,8 +39,9 @@ HTML, PDF, the rest).
     .venv/bin/python benchmarks/bench_batch.py --schools 4     # the first 4 schools (no county summary)
     .venv/bin/python benchmarks/bench_batch.py --skip-plain    # only evalkit run
 
-Run it on a quiet machine (the load average is printed first). Target (issue "Speed: a county's
-reports in seconds, not minutes"): plain / evalkit ≥ 8× on 2 cores with identical reports.
+Run it on a quiet machine (the load average is printed first). Target (issue 22, "a county's four
+formats in a minute"): plain / evalkit ≥ 15× on 2 cores with identical reports, and ≤ 1.0
+worker-second per report for ipynb + html + pdf.
 """
 
 from __future__ import annotations
@@ -54,10 +64,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-MARKER = re.compile(
-    r'data-(school-id|year|total|grade|rank|veto|n-schools|table|note|data-fingerprint)="([^"]*)"'
-)
-STEM = {"school_report": "报告", "school_trend": "趋势"}
+MARKER = re.compile(r'data-([\w-]+)="([^"]*)"')
+TEMPLATE_MARKERS = {"mime-type"}  # nbconvert's own, not the notebooks'
+MADE_AT = re.compile(r"(评分时间|报告生成时间)：[^<\n]*")  # when the scores / the report were made
+TAG = re.compile(r"<style\b.*?</style>|<[^>]+>", re.DOTALL)  # tags, and style sheets (not text)
+SPACE = re.compile(r"\s+")
 
 
 # --------------------------------------------------------------------------- measuring
@@ -145,43 +156,35 @@ class Measure:
 # --------------------------------------------------------------------------- the reports
 
 
-def plan_reports(run_file: Path, n_schools: int | None) -> tuple[int, list[dict], dict]:
-    """(year, reports, notebook parameters common to all) as ``evalkit run`` would plan them."""
+def plan_reports(run_file: Path, n_schools: int | None) -> tuple[int, list[dict], list[str] | None]:
+    """(year, reports, schools) as ``evalkit run`` plans them (:func:`evalkit.planner.plan.plan_year`
+    on the run file's data, scored with the year's robustness tables): each report's ``kind``,
+    ``stem``, ``folder`` (under the year's folder), ``notebook`` and ``parameters``."""
+    from evalkit.planner.fingerprints import DataFingerprints
+    from evalkit.planner.plan import plan_year
     from evalkit.planner.runfile import load_run_file
-    from evalkit.planner.scores import score_run
+    from evalkit.planner.scores import add_robustness, score_run
 
     spec = load_run_file(run_file)
-    _, results, _ = score_run(spec)
-    year = results.years[-1]
-    table = results.schools
-    this_year = sorted(table.loc[table["year"] == year, "school_id"].astype(str))
-    schools = this_year[:n_schools] if n_schools else this_year
-    n_years = table[table["year"] <= year].groupby(table["school_id"].astype(str))["year"].nunique()
-    reports = [] if n_schools else [{"kind": "county_summary", "school_id": ""}]
-    for sid in schools:
-        reports.append({"kind": "school_report", "school_id": sid})
-        if "school_trend" in spec.notebooks and n_years.get(sid, 0) >= 2:
-            reports.append({"kind": "school_trend", "school_id": sid})
-    common = {
-        "year": int(year),
-        "data": ",".join(str(p) for p in spec.data),
-        "framework": spec.framework,
-        "registry": str(spec.registry) if spec.registry else "",
-        "intake_notes": spec.intake_notes,
-    }
-    return int(year), reports, {"common": common, "notebooks": {k: str(v) for k, v in spec.notebooks.items()},
-                                "schools": schools}
-
-
-def report_stem(report: dict, year: int) -> str:
-    if report["kind"] == "county_summary":
-        return f"全县汇总_{year}"
-    return f"{report['school_id']}_{year}_{STEM[report['kind']]}"
+    obs, results, _ = score_run(spec)
+    year = int(results.years[-1])
+    add_robustness(spec, obs, results, year)
+    this_year = sorted(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
+    schools = this_year[:n_schools] if n_schools else None
+    plan = plan_year(spec, results, DataFingerprints(obs, results, year), year, schools=schools)
+    reports = []
+    for job in plan.jobs:
+        if job.refused:
+            raise SystemExit(f"{job.key}: {job.refused}")
+        html = Path(job.outputs["html"])
+        reports.append({"kind": job.kind, "school_id": job.school_id, "stem": html.stem,
+                        "folder": str(html.parent.relative_to(plan.folder)), "notebook": str(job.notebook),
+                        "parameters": dict(job.parameters)})
+    return year, reports, schools
 
 
 def evalkit_html(folder: Path, report: dict, year: int) -> Path:
-    sub = folder / str(year) / ("county" if report["kind"] == "county_summary" else f"schools/{report['school_id']}")
-    return sub / f"{report_stem(report, year)}.html"
+    return folder / str(year) / report["folder"] / f"{report['stem']}.html"
 
 
 def run(cmd: list[str], **kwargs: object) -> None:
@@ -190,23 +193,32 @@ def run(cmd: list[str], **kwargs: object) -> None:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
 
 
-def plain_loop(work: Path, year: int, reports: list[dict], info: dict, run_file: Path) -> dict[str, list[float]]:
-    """(a): score once, then papermill → nbconvert → weasyprint per report, sequentially."""
+SCORE = (
+    "import sys; from evalkit.planner.runfile import load_run_file; "
+    "from evalkit.planner.scores import add_robustness, score_run; "
+    "spec = load_run_file(sys.argv[1]); obs, results, _ = score_run(spec); "
+    "add_robustness(spec, obs, results, int(sys.argv[3])); results.save(sys.argv[2])"
+)
+"""The plain loop's scoring: the run's data scored once, with the year's robustness tables."""
+
+
+def plain_loop(work: Path, year: int, reports: list[dict], run_file: Path) -> dict[str, list[float]]:
+    """(a): score once (with robustness), then papermill → nbconvert → weasyprint per report,
+    sequentially, each report with the parameters ``evalkit run`` gives it (but these scores)."""
+    import yaml
+
     scores = work / "scores"
-    run([str(BIN / "python"), "-c",
-         "import sys; from evalkit.planner.scores import score_run; from evalkit.planner.runfile import load_run_file; "
-         "score_run(load_run_file(sys.argv[1]))[1].save(sys.argv[2])", str(run_file), str(scores)])
+    run([str(BIN / "python"), "-c", SCORE, str(run_file), str(scores), str(year)])
     steps: dict[str, list[float]] = {"papermill": [], "nbconvert": [], "weasyprint": []}
     for report in reports:
-        notebook = Path(info["notebooks"][report["kind"]])
-        out = work / "reports" / report_stem(report, year)
+        notebook = Path(report["notebook"])
+        out = work / "reports" / report["stem"]
         out.parent.mkdir(parents=True, exist_ok=True)
-        params = {**info["common"], "scores": str(scores), "school_id": report["school_id"]}
-        args = []
-        for name, value in params.items():
-            args += ["-p", name, str(value)] if name == "year" else ["-r", name, str(value)]
+        params = work / "reports" / f"{report['stem']}.params.yaml"
+        params.write_text(yaml.safe_dump({**report["parameters"], "scores": str(scores)}, allow_unicode=True),
+                          encoding="utf-8")
         t = time.monotonic()
-        run([str(BIN / "papermill"), str(notebook), f"{out}.ipynb", *args, "--cwd", str(notebook.parent)])
+        run([str(BIN / "papermill"), str(notebook), f"{out}.ipynb", "-f", str(params), "--cwd", str(notebook.parent)])
         steps["papermill"].append(time.monotonic() - t)
         t = time.monotonic()
         run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", f"{out}.ipynb"])
@@ -236,26 +248,51 @@ def evalkit_run(work: Path, run_file: Path, schools: list[str] | None) -> None:
         raise SystemExit(f"evalkit run failed ({proc.returncode}); see {work / 'evalkit.log'}")
 
 
-def markers(html: Path) -> Counter[tuple[str, str]]:
-    return Counter(MARKER.findall(html.read_text(encoding="utf-8")))
+def content(ipynb: Path) -> dict[str, list]:
+    """What a reader sees of an executed report: every ``data-*`` marker of its HTML outputs in
+    order, its charts by name, and the text of its HTML and text outputs (tags and style sheets
+    dropped, white space folded; the lines saying when the scores and the report were made left
+    out). A notebook run outside ``evalkit run`` carries the blocks' style sheet in its outputs
+    (the report template has it otherwise): style, not text."""
+    import nbformat
+
+    found: dict[str, list] = {"markers": [], "charts": [], "text": []}
+    for cell in nbformat.read(ipynb, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                found["charts"].append(out.get("metadata", {}).get("evalkit", {}).get("chart", ""))
+            html = data.get("text/html")
+            if html is not None:
+                html = "".join(html) if isinstance(html, list) else html
+                found["markers"] += [m for m in MARKER.findall(html) if m[0] not in TEMPLATE_MARKERS]
+                found["text"].append(SPACE.sub(" ", TAG.sub(" ", MADE_AT.sub("", html))).strip())
+            elif out.get("output_type") == "stream" and out.get("name") == "stdout":
+                found["text"].append(str(out.get("text", "")).strip())
+    return found
 
 
 def compare(plain: Path, evalkit: Path, year: int, reports: list[dict]) -> list[str]:
-    """Problems: reports whose markers differ, or whose HTML/PDF is missing."""
+    """Problems: reports whose executed notebooks differ in what a reader sees (markers, charts,
+    text), or whose notebook, HTML or PDF is missing."""
     problems = []
     for report in reports:
-        a = plain / "reports" / f"{report_stem(report, year)}.html"
+        a = plain / "reports" / f"{report['stem']}.html"
         b = evalkit_html(evalkit / "out", report, year)
-        if not (a.is_file() and b.is_file() and a.with_suffix(".pdf").is_file() and b.with_suffix(".pdf").is_file()):
-            problems.append(f"{report_stem(report, year)}: missing output")
+        outputs = [p.with_suffix(x) for p in (a, b) for x in (".ipynb", ".html", ".pdf")]
+        if not all(p.is_file() for p in outputs):
+            problems.append(f"{report['stem']}: missing output")
             continue
-        ma, mb = markers(a), markers(b)
-        if ma != mb or not ma:
-            problems.append(f"{report_stem(report, year)}: markers differ: {sorted((ma - mb) + (mb - ma))[:6]}")
-        if report["kind"] == "school_report":
-            head = [dict(MARKER.findall(m)) for m in re.findall(r'<div class="ekr-headline"[^>]*>', b.read_text())]
-            if not head or not head[0].get("total") or not head[0].get("grade"):
-                problems.append(f"{report_stem(report, year)}: no total/grade in the headline")
+        ca, cb = content(a.with_suffix(".ipynb")), content(b.with_suffix(".ipynb"))
+        if not ca["markers"]:
+            problems.append(f"{report['stem']}: no data-* markers")
+        for what in ("markers", "charts", "text"):
+            if ca[what] != cb[what]:
+                diff = [x for x, y in zip(ca[what], cb[what], strict=False) if x != y][:2]
+                problems.append(f"{report['stem']}: {what} differ ({len(ca[what])} vs {len(cb[what])}; "
+                                f"first: {str(diff)[:300]})")
+        if report["kind"] == "school_report" and not {"total", "grade"} <= {k for k, _ in cb["markers"]}:
+            problems.append(f"{report['stem']}: no total/grade marker")
     return problems
 
 
@@ -266,7 +303,7 @@ def breakdown(manifest: Path) -> list[tuple[str, int, dict[str, float]]]:
     """Mean seconds per report and kind from ``manifest.json`` timings."""
     entries = json.loads(manifest.read_text(encoding="utf-8"))["reports"].values()
     rows = []
-    for kind in ("school_report", "school_trend", "county_summary", "all"):
+    for kind in ("school_report", "school_trend", "county_summary", "framework_audit", "all"):
         es = [e for e in entries if kind in ("all", e["kind"]) and e.get("status") == "done"]
         if not es:
             continue
@@ -294,22 +331,23 @@ def main(argv: list[str]) -> int:
     shutil.rmtree(work, ignore_errors=True)
     (work / "plain").mkdir(parents=True)
     (work / "evalkit").mkdir(parents=True)
-    year, reports, info = plan_reports(args.run_file, args.schools)
+    year, reports, schools = plan_reports(args.run_file, args.schools)
     kinds = Counter(r["kind"] for r in reports)
     print(f"{year}: {len(reports)} reports ({', '.join(f'{k} {n}' for k, n in kinds.items())}), "
           f"ipynb + html + pdf each; outputs in {work}", flush=True)
 
     with Measure() as ev:
-        evalkit_run(work / "evalkit", args.run_file, info["schools"] if args.schools else None)
+        evalkit_run(work / "evalkit", args.run_file, schools)
     print(f"evalkit run: {ev.wall:.1f} s", flush=True)
     plain = None
     if not args.skip_plain:
         with Measure() as plain:
-            steps = plain_loop(work / "plain", year, reports, info, args.run_file)
+            steps = plain_loop(work / "plain", year, reports, args.run_file)
         print(f"plain loop: {plain.wall:.1f} s", flush=True)
         problems = compare(work / "plain", work / "evalkit", year, reports)
-        print(f"same reports: {'yes' if not problems else 'NO'} ({len(reports) - len(problems)}/{len(reports)} "
-              "with identical total, grade, rank and every other data-* marker)")
+        same = len(reports) - len({p.split(":")[0] for p in problems})
+        print(f"same reports: {'yes' if not problems else 'NO'} ({same}/{len(reports)} with the same data-* "
+              "markers, charts and text, and every output present)")
         for p in problems[:20]:
             print("  ", p)
 
@@ -319,7 +357,9 @@ def main(argv: list[str]) -> int:
     rows.append(("evalkit run", ev))
     for name, m in rows:
         print(f"{name:<22}{m.wall:>9.1f}{m.cpu:>9.1f}{m.peak_pss_mb:>13.0f}{m.max_rss_mb:>12.0f}")
-    if plain:
+    if plain and problems:
+        print("no ratio: the plain loop and evalkit run did not make the same reports (see above)")
+    elif plain:
         print(f"{'ratio plain/evalkit':<22}{plain.wall / ev.wall:>8.1f}×{plain.cpu / ev.cpu:>8.1f}×"
               f"{plain.peak_pss_mb / ev.peak_pss_mb:>12.1f}×")
         print()

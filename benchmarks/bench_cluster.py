@@ -16,6 +16,10 @@ drift of the machine touches all three alike) and each time is the median of its
 - with ``--control``, also ``local ×1``: the same scaling for the local kernel pool, the ceiling
   this machine sets without Dask (a single worker's report leaves the second core to its next
   kernel's start, the client and the operating system; two workers have no core to spare);
+- busy = (sum of the reports' own seconds, from every county's ``manifest.json``) / (workers ×
+  wall time), for the whole run (scoring included) and for its reports' part (wall time minus
+  scoring): how much of the time the workers were running a report rather than waiting — for the
+  last county's reports, for the driver, or between counties (issue 22: ≥ 90 %);
 - per-report cost = 2 × time(dask-local:2) / reports (worker-seconds), and a projection for a
   province of 10,000 schools (20,000 reports: a report and a trend per school) on 8, 32 and 128
   worker cores, assuming the measured 2-core scaling holds (it is an upper bound on efficiency).
@@ -65,7 +69,8 @@ def make_city(folder: Path, reports: int, formats: str) -> tuple[Path, int]:
 
 
 def run_once(run_file: Path, cluster: str, jobs: int, output: Path) -> float:
-    """Seconds spent on the reports (wall time minus scoring) of one fresh ``evalkit run``."""
+    """Seconds spent on the reports (wall time minus scoring) of one fresh ``evalkit run``; the
+    workers' busy fractions are added to :data:`BUSY` under ``(cluster, jobs)``."""
     text = run_file.read_text(encoding="utf-8").replace("output: outputs", f"output: {output}")
     rf = run_file.with_name(f"run-{output.name}.yaml")
     rf.write_text(text, encoding="utf-8")
@@ -76,7 +81,26 @@ def run_once(run_file: Path, cluster: str, jobs: int, output: Path) -> float:
     if proc.returncode != 0:
         raise SystemExit(f"{cluster}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     scoring = _scoring_seconds(proc.stdout)  # printed per county by the region runner
+    busy = job_seconds(output)
+    BUSY.setdefault((cluster, jobs), []).append((busy / (jobs * wall), busy / (jobs * (wall - scoring))))
     return wall - scoring
+
+
+BUSY: dict[tuple[str, int], list[tuple[float, float]]] = {}
+"""(busy fraction of the whole run, of its reports' part) per configuration and run."""
+
+
+def job_seconds(output: Path) -> float:
+    """The sum of the seconds of every report run, from every ``manifest.json`` under ``output``
+    (each report's ``seconds``: from taking it to its files written, on its worker)."""
+    import json
+
+    total = 0.0
+    for manifest in output.rglob("manifest.json"):
+        for entry in json.loads(manifest.read_text(encoding="utf-8")).get("reports", {}).values():
+            if entry.get("last_run") != "skipped":
+                total += float(entry.get("seconds") or 0.0)
+    return total
 
 
 def _scoring_seconds(stdout: str) -> float:
@@ -108,6 +132,11 @@ def main() -> None:
     for label, t in times.items():
         print(f"{label:14s} {n} reports  median {t:7.1f} s  {n / t:.2f} reports/s  (runs: "
               + ", ".join(f"{x:.1f}" for x in runs[label]) + ")")
+    print()
+    for label, cluster, jobs in configs:
+        whole, part = zip(*BUSY[(cluster, jobs)], strict=True)
+        print(f"{label:14s} workers busy {statistics.median(whole):.1%} of the run's wall time, "
+              f"{statistics.median(part):.1%} of its reports' part (target ≥ 90 %)")
     t1, t2, tl = times["dask-local:1"], times["dask-local:2"], times["local ×2"]
     scaling = (n / t2) / (2 * n / t1)
     overhead = t2 / tl - 1

@@ -6,6 +6,7 @@ Hand-checked values come from the tiny example county of :mod:`evalkit.analysis.
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from PIL import Image as PILImage
 
 import evalkit
 from evalkit import analysis, charts
@@ -369,6 +371,51 @@ def test_every_chart_is_a_figure_outside_pyplot(demo, fw) -> None:
         assert charts.to_png(fig).startswith(b"\x89PNG")
     assert plt.get_fignums() == before
     assert plt.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(PILImage.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def _savefig_png(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def test_chart_png_is_rgb_with_the_pixels_of_matplotlibs_own_png(demo) -> None:
+    # to_png writes an opaque chart as 8-bit RGB: the same pixels (alpha 255 everywhere) as
+    # matplotlib's RGBA PNG of the same chart, drawn from the same data into a second figure
+    lost = analysis.points_lost(demo, "020", 2024)
+    ours = charts.to_png(charts.points_lost(lost), dpi=charts.PRINT_DPI)
+    theirs = _savefig_png(charts.points_lost(lost), dpi=charts.PRINT_DPI)
+    image = PILImage.open(io.BytesIO(ours))
+    assert image.mode == "RGB" and PILImage.open(io.BytesIO(theirs)).mode == "RGBA"
+    assert round(image.info["dpi"][0]) == charts.PRINT_DPI
+    assert image.width == round(charts.points_lost(lost).get_figwidth() * charts.PRINT_DPI)
+    assert np.array_equal(_pixels(ours), _pixels(theirs))
+    assert len(ours) < len(theirs)
+
+
+def test_raw_canvas_size_is_taken_only_when_unambiguous() -> None:
+    from evalkit.charts.figures import _raw_size
+
+    # 4.52 in × 200 dpi is 903.999… in floating point; Agg's canvas has 904 rows
+    assert _raw_size(4 * 1280 * 904, 6.4 * 200, 4.52 * 200) == (1280, 904)
+    # 760 × 761 and 761 × 760 hold the same number of bytes: matplotlib encodes such a figure itself
+    assert _raw_size(4 * 760 * 761, 760.0, 760.6) is None
+    assert _raw_size(4 * 1280 * 720 + 4, 1280.0, 720.0) is None
+
+
+def test_chart_png_keeps_transparency_when_there_is_some() -> None:
+    fig = Figure(figsize=(2, 1))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    with plt.rc_context({"savefig.facecolor": "none"}):  # the reports' set-up saves on white
+        png = charts.to_png(fig, dpi=100)
+        theirs = _savefig_png(fig, dpi=100)
+    assert PILImage.open(io.BytesIO(png)).mode == "RGBA"
+    assert np.array_equal(_pixels(png), _pixels(theirs))
+    assert _pixels(png)[0, 0, 3] == 0  # the transparent face stays transparent
 
 
 def test_charts_with_nothing_to_show(ex) -> None:

@@ -29,3 +29,38 @@ def test_scoring_benchmark_data_has_every_kind_of_row():
     assert set(obs["source"]) == {"self", "inspection", "survey"}
     assert set(obs.loc[obs["indicator_id"] == "C5", "item"]) == {"warning", "violation"}
     assert obs["rater"].nunique() == 6  # "" and five inspectors on the rated items
+
+
+def _executed(path: Path, html: str, chart: str = "radar") -> None:
+    import nbformat
+    from nbformat import v4
+
+    nb = v4.new_notebook(cells=[v4.new_code_cell("x", outputs=[
+        v4.new_output("display_data", data={"text/html": html}),
+        v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}, metadata={"evalkit": {"chart": chart}}),
+    ])])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    for suffix in (".html", ".pdf"):
+        path.with_suffix(suffix).write_bytes(b"x")
+
+
+def test_batch_benchmark_counts_only_identical_reports(tmp_path):
+    # the plain loop's ratio is printed only when its reports are evalkit run's: same markers,
+    # charts and text; a style sheet and the time the report was made do not count
+    from bench_batch import compare
+
+    report = {"kind": "school_report", "stem": "001_2024_报告", "folder": "schools/001"}
+    plain = tmp_path / "plain" / "reports" / "001_2024_报告.ipynb"
+    ours = tmp_path / "evalkit" / "out" / "2024" / "schools" / "001" / "001_2024_报告.ipynb"
+    body = '<div data-total="91.5" data-grade="好">总分 91.5</div><p>报告生成时间：{}</p>'
+    _executed(plain, "<style>.ekr-note{color:#444}</style>" + body.format("2024-12-20 10:00"))
+    _executed(ours, body.format("2024-12-21 09:30"))
+    assert compare(tmp_path / "plain", tmp_path / "evalkit", 2024, [report]) == []
+    _executed(ours, body.replace("91.5", "91.6").format("2024-12-21 09:30"))
+    assert [p.split(":")[1].split()[0] for p in compare(tmp_path / "plain", tmp_path / "evalkit", 2024, [report])] \
+        == ["markers", "text"]
+    _executed(ours, body.format("x"), chart="trend")
+    assert "charts differ" in compare(tmp_path / "plain", tmp_path / "evalkit", 2024, [report])[0]
+    ours.with_suffix(".pdf").unlink()
+    assert compare(tmp_path / "plain", tmp_path / "evalkit", 2024, [report]) == ["001_2024_报告: missing output"]

@@ -75,3 +75,27 @@ def test_palette_stays_apart_in_grey_print() -> None:
 def test_missing_font_message_says_how_to_install() -> None:
     message = str(fonts.CJKFontNotFoundError())
     assert "未找到中文字体 Noto Sans CJK SC" in message and "apt-get install fonts-noto-cjk" in message
+
+
+def test_warm_up_sets_the_report_charts_up_and_opens_the_cjk_font(rc) -> None:
+    from matplotlib import font_manager
+
+    matplotlib.rcdefaults()
+    fonts.warm_up()
+    assert rc["font.sans-serif"][0] == "Noto Sans CJK SC" and rc["savefig.dpi"] == 150.0
+    # the face a chart's Chinese text is drawn with is open already: asking for it is a cache hit
+    # (matplotlib's private FreeType cache, the thing warm_up is for)
+    before = font_manager._get_font.cache_info().misses
+    face = font_manager.get_font(font_manager.fontManager._find_fonts_by_props(font_manager.FontProperties()))
+    assert face.family_name == "Noto Sans CJK SC"
+    assert font_manager._get_font.cache_info().misses == before
+
+
+def test_template_warms_charts_only_when_it_imports_them(rc) -> None:
+    from evalkit.runtime.kernelfork import PRELOAD, warm_charts
+
+    matplotlib.rcdefaults()
+    warm_charts(("numpy",))  # a template without evalkit's charts touches nothing
+    assert rc["font.sans-serif"][0] != "Noto Sans CJK SC"
+    warm_charts(PRELOAD)
+    assert "evalkit.charts.fonts" in PRELOAD and rc["font.sans-serif"][0] == "Noto Sans CJK SC"

@@ -93,10 +93,35 @@ def _pct_axis(ax: object, axis: str = "y") -> None:
 
 
 def to_png(fig: Figure, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes."""
+    """The figure as PNG bytes, drawn by matplotlib's ``savefig`` at ``dpi``.
+
+    A chart on its opaque face (the reports' charts: ``savefig.facecolor`` is white) is written
+    as an 8-bit RGB PNG: the same pixels as matplotlib's own RGBA PNG, about a tenth fewer bytes,
+    and no alpha channel that WeasyPrint would split off into a soft mask in every PDF. Any other
+    figure is encoded by matplotlib as usual (RGBA)."""
+    from PIL import Image
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    fig.savefig(buf, format="rgba", dpi=dpi)  # the Agg canvas, unencoded
+    raw = buf.getbuffer()
+    size = _raw_size(len(raw), fig.get_figwidth() * dpi, fig.get_figheight() * dpi)
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(size[1], size[0], 4) if size else None
+    if pixels is None or not (pixels[..., 3] == 255).all():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB").save(out, format="png", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def _raw_size(n_bytes: int, width: float, height: float) -> tuple[int, int] | None:
+    """(width, height) in pixels of an RGBA canvas of ``n_bytes`` drawn at about ``width`` ×
+    ``height`` (Agg truncates the figure's size in pixels, computed in floating point, so either
+    may be one less or more than ``int`` of ours); ``None`` unless exactly one size fits."""
+    fits = {(w, n_bytes // (4 * w)) for w in (int(width) - 1, int(width), int(width) + 1)
+            if w > 0 and n_bytes % (4 * w) == 0 and abs(n_bytes // (4 * w) - height) <= 1}
+    return fits.pop() if len(fits) == 1 else None
 
 
 PRINT_DPI = 200
