@@ -414,24 +414,15 @@ def test_interrupted_runs_leave_no_partial_file_and_resume(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- the real reports
 
 
-def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(tmp_path: Path) -> None:
-    notebook = ROOT / "notebooks" / "school_report.ipynb"
+def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(demo_run) -> None:  # type: ignore[no-untyped-def]
+    """School 001's PDF from the session's real run (``demo_run``, tests/conftest.py: the real
+    ``school_report`` notebook on the demo county's 2022–2024 data)."""
     from pypdf import PdfReader
 
     from evalkit.results import Results
 
-    demo = ROOT / "src" / "evalkit" / "demo" / "data"
-    run_file = tmp_path / "run.yaml"
-    run_file.write_text(
-        "year: 2024\ndata:\n" + "".join(f"  - {demo}/observations_{y}.csv\n" for y in (2022, 2023, 2024))
-        + f"registry: {demo}/registry.csv\nnotebooks:\n  school_report: {notebook}\n"
-        "formats: [pdf]\noutput: out\n",
-        encoding="utf-8",
-    )
-    assert run(run_file, "--schools", "001") == 0
-    year = tmp_path / "out" / "2024"
-    row = Results.load(year / "scores").school("001", 2024)
-    pdf = year / manifest(tmp_path)["reports"]["school_report:001"]["outputs"]["pdf"]
+    row = Results.load(demo_run.year / "scores").school("001", 2024)
+    pdf = demo_run.year / demo_run.manifest()["reports"]["school_report:001"]["outputs"]["pdf"]
     reader = PdfReader(pdf)
     text = "".join(page.extract_text() for page in reader.pages)
     assert row["school_name"] in text
