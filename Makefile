@@ -7,8 +7,10 @@ setup:
 demo: setup
 	.venv/bin/evalkit run params/demo.yaml
 
-test: setup   # tests/ and the doctests of src/ (testpaths), the 25 slowest shown
-	.venv/bin/python -m pytest -q --durations=25
+# tests/ and the doctests of src/ (testpaths), the 25 slowest shown; two pytest-xdist workers, each
+# test file kept whole on one worker (its module fixtures run once): see tests/README.md
+test: setup
+	.venv/bin/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 lint: setup
 	.venv/bin/ruff check src tests benchmarks

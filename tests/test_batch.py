@@ -46,8 +46,10 @@ def make_project(
     formats: str = "[ipynb]",
     jobs: int = 2,
     cell_timeout: float = 30,
+    robustness: bool = False,
 ) -> Path:
-    """A run file with the fixture notebook, a registry and one observations file per year."""
+    """A run file with the fixture notebook, a registry and one observations file per year;
+    ``robustness: false`` unless ``robustness`` (then the run file says nothing: the default analysis)."""
     (root / "nb").mkdir(parents=True, exist_ok=True)
     shutil.copy(FIXTURE, root / "nb" / "report.ipynb")
     set_behaviour(root, behaviour or {})
@@ -64,7 +66,8 @@ def make_project(
     data_lines = "\n".join(f"  - obs_{y}.csv" for y in years)
     (root / "run.yaml").write_text(
         f"year: 2024\ndata:\n{data_lines}\nregistry: registry.csv\nnotebooks:\n{nb_lines}\n"
-        f"formats: {formats}\noutput: out\njobs: {jobs}\ncell_timeout: {cell_timeout}\n",
+        f"formats: {formats}\noutput: out\njobs: {jobs}\ncell_timeout: {cell_timeout}\n"
+        + ("" if robustness else "robustness: false\n"),
         encoding="utf-8",
     )
     return root / "run.yaml"
@@ -159,7 +162,7 @@ def test_run_saves_robustness_with_the_scores_and_runs_the_audit_once(tmp_path: 
     job written under county/; ``robustness: false`` switches the analysis off; a bad value is
     refused with its path."""
     run_file = make_project(tmp_path / "p", {"001": "一小", "002": "二小"},
-                            notebooks=("school_report", "framework_audit"))
+                            notebooks=("school_report", "framework_audit"), robustness=True)
     text = run_file.read_text(encoding="utf-8")
     run_file.write_text(text + "robustness:\n  replications: 40\n  sensitivity: 0\n", encoding="utf-8")
     assert run(run_file) == 0
@@ -215,7 +218,7 @@ def test_failure_and_timeout_are_recorded_others_go_on_and_only_failed_retries(t
     pid_dir = tmp_path / "pids"
     run_file = make_project(tmp_path, schools, behaviour={"fail": ["002"], "sleep": {"003": 120},
                                                           "pid_dir": str(pid_dir)},
-                            formats="[html]", cell_timeout=8)
+                            formats="[html]", cell_timeout=8, robustness=True)
     assert run(run_file) == 1
     m = manifest(tmp_path)
     reports = m["reports"]
@@ -410,9 +413,9 @@ def test_interrupted_runs_leave_no_partial_file_and_resume(tmp_path: Path) -> No
             assert "002" not in f.name
     assert {k: e["finished"] for k, e in manifest(tmp_path)["reports"].items()} == finished
 
-    # 3. resume: only what did not finish runs, and nothing is left behind
+    # 3. resume (in this process): only what did not finish runs, and nothing is left behind
     set_behaviour(tmp_path, {})
-    assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    assert run(run_file) == 0
     reports = manifest(tmp_path)["reports"]
     assert {k: e["last_run"] for k, e in reports.items()} == {
         "county_summary": "skipped", "school_report:001": "skipped",
@@ -425,24 +428,15 @@ def test_interrupted_runs_leave_no_partial_file_and_resume(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- the real reports
 
 
-def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(tmp_path: Path) -> None:
-    notebook = ROOT / "notebooks" / "school_report.ipynb"
+def test_real_school_report_pdf_has_name_total_and_embedded_cjk_font(demo_run) -> None:  # type: ignore[no-untyped-def]
+    """School 001's PDF from the session's real run (``demo_run``, tests/conftest.py: the real
+    ``school_report`` notebook on the demo county's 2022–2024 data)."""
     from pypdf import PdfReader
 
     from evalkit.results import Results
 
-    demo = ROOT / "src" / "evalkit" / "demo" / "data"
-    run_file = tmp_path / "run.yaml"
-    run_file.write_text(
-        "year: 2024\ndata:\n" + "".join(f"  - {demo}/observations_{y}.csv\n" for y in (2022, 2023, 2024))
-        + f"registry: {demo}/registry.csv\nnotebooks:\n  school_report: {notebook}\n"
-        "formats: [pdf]\noutput: out\n",
-        encoding="utf-8",
-    )
-    assert run(run_file, "--schools", "001") == 0
-    year = tmp_path / "out" / "2024"
-    row = Results.load(year / "scores").school("001", 2024)
-    pdf = year / manifest(tmp_path)["reports"]["school_report:001"]["outputs"]["pdf"]
+    row = Results.load(demo_run.year / "scores").school("001", 2024)
+    pdf = demo_run.year / demo_run.manifest()["reports"]["school_report:001"]["outputs"]["pdf"]
     reader = PdfReader(pdf)
     text = "".join(page.extract_text() for page in reader.pages)
     assert row["school_name"] in text

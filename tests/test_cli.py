@@ -1,4 +1,6 @@
-"""The command line, run as evaluators run it (``python -m evalkit.cli.app …`` in a subprocess)."""
+"""The command line: each command (``framework check``, ``score``, ``demo``) once as evaluators run it,
+in a fresh process (``python -m evalkit.cli.app …``), the other cases in-process through
+``evalkit.cli.app.main`` with the same arguments (same exit code, same stdout and stderr)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,23 @@ from evalkit.framework import builtin_framework_path
 
 
 def evalkit(*args: str) -> subprocess.CompletedProcess:
+    """``evalkit ARGS`` in a fresh process: imports, entry point and exit code as a shell sees them."""
     return subprocess.run([sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def evalkit_here(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """``evalkit ARGS`` in this process (``main(argv)``): the exit code, stdout and stderr as a
+    ``CompletedProcess``, so the assertions read the same as for a fresh process."""
+    from evalkit.cli.app import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["evalkit", *args], code, out, err)
+
+    return run
 
 
 def test_framework_check_passes_on_the_shipped_framework():
@@ -24,7 +42,7 @@ def test_framework_check_passes_on_the_shipped_framework():
     assert "37 项指标" in out.stdout and "满分 100 分" in out.stdout
 
 
-def test_framework_check_lists_every_problem_with_its_path_and_exits_non_zero(tmp_path):
+def test_framework_check_lists_every_problem_with_its_path_and_exits_non_zero(tmp_path, evalkit_here):
     data = yaml.safe_load(builtin_framework_path().read_text(encoding="utf-8"))
     data["areas"][0]["indicators"][1]["id"] = "A1"  # duplicate id
     data["areas"][1]["indicators"][0]["rule"]["name"] = "nonsense"  # unknown rule
@@ -32,7 +50,7 @@ def test_framework_check_lists_every_problem_with_its_path_and_exits_non_zero(tm
     data["grades"][1]["max"] = 85  # gap 85–90
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    out = evalkit("framework", "check", str(broken))
+    out = evalkit_here("framework", "check", str(broken))
     assert out.returncode == 1
     for path in ("areas[0].indicators[1].id", "areas[1].indicators[0].rule.name",
                  "areas[0].indicators[0].rule.params.target", "grades[1].max"):
@@ -53,26 +71,26 @@ def test_score_writes_results_that_match_the_library(tmp_path):
     assert saved.meta["data_fingerprint"] == direct.meta["data_fingerprint"]
 
 
-def evalkit_cli_score(files: list[str], output: Path) -> subprocess.CompletedProcess:
-    return evalkit("score", *files, "-r", str(demo_registry_path()), "-o", str(output))
+def evalkit_cli_score(files: list[str], output: Path, run=evalkit) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    return run("score", *files, "-r", str(demo_registry_path()), "-o", str(output))
 
 
-def test_score_refuses_the_messy_copy_with_every_error_located():
+def test_score_refuses_the_messy_copy_with_every_error_located(evalkit_here):
     messy = sorted((DEMO_DATA_DIR / "messy").glob("*.xlsx"))
-    out = evalkit("score", *map(str, messy), "-r", str(demo_registry_path()))
+    out = evalkit_here("score", *map(str, messy), "-r", str(demo_registry_path()))
     assert out.returncode == 1
     assert "单元格 J6" in out.stderr and "为负数" in out.stderr
     assert "不在学校名册中" in out.stderr and "重复" in out.stderr
 
 
-def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path):
+def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path, evalkit_here):
     from openpyxl import load_workbook
 
     import evalkit
     from evalkit.publish.scoreboard import scoreboard_sheets
 
     target = tmp_path / "results.xlsx"
-    out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target)
+    out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target, evalkit_here)
     assert out.returncode == 0, out.stderr
     direct = evalkit.score_files([demo_observation_paths(2024)[0]], registry=demo_registry_path())
     board = scoreboard_sheets(direct, 2024)
@@ -87,9 +105,9 @@ def test_score_xlsx_has_the_scoreboards_sheets_and_chinese_headers(tmp_path):
     assert total.set_index("学校编号")["总分"].to_dict() == pytest.approx(expected.to_dict())
 
 
-def test_score_csv_writes_the_indicator_detail_and_says_so(tmp_path):
+def test_score_csv_writes_the_indicator_detail_and_says_so(tmp_path, evalkit_here):
     target = tmp_path / "results.csv"
-    out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target)
+    out = evalkit_cli_score([str(demo_observation_paths(2024)[0])], target, evalkit_here)
     assert out.returncode == 0, out.stderr
     assert "只含“指标明细”表" in out.stdout and "共 1776 行" in out.stdout  # 48 schools × 37 indicators
     table = pd.read_csv(target, encoding="utf-8-sig", dtype={"学校编号": str})

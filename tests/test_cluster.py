@@ -2,10 +2,13 @@
 on 127.0.0.1, started and stopped here (``evalkit.runtime.dask_executor``).
 
 A synthetic city of two counties with three schools each (``evalkit.demo.city``, seed 20240901),
-school reports only, HTML only, so the module stays at about a minute and a half on 2 cores.
-The reference is the local executor's run of the same run file: the Dask run must give the same
-totals, grades and ranks (the ``data-*`` markers of each report's HTML, written by
-``evalkit.publish.present``).
+school reports only, HTML only, robustness off. The reference is the local executor's run of the
+same run file: the Dask run must give the same totals, grades and ranks (the ``data-*`` markers of
+each report's HTML, written by ``evalkit.publish.present``). The first test runs the real
+``school_report`` notebook on the cluster; the tests of faults (a worker of another version, a
+worker killed, every worker lost) run the light one of ``tests/fixtures/batch/headline.ipynb`` (the
+real report's parameters and its headline block, hence the same markers) against a local reference
+made with it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from evalkit.planner.runfile import load_run_file
 ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).parent / "dask"
 FAKE_VERSION = Path(__file__).parent / "fixtures" / "cluster" / "fake_version.py"
+LIGHT_REPORT = Path(__file__).parent / "fixtures" / "batch" / "headline.ipynb"
 MARKERS = re.compile(r'data-(total|grade|rank|school-id)="([^"]*)"')
 
 
@@ -102,22 +106,48 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         c.close()
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("city")
+def _city(root: Path, school_report: Path | None = None) -> Path:
+    """The synthetic city's run file: school reports only (``school_report`` instead of the real
+    notebook when given), HTML only, robustness off."""
     run_file = generate_city(root, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = run_file.read_text(encoding="utf-8")
     text = re.sub(r"  county_summary: .*\n|  region_summary: .*\n", "", text).replace("[ipynb, html]", "[html]")
-    run_file.write_text(text, encoding="utf-8")
+    if school_report is not None:
+        text = re.sub(r"(  school_report: ).*\n", lambda m: f"{m.group(1)}{school_report}\n", text)
+    run_file.write_text(text + "robustness: false\n", encoding="utf-8")
     return run_file
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _city(tmp_path_factory.mktemp("city"))
+
+
+@pytest.fixture(scope="module")
+def light_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same city with the light school report (tests/fixtures/batch/headline.ipynb)."""
+    return _city(tmp_path_factory.mktemp("light_city"), LIGHT_REPORT)
+
+
+def _reference(run_file: Path) -> dict[str, list[tuple[str, str]]]:
+    local = run_batch(with_output(run_file, "local"), progress=False)
+    assert (local.count("done"), local.count("failed")) == (6, 0)
+    return markers(run_file.parent / "local" / "2024")
 
 
 @pytest.fixture(scope="module")
 def reference(city: Path) -> dict[str, list[tuple[str, str]]]:
     """The local executor's reports of the city (the kernel pool, no Dask)."""
-    local = run_batch(with_output(city, "local"), progress=False)
-    assert (local.count("done"), local.count("failed")) == (6, 0)
-    return markers(city.parent / "local" / "2024")
+    return _reference(city)
+
+
+@pytest.fixture(scope="module")
+def light_reference(light_city: Path) -> dict[str, list[tuple[str, str]]]:
+    """The local executor's light reports of the city: each school's total, grade and rank, as
+    the real report shows them."""
+    found = _reference(light_city)
+    assert len(found) == 6 and all(len(m) == 4 for m in found.values()), found
+    return found
 
 
 def with_output(run_file: Path, output: str, cluster: str | None = None):
@@ -183,21 +213,21 @@ def test_dask_cluster_gives_the_same_reports_as_the_local_executor(
     assert again.count("skipped") == 6
 
 
-def test_a_worker_with_another_evalkit_version_is_refused_by_name(city: Path, cluster: Cluster) -> None:
+def test_a_worker_with_another_evalkit_version_is_refused_by_name(light_city: Path, cluster: Cluster) -> None:
     cluster.add_worker("odd-worker", "--preload", str(FAKE_VERSION))
     try:
         with pytest.raises(RunError, match=r"odd-worker.*0\.0\.0\+fake"):
-            run_batch(with_output(city, "refused", cluster.address), progress=False)
+            run_batch(with_output(light_city, "refused", cluster.address), progress=False)
     finally:
         cluster.stop("odd-worker")
-    assert not list((city.parent / "refused").rglob("*.html"))  # nothing was run
+    assert not list((light_city.parent / "refused").rglob("*.html"))  # nothing was run
 
 
 def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
-    city: Path, cluster: Cluster, reference: dict
+    light_city: Path, cluster: Cluster, light_reference: dict
 ) -> None:
-    out = city.parent / "killed"
-    run = Background(with_output(city, "killed", cluster.address))
+    out = light_city.parent / "killed"
+    run = Background(with_output(light_city, "killed", cluster.address))
     from distributed import Client
 
     with Client(cluster.address, timeout=30) as client:
@@ -213,11 +243,11 @@ def test_a_worker_killed_mid_run_has_its_reports_rerun_elsewhere(
         manifest = Manifest.load(out / "2024" / county)
         assert sorted(e["status"] for e in manifest.reports.values()) == ["done"] * 3
         assert not manifest.journal_path.exists()
-    assert markers(out / "2024") == reference
+    assert markers(out / "2024") == light_reference
 
 
 def test_a_run_whose_workers_are_all_lost_finishes_on_a_worker_that_joins_later(
-    city: Path, cluster: Cluster, reference: dict
+    light_city: Path, cluster: Cluster, light_reference: dict
 ) -> None:
     """Machines lost and replaced: once a first report has landed, every worker is killed
     (SIGKILL) and a new one joins. It gets the run's scores from the scheduler (the inputs
@@ -225,15 +255,15 @@ def test_a_run_whose_workers_are_all_lost_finishes_on_a_worker_that_joins_later(
     holding them ("lose scattered data, which can't be recovered") and the reports still to run
     were cancelled; this also happened with one worker lost once the scheduler's memory manager
     had dropped the other copies (CI, 2026-12-01: 2 of 6 reports "cancelled: already forgotten")."""
-    out = city.parent / "replaced"
-    run = Background(with_output(city, "replaced", cluster.address))
+    out = light_city.parent / "replaced"
+    run = Background(with_output(light_city, "replaced", cluster.address))
     run.wait_until(lambda: list(out.rglob("*_报告.html")), "its workers were killed")
     for name in [n for n in cluster.procs if n != "scheduler"]:
         cluster.stop(name, signal.SIGKILL)
     cluster.add_worker("w3")
     run.finish()
     assert leftovers(out) == []
-    assert markers(out / "2024") == reference
+    assert markers(out / "2024") == light_reference
 
 
 def test_every_input_file_a_report_reads_is_shipped_to_workers(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Word documents read back with python-docx: a school report rendered as .docx by ``evalkit run``,
 the county's notice (通报) and publicity list (公示名单) made from the same run's Results.
 
-One real run (the demo county's 2023–2024 data, the real ``school_report`` notebook, school 001
-only) is shared by the module; the documents are drafted from its saved Results. The expected
+The session's one real run (``demo_run`` of tests/conftest.py: the demo county's 2022–2024 data,
+the real ``school_report`` notebook, schools 001 and 022, with the issuer, notice and publicity
+blocks of ``RUN_FILE``) is read by the module; the documents are drafted from its saved Results. The expected
 figures are read from the Results table the run saved, never from the documents' own code.
 Layout facts come from GB/T 9704-2012 (A4, margins 37/35/28/26 mm).
 """
@@ -51,14 +52,12 @@ publicity:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """``evalkit run --schools 001`` with docx; the run file, its spec and the saved Results."""
-    root = tmp_path_factory.mktemp("docs")
-    (root / "run.yaml").write_text(RUN_FILE, encoding="utf-8")
-    assert main(["run", str(root / "run.yaml"), "--schools", "001"]) == 0
-    year = root / "out" / "2024"
-    results = Results.load(year / "scores")
-    return {"root": root, "year": year, "spec": load_run_file(root / "run.yaml"), "results": results}
+def run(demo_run, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[no-untyped-def]
+    """The shared ``evalkit run`` (school 001's docx), its spec and saved Results; ``root`` is this
+    module's own folder for the documents it drafts (the shared run is only read)."""
+    results = Results.load(demo_run.year / "scores")
+    return {"root": tmp_path_factory.mktemp("docs"), "year": demo_run.year,
+            "spec": load_run_file(demo_run.run_file), "results": results}
 
 
 def _school(results: Results, school_id: str) -> dict:

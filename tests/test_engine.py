@@ -1,5 +1,9 @@
 """The ``evalkit`` papermill engine (``evalkit.runtime.papermill_engine``): registered through its entry point,
-usable from the papermill command line, with papermill's parameters and error semantics."""
+usable from the papermill command line, with papermill's parameters and error semantics.
+
+Fresh processes where the point is a fresh process (the entry point found with nothing imported,
+the ``papermill`` command); the failing notebook through papermill's API in this process, which is
+what the command line calls."""
 
 from __future__ import annotations
 
@@ -40,9 +44,15 @@ def test_papermill_command_line_with_the_evalkit_engine(tmp_path: Path) -> None:
     assert nb.cells[2].outputs[0]["text"] == f"id 007 {tmp_path}\n"
     assert nb.metadata.papermill["exception"] is None
 
+
+def test_a_failing_cell_is_papermills_execution_error_and_recorded(tmp_path: Path) -> None:
+    """What ``papermill --engine evalkit bad.ipynb bad_out.ipynb`` calls (``execute_notebook``), in
+    this process: PapermillExecutionError naming the cell's error, the output notebook marked."""
+    import papermill as pm
+    import pytest
+
     bad = notebook(tmp_path / "bad.ipynb", "raise ValueError('坏了')")
-    proc = subprocess.run([str(PAPERMILL), "--engine", "evalkit", str(bad), str(tmp_path / "bad_out.ipynb"),
-                           "--no-progress-bar"], capture_output=True, text=True)
-    assert proc.returncode != 0 and "PapermillExecutionError" in proc.stderr and "坏了" in proc.stderr
+    with pytest.raises(pm.PapermillExecutionError, match="坏了"):
+        pm.execute_notebook(str(bad), str(tmp_path / "bad_out.ipynb"), engine_name="evalkit", progress_bar=False)
     nb = nbformat.read(tmp_path / "bad_out.ipynb", as_version=4)
     assert nb.metadata.papermill["exception"] is True

@@ -1,8 +1,10 @@
 """The report notebooks, executed with papermill on the bundled demo county.
 
-The demo county is scored once and saved; the notebooks read the saved scores through the
-``scores`` parameter (as the batch runner passes them), except one run with the notebook's own
-defaults, which scores the demo county itself. Assertions read the machine-readable markers
+The demo county is scored once and saved by the session's real run (``demo_run`` of
+tests/conftest.py, with a robustness analysis of 200 replications, which also executed the school
+report of 022, the first school with a veto, read here); the notebooks read its saved scores
+through the ``scores`` parameter (as the batch runner passes them), except one run with the
+notebook's own defaults, which scores the demo county itself. Assertions read the machine-readable markers
 the notebooks embed (``data-total``, ``data-table``, ``data-note``) and the chart names in the
 outputs' metadata.
 """
@@ -73,14 +75,15 @@ def _attr(html: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The demo county scored once and saved, and every notebook executed once."""
-    tmp = tmp_path_factory.mktemp("notebooks")
-    results = evalkit.load_results(2024)
-    from evalkit.robustness import RobustnessConfig, attach_from_files
+def demo(demo_run, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The demo county scored once and saved (the shared run's scores), and every notebook executed
+    once: the vetoed school's report by that run, the others here."""
+    from conftest import DEMO_RUN_SCHOOLS
 
-    attach_from_files(results, 2024, config=RobustnessConfig(replications=200, sensitivity=50))
-    scores = str(results.save(tmp / "scores"))
+    tmp = tmp_path_factory.mktemp("notebooks")
+    scores = str(demo_run.year / "scores")
+    results = evalkit.load_results(2024, scores=scores)
+    assert results.meta["robustness"]["replications"] == 200
     intake = tmp / "intake.csv"
     intake.write_text(
         "severity,kind,message,year\n"
@@ -89,10 +92,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         encoding="utf-8",
     )
     veto_school = str(results.vetoes[results.vetoes["year"] == 2024]["school_id"].sort_values().iloc[0])
+    assert veto_school in DEMO_RUN_SCHOOLS, "the shared run reports on the first vetoed school"
     jobs = {
         # the notebook's own defaults: scores the demo county itself
         "default": ("school_report", {"year": 2024, "school_id": "001"}),
-        "veto": ("school_report", {"year": 2024, "school_id": veto_school, "scores": scores}),
         "first_year": ("school_report", {"year": 2022, "school_id": "002", "scores": scores}),
         "county": ("county_summary", {"year": 2024, "scores": scores, "intake_notes": str(intake)}),
         "trend": ("school_trend", {"year": 2024, "school_id": "036", "scores": scores}),
@@ -105,6 +108,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         futures = {key: pool.submit(_run, name, tmp / f"{key}.ipynb", **params)
                    for key, (name, params) in jobs.items()}
         runs = {key: f.result() for key, f in futures.items()}
+    runs["veto"] = nbformat.read(demo_run.report(veto_school, "ipynb"), as_version=4)
     return {"results": results, "runs": runs, "veto_school": veto_school}
 
 

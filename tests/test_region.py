@@ -13,6 +13,9 @@ from evalkit.planner.runfile import RunFileError, load_run_file
 from evalkit.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
+LIGHT_REPORT = ROOT / "tests" / "fixtures" / "batch" / "headline.ipynb"
+"""The light report (the real school report's parameters and headline markers) for the runs whose
+tests check what is scored, batched and recorded rather than what a report shows."""
 
 
 def results(totals: list[float], grades: list[str], shares: dict[str, list[float]], flagged: list[str]) -> Results:
@@ -151,7 +154,8 @@ def _shared_registry_city(tmp_path: Path) -> tuple[Path, Path]:
 
     run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = re.sub(r"  (school_report|county_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
-    text = text.replace("[ipynb, html]", "[html]")
+    text = re.sub(r"(  region_summary: ).*\n", lambda m: f"{m.group(1)}{LIGHT_REPORT}\n", text)
+    text = text.replace("[ipynb, html]", "[html]") + "robustness: false\n"
     own = tmp_path / "own.yaml"
     own.write_text(text.replace("output: outputs", "output: out-own"), encoding="utf-8")
     frames = []
@@ -239,7 +243,8 @@ def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, mo
 
     run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
     text = re.sub(r"  (county_summary|region_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
-    run_file.write_text(text.replace("[ipynb, html]", "[html]"), encoding="utf-8")
+    text = re.sub(r"(  school_report: ).*\n", lambda m: f"{m.group(1)}{LIGHT_REPORT}\n", text)
+    run_file.write_text(text.replace("[ipynb, html]", "[html]") + "robustness: false\n", encoding="utf-8")
     batches: list[list[tuple[str, str]]] = []
     real = run.execute_years
 

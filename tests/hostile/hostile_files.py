@@ -28,7 +28,116 @@ SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # --------------------------------------------------------------------------- running evalkit
 
 
+_MEASURER = r"""
+import json, os, resource, signal, sys, time, traceback
+import pandas, openpyxl  # noqa: F401  what validate and score import anyway, imported once here
+import evalkit.cli.app, evalkit.cli.validate, evalkit.intake  # noqa: F401
+from evalkit.cli import main
+
+for line in sys.stdin:
+    req = json.loads(line)
+    t = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the command, as the ``evalkit`` script runs it, its output in two files
+        code = 1
+        try:
+            with open("/proc/self/status") as status, open(req["start"], "w") as start:
+                start.write(next(x for x in status if x.startswith("VmRSS:")).split()[1])  # kB at the fork
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            for fd, path in ((1, req["out"]), (2, req["err"])):
+                os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+            sys.argv = ["evalkit", *req["args"]]
+            code = main(req["args"])
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush(); sys.stderr.flush()
+            os._exit(code or 0)
+    deadline, killed = t + req["timeout"], False
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+            killed = True
+            break
+        time.sleep(0.005)
+    seconds = time.monotonic() - t
+    read = lambda p: open(p, "rb").read().decode("utf-8", "replace")
+    # a fresh process's peak: its imports' peak (this process's own) plus what the command added
+    grown = usage.ru_maxrss - int(read(req["start"]) or usage.ru_maxrss)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + max(grown, 0)
+    print(json.dumps({"rc": None if killed else os.waitstatus_to_exitcode(status),
+                      "rss_mb": rss / 1024, "seconds": seconds,
+                      "out": read(req["out"]), "err": read(req["err"])}), flush=True)
+"""
+
+
+class _Measurer:
+    """One child process that imports evalkit once and runs each command in a fork of itself,
+    reporting the fork's exit code, output and wall time, and the peak resident memory a fresh
+    process would have had: this process's own peak (evalkit's imports) plus what the fork added
+    to its resident memory after the fork (``wait4``'s ``ru_maxrss`` less the fork's ``VmRSS`` at
+    its start). The fork's bare ``ru_maxrss`` reads ~40 MB below a fresh process's, as a fork does
+    not count the shared libraries' pages it has not touched."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.folder = Path(tempfile.mkdtemp(prefix="evalkit-measurer-"))
+        self.proc = subprocess.Popen([sys.executable, "-c", _MEASURER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        self.count = 0
+
+    def run(self, args: tuple[str, ...], timeout: float) -> dict:
+        import json
+
+        self.count += 1
+        request = {"args": list(args), "timeout": timeout, **{
+            name: str(self.folder / f"{self.count}.{name}") for name in ("out", "err", "start")}}
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, f"the measuring process ended (exit code {self.proc.poll()})"
+        return json.loads(line)
+
+    def close(self) -> None:
+        import shutil
+
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_measurer: _Measurer | None = None
+
+
 def run_evalkit(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> dict:
+    """``evalkit ARGS`` measured apart from the tests: its exit code (``None`` when it was killed
+    after ``timeout`` seconds), stdout, stderr, wall time and the peak resident memory (MB) of the
+    process that ran it. Every call runs in a fork of ONE measuring child process (started at the
+    first call, evalkit imported there once; see :class:`_Measurer`); with ``cwd`` or ``env`` in a
+    fresh process of its own (:func:`run_evalkit_fresh`)."""
+    global _measurer
+    if cwd is not None or env is not None:
+        return run_evalkit_fresh(*args, cwd=cwd, env=env, timeout=timeout)
+    if _measurer is None or _measurer.proc.poll() is not None:
+        import atexit
+
+        _measurer = _Measurer()
+        atexit.register(_measurer.close)
+    return _measurer.run(args, timeout)
+
+
+def run_evalkit_fresh(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> dict:
     """``evalkit ARGS`` in a fresh process; returns its exit code (``None`` when it was killed
     after ``timeout`` seconds), stdout, stderr, wall time and the peak resident memory (MB) of that
     process, measured with ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process that runs nothing else."""

@@ -60,10 +60,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # --------------------------------------------------------------------------- helpers
 
 
-def evalkit_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
+def evalkit_cli(*args: str, cwd: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
+    """``evalkit ARGS``: in a fresh process with ``fresh`` or ``cwd`` (one test per command does
+    so, as users run it), else in this process (``main``, its output captured), same result."""
+    if fresh or cwd is not None:
+        return subprocess.run(
+            [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        )
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["evalkit", *args], code, out.getvalue(), err.getvalue())
 
 
 def hostile_data(root: Path) -> tuple[Path, Path]:
@@ -145,7 +152,7 @@ def finished_run(tmp_path_factory) -> Path:
     """A project whose hostile run has finished (4 school reports, ipynb only)."""
     root = tmp_path_factory.mktemp("hostile_run")
     run_file = make_run(root)
-    out = evalkit_cli("run", str(run_file))
+    out = evalkit_cli("run", str(run_file), fresh=True)
     assert out.returncode == 0, out.stdout + out.stderr
     return root
 
@@ -221,7 +228,7 @@ def test_hostile_run_scores_are_the_clean_demo_scores_and_numbers(finished_run):
 
 def test_score_xlsx_of_hostile_data_holds_no_formula(tmp_path):
     registry, obs = hostile_data(tmp_path)
-    out = evalkit_cli("score", str(obs), "-r", str(registry), "-o", str(tmp_path / "结果.xlsx"))
+    out = evalkit_cli("score", str(obs), "-r", str(registry), "-o", str(tmp_path / "结果.xlsx"), fresh=True)
     assert out.returncode == 0, out.stderr
     assert formula_cells(tmp_path / "结果.xlsx") == []
     texts = workbook_texts(tmp_path / "结果.xlsx")
@@ -252,7 +259,7 @@ def hostile_bad_values(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_validate_xlsx_report_of_payload_values_holds_no_formula(tmp_path):
     registry, obs = hostile_bad_values(tmp_path)
-    out = evalkit_cli("validate", str(obs), "-r", str(registry), "-o", str(tmp_path / "问题.xlsx"))
+    out = evalkit_cli("validate", str(obs), "-r", str(registry), "-o", str(tmp_path / "问题.xlsx"), fresh=True)
     assert out.returncode == 1  # the payloads are not counts: errors
     assert formula_cells(tmp_path / "问题.xlsx") == []
     assert {DDE, "=1+1", "@A1"} <= workbook_texts(tmp_path / "问题.xlsx")
@@ -271,7 +278,7 @@ def test_validate_csv_report_of_payload_values_is_neutralised(tmp_path):
 def test_template_from_a_hostile_registry_holds_no_formula(tmp_path):
     registry, _ = hostile_data(tmp_path)
     target = tmp_path / "模板.xlsx"
-    out = evalkit_cli("template", "-r", str(registry), "--year", "2024", "-o", str(target))
+    out = evalkit_cli("template", "-r", str(registry), "--year", "2024", "-o", str(target), fresh=True)
     assert out.returncode == 0, out.stderr
     assert formula_cells(target) == []
     assert {name for _, name in SCHOOLS.values()} <= workbook_texts(target)

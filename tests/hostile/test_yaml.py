@@ -48,11 +48,23 @@ def billion_laughs(levels: int = 9, fan: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evalkit_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    # the timeout is a guard against a hang, not an assertion
-    return subprocess.run(
-        [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+def evalkit_cli(*args: str, cwd: Path | None = None, fresh: bool = False) -> subprocess.CompletedProcess:
+    """``evalkit ARGS``: in a fresh process with ``fresh`` or ``cwd`` (one test per command does
+    so, as users run it), else in this process (``main``, its output captured), same result."""
+    if fresh or cwd is not None:
+        # the timeout is a guard against a hang, not an assertion
+        return subprocess.run(
+            [sys.executable, "-m", "evalkit.cli.app", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        )
+    import contextlib
+    import io
+
+    from evalkit.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["evalkit", *args], code, out.getvalue(), err.getvalue())
 
 
 _MEASURE = textwrap.dedent(
@@ -140,14 +152,14 @@ def test_billion_laughs_run_file_is_refused_fast_and_small(tmp_path):
 
 def test_framework_check_answers_a_bomb_with_a_message_and_exit_1(tmp_path):
     bomb = write(tmp_path / "bomb.yaml", billion_laughs())
-    out = evalkit_cli("framework", "check", str(bomb))
+    out = evalkit_cli("framework", "check", str(bomb), fresh=True)
     assert out.returncode == 1
     assert "十亿笑" in out.stderr and "Traceback" not in out.stderr + out.stdout
 
 
 def test_run_answers_a_bomb_with_a_message_and_exit_2(tmp_path):
     bomb = write(tmp_path / "run.yaml", billion_laughs())
-    out = evalkit_cli("run", str(bomb))
+    out = evalkit_cli("run", str(bomb), fresh=True)
     assert out.returncode == 2
     assert "十亿笑" in out.stderr and "Traceback" not in out.stderr + out.stdout
     assert not (tmp_path / "outputs").exists()
