@@ -172,13 +172,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     registry = args.registry
     if not registry:  # a filled template remembers its registry, as evalkit validate reads it
-        from evalkit.cli.validate import template_registry
+        from evalkit.cli.validate import remembered_registry
 
-        try:
-            found = template_registry(args.files)
-        except RegistryError as err:
-            print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
-                  file=sys.stderr)
+        ok, found = remembered_registry(args.files)
+        if not ok:
             return 1
         if found is not None:
             registry = found[1]

@@ -57,13 +57,8 @@ def cli_validate(args: argparse.Namespace) -> int:
     year = getattr(args, "year", None)
     shown = registry
     if not registry:  # a template remembers its registry and year (a registry given here wins)
-        from evalkit.intake.registry import RegistryError
-
-        try:
-            found = template_registry(args.files)
-        except RegistryError as err:
-            print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
-                  file=sys.stderr)
+        ok, found = remembered_registry(args.files)
+        if not ok:
             return 1
         if found is not None:
             name, frame, template_year = found
@@ -88,6 +83,19 @@ def template_registry(files: list[str]) -> tuple[str, pd.DataFrame, int | None] 
         if frame is not None:
             return Path(path).name, frame, year
     return None
+
+
+def remembered_registry(files: list[str]) -> tuple[bool, tuple[str, pd.DataFrame, int | None] | None]:
+    """(ok, what :func:`template_registry` found) for ``validate`` and ``score`` run without ``-r``;
+    a template whose stored registry has errors prints them and gives ``ok`` False (exit 1)."""
+    from evalkit.intake.registry import RegistryError
+
+    try:
+        return True, template_registry(files)
+    except RegistryError as err:
+        print(f"模板中保存的学校名册有错误，请用 -r 指定名册 / the template's registry has errors\n{err}",
+              file=sys.stderr)
+        return False, None
 
 
 def format_report(
