@@ -167,9 +167,9 @@ def test_earlier_sealed_year_is_read_as_published_and_said(three_years: dict) ->
     assert float(published.loc["101", "total"]) == points(values(0, 2024), 2024)
     assert r.meta["published_years"] == [2024]
     assert "2024 年" in three_years["printed"] and "已公布结果" in three_years["printed"]
-    pub = published_results(three_years["spec"].output, 2024)
+    pub = published_results(three_years["spec"].year_folder(2024), 2024)
     assert pub is not None and pub.years == [2024]
-    assert published_results(three_years["spec"].output, 2023) is None  # not sealed: rescored
+    assert published_results(three_years["spec"].year_folder(2023), 2023) is None  # not sealed: rescored
 
 
 def test_school_report_states_last_years_published_result_and_compares_rates(three_years: dict) -> None:
@@ -339,7 +339,7 @@ def test_cli_run_of_the_third_year_reads_the_sealed_second_and_says_how_it_compa
     out = root / "out"
     (out / "2024" / "record").mkdir()
     (out / "2024" / "record" / "published.json").write_text('{"year": 2024}', encoding="utf-8")
-    published = published_results(out, 2024)
+    published = published_results(out / "2024", 2024)
     assert published is not None
     prev = published.school("101", 2024)
     write_year(root, 2024, {("101", "A1"): 2})  # changed after publishing

@@ -100,19 +100,25 @@ def impute_by_group(
     return out, StepRecord("impute", f"group_{how}", {"how": how, "by_group": groups is not None}, changed, note)
 
 
+def _deviations(x: np.ndarray, min_n: int) -> tuple[int, np.ndarray, float] | None:
+    """(n, ``d = x − mean``, ``Σd²``) of the values present; ``None`` with fewer than ``min_n``
+    values or when they are all equal (the moments are then 0/0)."""
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) < min_n:
+        return None
+    d = v - v.mean()
+    s2 = float(np.sum(d**2))
+    return None if s2 == 0 else (len(v), d, s2)
+
+
 def skewness(x: np.ndarray) -> float:
     """COINr ``skew()`` (``e1071::skewness`` type 2, Excel ``SKEW``) of the values present:
     with ``d = x − mean``, ``√n Σd³ / (Σd²)^1.5 · √(n(n−1)) / (n−2)``; NaN with fewer than
     3 values (and for constant values, 0/0)."""
-    v = np.asarray(x, dtype=float)
-    v = v[~np.isnan(v)]
-    n = len(v)
-    if n < 3:
+    if (dev := _deviations(x, 3)) is None:
         return math.nan
-    d = v - v.mean()
-    s2 = float(np.sum(d**2))
-    if s2 == 0:
-        return math.nan
+    n, d, s2 = dev
     return math.sqrt(n) * float(np.sum(d**3)) / s2**1.5 * math.sqrt(n * (n - 1)) / (n - 2)
 
 
@@ -120,15 +126,9 @@ def kurtosis(x: np.ndarray) -> float:
     """COINr ``kurt()`` (``e1071::kurtosis`` type 2, Excel ``KURT``, excess kurtosis) of the
     values present: with ``r = n Σd⁴ / (Σd²)²``, ``((n+1)(r−3) + 6)(n−1) / ((n−2)(n−3))``; NaN
     with fewer than 4 values (and for constant values)."""
-    v = np.asarray(x, dtype=float)
-    v = v[~np.isnan(v)]
-    n = len(v)
-    if n < 4:
+    if (dev := _deviations(x, 4)) is None:
         return math.nan
-    d = v - v.mean()
-    s2 = float(np.sum(d**2))
-    if s2 == 0:
-        return math.nan
+    n, d, s2 = dev
     r = n * float(np.sum(d**4)) / s2**2
     return ((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
 

@@ -9,14 +9,23 @@ from pathlib import Path
 HISTORY_DIR = "history"
 
 
-def move_to_history(folder: Path, rel: str, version: int) -> Path | None:
-    """Move ``folder/rel`` to ``folder/history/v<version>/rel`` (a file kept there already is
-    kept); return where it went, ``None`` when there was nothing to move."""
+def _paths(folder: Path, rel: str, version: int) -> tuple[Path, Path] | None:
+    """(``folder/rel``, ``folder/history/v<version>/rel`` with its parent made), or ``None``
+    when ``folder/rel`` does not exist."""
     source = Path(folder) / rel
     if not source.exists():
         return None
     target = Path(folder) / HISTORY_DIR / f"v{int(version)}" / rel
     target.parent.mkdir(parents=True, exist_ok=True)
+    return source, target
+
+
+def move_to_history(folder: Path, rel: str, version: int) -> Path | None:
+    """Move ``folder/rel`` to ``folder/history/v<version>/rel`` (a file kept there already is
+    kept); return where it went, ``None`` when there was nothing to move."""
+    if (paths := _paths(folder, rel, version)) is None:
+        return None
+    source, target = paths
     if target.exists():
         if source.is_dir():
             shutil.rmtree(source)
@@ -29,11 +38,9 @@ def move_to_history(folder: Path, rel: str, version: int) -> Path | None:
 
 def copy_to_history(folder: Path, rel: str, version: int) -> Path | None:
     """Copy ``folder/rel`` (file or folder) to ``folder/history/v<version>/rel``."""
-    source = Path(folder) / rel
-    if not source.exists():
+    if (paths := _paths(folder, rel, version)) is None:
         return None
-    target = Path(folder) / HISTORY_DIR / f"v{int(version)}" / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
+    source, target = paths
     if source.is_dir():
         shutil.copytree(source, target, dirs_exist_ok=True)
     else:

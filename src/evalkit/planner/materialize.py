@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
+from evalkit.planner.published import RECORD_DIR
 from evalkit.planner.runfile import RunSpec, load_run_file
-from evalkit.planner.seal import RECORD_DIR, SealError
+from evalkit.planner.seal import SealError
 
 
 def _place(folder: Path, entry: dict[str, Any], scratch: Path) -> Path:

@@ -14,33 +14,35 @@ from pathlib import Path
 
 from evalkit.results import Results
 
-__all__ = ["PUBLISHED_MARK", "is_sealed", "published_results"]
+__all__ = ["PUBLISHED_NAME", "RECORD_DIR", "is_sealed", "published_path", "published_results"]
 
-PUBLISHED_MARK = Path("record") / "published.json"
-"""A year folder is sealed iff this file exists in it."""
-
-
-def _folder(output_root: Path, year: int, county: str = "") -> Path:
-    folder = Path(output_root) / str(int(year))
-    return folder / county if county else folder
+RECORD_DIR = "record"
+PUBLISHED_NAME = "published.json"
 
 
-def is_sealed(output_root: Path, year: int, county: str = "") -> bool:
-    """True when ``<output_root>/<year>/[<county>/]record/published.json`` exists."""
-    return (_folder(output_root, year, county) / PUBLISHED_MARK).is_file()
+def published_path(folder: Path) -> Path:
+    """Where a year folder's seal is: ``<folder>/record/published.json``."""
+    return Path(folder) / RECORD_DIR / PUBLISHED_NAME
 
 
-def published_results(output_root: Path, year: int, county: str = "") -> Results | None:
-    """The published Results of a sealed year (its ``scores/`` restricted to ``year``, with
-    ``meta["framework_*"]`` and ``meta["frameworks"]`` saying the framework it was scored
-    under), or ``None`` when the year is not sealed. A sealed year without saved scores for
-    ``year`` raises ``FileNotFoundError`` (Chinese): a published year must keep its results."""
-    if not is_sealed(output_root, year, county):
+def is_sealed(folder: Path) -> bool:
+    """True when the year folder ``folder`` (:meth:`RunSpec.year_folder`) holds its seal,
+    ``record/published.json`` (written by :mod:`evalkit.planner.seal`)."""
+    return published_path(folder).is_file()
+
+
+def published_results(folder: Path, year: int) -> Results | None:
+    """The published Results of the sealed year folder ``folder`` (its ``scores/`` restricted
+    to ``year``, with ``meta["framework_*"]`` and ``meta["frameworks"]`` saying the framework it
+    was scored under), or ``None`` when the year is not sealed. A sealed year without saved
+    scores for ``year`` raises ``FileNotFoundError`` (Chinese): a published year must keep its
+    results."""
+    if not is_sealed(folder):
         return None
-    folder = _folder(output_root, year, county) / "scores"
-    results = Results.load(folder).for_year(int(year))
+    scores = Path(folder) / "scores"
+    results = Results.load(scores).for_year(int(year))
     if results.schools.empty:
-        raise FileNotFoundError(f"{folder} 中没有 {int(year)} 年的评分结果，但该年度已公布（{PUBLISHED_MARK}）"
+        raise FileNotFoundError(f"{scores} 中没有 {int(year)} 年的评分结果，但该年度已公布（{published_path(folder)}）"
                                 f" / a sealed year without its scores")
     meta = dict(results.meta)
     frameworks = dict(meta.get("frameworks") or {})

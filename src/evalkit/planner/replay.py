@@ -22,7 +22,8 @@ from typing import TextIO
 
 from evalkit.planner.manifest import Manifest
 from evalkit.planner.materialize import materialized_spec
-from evalkit.planner.seal import RECORD_DIR, SealError, read_published, verify_sealed
+from evalkit.planner.published import RECORD_DIR
+from evalkit.planner.seal import SealError, read_published, verify_sealed
 
 
 def replay(folder: str | Path, *, out: TextIO | None = None, keep: str | Path | None = None) -> list[str]:

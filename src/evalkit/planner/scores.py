@@ -161,7 +161,7 @@ def _with_published(spec: RunSpec, results: Results, out: TextIO | None) -> Resu
     for year in sorted(set(results.years) | sealed_years(spec)):
         if year >= latest or year in run_years:
             continue
-        sealed = published_results(spec.output, year, spec.county)
+        sealed = published_results(spec.year_folder(year), year)
         if sealed is not None:
             parts.append(sealed)
             frameworks[str(year)] = sealed.meta["frameworks"][str(year)]
@@ -186,7 +186,7 @@ def sealed_years(spec: RunSpec) -> set[int]:
     if not spec.output.is_dir():
         return set()
     years = {int(p.name) for p in spec.output.iterdir() if p.name.isdigit() and len(p.name) == 4}
-    return {y for y in years if is_sealed(spec.output, y, spec.county)}
+    return {y for y in years if is_sealed(spec.year_folder(y))}
 
 
 def results_without_years(results: Results, years: list[int]) -> Results:

@@ -37,9 +37,8 @@ from evalkit.io.atomic import atomic_write_bytes, atomic_write_text
 from evalkit.planner.fingerprints import sha256_file
 from evalkit.planner.inputs import changed_inputs
 from evalkit.planner.manifest import MANIFEST_NAME, Manifest, now
+from evalkit.planner.published import RECORD_DIR, published_path
 
-RECORD_DIR = "record"
-PUBLISHED_NAME = "published.json"
 INPUTS_DIR = "inputs"
 CORRECTIONS_DIR = "corrections"
 SCHEMA = 1
@@ -49,10 +48,6 @@ class SealError(EvalkitError):
     """A year that cannot be published, or a sealed year a run may not touch."""
 
     exit_code = 1
-
-
-def published_path(folder: Path) -> Path:
-    return Path(folder) / RECORD_DIR / PUBLISHED_NAME
 
 
 def read_published(folder: Path) -> dict[str, Any] | None:
