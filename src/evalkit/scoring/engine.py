@@ -30,6 +30,7 @@ from evalkit.results import Results
 from evalkit.scoring.combine import combine_raters, combine_sources, rule_sentences
 from evalkit.scoring.grading import apply_quota, apply_vetoes, grade_by_score, next_grade, ranks
 from evalkit.scoring.nodes import node_table
+from evalkit.scoring.pages import small_pages
 from evalkit.scoring.pipeline import apply_pipelines
 from evalkit.scoring.prepare import check, scorable_rows, score_rows
 from evalkit.scoring.stages import stage_table
@@ -61,7 +62,20 @@ def score(
     schools in the data. A school-year without any data (allowed as ``missing_schools``) is
     缺报: left out of the tables (not ranked, not graded) and listed in ``flags`` (kind
     ``missing_school``) and ``meta["missing_schools"]``. The input frame is not modified.
+    Large arrays are made on ordinary pages (:func:`evalkit.scoring.pages.small_pages`).
     """
+    with small_pages():
+        return _score(observations, framework, registry, years=years, allow=allow)
+
+
+def _score(
+    observations: ValidatedObservations | pd.DataFrame,
+    framework: Framework,
+    registry: pd.DataFrame | None,
+    *,
+    years: list[int] | None,
+    allow: Iterable[str] | None,
+) -> Results:
     from evalkit.intake.gate import as_validated
 
     fw = framework
@@ -77,9 +91,17 @@ def score(
     schools, missing = _without_missing(enc, schools, validated, years)
 
     rows = scorable_rows(nodes, rules, enc, parsed)
+    # what still needs the observations row by row, taken now: their codes (an int64 per row
+    # and column) and parsed values are then let go before the largest tables are built
+    marks, flagged = _rating_marks(data, fw), _flag_veto_rows(data, fw)
+    data_fingerprint, n_observations = fingerprint_codes(enc.codes, enc.uniques), len(data)
+    enc = Encoded(codes={}, uniques=enc.uniques)
+    del data, parsed
     rows["points"] = score_rows(rows, nodes, rules, enc)
     rows["sentence"] = rule_sentences(rows, nodes, rules, decimals, enc)
     per_source = combine_raters(rows, nodes, fw.sources.trim, decimals)
+    for done in ("_rcode", "_shared", "_source", "_text"):  # not read by combine_sources
+        del rows[done]
     per_node = combine_sources(rows, per_source, nodes, fw, decimals, enc)
     del rows
 
@@ -92,13 +114,13 @@ def score(
     indicators, flags, pipeline_meta, pipeline_stages = apply_pipelines(
         indicators, flags, fw, schools, decimals, registry
     )
-    areas, base, node_points, node_weights = _areas(indicators, fw, _rating_marks(data, fw))
+    areas, base, node_points, node_weights = _areas(indicators, fw, marks)
     extra = {}
     if pipeline_meta:
         every_area = (node_points if node_points is not None else areas.rename(columns={"area_id": "node_id"}))
         extra["stages"] = stage_table(indicators, pipeline_stages, every_area, base, fw)
     bonus_detail, bonus_total = _bonus(per_node, nodes, fw)
-    vetoes = _vetoes(data, indicators, fw)
+    vetoes = _vetoes(flagged, indicators, fw)
 
     table = schools.merge(base, on=["school_id", "year"], how="left")
     table = table.merge(bonus_total, on=["school_id", "year"], how="left")
@@ -114,12 +136,12 @@ def score(
         "framework_name": fw.name,
         "framework_version": fw.version,
         "framework_fingerprint": fw.fingerprint,
-        "data_fingerprint": fingerprint_codes(enc.codes, enc.uniques),
+        "data_fingerprint": data_fingerprint,
         "evalkit_version": evalkit.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "years": sorted(int(y) for y in table["year"].unique()),
         "precision": decimals,
-        "n_observations": len(data),
+        "n_observations": n_observations,
         "allowed": validated.allowed_counts(),
         "allow_requested": sorted(validated.kinds),
         "allowed_notes": validated.allowed_notes(),
@@ -421,13 +443,18 @@ def _bonus(per_node: pd.DataFrame, nodes: pd.DataFrame, fw: Framework) -> tuple[
     return detail.reset_index(drop=True), total[["school_id", "year", "bonus"]]
 
 
-def _vetoes(data: EncodedObservations, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
-    """Triggered vetoes: a flag veto when any observation of it is yes (≥ 0.5); a threshold
-    veto when the indicator's combined value is below / above its threshold."""
-    frames = []
-    flag_ids = {v.id: v for v in fw.vetoes if v.trigger.indicator is None}
+def _flag_veto_rows(data: EncodedObservations, fw: Framework) -> pd.DataFrame:
+    """The observations of flag vetoes (vetoes without a trigger indicator)."""
+    flag_ids = {v.id for v in fw.vetoes if v.trigger.indicator is None}
     is_flag = data.enc.per_row("indicator_id", dict.fromkeys(flag_ids, True), False, dtype=bool)
-    flagged = data.rows(np.flatnonzero(is_flag))
+    return data.rows(np.flatnonzero(is_flag))
+
+
+def _vetoes(flagged: pd.DataFrame, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Triggered vetoes: a flag veto when any of its observations (``flagged``,
+    :func:`_flag_veto_rows`) is yes (≥ 0.5); a threshold veto when the indicator's combined
+    value is below / above its threshold."""
+    frames = []
     if not flagged.empty:
         yes = pd.to_numeric(flagged["value"], errors="coerce") >= 0.5
         hit = flagged[yes].groupby(["school_id", "year", "indicator_id"], as_index=False).agg(
