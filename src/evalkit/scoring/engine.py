@@ -453,8 +453,10 @@ def _flag_veto_rows(data: EncodedObservations, fw: Framework) -> pd.DataFrame:
 def _vetoes(flagged: pd.DataFrame, indicators: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """Triggered vetoes: a flag veto when any of its observations (``flagged``,
     :func:`_flag_veto_rows`) is yes (≥ 0.5); a threshold veto when the indicator's combined
-    value is below / above its threshold."""
+    value is below / above its threshold. ``indicators`` is the positional grid of
+    :func:`_indicator_grid`: an indicator's rows are every ``n_indicators``-th row."""
     frames = []
+    ids = [i.id for i in fw.indicators]
     if not flagged.empty:
         yes = pd.to_numeric(flagged["value"], errors="coerce") >= 0.5
         hit = flagged[yes].groupby(["school_id", "year", "indicator_id"], as_index=False).agg(
@@ -465,7 +467,10 @@ def _vetoes(flagged: pd.DataFrame, indicators: pd.DataFrame, fw: Framework) -> p
         t = v.trigger
         if t.indicator is None:
             continue
-        rows = indicators[indicators["indicator_id"] == t.indicator]
+        if t.indicator in ids:
+            rows = indicators.iloc[ids.index(t.indicator)::len(ids)]
+        else:
+            rows = indicators[indicators["indicator_id"] == t.indicator]
         value = pd.to_numeric(rows["value"], errors="coerce")
         hit = value < t.below if t.below is not None else value > t.above
         sel = rows[hit.fillna(False)]
