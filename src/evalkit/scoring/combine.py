@@ -10,7 +10,8 @@ re-normalised over those present. The combined raw value of a numeric indicator 
 weighted mean of the sources' values (used for veto thresholds and display).
 
 Explanations are built once per distinct (indicator, value, points) with the rule's own
-sentence and taken onto rows by position; combination clauses are assembled column-wise.
+sentence and taken onto rows by position; the raters' sentences once per distinct (indicator,
+number of raters, mean, marks); combination clauses are assembled column-wise.
 
 Every indicator also gets a *public* value text and explanation, for reports sent to schools:
 the same, except that the individual marks of several raters are left out — only how many
@@ -112,17 +113,22 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
     value_text = join_by_group(gid, rows["value_text"], "、", n_groups)
     ind = rows["_ind"][first]
     max_points = nodes["max_points"].to_numpy(dtype=float)[ind]
-    is_trimmed = n_raters >= trim.min_raters
     drop_clause = f"，去掉最高和最低各 {trim.drop} 个后" if trim.drop else "，"
-    got = got_series(pd.Series(mean_points), pd.Series(max_points), decimals).to_numpy()
-    names = nodes["name"].to_numpy(dtype=object)[ind] + "："
-    how_many = n_raters.astype(str).astype(object) + " 位评分人"
-    sentence = (
-        names + how_many + "评定为 " + value_text
-        + np.where(is_trimmed, drop_clause, "，").astype(object) + "平均" + got
-    )
     public_drop = ("，去掉最高、最低后" if trim.drop == 1 else drop_clause) if trim.drop else "，"
-    public_sentence = names + how_many + "评分" + np.where(is_trimmed, public_drop, "，").astype(object) + "平均" + got
+    # the sentences are written once per distinct (indicator, raters, mean) — ``a`` — and per
+    # distinct (a, the raters' marks) — ``b`` — then taken onto the groups
+    a_gid, a_first = groups(_combined(ind, n_raters, pd.factorize(mean_points, use_na_sentinel=False)[0]))
+    b_gid, b_first = groups(_combined(a_gid, pd.factorize(value_text)[0]))
+    got = got_series(pd.Series(mean_points[a_first]), pd.Series(max_points[a_first]), decimals).to_numpy()
+    how_many = n_raters[a_first].astype(str).astype(object) + " 位评分人"
+    head = nodes["name"].to_numpy(dtype=object)[ind[a_first]] + "：" + how_many
+    is_trimmed = n_raters[a_first] >= trim.min_raters
+    public_sentence = (head + "评分" + np.where(is_trimmed, public_drop, "，").astype(object) + "平均" + got)[a_gid]
+    a_of_b = a_gid[b_first]
+    sentence = (
+        head[a_of_b] + "评定为 " + value_text[b_first]
+        + np.where(is_trimmed[a_of_b], drop_clause, "，").astype(object) + "平均" + got[a_of_b]
+    )[b_gid]
     # the raw value of a numeric indicator: the mean of the kept raters' values
     use = keep & ~np.isnan(rows["num"])
     v_sum = np.bincount(gid, weights=np.where(use, rows["num"], 0.0))
@@ -134,11 +140,20 @@ def _trimmed(rows: Columns, nodes: pd.DataFrame, trim: RaterTrim, decimals: int)
         "value_text": value_text,
         "evidence": join_by_group(gid, rows["evidence"], "；", n_groups, skip_empty=True),
         "sentence": sentence,
-        "public_text": how_many + "评定",
+        "public_text": (how_many + "评定")[a_gid],
         "public_sentence": public_sentence,
         "num": np.where(v_cnt > 0, v_sum / np.where(v_cnt > 0, v_cnt, 1), np.nan),
         "_vcode": np.full(n_groups, -1, dtype=np.int64),
     }
+
+
+def _combined(*codes: np.ndarray) -> np.ndarray:
+    """One int64 per row identifying its combination of the non-negative integer ``codes``
+    (pairs numbered as they appear, so the key never outgrows the number of rows squared)."""
+    key = codes[0]
+    for code in codes[1:]:
+        key = pd.factorize(key * (int(code.max(initial=0)) + 1) + code)[0]
+    return key
 
 
 def combine_sources(
