@@ -233,9 +233,12 @@ def _keys(code: dict[str, np.ndarray], ind: np.ndarray, enc: Encoded, n_nodes: i
 def row_values(rows: Columns, idx: np.ndarray, nodes: pd.DataFrame, enc: Encoded) -> np.ndarray:
     """The values of rows ``idx`` as rules and sentences take them: the label (``"B"``,
     ``"city"``) for label data types, the number otherwise (object array)."""
+    vcode = rows["_vcode"][idx]
+    label = nodes["is_label"].to_numpy()[rows["_ind"][idx]] & (vcode >= 0)
+    if label.all():  # a label rule's rows: no number is boxed only to be replaced
+        return enc.uniques["value"].astype(object, copy=False)[vcode]
     out = rows["num"][idx].astype(object)
-    label = nodes["is_label"].to_numpy()[rows["_ind"][idx]] & (rows["_vcode"][idx] >= 0)
-    out[label] = enc.uniques["value"][rows["_vcode"][idx][label]]
+    out[label] = enc.uniques["value"][vcode[label]]
     return out
 
 
@@ -283,7 +286,8 @@ def _collapse_items(
 def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) -> np.ndarray:
     """Points per row: one vectorised rule call per distinct rule application (name,
     parameters, direction), over every row of every node that uses it; population rules
-    (z-score, percentile) within each node × year × source × rater."""
+    (z-score, percentile) within each node × year × source × rater. The other rules are
+    elementwise, so a label rule (ratings, levels) scores each distinct (node, label) once."""
     points = np.full(len(rows["_ind"]), np.nan)
     rule_code, rule_keys = pd.factorize(nodes["rule_key"])
     max_points = nodes["max_points"].to_numpy(dtype=float)
@@ -296,6 +300,13 @@ def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) ->
             continue
         spec, hib = rules[key]
         rule, params = spec.rule, spec.parsed
+        distinct = _distinct_labels(rows, idx, nodes, enc) if rule.labels and not rule.population else None
+        if distinct is not None:
+            gid, first = distinct  # labels as an object column (an inferred ``str`` one is Arrow)
+            vals = pd.Series(row_values(rows, idx[first], nodes, enc), dtype=object)
+            scored = rule.score(vals, pd.Series(max_points[rows["_ind"][idx[first]]]), params, hib)
+            points[idx] = scored.to_numpy(dtype=float)[gid]
+            continue
         vals = pd.Series(row_values(rows, idx, nodes, enc) if rule.labels else rows["num"][idx])
         mx = max_points[rows["_ind"][idx]]
         if rule.population:
@@ -307,3 +318,12 @@ def score_rows(rows: Columns, nodes: pd.DataFrame, rules: dict, enc: Encoded) ->
         else:
             points[idx] = rule.score(vals, pd.Series(mx), params, hib).to_numpy(dtype=float)
     return points
+
+
+def _distinct_labels(rows: Columns, idx: np.ndarray, nodes: pd.DataFrame, enc: Encoded) -> tuple | None:
+    """``(gid, first)`` over the distinct (node, label) of rows ``idx`` (see :func:`groups`),
+    or None when some of them hold a number (items collapsed into a total) rather than a label."""
+    vcode, ind = rows["_vcode"][idx], rows["_ind"][idx]
+    if not ((vcode >= 0).all() and nodes["is_label"].to_numpy()[ind].all()):
+        return None
+    return groups(ind * (len(enc.uniques["value"]) + 1) + vcode)
