@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evalkit.charts.fonts import color, hatch, setup_matplotlib
+from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
 
 __all__ = [
     "PRINT_DPI",
@@ -90,11 +90,6 @@ def _pct_axis(ax: object, axis: str = "y") -> None:
     target = getattr(ax, f"{axis}axis")
     target.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10], integer=True))
     target.set_major_formatter(PercentFormatter(100, decimals=0))
-
-
-PNG_COMPRESS_LEVEL = 3
-"""zlib level of the charts' PNGs: the report charts' PNGs are 1–2 % larger than at zlib's
-default level 6 and take about a third less time to encode (docs/benchmarks.md)."""
 
 
 def to_png(fig: Figure, dpi: int = 150) -> bytes:
