@@ -413,6 +413,20 @@ def test_chart_png_keeps_transparency_when_there_is_some() -> None:
     assert _pixels(png)[0, 0, 3] == 0  # the transparent face stays transparent
 
 
+def test_chart_png_leaves_the_figure_as_it_was(ex) -> None:
+    # to_png draws at its dpi on a white face on an Agg canvas of its own, as savefig does, and
+    # puts the figure's dpi, face colour and canvas back (a notebook may show the figure again)
+    fig = charts.radar(analysis.area_comparison(ex, "001", 2024), "城关一小")
+    fig.set_facecolor("#ABCDEF")
+    canvas, dpi = fig.canvas, fig.dpi
+    png = charts.to_png(fig, dpi=120)
+    assert fig.canvas is canvas and fig.dpi == dpi
+    assert fig.get_facecolor() == (0xAB / 255, 0xCD / 255, 0xEF / 255, 1.0)
+    image = PILImage.open(io.BytesIO(png))
+    assert image.size == (round(3.8 * 120), round(3.3 * 120))  # the radar is 3.8 × 3.3 inches
+    assert image.getpixel((0, 0)) == (255, 255, 255)  # savefig.facecolor, not the figure's own
+
+
 def test_charts_with_nothing_to_show(ex) -> None:
     empty = analysis.points_lost(ex, "001", 2024).iloc[0:0]
     assert charts.points_lost(empty).axes[0].texts[0].get_text() == "各指标均得满分"
