@@ -13,6 +13,7 @@ CPU time (``time.process_time``) and what its cells displayed. The notebook's te
     .venv/bin/python benchmarks/bench_cells.py SCORES --schools 001,017 --rounds 5
     .venv/bin/python benchmarks/bench_cells.py SCORES --profile school_report:002   # cProfile, top 40
     .venv/bin/python benchmarks/bench_cells.py SCORES --dump /tmp/out     # each report's outputs
+    .venv/bin/python benchmarks/bench_cells.py SCORES --kinds county_summary,framework_audit --rounds 1
 
 ``SCORES_FOLDER`` is a run's ``<year>/scores`` (``evalkit run`` writes it; the registry and the
 framework are taken from the run file given by ``--params``, ``params/demo.yaml`` by default).
@@ -35,7 +36,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {"school_report": "school_report.ipynb", "school_trend": "school_trend.ipynb"}
+NOTEBOOKS = {"school_report": "school_report.ipynb", "school_trend": "school_trend.ipynb",
+             "county_summary": "county_summary.ipynb", "framework_audit": "framework_audit.ipynb"}
+COUNTY_KINDS = ("county_summary", "framework_audit")
+"""Run once per county (``school_id`` empty, as the planner gives them), whatever ``--schools`` says."""
 
 
 def _cells(notebook: Path) -> list[tuple[list[str], str]]:
@@ -129,9 +133,11 @@ def _template(scores: Path, framework: str) -> None:
     """What the kernel template does before forking: imports, chart warm-up, preloads."""
     import importlib
 
+    from evalkit.publish.markup import STYLESHEET_PROVIDED
     from evalkit.runtime.kernelfork import PRELOAD, preload, warm_charts
 
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ[STYLESHEET_PROVIDED] = "1"  # as evalkit run's kernels have it
     for name in PRELOAD:
         importlib.import_module(name)
     warm_charts(PRELOAD)
@@ -191,12 +197,15 @@ def main(argv: list[str] | None = None) -> None:
     for r in range(args.rounds):
         for school in schools:
             for kind in kinds:
-                got = _fork(cells[kind], {"school_id": school, **base}, warm=warm)
+                if kind in COUNTY_KINDS and school != schools[0]:
+                    continue
+                sid = "" if kind in COUNTY_KINDS else school
+                got = _fork(cells[kind], {"school_id": sid, **base}, warm=warm)
                 times[kind].append(got["cpu"])
                 for tag, t in got["cells"].items():
                     cell_times[kind].setdefault(tag, []).append(t)
                 if args.dump is not None and r == 0:
-                    _dump(args.dump, f"{school}_{kind}", got["outputs"])
+                    _dump(args.dump, f"{sid or 'county'}_{kind}", got["outputs"])
     if args.per_cell:
         for kind, by_cell in cell_times.items():
             print(kind + ": " + ", ".join(f"{tag} {statistics.median(ts):.3f}" for tag, ts in by_cell.items()))
