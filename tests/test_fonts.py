@@ -99,3 +99,21 @@ def test_template_warms_charts_only_when_it_imports_them(rc) -> None:
     assert rc["font.sans-serif"][0] != "Noto Sans CJK SC"
     warm_charts(PRELOAD)
     assert "evalkit.charts.fonts" in PRELOAD and rc["font.sans-serif"][0] == "Noto Sans CJK SC"
+
+
+def test_the_kernel_template_compiles_the_report_blocks_templates() -> None:
+    # warm_charts in a template that imports the report blocks compiles every templates/html/*.j2
+    # once, so a forked kernel finds them in the environment's cache and compiles none itself
+    from importlib.resources import files
+
+    from evalkit.publish import markup
+    from evalkit.runtime.kernelfork import PRELOAD, warm_charts
+
+    env = markup.environment()
+    env.cache.clear()
+    shipped = sorted(p.name for p in (files("evalkit") / "templates" / "html").iterdir() if p.name.endswith(".j2"))
+    assert "headline.html.j2" in shipped
+    warm_charts(("numpy",))
+    assert len(env.cache) == 0  # a template without the report blocks compiles nothing
+    warm_charts(PRELOAD)
+    assert sorted(key[1] for key in env.cache.keys()) == shipped

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evalkit.charts.fonts import color, hatch, setup_matplotlib
+from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
 
 __all__ = [
     "PRINT_DPI",
@@ -93,35 +93,54 @@ def _pct_axis(ax: object, axis: str = "y") -> None:
 
 
 def to_png(fig: Figure, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes, drawn by matplotlib's ``savefig`` at ``dpi``.
+    """The figure as PNG bytes at ``dpi``: the pixels of matplotlib's ``savefig(format="png")``.
+
+    The figure is drawn once, by Agg: :meth:`Figure.draw` runs the layout engine (constrained
+    layout) and then draws every artist. ``savefig`` draws twice with a layout engine (a first,
+    invisible draw only to run the layout before a second, real one), about a third more work
+    for the same pixels. As with ``savefig``, the figure's face and edge are
+    ``savefig.facecolor``/``savefig.edgecolor`` while drawing, and the figure's dpi is ``dpi``;
+    both are restored afterwards, and so is the figure's canvas.
 
     A chart on its opaque face (the reports' charts: ``savefig.facecolor`` is white) is written
     as an 8-bit RGB PNG: the same pixels as matplotlib's own RGBA PNG, about a tenth fewer bytes,
     and no alpha channel that WeasyPrint would split off into a soft mask in every PDF. Any other
-    figure is encoded by matplotlib as usual (RGBA)."""
+    figure keeps its alpha channel (RGBA). Compressed at zlib level :data:`PNG_COMPRESS_LEVEL`."""
     from PIL import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="rgba", dpi=dpi)  # the Agg canvas, unencoded
-    raw = buf.getbuffer()
-    size = _raw_size(len(raw), fig.get_figwidth() * dpi, fig.get_figheight() * dpi)
-    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(size[1], size[0], 4) if size else None
-    if pixels is None or not (pixels[..., 3] == 255).all():
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
+    pixels = _draw_rgba(fig, dpi)
+    opaque = bool((pixels[..., 3] == 255).all())
+    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]) if opaque else pixels, "RGB" if opaque else "RGBA")
     out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB").save(out, format="png", dpi=(dpi, dpi))
+    image.save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
 
 
-def _raw_size(n_bytes: int, width: float, height: float) -> tuple[int, int] | None:
-    """(width, height) in pixels of an RGBA canvas of ``n_bytes`` drawn at about ``width`` ×
-    ``height`` (Agg truncates the figure's size in pixels, computed in floating point, so either
-    may be one less or more than ``int`` of ours); ``None`` unless exactly one size fits."""
-    fits = {(w, n_bytes // (4 * w)) for w in (int(width) - 1, int(width), int(width) + 1)
-            if w > 0 and n_bytes % (4 * w) == 0 and abs(n_bytes // (4 * w) - height) <= 1}
-    return fits.pop() if len(fits) == 1 else None
+def _draw_rgba(fig: Figure, dpi: float) -> np.ndarray:
+    """The figure drawn once by Agg at ``dpi`` with the ``savefig.*`` face and edge colours:
+    an (height, width, 4) array of 8-bit RGBA pixels (a copy)."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    old_canvas, old_dpi = fig.canvas, fig.dpi
+    old_face, old_edge = fig.get_facecolor(), fig.get_edgecolor()
+    # a plain Agg canvas (one of a GUI backend would repaint its window); savefig switches too
+    canvas = old_canvas if type(old_canvas) is FigureCanvasAgg else FigureCanvasAgg(fig)
+    try:
+        fig.dpi = dpi
+        face, edge = matplotlib.rcParams["savefig.facecolor"], matplotlib.rcParams["savefig.edgecolor"]
+        if not (isinstance(face, str) and face == "auto"):
+            fig.set_facecolor(face)
+        if not (isinstance(edge, str) and edge == "auto"):
+            fig.set_edgecolor(edge)
+        canvas.draw()
+        return np.array(canvas.buffer_rgba())
+    finally:
+        fig.set_facecolor(old_face)
+        fig.set_edgecolor(old_edge)
+        fig.dpi = old_dpi
+        if canvas is not old_canvas:
+            fig.set_canvas(old_canvas)
 
 
 PRINT_DPI = 200

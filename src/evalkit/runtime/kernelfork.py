@@ -167,9 +167,18 @@ def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
 
 def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
     """When ``modules`` include :mod:`evalkit.charts.fonts`: its :func:`~evalkit.charts.fonts.warm_up`
-    (matplotlib's rcParams for the reports, the CJK font opened, Agg's text path drawn once), so
-    every kernel forked afterwards starts with them. The same rcParams every chart sets itself;
-    nothing school-specific. A failure is ignored (the report's first chart then says why)."""
+    (matplotlib's rcParams for the reports, the CJK font opened, Agg's text path drawn once), and
+    when they include :mod:`evalkit.publish.present`: :func:`evalkit.publish.markup.warm_up` (the
+    report blocks' templates compiled), so every kernel forked afterwards starts with them. The
+    same rcParams every chart sets itself, the same templates every report renders; nothing
+    school-specific. A failure is ignored (the report's first chart or block then says why)."""
+    if "evalkit.publish.present" in modules:  # the report blocks' Jinja templates, compiled
+        try:
+            from evalkit.publish.markup import warm_up as warm_markup
+
+            warm_markup()
+        except Exception:
+            pass
     if "evalkit.charts.fonts" not in modules:
         return
     try:
