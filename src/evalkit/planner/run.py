@@ -26,7 +26,7 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -150,30 +150,18 @@ def _run(
             print(notice, file=out, flush=True)
     elif spec.issuer is None:
         print(NO_ISSUER_WARNING, file=out, flush=True)
-    scored = []
-    for county in counties:
-        where = f"【{county.county}】" if region else ""
-        print(f"{where}评分中：{len(county.data)} 个数据文件…", file=out, flush=True)
-        t0 = time.monotonic()
-        try:
-            obs, results, grades = score_run(county, out)
-        except EvalkitError as err:  # a county's problem, named with its county in a region run
-            if not region:
-                raise
-            raise RunError(f"{where}{err}", exit_code=err.exit_code) from None
-        years = _years(county, results)
-        if not region:
-            _check_schools(results, years, schools)
-        if reissue is None:
-            check_sealed([county.year_folder(year) for year in years], spec.source, correction)
-        print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
-              f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
-        scored.append((county, obs, results, grades, years))
     summary = region and "region_summary" in spec.notebooks and schools is None
-    try:  # connect, check and warm up workers before any report (a cluster's problems stop the run)
-        executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary])
-    except EvalkitError as err:
-        raise RunError(str(err)) from None
+    # connect, check and warm up workers (a cluster's start takes seconds) while the counties are
+    # scored; before any report, a cluster's problems stop the run
+    started = _start_beside(executor, [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary])
+    try:
+        scored = _score_counties(spec, counties, schools, out, correction=correction, reissue=reissue)
+    finally:
+        error = started()
+    if isinstance(error, EvalkitError):
+        raise RunError(str(error), exit_code=error.exit_code) from None
+    if error is not None:
+        raise error
     todo = []  # (county, obs, results, grades, year, its schools): every county-year to open
     for county, obs, results, grades, years in scored:
         for year in years:
@@ -210,6 +198,7 @@ def _run(
                                        report=report)
 
         feed = JobFeed(opening())
+        years = sorted({item[4] for item in todo})
         what = f"{spec.region} 各县报告" if region else f"{spec.county} {'、'.join(map(str, years))} 年报告".strip()
         workers = max((c.jobs or 0 for c in counties), default=0) or None
         execute_feed(feed, executor, workers=workers, progress=progress, desc=what)
@@ -219,6 +208,58 @@ def _run(
             if year_run.folder in corrections:
                 finish_correction(corrections[year_run.folder], county, year_run.folder, obs, results, grades,
                                   year_run.year, out)
+
+
+def _score_counties(
+    spec: RunSpec, counties: list[RunSpec], schools: list[str] | None, out: TextIO, *, correction: str | None,
+    reissue: Any,
+) -> list[tuple[RunSpec, Any, Results, list[str], list[int]]]:
+    """Every county read, validated and scored, in turn (a county's problem stops the run, named
+    with its county in a region run); each with its run years, checked for seals."""
+    region = bool(spec.counties)
+    scored = []
+    for county in counties:
+        where = f"【{county.county}】" if region else ""
+        print(f"{where}评分中：{len(county.data)} 个数据文件…", file=out, flush=True)
+        t0 = time.monotonic()
+        try:
+            obs, results, grades = score_run(county, out)
+        except EvalkitError as err:  # a county's problem, named with its county in a region run
+            if not region:
+                raise
+            raise RunError(f"{where}{err}", exit_code=err.exit_code) from None
+        years = _years(county, results)
+        if not region:
+            _check_schools(results, years, schools)
+        if reissue is None:
+            check_sealed([county.year_folder(year) for year in years], spec.source, correction)
+        print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
+              f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
+        scored.append((county, obs, results, grades, years))
+    return scored
+
+
+def _start_beside(executor: Executor, notebooks: list[Path]) -> Callable[[], BaseException | None]:
+    """``executor.start(notebooks)`` in a thread; returns a function that waits for it and gives
+    its error (``None``: started)."""
+    import threading
+
+    box: dict[str, BaseException] = {}
+
+    def start() -> None:
+        try:
+            executor.start(notebooks)
+        except BaseException as err:  # raised again by the caller, in its thread
+            box["error"] = err
+
+    thread = threading.Thread(target=start, name="evalkit-start", daemon=True)
+    thread.start()
+
+    def wait() -> BaseException | None:
+        thread.join()
+        return box.get("error")
+
+    return wait
 
 
 def check_sealed(folders: list[Path], run_file: Path, correction: str | None) -> None:
