@@ -126,7 +126,10 @@ def timeline(output: Path, start: float, end: float, workers: int, stdout: str =
     start (workers waiting for jobs: e.g. for a county still being scored), in the batch's tail
     (after the last report started) and after the last report (closing, a region summary run
     afterwards); plus when the region summary ran. Sampled every 0.1 s; a report's times are
-    known to the second (manifests), so phases shorter than that are blurred."""
+    known to the second (manifests), so phases shorter than that are blurred: two reports
+    following each other on a worker seem apart by 1/6 s on average, so 'during the batch' is
+    overstated by about that much per report; the total idle (workers × wall − Σ seconds) is
+    exact."""
     runs = intervals(output)
     if not runs:
         return "(no report ran)"
@@ -143,8 +146,11 @@ def timeline(output: Path, start: float, end: float, workers: int, stdout: str =
         idle[phase] += lack
         t += step
     total = workers * (end - start)
-    lines = [f"wall {end - start:.1f} s × {workers} workers = {total:.1f} worker-s; reports "
-             f"{sum(e - s for s, e, _, _ in runs):.1f} s ({len(runs)} runs)"]
+    work = sum(e - s for s, e, _, _ in runs)
+    lines = [f"wall {end - start:.1f} s × {workers} workers = {total:.1f} worker-s; reports {work:.1f} s "
+             f"({len(runs)} runs): idle {total - work:.1f} worker-s ({(total - work) / total:.1%}), of which"
+             " (sampled; each report's start is only known to ±1 s, which alone adds about 1/6 s per report"
+             " to 'during the batch'):"]
     for phase, seconds in idle.items():
         lines.append(f"  idle {phase:28s} {seconds:7.1f} worker-s ({seconds / total:.1%})")
     lines.append(f"  first report starts at {first - start:.1f} s; last starts at {last_start - start:.1f} s, "
