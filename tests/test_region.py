@@ -335,6 +335,34 @@ def test_a_countys_reports_start_before_the_next_county_is_opened_and_the_region
     assert region.data["run"]["state"] == "finished"
 
 
+def test_a_county_that_cannot_be_opened_mid_run_stops_the_run_keeping_what_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second county fails while the first county's reports run (as its documents' template
+    might): the error is raised, the reports already finished stay recorded with their files,
+    the first county's manifest is marked interrupted and nothing partial is left."""
+    from evalkit.planner import run
+    from evalkit.planner.manifest import Manifest
+
+    real = run.open_year
+
+    def open_year(county, *args, **kw):  # type: ignore[no-untyped-def]
+        if county.county == "西江县":
+            raise RunError("【西江县】通报模板无法读取")
+        return real(county, *args, **kw)
+
+    monkeypatch.setattr(run, "open_year", open_year)
+    with pytest.raises(RunError, match="西江县"):
+        run.run_batch(load_run_file(light_city(tmp_path)), progress=False)
+    east = tmp_path / "outputs" / "2024" / "东川县"
+    manifest = Manifest.load(east)
+    assert manifest.data["run"]["state"] == "interrupted"
+    for key, entry in manifest.reports.items():
+        assert entry["status"] == "done" and (east / entry["outputs"]["html"]).is_file(), key
+    assert not [p for p in east.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
+    assert not (tmp_path / "outputs" / "2024" / "西江县" / "manifest.json").exists()
+
+
 def test_the_feed_gives_the_dearest_job_available_and_raises_an_error_of_the_opening() -> None:
     """County summaries (several school reports' time) first, then the region summary, school
     reports in the order opened, trend reports last; an error while opening a later county is
