@@ -2,11 +2,15 @@
 overhead against the local kernel pool at the same worker count, on a synthetic city subset.
 
     .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html] [--repeat 3] [--control]
+    .venv/bin/python benchmarks/bench_cluster.py --full --only "local ×2,dask-local:2" --timeline
 
 A seeded synthetic city (``evalkit.demo.city``, seed 20240901) cut to whole counties until at
 least ``--reports`` school reports (school reports only, HTML by default; no county or region
-summary). Each configuration runs the same run file into a fresh output folder, in a fresh
-process (``evalkit run --cluster …``); the time counted is the run's wall time minus its scoring
+summary); with ``--full`` the whole city of ``evalkit demo generate --city 8`` (``--counties``)
+with its county summaries and region summary. ``--only`` runs some configurations; ``--timeline``
+prints, per run, where the workers waited (:func:`timeline`). Each configuration runs the same
+run file into a fresh output folder, in a fresh process (``evalkit run --cluster …``); the time
+counted is the run's wall time minus its scoring
 (printed by the run itself as 评分完成（x 秒）per county) — i.e. planning, executing, rendering and
 writing the reports. With ``--repeat N`` the three configurations run in turn N times (so a
 drift of the machine touches all three alike) and each time is the median of its N runs. Then:
