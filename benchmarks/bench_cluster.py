@@ -2,11 +2,15 @@
 overhead against the local kernel pool at the same worker count, on a synthetic city subset.
 
     .venv/bin/python benchmarks/bench_cluster.py [--reports 200] [--formats html] [--repeat 3] [--control]
+    .venv/bin/python benchmarks/bench_cluster.py --full --only "local ×2,dask-local:2" --timeline
 
 A seeded synthetic city (``evalkit.demo.city``, seed 20240901) cut to whole counties until at
 least ``--reports`` school reports (school reports only, HTML by default; no county or region
-summary). Each configuration runs the same run file into a fresh output folder, in a fresh
-process (``evalkit run --cluster …``); the time counted is the run's wall time minus its scoring
+summary); with ``--full`` the whole city of ``evalkit demo generate --city 8`` (``--counties``)
+with its county summaries and region summary. ``--only`` runs some configurations; ``--timeline``
+prints, per run, where the workers waited (:func:`timeline`). Each configuration runs the same
+run file into a fresh output folder, in a fresh process (``evalkit run --cluster …``); the time
+counted is the run's wall time minus its scoring
 (printed by the run itself as 评分完成（x 秒）per county) — i.e. planning, executing, rendering and
 writing the reports. With ``--repeat N`` the three configurations run in turn N times (so a
 drift of the machine touches all three alike) and each time is the median of its N runs. Then:
@@ -47,9 +51,19 @@ ROOT = Path(__file__).resolve().parents[1]
 EVALKIT = Path(sys.executable).parent / "evalkit"
 
 
-def make_city(folder: Path, reports: int, formats: str) -> tuple[Path, int]:
+def make_city(folder: Path, reports: int, formats: str, full: bool = False, counties: int = 8) -> tuple[Path, int]:
+    """The city's run file and its number of school reports: cut to whole counties until at least
+    ``reports`` without county or region summaries, or with ``full`` the whole city exactly as
+    ``evalkit demo generate --city 8`` writes it (``counties``: 8) (every county, their county summaries and the
+    region summary; years 2023 and 2024, the run's year 2024), only the formats set."""
     from evalkit.demo.city import generate_city
 
+    if full:
+        run_file = generate_city(folder, counties=counties, notebooks=ROOT / "notebooks")
+        text = run_file.read_text(encoding="utf-8").replace("[ipynb, html]", f"[{formats}]")
+        run_file.write_text(text, encoding="utf-8")
+        n = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in folder.glob("*/registry.csv"))
+        return run_file, n
     run_file = generate_city(folder, counties=8, years=(2024,), notebooks=ROOT / "notebooks")
     text = run_file.read_text(encoding="utf-8")
     head, _, rest = text.partition("counties:\n")
@@ -74,16 +88,84 @@ def run_once(run_file: Path, cluster: str, jobs: int, output: Path) -> float:
     text = run_file.read_text(encoding="utf-8").replace("output: outputs", f"output: {output}")
     rf = run_file.with_name(f"run-{output.name}.yaml")
     rf.write_text(text, encoding="utf-8")
-    t0 = time.monotonic()
+    t0, e0 = time.monotonic(), time.time()
     proc = subprocess.run([str(EVALKIT), "run", str(rf), "--cluster", cluster, "--jobs", str(jobs)],
                           capture_output=True, text=True)
-    wall = time.monotonic() - t0
+    wall, e1 = time.monotonic() - t0, time.time()
     if proc.returncode != 0:
         raise SystemExit(f"{cluster}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     scoring = _scoring_seconds(proc.stdout)  # printed per county by the region runner
     busy = job_seconds(output)
     BUSY.setdefault((cluster, jobs), []).append((busy / (jobs * wall), busy / (jobs * (wall - scoring))))
+    if TIMELINE:
+        print(f"--- {cluster} ×{jobs}: where the workers waited")
+        print(timeline(output, e0, e1, jobs, proc.stdout))
     return wall - scoring
+
+
+TIMELINE = False
+"""``--timeline``: print each run's idle phases (:func:`timeline`)."""
+
+
+def intervals(output: Path) -> list[tuple[float, float, str, str]]:
+    """Every report run under ``output``: (start, end) as epoch seconds, kind and county folder,
+    from each ``manifest.json`` (``finished`` is to the second; start = finished − seconds)."""
+    import json
+    from datetime import datetime
+
+    found = []
+    for manifest in output.rglob("manifest.json"):
+        for entry in json.loads(manifest.read_text(encoding="utf-8")).get("reports", {}).values():
+            if entry.get("last_run") == "skipped" or not entry.get("finished"):
+                continue
+            end = datetime.fromisoformat(entry["finished"]).timestamp()
+            found.append((end - float(entry.get("seconds") or 0.0), end, entry["kind"], manifest.parent.name))
+    return sorted(found)
+
+
+def timeline(output: Path, start: float, end: float, workers: int, stdout: str = "") -> str:
+    """Where ``workers`` were not all running a report between ``start`` and ``end`` (epoch
+    seconds of the run's process): the idle worker-seconds before the first report (scoring,
+    opening the counties, the cluster's start), between the first report and the last one's
+    start (workers waiting for jobs: e.g. for a county still being scored), in the batch's tail
+    (after the last report started) and after the last report (closing, a region summary run
+    afterwards); plus when the region summary ran. Sampled every 0.1 s; a report's times are
+    known to the second (manifests), so phases shorter than that are blurred: two reports
+    following each other on a worker seem apart by 1/6 s on average, so 'during the batch' is
+    overstated by about that much per report; the total idle (workers × wall − Σ seconds) is
+    exact."""
+    runs = intervals(output)
+    if not runs:
+        return "(no report ran)"
+    step = 0.1
+    first, last_start, last_end = runs[0][0], max(r[0] for r in runs), max(r[1] for r in runs)
+    idle = {"before the first report": 0.0, "during the batch": 0.0, "tail (after the last start)": 0.0,
+            "after the last report": 0.0}
+    t = start
+    while t < end:
+        busy = sum(1 for s, e, _, _ in runs if s <= t < e)
+        lack = max(0, workers - busy) * step
+        phase = ("before the first report" if t < first else "during the batch" if t < last_start
+                 else "tail (after the last start)" if t < last_end else "after the last report")
+        idle[phase] += lack
+        t += step
+    total = workers * (end - start)
+    work = sum(e - s for s, e, _, _ in runs)
+    lines = [f"wall {end - start:.1f} s × {workers} workers = {total:.1f} worker-s; reports {work:.1f} s "
+             f"({len(runs)} runs): idle {total - work:.1f} worker-s ({(total - work) / total:.1%}), of which"
+             " (sampled; each report's start is only known to ±1 s, which alone adds about 1/6 s per report"
+             " to 'during the batch'):"]
+    for phase, seconds in idle.items():
+        lines.append(f"  idle {phase:28s} {seconds:7.1f} worker-s ({seconds / total:.1%})")
+    lines.append(f"  first report starts at {first - start:.1f} s; last starts at {last_start - start:.1f} s, "
+                 f"ends at {last_end - start:.1f} s; run ends at {end - start:.1f} s")
+    scoring = _scoring_seconds(stdout)
+    if scoring:
+        lines.append(f"  scoring (printed by the run): {scoring:.1f} s")
+    for s, e, kind, county in runs:
+        if kind in ("region_summary", "county_summary", "framework_audit"):
+            lines.append(f"  {kind:15s} {county:8s} {s - start:7.1f} → {e - start:7.1f} s")
+    return "\n".join(lines)
 
 
 BUSY: dict[tuple[str, int], list[tuple[float, float]]] = {}
@@ -113,14 +195,24 @@ def main() -> None:
     ap.add_argument("--formats", default="html")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--control", action="store_true", help="also local ×1: the local pool's own scaling")
+    ap.add_argument("--full", action="store_true",
+                    help="the whole city of `evalkit demo generate --city 8` (county and region summaries)")
+    ap.add_argument("--counties", type=int, default=8, help="with --full: the city's number of counties")
+    ap.add_argument("--only", help="comma-separated configurations to run (e.g. 'local ×2,dask-local:2')")
+    ap.add_argument("--timeline", action="store_true", help="print where each run's workers waited")
     args = ap.parse_args()
+    global TIMELINE
+    TIMELINE = args.timeline
     configs = (("local ×2", "local", 2), ("dask-local:1", "dask-local:1", 1), ("dask-local:2", "dask-local:2", 2))
     if args.control:
         configs = (("local ×1", "local", 1), *configs)
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",")]
+        configs = tuple(c for c in configs if c[0] in wanted)
     runs: dict[str, list[float]] = {label: [] for label, _, _ in configs}
     with tempfile.TemporaryDirectory(prefix="evalkit-bench-cluster-") as tmp:
         folder = Path(tmp)
-        run_file, n = make_city(folder, args.reports, args.formats)
+        run_file, n = make_city(folder, args.reports, args.formats, args.full, args.counties)
         for k in range(args.repeat):
             for label, cluster, jobs in configs:
                 out = folder / f"{label.replace(' ', '').replace(':', '')}-{k}"
@@ -137,6 +229,8 @@ def main() -> None:
         whole, part = zip(*BUSY[(cluster, jobs)], strict=True)
         print(f"{label:14s} workers busy {statistics.median(whole):.1%} of the run's wall time, "
               f"{statistics.median(part):.1%} of its reports' part (target ≥ 90 %)")
+    if not {"dask-local:1", "dask-local:2", "local ×2"} <= set(times):
+        return  # scaling and overhead need all three
     t1, t2, tl = times["dask-local:1"], times["dask-local:2"], times["local ×2"]
     scaling = (n / t2) / (2 * n / t1)
     overhead = t2 / tl - 1

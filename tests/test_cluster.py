@@ -310,3 +310,71 @@ def test_local_cluster_workers_skip_dasks_housekeeping_that_slowed_reports() -> 
         assert list(executor.client().run(_worker_settings).values()) == [(None, False, "5s")]
     finally:
         executor.close()
+
+
+def test_a_region_summary_ships_only_the_counties_saved_scores(tmp_path: Path) -> None:
+    """The region summary's ``scores`` is the year's output folder; a worker gets each listed
+    county's ``<county>/scores`` from it, not the reports being written beside them."""
+    from evalkit.runtime.dask_executor import RunInputs
+
+    for county in ("东川县", "西江县", "南山县"):
+        (tmp_path / county / "scores").mkdir(parents=True)
+        (tmp_path / county / "scores" / "meta.json").write_text(county, encoding="utf-8")
+        (tmp_path / county / "schools").mkdir()
+        (tmp_path / county / "schools" / "001_报告.html").write_text("<html/>", encoding="utf-8")
+    inputs = RunInputs.collect({"scores": str(tmp_path), "counties": "东川县,西江县"})
+    assert sorted(inputs.files) == ["scores/东川县/scores/meta.json", "scores/西江县/scores/meta.json"]
+    assert inputs.roots == {"scores": str(tmp_path)}
+
+
+def test_a_regions_reports_and_its_summary_run_in_one_batch_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    """Issue 22 on a real Dask ``LocalCluster`` (``dask-local:2``): both counties' reports and
+    the region summary go to the cluster in one ``run_jobs`` call (the summary used to run
+    afterwards on a kernel pool of this machine), the summary reading the counties' scores the
+    workers were sent; it is the same summary (its league table) as the local executor writes."""
+    from evalkit.runtime.choice import parse_executor
+    from evalkit.runtime.dask_executor import DaskExecutor
+    from evalkit.runtime.executor import Executor
+
+    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    text = re.sub(r"  county_summary: .*\n", "", run_file.read_text(encoding="utf-8"))
+    text = text.replace("[ipynb, html]", "[html]")
+    text = re.sub(r"(  school_report: ).*\n", lambda m: f"{m.group(1)}{LIGHT_REPORT}\n", text)
+    run_file.write_text(text + "robustness: false\n", encoding="utf-8")
+
+    class Recording(Executor):
+        def __init__(self, inner: Executor) -> None:
+            self.inner, self.calls, self.kinds = inner, 0, []
+
+        def start(self, notebooks):  # type: ignore[no-untyped-def]
+            self.inner.start(notebooks)
+
+        def run_jobs(self, jobs, on_result, **kw):  # type: ignore[no-untyped-def]
+            self.calls += 1
+
+            def watch():  # type: ignore[no-untyped-def]
+                for job in jobs:
+                    self.kinds.append(job.kind)
+                    yield job
+
+            self.inner.run_jobs(watch(), on_result, **kw)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    with Recording(DaskExecutor(parse_executor("dask-local:2"))) as executor:
+        on_dask = run_batch(with_output(run_file, "dask"), progress=False, executor=executor)
+    assert (on_dask.count("done"), on_dask.count("failed")) == (7, 0)
+    assert executor.calls == 1 and sorted(executor.kinds) == ["region_summary"] + ["school_report"] * 6
+    local = run_batch(with_output(run_file, "local"), progress=False)
+    assert (local.count("done"), local.count("failed")) == (7, 0)
+
+    def league(output: str) -> str:
+        html = (tmp_path / output / "2024" / "region" / "区域汇总_2024.html").read_text(encoding="utf-8")
+        return re.sub(r"<[^>]+>", " ", html.split('data-table="league"')[1].split("</table>")[0])
+
+    assert "东川县" in league("dask") and "西江县" in league("dask")
+    assert league("dask") == league("local")
+    entry = Manifest.load(tmp_path / "dask" / "2024" / "region").reports["region_summary"]
+    assert entry["status"] == "done" and entry["seconds"] > 0
+    assert leftovers(tmp_path / "dask") == []

@@ -3,14 +3,17 @@ synthetic city (``evalkit.demo.city``). Numbers are worked out by hand from the 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from evalkit.analysis import region as reg
+from evalkit.planner.report import RunError
 from evalkit.planner.runfile import RunFileError, load_run_file
 from evalkit.results import Results
+from evalkit.runtime.executor import Executor
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHT_REPORT = ROOT / "tests" / "fixtures" / "batch" / "headline.ipynb"
@@ -231,35 +234,179 @@ def test_registry_ids_repeat_across_counties_but_not_within_one(tmp_path: Path) 
     assert "county" not in plain.columns  # a county's own registry keeps its columns as before
 
 
-def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counties are opened first and their reports run together, so a cluster's workers never
-    idle at the end of one county; each report is still recorded in its own county's manifest."""
+class Recording(Executor):
+    """A real executor (the kernel pool unless given) that notes every ``run_jobs`` call and
+    each job as the executor takes it from the run's feed; ``first_taken`` is set at the first."""
+
+    def __init__(self, inner: Executor | None = None) -> None:
+        from evalkit.runtime.kernelpool import KernelPoolExecutor
+
+        self.inner = inner or KernelPoolExecutor()
+        self.calls = 0
+        self.taken: list[tuple[str, str, str]] = []  # (county folder, kind, school id)
+        self.first_taken = threading.Event()
+
+    def start(self, notebooks: list[Path]) -> None:
+        self.inner.start(notebooks)
+
+    def run_jobs(self, jobs, on_result, **kw):  # type: ignore[no-untyped-def]
+        self.calls += 1
+
+        def watch():  # type: ignore[no-untyped-def]
+            for job in jobs:
+                self.taken.append((job.outputs["html"].parent.name if job.kind == "region_summary"
+                                   else job.work_dir.parent.name, job.kind, job.school_id))
+                self.first_taken.set()
+                yield job
+
+        self.inner.run_jobs(watch(), on_result, **kw)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def light_city(root: Path, region_summary: bool = False) -> Path:
+    """A 2-county synthetic city (3 schools each) with the light school report, html, robustness
+    off; with or without the real region summary."""
     import re
 
     from evalkit.demo.city import generate_city
-    from evalkit.planner import run
+
+    run_file = generate_city(root, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
+    drop = "county_summary" if region_summary else "county_summary|region_summary"
+    text = re.sub(rf"  ({drop}): .*\n", "", run_file.read_text(encoding="utf-8"))
+    text = re.sub(r"(  school_report: ).*\n", lambda m: f"{m.group(1)}{LIGHT_REPORT}\n", text)
+    run_file.write_text(text.replace("[ipynb, html]", "[html]") + "robustness: false\n", encoding="utf-8")
+    return run_file
+
+
+def test_all_counties_reports_go_to_the_executor_in_one_batch(tmp_path: Path) -> None:
+    """Every county's reports go to one ``run_jobs`` call, so a cluster's workers never idle at
+    the end of one county; each report is still recorded in its own county's manifest."""
     from evalkit.planner.manifest import Manifest
     from evalkit.planner.run import run_batch
 
-    run_file = generate_city(tmp_path, counties=2, years=(2024,), sizes=(3, 3), notebooks=ROOT / "notebooks")
-    text = re.sub(r"  (county_summary|region_summary): .*\n", "", run_file.read_text(encoding="utf-8"))
-    text = re.sub(r"(  school_report: ).*\n", lambda m: f"{m.group(1)}{LIGHT_REPORT}\n", text)
-    run_file.write_text(text.replace("[ipynb, html]", "[html]") + "robustness: false\n", encoding="utf-8")
-    batches: list[list[tuple[str, str]]] = []
-    real = run.execute_years
-
-    def spy(opened, executor, **kw):  # type: ignore[no-untyped-def]
-        batches.append([(y.folder.name, j.school_id) for y in opened for j in y.runnable])  # county folders
-        return real(opened, executor, **kw)
-
-    monkeypatch.setattr(run, "execute_years", spy)
-    report = run_batch(load_run_file(run_file), schools=["001"], progress=False)
-    assert batches == [[("东川县", "001"), ("西江县", "001")]]
+    executor = Recording()
+    with executor:
+        report = run_batch(load_run_file(light_city(tmp_path)), schools=["001"], progress=False, executor=executor)
+    assert executor.calls == 1
+    assert sorted(executor.taken) == [("东川县", "school_report", "001"), ("西江县", "school_report", "001")]
     assert sorted(o.status for o in report.outcomes) == ["done", "done"]
     for county in ("东川县", "西江县"):
         manifest = Manifest.load(tmp_path / "outputs" / "2024" / county)
         assert [k for k, v in manifest.reports.items() if v["status"] == "done"] == ["school_report:001"]
         assert manifest.data["run"]["state"] == "finished" and manifest.data["run"]["counts"]["done"] == 1
+
+
+def test_a_countys_reports_start_before_the_next_county_is_opened_and_the_region_summary_joins_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: the executor takes the first county's reports while the second county is not
+    opened yet (its opening waits here until the executor has taken a job: were the counties all
+    opened before the first report, as before, the executor would have taken nothing by then),
+    and the region summary runs in the same batch on the same executor, recorded in the region's
+    manifest like any report."""
+    from evalkit.planner import run
+    from evalkit.planner.manifest import Manifest
+
+    executor = Recording()
+    opened: list[tuple[str, bool]] = []  # (county, had the executor taken a job when it was opened)
+    real = run.open_year
+
+    def open_year(county, *args, **kw):  # type: ignore[no-untyped-def]
+        waited = executor.first_taken.wait(timeout=120) if opened else executor.first_taken.is_set()
+        opened.append((county.county, waited))
+        return real(county, *args, **kw)
+
+    monkeypatch.setattr(run, "open_year", open_year)
+    with executor:
+        report = run.run_batch(load_run_file(light_city(tmp_path, region_summary=True)), progress=False,
+                               executor=executor)
+    assert opened == [("东川县", False), ("西江县", True)]
+    assert executor.calls == 1
+    assert sorted(k for k in executor.taken) == sorted(
+        [(c, "school_report", s) for c in ("东川县", "西江县") for s in ("001", "002", "003")]
+        + [("region", "region_summary", "")])
+    assert executor.taken[0][0] == "东川县"
+    assert (report.count("done"), report.count("failed")) == (7, 0)
+    region = Manifest.load(tmp_path / "outputs" / "2024" / "region")
+    entry = region.reports["region_summary"]
+    assert entry["status"] == "done" and entry["seconds"] > 0 and entry["outputs"]["html"] == "区域汇总_2024.html"
+    assert region.data["run"]["state"] == "finished"
+
+
+def test_a_county_that_cannot_be_opened_mid_run_stops_the_run_keeping_what_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second county fails while the first county's reports run (as its documents' template
+    might): the error is raised, the reports already finished stay recorded with their files,
+    the first county's manifest is marked interrupted and nothing partial is left."""
+    from evalkit.planner import run
+    from evalkit.planner.manifest import Manifest
+
+    real = run.open_year
+
+    def open_year(county, *args, **kw):  # type: ignore[no-untyped-def]
+        if county.county == "西江县":
+            raise RunError("【西江县】通报模板无法读取")
+        return real(county, *args, **kw)
+
+    monkeypatch.setattr(run, "open_year", open_year)
+    with pytest.raises(RunError, match="西江县"):
+        run.run_batch(load_run_file(light_city(tmp_path)), progress=False)
+    east = tmp_path / "outputs" / "2024" / "东川县"
+    manifest = Manifest.load(east)
+    assert manifest.data["run"]["state"] == "interrupted"
+    for key, entry in manifest.reports.items():
+        assert entry["status"] == "done" and (east / entry["outputs"]["html"]).is_file(), key
+    assert not [p for p in east.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
+    assert not (tmp_path / "outputs" / "2024" / "西江县" / "manifest.json").exists()
+
+
+def test_the_feed_gives_the_dearest_job_available_and_raises_an_error_of_the_opening() -> None:
+    """County summaries (several school reports' time) first, then the region summary, school
+    reports in the order opened, trend reports last; an error while opening a later county is
+    raised to the executor's side after the jobs already taken."""
+    from types import SimpleNamespace
+
+    from evalkit.planner.feed import JobFeed
+    from evalkit.runtime.job import Job
+
+    def job(kind: str, county: str, school: str = "") -> Job:
+        return Job(key=f"{kind}:{school}", kind=kind, school_id=school, school_name="", year=2024,
+                   notebook=Path("x.ipynb"), parameters={}, fingerprints={}, work_dir=Path(county) / ".work")
+
+    east = SimpleNamespace(runnable=[job("school_report", "东", "001"), job("school_trend", "东", "001"),
+                                     job("county_summary", "东"), job("school_report", "东", "002")])
+    west = SimpleNamespace(runnable=[job("school_report", "西", "001"), job("county_summary", "西")])
+    region = SimpleNamespace(runnable=[job("region_summary", "区")])
+    go_on = threading.Event()
+
+    def opening():  # type: ignore[no-untyped-def]
+        yield east
+        go_on.wait(timeout=60)
+        yield west
+        yield region
+
+    feed = JobFeed(opening())
+    jobs = iter(feed)
+    first = next(jobs)
+    assert (first.kind, str(first.work_dir.parent)) == ("county_summary", "东") and first.priority == 3
+    go_on.set()
+    feed.join()  # everything opened: the rest is available at once
+    rest = [(j.kind, str(j.work_dir.parent), j.school_id) for j in jobs]
+    assert rest == [("county_summary", "西", ""), ("region_summary", "区", ""), ("school_report", "东", "001"),
+                    ("school_report", "东", "002"), ("school_report", "西", "001"), ("school_trend", "东", "001")]
+    assert feed.owner(first) is east and feed.opened == [east, west, region]
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield west
+        raise RunError("【西江县】学校名册无法读取")
+
+    feed = JobFeed(failing())
+    with pytest.raises(RunError, match="西江县"):
+        list(feed)
+    assert feed.opened == [west]
 
 
 def test_grade_share_labels_contrast_with_their_bars(area: reg.Region) -> None:

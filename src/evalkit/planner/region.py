@@ -4,13 +4,16 @@ then one region summary per year comparing the counties.
 Each county is read, validated and scored on its own (its own quota, ranks and county summary;
 school ids need only be unique within it), and its reports go to ``<output>/<year>/<county>/``
 in the layout of a plain run (``scores/``, ``schools/…``, ``county/…``, ``manifest.json``), so a
-school's report only ever sees its own county's Results. Every county is scored and its outputs
-made ready first (each county-year folder locked and its manifest open), then the reports of all
-counties go to the run's executor in one batch (one Dask client for the whole run), so workers
-never wait for one county's last report before starting the next county's; each result is
-recorded in its own county's manifest. Then, per year, the ``region_summary`` notebook runs once
-on this machine, reading every county's saved Results, into ``<output>/<year>/region/`` with its
-own ``manifest.json`` (redone when a county's data, the framework, the notebook or evalkit changed).
+school's report only ever sees its own county's Results. Every county is scored first (a
+county's data problems stop the run before any report); then the county-years are opened one
+after another (:class:`~evalkit.planner.feed.JobFeed`) while the run's executor already runs
+the reports of the counties opened before, all in one batch (one Dask client for the whole run),
+so workers never wait for one county's last report, nor for the next county to be opened; each
+result is recorded in its own county's manifest. Once every county's scores are saved, the
+``region_summary`` notebook of each year joins the same batch on the same executor (it reads
+only the counties' saved Results, which exist before their reports run; a Dask worker gets them
+shipped like a county's scores), into ``<output>/<year>/region/`` with its own
+``manifest.json`` (redone when a county's data, the framework, the notebook or evalkit changed).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``evalkit run``: score once, then plan, execute and record every report of the run file.
 
 Per run year, in ``<output>/<year>/`` (for a region, per county in ``<output>/<year>/<county>/``,
-then the region summary in ``<output>/<year>/region/``), the year lifecycle of
+and the region summary in ``<output>/<year>/region/``), the year lifecycle of
 :mod:`evalkit.planner.year`:
 
 1. take the folder's lock (a second ``evalkit run`` on the same folder is refused) and sweep
@@ -26,21 +26,23 @@ import contextlib
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from evalkit.errors import EvalkitError
 from evalkit.planner.correction import Correction, begin_correction, finish_correction
+from evalkit.planner.feed import JobFeed, execute_feed
 from evalkit.planner.names import display
 from evalkit.planner.region import open_region_year, region_folder, unlisted_counties
 from evalkit.planner.report import RunError, RunReport
 from evalkit.planner.runfile import RunSpec
 from evalkit.planner.scores import score_run
 from evalkit.planner.seal import SealError, read_published, refuse_sealed
-from evalkit.planner.year import YearRun, close_year, execute_years, folder_lock, interrupt_years, open_year
+from evalkit.planner.year import YearRun, close_year, folder_lock, open_year
 from evalkit.results import Results
 from evalkit.runtime.choice import ExecutorChoice, parse_executor
-from evalkit.runtime.executor import Executor, LocalExecutor
+from evalkit.runtime.executor import Executor
 
 
 def _years(spec: RunSpec, results: Results) -> list[int]:
@@ -133,9 +135,13 @@ def _run(
     correction: str | None = None,
     reissue: Any = None,
 ) -> None:
-    """A county's run (``spec`` itself) or a region's (each of ``spec.counties``, then the region
-    summary): every county scored, every county-year opened, all their reports on ``executor``
-    in one batch, every year closed (see :mod:`evalkit.planner.year`)."""
+    """A county's run (``spec`` itself) or a region's (each of ``spec.counties``, and a region
+    summary per year): every county scored and checked first (its data's problems stop the run
+    before any report), the executor started, every year folder locked; then the county-years
+    are opened one after another in a :class:`~evalkit.planner.feed.JobFeed` while the executor
+    already runs the reports of those opened (one batch for the whole run, dearest first; the
+    region summary joins it once every county's scores are saved), and every year is closed
+    (see :mod:`evalkit.planner.year`)."""
     region = bool(spec.counties)
     counties = list(spec.counties) if region else [spec]
     if region:
@@ -144,6 +150,73 @@ def _run(
             print(notice, file=out, flush=True)
     elif spec.issuer is None:
         print(NO_ISSUER_WARNING, file=out, flush=True)
+    summary = region and "region_summary" in spec.notebooks and schools is None
+    # connect, check and warm up workers (a cluster's start takes seconds) while the counties are
+    # scored; before any report, a cluster's problems stop the run
+    started = _start_beside(executor, [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary])
+    try:
+        scored = _score_counties(spec, counties, schools, out, correction=correction, reissue=reissue)
+    finally:
+        error = started()
+    if isinstance(error, EvalkitError):
+        raise RunError(str(error), exit_code=error.exit_code) from None
+    if error is not None:
+        raise error
+    todo = []  # (county, obs, results, grades, year, its schools): every county-year to open
+    for county, obs, results, grades, years in scored:
+        for year in years:
+            wanted = schools
+            if region and schools is not None:  # a region's --schools: those of this county
+                have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
+                wanted = [s for s in schools if s in have]
+                if not wanted:
+                    continue
+            todo.append((county, obs, results, grades, year, wanted))
+    years_of_region = sorted({item[4] for item in todo}) if summary else []
+    corrections: dict[Path, Correction] = {}
+    with contextlib.ExitStack() as locks:  # every year's folder, until its reports are done
+        for item in todo:  # a second run on any of them is refused before anything is opened
+            locks.enter_context(folder_lock(item[0].year_folder(item[4])))
+        for year in years_of_region:
+            locks.enter_context(folder_lock(region_folder(spec, year)))
+
+        def opening() -> Iterator[YearRun]:
+            """Each county-year opened in turn (in the feed's thread), then each year's region
+            summary, which reads the counties' scores saved by then."""
+            data_fps: dict[int, dict[str, str]] = {}
+            for county, obs, results, grades, year, wanted in todo:
+                folder = county.year_folder(year)
+                fix = reissue
+                if correction is not None and (seal := read_published(folder)) is not None:
+                    fix = corrections[folder] = begin_correction(folder, seal, correction)
+                opened = open_year(county, obs, results, grades, year, schools=wanted, force=force,
+                                   only_failed=only_failed, report=report, out=out, correction=fix)
+                data_fps.setdefault(year, {})[county.county] = opened.data_fingerprint
+                yield opened
+            for year in years_of_region:
+                yield open_region_year(spec, year, data_fps.get(year, {}), force=force, only_failed=only_failed,
+                                       report=report)
+
+        feed = JobFeed(opening())
+        years = sorted({item[4] for item in todo})
+        what = f"{spec.region} 各县报告" if region else f"{spec.county} {'、'.join(map(str, years))} 年报告".strip()
+        workers = max((c.jobs or 0 for c in counties), default=0) or None
+        execute_feed(feed, executor, workers=workers, progress=progress, desc=what)
+        for year_run in feed.opened:
+            close_year(year_run)
+        for (county, obs, results, grades, _), year_run in _by_folder(scored, feed.opened):
+            if year_run.folder in corrections:
+                finish_correction(corrections[year_run.folder], county, year_run.folder, obs, results, grades,
+                                  year_run.year, out)
+
+
+def _score_counties(
+    spec: RunSpec, counties: list[RunSpec], schools: list[str] | None, out: TextIO, *, correction: str | None,
+    reissue: Any,
+) -> list[tuple[RunSpec, Any, Results, list[str], list[int]]]:
+    """Every county read, validated and scored, in turn (a county's problem stops the run, named
+    with its county in a region run); each with its run years, checked for seals."""
+    region = bool(spec.counties)
     scored = []
     for county in counties:
         where = f"【{county.county}】" if region else ""
@@ -163,45 +236,30 @@ def _run(
         print(f"{where}评分完成（{time.monotonic() - t0:.1f} 秒）：{len(results.schools)} 个学校年度，"
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
-    try:  # connect, check and warm up workers before any report (a cluster's problems stop the run)
-        executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary"])
-    except EvalkitError as err:
-        raise RunError(str(err), exit_code=err.exit_code) from None
-    data_fps: dict[int, dict[str, str]] = {}
-    corrections: dict[Path, Correction] = {}
-    with contextlib.ExitStack() as locks:  # every year's folder, until its reports are done
-        opened: list[YearRun] = []
+    return scored
+
+
+def _start_beside(executor: Executor, notebooks: list[Path]) -> Callable[[], BaseException | None]:
+    """``executor.start(notebooks)`` in a thread; returns a function that waits for it and gives
+    its error (``None``: started)."""
+    import threading
+
+    box: dict[str, BaseException] = {}
+
+    def start() -> None:
         try:
-            for county, obs, results, grades, years in scored:
-                for year in years:
-                    wanted = schools
-                    if region and schools is not None:  # a region's --schools: those of this county
-                        have = set(results.schools.loc[results.schools["year"] == year, "school_id"].astype(str))
-                        wanted = [s for s in schools if s in have]
-                        if not wanted:
-                            continue
-                    folder = county.year_folder(year)
-                    locks.enter_context(folder_lock(folder))
-                    fix = reissue
-                    if correction is not None and (seal := read_published(folder)) is not None:
-                        fix = corrections[folder] = begin_correction(folder, seal, correction)
-                    opened.append(open_year(county, obs, results, grades, year, schools=wanted, force=force,
-                                            only_failed=only_failed, report=report, out=out, correction=fix))
-                    data_fps.setdefault(year, {})[county.county] = opened[-1].data_fingerprint
-        except KeyboardInterrupt:
-            interrupt_years(opened)
-            raise
-        what = f"{spec.region} 各县报告" if region else f"{spec.county} {'、'.join(map(str, years))} 年报告".strip()
-        execute_years(opened, executor, progress=progress, desc=what)
-        for year_run in opened:
-            close_year(year_run)
-        for (county, obs, results, grades, _), year_run in _by_folder(scored, opened):
-            if year_run.folder in corrections:
-                finish_correction(corrections[year_run.folder], county, year_run.folder, obs, results, grades,
-                                  year_run.year, out)
-    if region and "region_summary" in spec.notebooks and schools is None:
-        _region_summaries(spec, executor, data_fps, force=force, only_failed=only_failed, progress=progress,
-                          report=report)
+            executor.start(notebooks)
+        except BaseException as err:  # raised again by the caller, in its thread
+            box["error"] = err
+
+    thread = threading.Thread(target=start, name="evalkit-start", daemon=True)
+    thread.start()
+
+    def wait() -> BaseException | None:
+        thread.join()
+        return box.get("error")
+
+    return wait
 
 
 def check_sealed(folders: list[Path], run_file: Path, correction: str | None) -> None:
@@ -225,24 +283,6 @@ def _by_folder(scored: list, opened: list[YearRun]) -> list:  # type: ignore[typ
             if year_run.year in years and year_run.folder == county.year_folder(year_run.year):
                 out.append((item, year_run))
     return out
-
-
-def _region_summaries(
-    spec: RunSpec, executor: Executor, data_fps: dict[int, dict[str, str]], *, force: bool, only_failed: bool,
-    progress: bool, report: RunReport,
-) -> None:
-    """The region summary of each year, after every county's reports (it reads their saved
-    scores). It runs on this machine: on the run's executor when that is local, else on a local
-    kernel pool (a cluster's workers do not have every county's scores)."""
-    local = executor if isinstance(executor, LocalExecutor) else None
-    with contextlib.ExitStack() as stack:
-        if local is None:
-            local = stack.enter_context(make_executor(parse_executor("local")))
-        for year, fps in sorted(data_fps.items()):
-            with folder_lock(region_folder(spec, year)):
-                opened = open_region_year(spec, year, fps, force=force, only_failed=only_failed, report=report)
-                execute_years([opened], local, progress=progress, desc=f"{spec.region} {year} 年汇总")
-                close_year(opened)
 
 
 def make_executor(choice: ExecutorChoice, *, shared_output: bool = False, out: TextIO | None = None) -> Executor:

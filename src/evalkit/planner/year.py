@@ -8,8 +8,9 @@ selected, run, recorded and closed — the same steps for a county's run and a r
 2. **select** (:func:`select_jobs`): skip the reports whose manifest entry is fresh (see
    :mod:`evalkit.planner.fingerprints`), render only the missing formats of an up-to-date
    notebook; ``--force`` redoes all, ``--only-failed`` only failures;
-3. **run and record** (:func:`execute_years`): the jobs of every opened year go to the executor
-   in one batch; each result is recorded in its own year's manifest as it arrives;
+3. **run and record** (:func:`~evalkit.planner.feed.execute_feed`): the jobs of every year go to the executor as soon
+   as that year is opened (:class:`~evalkit.planner.feed.JobFeed`), all in one batch; each
+   result is recorded in its own year's manifest as it arrives;
 4. **close** (:func:`close_year`; :func:`interrupt_years` on Ctrl-C): the manifest marked
    finished with its counts, the folder swept.
 """
@@ -40,7 +41,6 @@ from evalkit.planner.runfile import RunSpec
 from evalkit.planner.scores import add_robustness, with_year_framework
 from evalkit.publish.scoreboard import write_scoreboard
 from evalkit.results import Results
-from evalkit.runtime.executor import Executor
 from evalkit.runtime.job import Job, JobResult, now
 
 SCOREBOARD = "scoreboard.xlsx"
@@ -285,7 +285,7 @@ def open_year(
 ) -> YearRun:
     """A county-year's outputs made ready (the caller holds the year folder's lock): scores saved,
     scoreboard and county documents written, the reports planned, the up-to-date ones skipped
-    and recorded; returns the jobs still to run (:func:`execute_years` orders them)."""
+    and recorded; returns the jobs still to run (:class:`~evalkit.planner.feed.JobFeed` orders them)."""
     folder = spec.year_folder(year)
     manifest = open_folder(folder)
     results = with_year_framework(results, year)  # meta names this year's framework
@@ -332,31 +332,6 @@ def open_year(
                      correction=correction)
     opened.take(plan.jobs, spec.formats, force=force, only_failed=only_failed)
     return opened
-
-
-def execute_years(opened: list[YearRun], executor: Executor, *, progress: bool, desc: str) -> None:
-    """Run the jobs of every opened year in one go on ``executor`` (so workers go from one county
-    to the next without waiting for a county's last report), recording each result in its own
-    manifest. On ``KeyboardInterrupt`` each manifest is marked interrupted and the interrupt
-    propagates."""
-    owner = {id(job): year_run for year_run in opened for job in year_run.runnable}
-    runnable = [job for year_run in opened for job in year_run.runnable]
-    # longest first: the county summaries and audits, then schools in id order
-    runnable.sort(key=lambda j: j.kind not in ("county_summary", "framework_audit"))
-    workers = max((yr.workers or 0 for yr in opened), default=0) or None
-
-    def record(job: Job, result: JobResult) -> None:
-        owner[id(job)].record(job, result)
-
-    def tick() -> None:
-        for year_run in opened:
-            year_run.manifest.save_if_due()
-
-    try:
-        executor.run_jobs(runnable, record, workers=workers, progress=progress, desc=desc, tick=tick)
-    except KeyboardInterrupt:
-        interrupt_years(opened)
-        raise
 
 
 def interrupt_years(opened: list[YearRun]) -> None:

@@ -36,6 +36,7 @@ in Dask workers, each running one report at a time (one thread per worker proces
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import shutil
 import socket
@@ -43,7 +44,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ class RunInputs:
                 continue  # a built-in framework's name, or nothing
             roots[name] = value
             if path.is_dir():
-                for p in sorted(path.rglob("*")):
+                for p in sorted(p for folder in _shipped_folders(name, path, parameters) for p in folder.rglob("*")):
                     if p.is_file() and not p.name.startswith("."):
                         files[f"{name}/{p.relative_to(path).as_posix()}"] = p.read_bytes()
             else:
@@ -124,6 +125,16 @@ class RunInputs:
         for key in sorted(files):
             h.update(key.encode("utf-8") + b"\0" + hashlib.sha256(files[key]).digest())
         return cls(h.hexdigest()[:24], files, roots)
+
+
+def _shipped_folders(name: str, path: Path, parameters: dict[str, Any]) -> list[Path]:
+    """The folders of a folder parameter that reports read: all of it, except a region summary's
+    ``scores`` (the year's output folder, ``<output>/<year>``, with ``counties``): only each
+    county's ``<county>/scores``, not the reports being written beside them."""
+    counties = [c for c in str(parameters.get("counties") or "").split(",") if c]
+    if name == "scores" and counties:
+        return [path / county / "scores" for county in counties]
+    return [path]
 
 
 _MATERIALISED: dict[str, dict[str, str]] = {}
@@ -442,17 +453,19 @@ class DaskExecutor(Executor):
         self._expected = expected
         return expected
 
-    def _prepare(self, jobs: list[Job]) -> dict[str, Any]:
+    def _expect(self, job: Job) -> dict[str, Any]:
+        """What tasks check on their worker, the workers checked for ``job``'s notebook too."""
         expected = getattr(self, "_expected", None)
-        if expected is None or any(str(j.notebook) not in expected["notebooks"] for j in jobs):
-            expected = self.start([j.notebook for j in jobs])
+        if expected is None or str(job.notebook) not in expected["notebooks"]:
+            known = list(expected["notebooks"]) if expected is not None else []
+            expected = self.start([job.notebook, *map(Path, known)])
         return expected
 
     # ------------------------------------------------------------------ running
 
     def run_jobs(
         self,
-        jobs: list[Job],
+        jobs: Iterable[Job],
         on_result: OnResult,
         *,
         workers: int | None = None,
@@ -462,38 +475,47 @@ class DaskExecutor(Executor):
     ) -> None:
         """Run ``jobs`` on the cluster, writing each report's files and calling ``on_result`` (in
         this process) as each finishes, ``tick`` after each; a tqdm bar on stderr. ``workers``
-        is not used: the cluster runs as many reports at once as it has workers. On
-        ``KeyboardInterrupt`` the pending tasks are cancelled and the interrupt propagates."""
+        is not used: the cluster runs as many reports at once as it has workers. Each job is
+        submitted as soon as ``jobs`` gives it (a lazy feed's later counties join the running
+        ones), with its ``priority``; the inputs of each new county-year are shipped when its
+        first job comes (one :class:`EvalkitInputsPlugin` each). On ``KeyboardInterrupt`` (or
+        an exception from ``jobs``) the pending tasks are cancelled and it propagates."""
         from distributed import as_completed
         from tqdm import tqdm
 
-        if not jobs:
+        source = iter(jobs)
+        first = next(source, None)
+        if first is None:
             return
         client = self.client()
-        expected = self._prepare(jobs)
         token = uuid.uuid4().hex[:8]
-        digests: dict[str, str] = {}  # scores folder → digest of its RunInputs
-        plugin: str | None = None
-        if not self.shared_output:
-            collected: dict[str, RunInputs] = {}
-            for job in jobs:
-                source = job.parameters.get("scores", "")
-                if source not in collected:
-                    collected[source] = RunInputs.collect(job.parameters)
-            digests = {source: inputs.digest for source, inputs in collected.items()}
-            plugin = f"evalkit-inputs-{token}"
-            client.register_plugin(EvalkitInputsPlugin(list(collected.values())), name=plugin)
+        digests: dict[str, str | None] = {}  # scores folder → digest of its RunInputs
+        plugins: list[str] = []
         futures: dict[Any, Job] = {}
-        for n, job in enumerate(jobs):
+        finished = as_completed([], loop=client.loop)
+        bar = tqdm(total=operator.length_hint(jobs) or None, unit="份", desc=desc, disable=not progress,
+                   file=sys.stderr, dynamic_ncols=True)
+
+        def submit(n: int, job: Job) -> None:
+            expected = self._expect(job)
+            source_key = str(job.parameters.get("scores", ""))
+            if source_key not in digests:
+                digests[source_key] = None
+                if not self.shared_output:
+                    inputs = RunInputs.collect(job.parameters)
+                    plugins.append(f"evalkit-inputs-{token}-{len(plugins)}")
+                    client.register_plugin(EvalkitInputsPlugin([inputs]), name=plugins[-1])
+                    digests[source_key] = inputs.digest
             fut = client.submit(
-                run_remote, job, digests.get(job.parameters.get("scores", "")), expected, self.shared_output,
-                key=f"evalkit-{token}-{n}-{job.key}", pure=False, retries=1,
-                priority=1 if job.kind == "county_summary" else 0,
+                run_remote, job, digests[source_key], expected, self.shared_output,
+                key=f"evalkit-{token}-{n}-{job.key}", pure=False, retries=1, priority=job.priority,
             )
             futures[fut] = job
-        bar = tqdm(total=len(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True)
-        try:
-            for fut in as_completed(list(futures), loop=client.loop):
+            finished.add(fut)
+            bar.total = max(bar.total or 0, operator.length_hint(jobs), len(futures) + bar.n)
+
+        def land(batch: list[Any]) -> None:
+            for fut in batch:
                 job = futures.pop(fut)
                 try:
                     remote: RemoteResult = fut.result()
@@ -506,12 +528,21 @@ class DaskExecutor(Executor):
                 bar.update(1)
                 if tick is not None:
                     tick()
+
+        try:
+            submit(0, first)
+            for n, job in enumerate(source, start=1):  # may wait for the feed: tasks run meanwhile
+                submit(n, job)
+                if finished.has_ready():
+                    land(finished.next_batch(block=False))
+            for batch in finished.batches():
+                land(batch)
         except BaseException:
             client.cancel(list(futures), force=True)
             raise
         finally:
             bar.close()
-            if plugin is not None:
+            for plugin in plugins:
                 _unregister(client, plugin)
 
     def _land(self, job: Job, remote: RemoteResult) -> JobResult:

@@ -25,7 +25,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +47,7 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def run_jobs(
         self,
-        jobs: list[Job],
+        jobs: Iterable[Job],
         on_result: OnResult,
         *,
         workers: int | None = None,
@@ -60,7 +60,15 @@ class Executor(abc.ABC):
         ``workers``: at most this many at once where the executor decides (local processes;
         ``None``: one per CPU core); a cluster runs as many as it has workers. A tqdm bar on
         stderr unless ``progress`` is false. On ``KeyboardInterrupt`` running jobs are stopped,
-        nothing partial is left, and the interrupt propagates."""
+        nothing partial is left, and the interrupt propagates.
+
+        ``jobs`` may be lazy: a list, or an iterable whose next job may not exist yet (a region's
+        :class:`~evalkit.planner.feed.JobFeed` yields a county's reports while later counties are
+        still being opened). The executor starts the jobs it has while waiting for more, runs
+        them in the order given unless ``Job.priority`` says otherwise (a cluster schedules
+        higher priorities first among the jobs it holds), and returns when the iterable is
+        exhausted and every job has finished; an exception raised by the iterable stops the
+        running jobs as an interrupt does and propagates."""
 
     def close(self) -> None:  # noqa: B027 - optional step, nothing to do by default
         """Release what the executor holds (kernels, a cluster connection)."""
@@ -84,7 +92,7 @@ class LocalExecutor(Executor):
 
     def run_jobs(
         self,
-        jobs: list[Job],
+        jobs: Iterable[Job],
         on_result: OnResult,
         *,
         workers: int | None = None,

@@ -49,6 +49,7 @@ class Job:
     render_only: bool = False
     docx_template: str = ""  # the Word reference document ("": the shipped one)
     label: str = ""  # who the job is for, printable: ``001 城关一小（学校报告）``
+    priority: int = 0  # higher first where an executor chooses the order (the dearer reports first)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -111,7 +111,7 @@ def _running_text(running: list[Job], limit: int = 60) -> str:
 
 
 def run_in_processes(
-    jobs: list[Job],
+    jobs: Iterable[Job],
     run_one: RunOne,
     workers: int,
     on_result: Callable[[Job, JobResult], None],
@@ -124,24 +124,38 @@ def run_in_processes(
     """Run ``jobs`` with ``run_one`` in ``workers`` worker processes, at most ``workers`` at a
     time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
     the manifest when due) after each finished batch and at least every ``tick_seconds``. A
-    tqdm bar on stderr names the report being processed. On ``KeyboardInterrupt`` (Ctrl-C, or
-    SIGTERM turned into one) the workers are terminated and the interrupt propagates."""
+    tqdm bar on stderr names the report being processed. ``jobs`` may be lazy (a
+    :class:`~evalkit.planner.feed.JobFeed` whose counties are still being opened): a job is
+    taken from it when a worker is free to start it, in the order given. On
+    ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one) the workers are terminated and
+    the interrupt propagates."""
     from tqdm import tqdm
 
-    if not jobs:
+    source = iter(jobs)
+    first = next(source, None)
+    if first is None:
         return
-    workers = max(1, min(workers, len(jobs)))
-    pending = deque(jobs)
+    sized = isinstance(jobs, Sized)
+    workers = max(1, min(workers, len(jobs))) if sized else max(1, workers)  # type: ignore[arg-type]
+    pending = deque([first])
+    exhausted = False
     running: dict[Future[JobResult], Job] = {}
     bar = tqdm(
-        total=len(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
+        total=_hint(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
     )
     pool = _new_pool(workers)
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                job = pending.popleft()
+        while pending or running or not exhausted:
+            while len(running) < workers and (pending or not exhausted):
+                job = pending.popleft() if pending else next(source, None)
+                if job is None:
+                    exhausted = True
+                    break
                 running[pool.submit(_run_job, run_one, job)] = job
+            if not sized:
+                bar.total = max(_hint(jobs) or 0, bar.n + len(running))
+            if not running:
+                continue
             bar.set_postfix_str(_running_text(list(running.values())), refresh=True)
             done, _ = wait(list(running), timeout=tick_seconds if tick else None, return_when=FIRST_COMPLETED)
             broken = False
@@ -173,3 +187,10 @@ def run_in_processes(
     finally:
         bar.close()
     pool.shutdown(wait=True)
+
+
+def _hint(jobs: Iterable[Job]) -> int | None:
+    """How many jobs there are (a list), or are known so far (a lazy feed); ``None``: unknown."""
+    import operator
+
+    return operator.length_hint(jobs) or None
