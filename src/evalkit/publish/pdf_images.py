@@ -68,10 +68,21 @@ def png_idat(data: bytes) -> tuple[int, int, int, bytes] | None:
     return width, height, _COLOURS[colour_type], b"".join(chunks)
 
 
-def _passthrough_class() -> type:
-    """WeasyPrint's ``RasterImage`` whose PDF image is the PNG's own ``IDAT`` data."""
+_EXPECTED = ["self", "pillow_image", "image_id", "image_data", "filename", "cache", "orientation", "options"]
+
+
+def _passthrough_class() -> type | None:
+    """WeasyPrint's ``RasterImage`` whose PDF image is the PNG's own ``IDAT`` data; ``None`` for a
+    WeasyPrint whose ``RasterImage`` is not the one this was written for (70.0), which then
+    loads every image itself as before."""
+    import inspect
+
     import pydyf
     from weasyprint.images import RasterImage
+
+    if (list(inspect.signature(RasterImage.__init__).parameters) != _EXPECTED
+            or not callable(getattr(RasterImage, "cache_image_data", None))):
+        return None
 
     class PassThroughPNG(RasterImage):  # type: ignore[misc]
         idat: tuple[int, int, int, bytes]
@@ -99,7 +110,7 @@ def _passthrough_class() -> type:
     return PassThroughPNG
 
 
-_CLASS: list[type] = []
+_CLASS: list[type | None] = []
 
 
 def _image(data: bytes, key: str, cache: dict[str, Any], options: dict[str, Any]) -> Any | None:
@@ -110,6 +121,8 @@ def _image(data: bytes, key: str, cache: dict[str, Any], options: dict[str, Any]
 
     if not _CLASS:
         _CLASS.append(_passthrough_class())
+    if _CLASS[0] is None:
+        return None
     pillow_image = Image.open(BytesIO(data))  # reads the header only
     if pillow_image.mode not in ("RGB", "L") or pillow_image.size != idat[:2]:
         return None
