@@ -17,7 +17,9 @@ and disappear as empty code cells. Errors stay visible.
 :func:`html_to_pdf_bytes` lays the HTML out with WeasyPrint on A4 pages with a running header
 (e.g. school name left, year right) and a "第N页 / 共M页" footer, embedding subsets of the
 Noto CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
-stylesheet are reused across calls (per thread).
+stylesheet are reused across calls (per thread). The charts' RGB PNGs go into the PDF as their
+own compressed data (:mod:`evalkit.publish.pdf_images`) and the cyclic garbage collector rests
+during the layout (:mod:`evalkit.publish.gc_pause`): same pages, less time.
 
 Both work in memory; ``evalkit run`` writes the files (atomically, :mod:`evalkit.runtime.render_job`).
 """
@@ -35,6 +37,8 @@ from typing import Any
 import markupsafe
 from nbformat import NotebookNode
 
+from evalkit.publish import pdf_images
+from evalkit.publish.gc_pause import gc_paused
 from evalkit.textfmt import cjk_tight
 
 __all__ = [
@@ -225,5 +229,8 @@ def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") ->
         string=f"@page {{ @top-left {{ content: {_css_string(cjk_tight(header_left))}; }} @top-right {{ {right} }} }}",
         font_config=font_config,
     )
-    document = HTML(string=html, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[page_css, header_css], font_config=font_config)
+    html, images = pdf_images.prepare(html)
+    with gc_paused():
+        document = HTML(string=html, url_fetcher=fetcher)
+        return document.write_pdf(stylesheets=[page_css, header_css], font_config=font_config, cache=images)
+

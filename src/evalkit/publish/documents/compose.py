@@ -124,6 +124,7 @@ def official_pdf_bytes(markdown: str, *, title: str) -> bytes:
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher
 
+    from evalkit.publish.gc_pause import gc_paused
     from evalkit.publish.pandoc import markdown_to_html
 
     body = markdown_to_html(markdown)
@@ -134,13 +135,14 @@ def official_pdf_bytes(markdown: str, *, title: str) -> bytes:
     fonts = FontConfiguration()
     css = CSS(string=(_documents_dir() / "official.css").read_text(encoding="utf-8"), font_config=fonts)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    html = HTML(string=page, url_fetcher=fetcher)
-    document = html.render(stylesheets=[css], font_config=fonts)
-    if 'class="gw-banji-place"' in body and len(document.pages) % 2:
-        # GB/T 9704: the 版记 at the foot of an even page; it is on the last page, which is odd:
-        # laid out again with the 版记 moved to the next even page (a blank page between if needed)
-        even = CSS(string=".gw-banji-place { break-before: left; page: banji; }"
-                          "@page banji { @bottom-left { content: none; } @bottom-right { content: none; } }",
-                   font_config=fonts)
-        document = html.render(stylesheets=[css, even], font_config=fonts)
-    return document.write_pdf()
+    with gc_paused():
+        html = HTML(string=page, url_fetcher=fetcher)
+        document = html.render(stylesheets=[css], font_config=fonts)
+        if 'class="gw-banji-place"' in body and len(document.pages) % 2:
+            # GB/T 9704: the 版记 at the foot of an even page; it is on the last page, which is odd:
+            # laid out again with the 版记 moved to the next even page (a blank page between if needed)
+            even = CSS(string=".gw-banji-place { break-before: left; page: banji; }"
+                              "@page banji { @bottom-left { content: none; } @bottom-right { content: none; } }",
+                       font_config=fonts)
+            document = html.render(stylesheets=[css, even], font_config=fonts)
+        return document.write_pdf()
