@@ -31,8 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from evalkit.runtime.job import Job, JobResult
-from evalkit.runtime.processes import run_in_processes
-from evalkit.runtime.render_job import cell_seconds, run_and_render
+from evalkit.runtime.processes import discard, prestart, run_in_processes
+from evalkit.runtime.render_job import cell_seconds, run_and_render, warm_rendering
 
 OnResult = Callable[[Job, JobResult], None]
 """Called in the calling process as each job finishes (record it, print it)."""
@@ -76,11 +76,27 @@ class Executor(abc.ABC):
 
 class LocalExecutor(Executor):
     """An executor that runs one job at a time in the current process (:meth:`run`), and many
-    in local worker processes (:meth:`run_jobs`)."""
+    in local worker processes (:meth:`run_jobs`). :meth:`start` starts one worker process per
+    CPU core at once, each warming up (:meth:`warm_worker`) while the run still prepares its
+    reports; :meth:`run_jobs` then uses them when it asks for that many workers."""
 
     @abc.abstractmethod
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
+
+    def start(self, notebooks: list[Path]) -> None:
+        """Start the worker processes now (one per CPU core), each running
+        :meth:`warm_worker` for ``notebooks`` once, in the background of this process."""
+        prestart(self, os.cpu_count() or 1, functools.partial(self.warm_worker, tuple(str(p) for p in notebooks)))
+
+    def warm_worker(self, notebooks: tuple[str, ...]) -> None:
+        """In a worker started ahead, before its first job: what every report's rendering sets up
+        once per worker (:func:`~evalkit.runtime.render_job.warm_rendering`)."""
+        warm_rendering()
+
+    def close(self) -> None:
+        """Stop the workers started ahead and never used (a run with nothing to execute)."""
+        discard(self)
 
     def run_jobs(
         self,
@@ -93,7 +109,7 @@ class LocalExecutor(Executor):
         tick: Callable[[], object] | None = None,
     ) -> None:
         run_in_processes(jobs, self.run, workers or os.cpu_count() or 1, on_result,
-                         progress=progress, desc=desc, tick=tick)
+                         progress=progress, desc=desc, tick=tick, prestarted=self)
 
 
 @functools.cache

@@ -4,6 +4,11 @@ Each worker process runs one job at a time with the executor's own ``run`` (see
 :class:`evalkit.runtime.executor.LocalExecutor`); results come back to the calling process,
 which records them as they arrive. Ctrl-C (or SIGTERM turned into one) terminates the workers,
 whose kernels are shut down by their interrupt handlers.
+
+The workers can be started ahead (:func:`prestart`, from the executor's ``start``): each runs a
+warm-up once as it starts (its first kernel, the HTML exporter and the PDF fonts), while the run
+still prepares its reports in the main process, and the next :func:`run_in_processes` with the
+same key uses them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -38,12 +43,23 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker() -> None:
+def _init_worker(warm: Callable[[], object] | None = None) -> None:
     """Workers leave Ctrl-C to the main process, which stops them with SIGTERM; their kernels
-    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)."""
+    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`).
+    ``warm`` (a worker started ahead) runs once, here, before the worker takes any job; a failure
+    is ignored (the first report then does what it did not)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     os.environ[STYLESHEET_PROVIDED] = "1"
+    if warm is not None:
+        try:
+            warm()
+        except Exception:
+            pass
+
+
+def _started() -> None:
+    """The task that makes a worker start (see :func:`prestart`)."""
 
 
 def _run_job(run_one: RunOne, job: Job) -> JobResult:
@@ -74,7 +90,7 @@ def _freeze_after_first_job() -> None:
         gc.freeze()
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(workers: int, warm: Callable[[], object] | None = None) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -83,7 +99,39 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
             ["evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
              "jupyter_client.manager", "evalkit.publish.render"]
         )
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(warm,))
+
+
+_PRESTARTED: dict[Hashable, tuple[ProcessPoolExecutor, int]] = {}
+
+
+def prestart(key: Hashable, workers: int, warm: Callable[[], object] | None = None) -> None:
+    """Start ``workers`` worker processes now (not when the first job comes), each running
+    ``warm`` (picklable) once as it starts; the next :func:`run_in_processes` given ``key`` runs
+    its jobs on them. Replaces workers started earlier for ``key``."""
+    discard(key)
+    pool = _new_pool(workers, warm)
+    for _ in range(workers):  # each task submitted while no worker is idle starts one
+        pool.submit(_started)
+    _PRESTARTED[key] = (pool, workers)
+
+
+def discard(key: Hashable) -> None:
+    """Stop the workers started ahead for ``key`` and not used (waiting for their warm-up to end,
+    so that they shut their kernels down as usual); nothing when there are none."""
+    entry = _PRESTARTED.pop(key, None)
+    if entry is not None:
+        entry[0].shutdown(wait=True, cancel_futures=True)
+
+
+def _take_pool(key: Hashable | None, workers: int) -> ProcessPoolExecutor:
+    """The workers started ahead for ``key`` when there are as many as asked for, else new ones."""
+    entry = _PRESTARTED.pop(key, None) if key is not None else None
+    if entry is not None:
+        if entry[1] == workers:
+            return entry[0]
+        entry[0].shutdown(wait=True, cancel_futures=True)
+    return _new_pool(workers)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -120,23 +168,26 @@ def run_in_processes(
     desc: str = "报告",
     tick: Callable[[], object] | None = None,
     tick_seconds: float = 1.0,
+    prestarted: Hashable | None = None,
 ) -> None:
     """Run ``jobs`` with ``run_one`` in ``workers`` worker processes, at most ``workers`` at a
     time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
     the manifest when due) after each finished batch and at least every ``tick_seconds``. A
     tqdm bar on stderr names the report being processed. On ``KeyboardInterrupt`` (Ctrl-C, or
-    SIGTERM turned into one) the workers are terminated and the interrupt propagates."""
+    SIGTERM turned into one) the workers are terminated and the interrupt propagates.
+    ``prestarted``: the key of workers started ahead (:func:`prestart`), used when there are
+    ``workers`` of them (the run then has that many workers, however few its jobs)."""
     from tqdm import tqdm
 
     if not jobs:
         return
+    pool = _take_pool(prestarted, workers)
     workers = max(1, min(workers, len(jobs)))
     pending = deque(jobs)
     running: dict[Future[JobResult], Job] = {}
     bar = tqdm(
         total=len(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
     )
-    pool = _new_pool(workers)
     try:
         while pending or running:
             while pending and len(running) < workers:
