@@ -164,7 +164,7 @@ def _run(
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
     try:  # connect, check and warm up workers before any report (a cluster's problems stop the run)
-        executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary"])
+        executor.start([p for kind, p in spec.notebooks.items() if kind != "region_summary"], workers=spec.jobs)
     except EvalkitError as err:
         raise RunError(str(err), exit_code=err.exit_code) from None
     data_fps: dict[int, dict[str, str]] = {}

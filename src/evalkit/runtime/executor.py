@@ -41,8 +41,10 @@ OnResult = Callable[[Job, JobResult], None]
 class Executor(abc.ABC):
     """Runs jobs; see the module docstring for its life."""
 
-    def start(self, notebooks: list[Path]) -> None:  # noqa: B027 - optional step, nothing to do by default
-        """Get ready to run these notebooks (connect, check and warm up workers)."""
+    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:  # noqa: B027 - optional step
+        """Get ready to run these notebooks (connect, check and warm up workers); ``workers``: how
+        many the coming :meth:`run_jobs` will ask for (``None``: one per CPU core), where the
+        executor starts them itself."""
 
     @abc.abstractmethod
     def run_jobs(
@@ -76,18 +78,19 @@ class Executor(abc.ABC):
 
 class LocalExecutor(Executor):
     """An executor that runs one job at a time in the current process (:meth:`run`), and many
-    in local worker processes (:meth:`run_jobs`). :meth:`start` starts one worker process per
-    CPU core at once, each warming up (:meth:`warm_worker`) while the run still prepares its
+    in local worker processes (:meth:`run_jobs`). :meth:`start` starts the worker processes at
+    once, each warming up (:meth:`warm_worker`) while the run still prepares its
     reports; :meth:`run_jobs` then uses them when it asks for that many workers."""
 
     @abc.abstractmethod
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
 
-    def start(self, notebooks: list[Path]) -> None:
-        """Start the worker processes now (one per CPU core), each running
+    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:
+        """Start the worker processes now (``workers``, default one per CPU core), each running
         :meth:`warm_worker` for ``notebooks`` once, in the background of this process."""
-        prestart(self, os.cpu_count() or 1, functools.partial(self.warm_worker, tuple(str(p) for p in notebooks)))
+        warm = functools.partial(self.warm_worker, tuple(str(p) for p in notebooks))
+        prestart(self, workers or os.cpu_count() or 1, warm)
 
     def warm_worker(self, notebooks: tuple[str, ...]) -> None:
         """In a worker started ahead, before its first job: what every report's rendering sets up
