@@ -7,7 +7,7 @@ Its life: ``start(notebooks)`` (connect, check and warm up workers; problems rai
 a context manager that closes itself::
 
     with KernelPoolExecutor() as executor:
-        executor.start([notebook])
+        executor.start([notebook], workers=2)
         executor.run_jobs(jobs, on_result, workers=2)
 
 Implementations: :class:`PapermillExecutor` (a fresh kernel per notebook),
