@@ -125,14 +125,16 @@ class KernelPoolExecutor(LocalExecutor):
             pool._start_spare((kernel_name, notebook_dir), 60, {})
 
     def warm_worker(self, notebooks: tuple[str, ...]) -> None:
-        """In a worker started ahead (:meth:`LocalExecutor.start`): start the template and a
-        first kernel for the first of ``notebooks`` (in the background), then warm up the
-        rendering meanwhile; the scores are not known yet, so that first kernel reads them
-        itself."""
+        """In a worker started ahead (:meth:`LocalExecutor.start`): start the kernel template for
+        the first of ``notebooks`` (it imports in the background), then warm up the rendering
+        meanwhile. No kernel is forked yet: the first report's kernel is forked when it comes
+        (~0.1 s), with the scores the template reads then; and a worker stopped unused leaves
+        no kernel (nor its connection files) behind."""
         if notebooks:
             try:
-                self.warm_up(_kernel_name(Path(notebooks[0]), self.kernel_name), str(Path(notebooks[0]).parent))
-            except Exception:  # the first report starts one itself, and says what fails
+                name = _kernel_name(Path(notebooks[0]), self.kernel_name)
+                _pool(self)._server(name, str(Path(notebooks[0]).parent))
+            except Exception:  # the first report starts its kernel itself, and says what fails
                 pass
         super().warm_worker(notebooks)
 

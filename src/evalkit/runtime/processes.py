@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -102,35 +103,58 @@ def _new_pool(workers: int, warm: Callable[[], object] | None = None) -> Process
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(warm,))
 
 
-_PRESTARTED: dict[Hashable, tuple[ProcessPoolExecutor, int]] = {}
+class _Prestarted:
+    """Worker processes being started in a background thread (starting multiprocessing's fork
+    server, which imports its preloaded modules, takes seconds: not on the caller's path)."""
+
+    def __init__(self, workers: int, warm: Callable[[], object] | None):
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.thread = threading.Thread(target=self._start, args=(warm,), name="evalkit-prestart", daemon=True)
+        self.thread.start()
+
+    def _start(self, warm: Callable[[], object] | None) -> None:
+        pool = _new_pool(self.workers, warm)
+        for _ in range(self.workers):  # each task submitted while no worker is idle starts one
+            pool.submit(_started)
+        self.pool = pool
+
+    def take(self) -> ProcessPoolExecutor | None:
+        self.thread.join()
+        return self.pool
+
+
+_PRESTARTED: dict[Hashable, _Prestarted] = {}
 
 
 def prestart(key: Hashable, workers: int, warm: Callable[[], object] | None = None) -> None:
-    """Start ``workers`` worker processes now (not when the first job comes), each running
-    ``warm`` (picklable) once as it starts; the next :func:`run_in_processes` given ``key`` runs
-    its jobs on them. Replaces workers started earlier for ``key``."""
+    """Start ``workers`` worker processes now (not when the first job comes), in the background,
+    each running ``warm`` (picklable) once as it starts; the next :func:`run_in_processes` given
+    ``key`` runs its jobs on them. Replaces workers started earlier for ``key``. ``warm`` must
+    leave nothing behind that an idle worker's sudden end (:func:`discard`) would not clean up."""
     discard(key)
-    pool = _new_pool(workers, warm)
-    for _ in range(workers):  # each task submitted while no worker is idle starts one
-        pool.submit(_started)
-    _PRESTARTED[key] = (pool, workers)
+    _PRESTARTED[key] = _Prestarted(workers, warm)
 
 
 def discard(key: Hashable) -> None:
-    """Stop the workers started ahead for ``key`` and not used (waiting for their warm-up to end,
-    so that they shut their kernels down as usual); nothing when there are none."""
+    """Stop the workers started ahead for ``key`` and not used (a run with nothing to execute), at
+    once, as an interrupt stops idle workers; nothing when there are none."""
     entry = _PRESTARTED.pop(key, None)
-    if entry is not None:
-        entry[0].shutdown(wait=True, cancel_futures=True)
+    pool = entry.take() if entry is not None else None
+    if pool is not None:
+        _stop_pool(pool)
 
 
 def _take_pool(key: Hashable | None, workers: int) -> ProcessPoolExecutor:
     """The workers started ahead for ``key`` when there are as many as asked for, else new ones."""
-    entry = _PRESTARTED.pop(key, None) if key is not None else None
-    if entry is not None:
-        if entry[1] == workers:
-            return entry[0]
-        entry[0].shutdown(wait=True, cancel_futures=True)
+    entry = _PRESTARTED.get(key) if key is not None else None
+    if entry is not None and entry.workers == workers:
+        del _PRESTARTED[key]
+        pool = entry.take()
+        if pool is not None:
+            return pool
+    if key is not None:
+        discard(key)
     return _new_pool(workers)
 
 
