@@ -115,8 +115,12 @@ class _Prestarted:
 
     def _start(self, warm: Callable[[], object] | None) -> None:
         pool = _new_pool(self.workers, warm)
-        for _ in range(self.workers):  # each task submitted while no worker is idle starts one
-            pool.submit(_started)
+        try:
+            for _ in range(self.workers):  # each task submitted while no worker is idle starts one
+                pool.submit(_started)
+        except Exception:  # (left to the run's own workers to report)
+            _stop_pool(pool)
+            return
         self.pool = pool
 
     def take(self) -> ProcessPoolExecutor | None:
