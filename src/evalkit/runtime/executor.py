@@ -7,7 +7,7 @@ Its life: ``start(notebooks)`` (connect, check and warm up workers; problems rai
 a context manager that closes itself::
 
     with KernelPoolExecutor() as executor:
-        executor.start([notebook])
+        executor.start([notebook], workers=2)
         executor.run_jobs(jobs, on_result, workers=2)
 
 Implementations: :class:`PapermillExecutor` (a fresh kernel per notebook),
@@ -31,8 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from evalkit.runtime.job import Job, JobResult
-from evalkit.runtime.processes import run_in_processes
-from evalkit.runtime.render_job import cell_seconds, run_and_render
+from evalkit.runtime.processes import discard, prestart, run_in_processes
+from evalkit.runtime.render_job import cell_seconds, run_and_render, warm_rendering
 
 OnResult = Callable[[Job, JobResult], None]
 """Called in the calling process as each job finishes (record it, print it)."""
@@ -41,8 +41,10 @@ OnResult = Callable[[Job, JobResult], None]
 class Executor(abc.ABC):
     """Runs jobs; see the module docstring for its life."""
 
-    def start(self, notebooks: list[Path]) -> None:  # noqa: B027 - optional step, nothing to do by default
-        """Get ready to run these notebooks (connect, check and warm up workers)."""
+    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:  # noqa: B027 - optional step
+        """Get ready to run these notebooks (connect, check and warm up workers); ``workers``: how
+        many the coming :meth:`run_jobs` will ask for (``None``: one per CPU core), where the
+        executor starts them itself."""
 
     @abc.abstractmethod
     def run_jobs(
@@ -84,11 +86,28 @@ class Executor(abc.ABC):
 
 class LocalExecutor(Executor):
     """An executor that runs one job at a time in the current process (:meth:`run`), and many
-    in local worker processes (:meth:`run_jobs`)."""
+    in local worker processes (:meth:`run_jobs`). :meth:`start` starts the worker processes at
+    once, each warming up (:meth:`warm_worker`) while the run still prepares its
+    reports; :meth:`run_jobs` then uses them when it asks for that many workers."""
 
     @abc.abstractmethod
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
+
+    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:
+        """Start the worker processes now (``workers``, default one per CPU core), each running
+        :meth:`warm_worker` for ``notebooks`` once, in the background of this process."""
+        warm = functools.partial(self.warm_worker, tuple(str(p) for p in notebooks))
+        prestart(self, workers or os.cpu_count() or 1, warm)
+
+    def warm_worker(self, notebooks: tuple[str, ...]) -> None:
+        """In a worker started ahead, before its first job: what every report's rendering sets up
+        once per worker (:func:`~evalkit.runtime.render_job.warm_rendering`)."""
+        warm_rendering()
+
+    def close(self) -> None:
+        """Stop the workers started ahead and never used (a run with nothing to execute)."""
+        discard(self)
 
     def run_jobs(
         self,
@@ -101,7 +120,7 @@ class LocalExecutor(Executor):
         tick: Callable[[], object] | None = None,
     ) -> None:
         run_in_processes(jobs, self.run, workers or os.cpu_count() or 1, on_result,
-                         progress=progress, desc=desc, tick=tick)
+                         progress=progress, desc=desc, tick=tick, prestarted=self)
 
 
 @functools.cache
