@@ -327,8 +327,8 @@ def test_a_region_summary_ships_only_the_counties_saved_scores(tmp_path: Path) -
     assert inputs.roots == {"scores": str(tmp_path)}
 
 
-def test_a_regions_reports_and_its_summary_run_in_one_batch_on_a_local_dask_cluster(tmp_path: Path) -> None:
-    """Issue 22 on a real Dask ``LocalCluster`` (``dask-local:2``): both counties' reports and
+def test_a_regions_reports_and_its_summary_run_in_one_batch_on_a_dask_cluster(tmp_path: Path, cluster: Cluster) -> None:
+    """Issue 22 on a real Dask cluster (the module's scheduler and worker processes): both counties' reports and
     the region summary go to the cluster in one ``run_jobs`` call (the summary used to run
     afterwards on a kernel pool of this machine), the summary reading the counties' scores the
     workers were sent; it is the same summary (its league table) as the local executor writes."""
@@ -362,7 +362,7 @@ def test_a_regions_reports_and_its_summary_run_in_one_batch_on_a_local_dask_clus
         def close(self) -> None:
             self.inner.close()
 
-    with Recording(DaskExecutor(parse_executor("dask-local:2"))) as executor:
+    with Recording(DaskExecutor(parse_executor(cluster.address))) as executor:
         on_dask = run_batch(with_output(run_file, "dask"), progress=False, executor=executor)
     assert (on_dask.count("done"), on_dask.count("failed")) == (7, 0)
     assert executor.calls == 1 and sorted(executor.kinds) == ["region_summary"] + ["school_report"] * 6
