@@ -12,7 +12,6 @@ in turn.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import os
@@ -26,11 +25,8 @@ import pytest
 from evalkit.planner.manifest import JOURNAL_NAME, Manifest
 from evalkit.planner.run import run_batch
 from evalkit.planner.runfile import load_run_file
-from evalkit.runtime import processes
 from evalkit.runtime.executor import PapermillExecutor
-from evalkit.runtime.job import Job, JobResult
 from evalkit.runtime.kernelpool import KernelPoolExecutor
-from evalkit.runtime.processes import discard, prestart, run_in_processes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch" / "isolation.ipynb"
 COLUMNS = ["school_id", "school_name", "school_type", "township", "pupils", "staff", "party_members", "branch",
@@ -232,51 +228,3 @@ def test_preloaded_scores_are_shared_read_only_and_dropped_when_the_folder_chang
     changed.schools["total"] = 1.0
     changed.save(tmp_path / "scores")  # new files: the preloaded copy is not used any more
     assert (load_results(year, scores=str(tmp_path / "scores")).schools["total"] == 1.0).all()
-
-
-def _note_warm_pid(folder: str) -> None:
-    """A worker's warm-up (module level: pickled to the worker by reference)."""
-    Path(folder, f"warm-{os.getpid()}").write_text("", encoding="utf-8")
-
-
-def _pid_of_worker(job: Job) -> JobResult:
-    return JobResult(key=job.key, status="done", started="", finished="", seconds=0.0, error=str(os.getpid()))
-
-
-def _jobs(n: int) -> list[Job]:
-    return [Job(key=f"k{i}", kind="school_report", school_id=f"{i:03d}", school_name="", year=2024,
-                notebook=Path("report.ipynb"), parameters={}, fingerprints={}) for i in range(n)]
-
-
-def test_workers_started_ahead_warm_up_once_each_and_then_run_the_jobs(tmp_path: Path) -> None:
-    warm = functools.partial(_note_warm_pid, str(tmp_path))
-    prestart("ahead", 2, warm)
-    pids: list[str] = []
-    run_in_processes(_jobs(6), _pid_of_worker, 2, lambda job, result: pids.append(result.error or ""),
-                     progress=False, prestarted="ahead")
-    warmed = {p.name.removeprefix("warm-") for p in tmp_path.glob("warm-*")}
-    assert len(warmed) == 2  # each of the two workers warmed up once, before its jobs
-    assert len(pids) == 6 and set(pids) <= warmed
-
-
-def test_workers_started_ahead_are_not_used_for_another_number_of_workers_and_stop_when_discarded(
-    tmp_path: Path,
-) -> None:
-    prestart("other", 2, functools.partial(_note_warm_pid, str(tmp_path / "a")))
-    (tmp_path / "a").mkdir()
-    pids: list[str] = []
-    run_in_processes(_jobs(2), _pid_of_worker, 1, lambda job, result: pids.append(result.error or ""),
-                     progress=False, prestarted="other")
-    warmed = {p.name.removeprefix("warm-") for p in (tmp_path / "a").glob("warm-*")}
-    assert len(pids) == 2 and not set(pids) & warmed  # a new single worker ran them
-    assert "other" not in processes._PRESTARTED
-    (tmp_path / "b").mkdir()
-    prestart("unused", 1, functools.partial(_note_warm_pid, str(tmp_path / "b")))
-    deadline = time.monotonic() + 120
-    while not list((tmp_path / "b").glob("warm-*")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    (warm_file,) = (tmp_path / "b").glob("warm-*")
-    discard("unused")  # never used: stopped at once
-    assert "unused" not in processes._PRESTARTED
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(warm_file.name.removeprefix("warm-")), 0)

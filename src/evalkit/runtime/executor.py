@@ -7,7 +7,7 @@ Its life: ``start(notebooks)`` (connect, check and warm up workers; problems rai
 a context manager that closes itself::
 
     with KernelPoolExecutor() as executor:
-        executor.start([notebook], workers=2)
+        executor.start([notebook])
         executor.run_jobs(jobs, on_result, workers=2)
 
 Implementations: :class:`PapermillExecutor` (a fresh kernel per notebook),
@@ -31,8 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from evalkit.runtime.job import Job, JobResult
-from evalkit.runtime.processes import discard, prestart, run_in_processes
-from evalkit.runtime.render_job import cell_seconds, run_and_render, warm_rendering
+from evalkit.runtime.processes import run_in_processes
+from evalkit.runtime.render_job import cell_seconds, run_and_render
 
 OnResult = Callable[[Job, JobResult], None]
 """Called in the calling process as each job finishes (record it, print it)."""
@@ -43,8 +43,9 @@ class Executor(abc.ABC):
 
     def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:  # noqa: B027 - optional step
         """Get ready to run these notebooks (connect, check and warm up workers); ``workers``: how
-        many the coming :meth:`run_jobs` will ask for (``None``: one per CPU core), where the
-        executor starts them itself."""
+        many the coming :meth:`run_jobs` will ask for (``None``: one per CPU core), for an
+        executor that starts its workers itself (the local ones start theirs with the first job:
+        started ahead, they cost more CPU than they saved, see ``docs/benchmarks.md``)."""
 
     @abc.abstractmethod
     def run_jobs(
@@ -86,28 +87,11 @@ class Executor(abc.ABC):
 
 class LocalExecutor(Executor):
     """An executor that runs one job at a time in the current process (:meth:`run`), and many
-    in local worker processes (:meth:`run_jobs`). :meth:`start` starts the worker processes at
-    once, each warming up (:meth:`warm_worker`) while the run still prepares its
-    reports; :meth:`run_jobs` then uses them when it asks for that many workers."""
+    in local worker processes (:meth:`run_jobs`)."""
 
     @abc.abstractmethod
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
-
-    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:
-        """Start the worker processes now (``workers``, default one per CPU core), each running
-        :meth:`warm_worker` for ``notebooks`` once, in the background of this process."""
-        warm = functools.partial(self.warm_worker, tuple(str(p) for p in notebooks))
-        prestart(self, workers or os.cpu_count() or 1, warm)
-
-    def warm_worker(self, notebooks: tuple[str, ...]) -> None:
-        """In a worker started ahead, before its first job: what every report's rendering sets up
-        once per worker (:func:`~evalkit.runtime.render_job.warm_rendering`)."""
-        warm_rendering()
-
-    def close(self) -> None:
-        """Stop the workers started ahead and never used (a run with nothing to execute)."""
-        discard(self)
 
     def run_jobs(
         self,
@@ -120,7 +104,7 @@ class LocalExecutor(Executor):
         tick: Callable[[], object] | None = None,
     ) -> None:
         run_in_processes(jobs, self.run, workers or os.cpu_count() or 1, on_result,
-                         progress=progress, desc=desc, tick=tick, prestarted=self)
+                         progress=progress, desc=desc, tick=tick)
 
 
 @functools.cache

@@ -124,35 +124,11 @@ class KernelPoolExecutor(LocalExecutor):
         if pool.spare is None:
             pool._start_spare((kernel_name, notebook_dir), 60, {})
 
-    def warm_worker(self, notebooks: tuple[str, ...]) -> None:
-        """In a worker started ahead (:meth:`LocalExecutor.start`): start the kernel template for
-        the first of ``notebooks`` (it imports in the background), then warm up the rendering
-        meanwhile. No kernel is forked yet: the first report's kernel is forked when it comes
-        (~0.1 s), with the scores the template reads then; and a worker stopped unused leaves
-        no kernel (nor its connection files) behind."""
-        if notebooks:
-            try:
-                name = _kernel_name(Path(notebooks[0]), self.kernel_name)
-                _pool(self)._server(name, str(Path(notebooks[0]).parent))
-            except Exception:  # the first report starts its kernel itself, and says what fails
-                pass
-        super().warm_worker(notebooks)
-
     def close(self) -> None:
-        """Stop the workers started ahead and never used, and this process's kernels and
-        template (done anyway when the worker exits)."""
-        super().close()
+        """Stop this process's kernels and template (done anyway when the worker exits)."""
         pool = _POOLS.pop(self, None)
         if pool is not None:
             pool.close()
-
-
-def _kernel_name(notebook: Path, name: str | None = None) -> str:
-    """The kernel papermill runs ``notebook`` with: ``name``, else the notebook's own."""
-    import nbformat
-    from papermill.engines import papermill_engines
-
-    return str(papermill_engines.nb_kernel_name(engine_name=None, nb=nbformat.read(notebook, as_version=4), name=name))
 
 
 _POOLS: dict[KernelPoolExecutor, _Pool] = {}

@@ -4,11 +4,6 @@ Each worker process runs one job at a time with the executor's own ``run`` (see
 :class:`evalkit.runtime.executor.LocalExecutor`); results come back to the calling process,
 which records them as they arrive. Ctrl-C (or SIGTERM turned into one) terminates the workers,
 whose kernels are shut down by their interrupt handlers.
-
-The workers can be started ahead (:func:`prestart`, from the executor's ``start``): each runs a
-warm-up once as it starts (its first kernel, the HTML exporter and the PDF fonts), while the run
-still prepares its reports in the main process, and the next :func:`run_in_processes` with the
-same key uses them.
 """
 
 from __future__ import annotations
@@ -18,10 +13,9 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -44,23 +38,12 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(warm: Callable[[], object] | None = None) -> None:
+def _init_worker() -> None:
     """Workers leave Ctrl-C to the main process, which stops them with SIGTERM; their kernels
-    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`).
-    ``warm`` (a worker started ahead) runs once, here, before the worker takes any job; a failure
-    is ignored (the first report then does what it did not)."""
+    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     os.environ[STYLESHEET_PROVIDED] = "1"
-    if warm is not None:
-        try:
-            warm()
-        except Exception:
-            pass
-
-
-def _started() -> None:
-    """The task that makes a worker start (see :func:`prestart`)."""
 
 
 def _run_job(run_one: RunOne, job: Job) -> JobResult:
@@ -91,7 +74,7 @@ def _freeze_after_first_job() -> None:
         gc.freeze()
 
 
-def _new_pool(workers: int, warm: Callable[[], object] | None = None) -> ProcessPoolExecutor:
+def _new_pool(workers: int) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -100,66 +83,7 @@ def _new_pool(workers: int, warm: Callable[[], object] | None = None) -> Process
             ["evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
              "jupyter_client.manager", "evalkit.publish.render"]
         )
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(warm,))
-
-
-class _Prestarted:
-    """Worker processes being started in a background thread (starting multiprocessing's fork
-    server, which imports its preloaded modules, takes seconds: not on the caller's path)."""
-
-    def __init__(self, workers: int, warm: Callable[[], object] | None):
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self.thread = threading.Thread(target=self._start, args=(warm,), name="evalkit-prestart", daemon=True)
-        self.thread.start()
-
-    def _start(self, warm: Callable[[], object] | None) -> None:
-        pool = _new_pool(self.workers, warm)
-        try:
-            for _ in range(self.workers):  # each task submitted while no worker is idle starts one
-                pool.submit(_started)
-        except Exception:  # (left to the run's own workers to report)
-            _stop_pool(pool)
-            return
-        self.pool = pool
-
-    def take(self) -> ProcessPoolExecutor | None:
-        self.thread.join()
-        return self.pool
-
-
-_PRESTARTED: dict[Hashable, _Prestarted] = {}
-
-
-def prestart(key: Hashable, workers: int, warm: Callable[[], object] | None = None) -> None:
-    """Start ``workers`` worker processes now (not when the first job comes), in the background,
-    each running ``warm`` (picklable) once as it starts; the next :func:`run_in_processes` given
-    ``key`` runs its jobs on them. Replaces workers started earlier for ``key``. ``warm`` must
-    leave nothing behind that an idle worker's sudden end (:func:`discard`) would not clean up."""
-    discard(key)
-    _PRESTARTED[key] = _Prestarted(workers, warm)
-
-
-def discard(key: Hashable) -> None:
-    """Stop the workers started ahead for ``key`` and not used (a run with nothing to execute), at
-    once, as an interrupt stops idle workers; nothing when there are none."""
-    entry = _PRESTARTED.pop(key, None)
-    pool = entry.take() if entry is not None else None
-    if pool is not None:
-        _stop_pool(pool)
-
-
-def _take_pool(key: Hashable | None, workers: int) -> ProcessPoolExecutor:
-    """The workers started ahead for ``key`` when there are as many as asked for, else new ones."""
-    entry = _PRESTARTED.get(key) if key is not None else None
-    if entry is not None and entry.workers == workers:
-        del _PRESTARTED[key]
-        pool = entry.take()
-        if pool is not None:
-            return pool
-    if key is not None:
-        discard(key)
-    return _new_pool(workers)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -196,7 +120,6 @@ def run_in_processes(
     desc: str = "报告",
     tick: Callable[[], object] | None = None,
     tick_seconds: float = 1.0,
-    prestarted: Hashable | None = None,
 ) -> None:
     """Run ``jobs`` with ``run_one`` in ``workers`` worker processes, at most ``workers`` at a
     time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
@@ -205,16 +128,13 @@ def run_in_processes(
     :class:`~evalkit.planner.feed.JobFeed` whose counties are still being opened): a job is
     taken from it when a worker is free to start it, in the order given. On
     ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one) the workers are terminated and
-    the interrupt propagates. ``prestarted``: the key of workers started ahead (:func:`prestart`),
-    used when there are ``workers`` of them (the run then has that many workers, however few its
-    jobs)."""
+    the interrupt propagates."""
     from tqdm import tqdm
 
     source = iter(jobs)
     first = next(source, None)
     if first is None:
         return
-    pool = _take_pool(prestarted, workers)
     sized = isinstance(jobs, Sized)
     workers = max(1, min(workers, len(jobs))) if sized else max(1, workers)  # type: ignore[arg-type]
     pending = deque([first])
@@ -223,6 +143,7 @@ def run_in_processes(
     bar = tqdm(
         total=_hint(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
     )
+    pool = _new_pool(workers)
     try:
         while pending or running or not exhausted:
             while len(running) < workers and (pending or not exhausted):

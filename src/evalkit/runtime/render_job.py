@@ -175,31 +175,3 @@ def _render_and_write(job: Job, work: Path, timings: dict[str, float], move: boo
     written["ipynb"] = str(target)
     timings["write"] = round(time.monotonic() - t, 3)
     return written
-
-
-def warm_rendering() -> None:
-    """Render a small notebook (Chinese text, a table, an output) to HTML and PDF in this thread
-    and find pandoc, so that this worker's first report does not pay for importing nbconvert and
-    WeasyPrint, building the HTML exporter, compiling its templates and loading the fonts (the
-    exporter and the PDF fonts are kept per thread and reused by every report, see
-    :mod:`evalkit.publish.render`). Nothing is written. Pandoc missing is left to the first Word
-    document to report."""
-    import nbformat
-
-    from evalkit.publish.render import html_to_pdf_bytes, notebook_to_html
-
-    v4 = nbformat.v4
-    table = ("<table><thead><tr><th>指标</th><th>得分</th></tr></thead>"
-             "<tbody><tr><td>党建</td><td>9.5</td></tr></tbody></table>")
-    nb = v4.new_notebook(cells=[
-        v4.new_markdown_cell("## 预热 warm-up\n\n正文 2024 年度，**粗体**。\n\n| 甲 | 乙 |\n|---|---|\n| 1 | 2 |"),
-        v4.new_code_cell(outputs=[v4.new_output("display_data", data={"text/html": table, "text/plain": "表"})]),
-    ])
-    html = notebook_to_html(nb, title="预热", header="预热")
-    html_to_pdf_bytes(html, header_left="预热", header_right="2024 年度")
-    try:
-        from evalkit.publish.pandoc import pandoc_path
-
-        pandoc_path()
-    except Exception:
-        pass
