@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scoring import synthetic_observations
+from bench_scoring import fresh_runs, synthetic_observations
 
 
 def run_one(n_schools: int) -> dict:
@@ -90,11 +89,7 @@ def main(argv: list[str]) -> int:
     print(f"{'schools':>8} {'rows':>10} {'gate median s':>14} {'gate max s':>11} {'gate CPU s':>11} "
           f"{'score s':>8} {'score CPU s':>12} {'RSS gate MB':>12} {'peak RSS MB':>12}")
     for n in sizes:
-        got = []
-        for _ in range(runs):
-            out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
-                                 check=True)
-            got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        got = fresh_runs(__file__, [str(n)], runs)
         gates = sorted(r["gate_seconds"] for r in got)
         scores = sorted(r["score_seconds"] for r in got)
         mid = len(got) // 2

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scoring import fresh_runs
 
 
 def run_one(scale: str, replications: int) -> dict:
@@ -93,11 +94,7 @@ def main(argv: list[str]) -> int:
     print(f"{'scale':>6} {'schools':>8} {'inputs':>6} {'model s':>8} {'reps s (median/max)':>20} "
           f"{'sensitivity s':>14} {'nodes s':>8} {'peak RSS MB':>12}")
     for scale in scales:
-        got = []
-        for _ in range(runs):
-            out = subprocess.run([sys.executable, __file__, "--one", scale, str(replications)], capture_output=True,
-                                 text=True, check=True)
-            got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        got = fresh_runs(__file__, [scale, str(replications)], runs)
 
         def med(key: str, got: list[dict] = got) -> float:
             return sorted(r[key] for r in got)[len(got) // 2]

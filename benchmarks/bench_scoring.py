@@ -108,6 +108,16 @@ def run_one(n_schools: int) -> dict:
     }
 
 
+def fresh_runs(script: str, args: list[str], runs: int) -> list[dict]:
+    """Run ``script --one *args`` ``runs`` times, each in a fresh Python process; return the JSON
+    object each printed on its last line."""
+    got = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, script, "--one", *args], capture_output=True, text=True, check=True)
+        got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return got
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "--one":
         print(json.dumps(run_one(int(argv[1]))))
@@ -119,11 +129,7 @@ def main(argv: list[str]) -> int:
     print(f"{'schools':>8} {'rows':>10} {'median s':>9} {'max s':>7} {'ms/1k school-yr':>16} "
           f"{'kernel %':>9} {'peak RSS MB':>12} {'gate s':>8}")
     for n in sizes:
-        got = []
-        for _ in range(runs):
-            out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
-                                 check=True)
-            got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        got = fresh_runs(__file__, [str(n)], runs)
         seconds = sorted(r["seconds"] for r in got)
         median = seconds[len(seconds) // 2]
         kernel = 100 * sum(r["system_seconds"] for r in got) / sum(r["cpu_seconds"] for r in got)
