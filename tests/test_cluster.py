@@ -346,8 +346,8 @@ def test_a_regions_reports_and_its_summary_run_in_one_batch_on_a_dask_cluster(tm
         def __init__(self, inner: Executor) -> None:
             self.inner, self.calls, self.kinds = inner, 0, []
 
-        def start(self, notebooks, *, workers=None):  # type: ignore[no-untyped-def]
-            self.inner.start(notebooks, workers=workers)
+        def start(self, notebooks):  # type: ignore[no-untyped-def]
+            self.inner.start(notebooks)
 
         def run_jobs(self, jobs, on_result, **kw):  # type: ignore[no-untyped-def]
             self.calls += 1

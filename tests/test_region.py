@@ -246,8 +246,8 @@ class Recording(Executor):
         self.taken: list[tuple[str, str, str]] = []  # (county folder, kind, school id)
         self.first_taken = threading.Event()
 
-    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:
-        self.inner.start(notebooks, workers=workers)
+    def start(self, notebooks: list[Path]) -> None:
+        self.inner.start(notebooks)
 
     def run_jobs(self, jobs, on_result, **kw):  # type: ignore[no-untyped-def]
         self.calls += 1

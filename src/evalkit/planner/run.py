@@ -153,9 +153,7 @@ def _run(
     summary = region and "region_summary" in spec.notebooks and schools is None
     # connect, check and warm up workers (a cluster's start takes seconds) while the counties are
     # scored; before any report, a cluster's problems stop the run
-    started = _start_beside(
-        executor, [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary], spec.jobs
-    )
+    started = _start_beside(executor, [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary])
     try:
         scored = _score_counties(spec, counties, schools, out, correction=correction, reissue=reissue)
     finally:
@@ -241,18 +239,16 @@ def _score_counties(
     return scored
 
 
-def _start_beside(
-    executor: Executor, notebooks: list[Path], workers: int | None
-) -> Callable[[], BaseException | None]:
-    """``executor.start(notebooks, workers=workers)`` in a thread; returns a function that waits
-    for it and gives its error (``None``: started)."""
+def _start_beside(executor: Executor, notebooks: list[Path]) -> Callable[[], BaseException | None]:
+    """``executor.start(notebooks)`` in a thread; returns a function that waits for it and gives
+    its error (``None``: started)."""
     import threading
 
     box: dict[str, BaseException] = {}
 
     def start() -> None:
         try:
-            executor.start(notebooks, workers=workers)
+            executor.start(notebooks)
         except BaseException as err:  # raised again by the caller, in its thread
             box["error"] = err
 

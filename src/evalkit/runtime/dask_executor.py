@@ -436,11 +436,10 @@ class DaskExecutor(Executor):
                 + "\n  ".join(bad)
             )
 
-    def start(self, notebooks: list[Path], *, workers: int | None = None) -> dict[str, Any]:
+    def start(self, notebooks: list[Path]) -> dict[str, Any]:
         """Connect, check every worker against this machine (evalkit version, the notebooks'
         sha256) and set them up (:class:`EvalkitWorkerPlugin`, warming the first notebook's
-        kernels); return what tasks check on their worker. Raises :class:`WorkerMismatchError`.
-        ``workers`` is ignored: a cluster has the workers it has."""
+        kernels); return what tasks check on their worker. Raises :class:`WorkerMismatchError`."""
         import evalkit
         from evalkit.planner.fingerprints import sha256_file
 

@@ -41,11 +41,10 @@ OnResult = Callable[[Job, JobResult], None]
 class Executor(abc.ABC):
     """Runs jobs; see the module docstring for its life."""
 
-    def start(self, notebooks: list[Path], *, workers: int | None = None) -> None:  # noqa: B027 - optional step
-        """Get ready to run these notebooks (connect, check and warm up workers); ``workers``: how
-        many the coming :meth:`run_jobs` will ask for (``None``: one per CPU core), for an
-        executor that starts its workers itself (the local ones start theirs with the first job:
-        started ahead, they cost more CPU than they saved, see ``docs/benchmarks.md``)."""
+    def start(self, notebooks: list[Path]) -> None:  # noqa: B027 - optional step, nothing to do by default
+        """Get ready to run these notebooks (connect, check and warm up workers). The local
+        executors start their worker processes with the first job (started ahead, they cost more
+        CPU than they saved: ``docs/benchmarks.md``)."""
 
     @abc.abstractmethod
     def run_jobs(
