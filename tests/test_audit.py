@@ -138,3 +138,52 @@ def test_vectorised_w_for_the_bootstrap_equals_scipys_friedman_w() -> None:
     many = audit._w_many(samples)
     for b in range(len(samples)):
         assert many[b] == pytest.approx(audit.kendall_w(pd.DataFrame(samples[b]), n_resamples=0)[0], abs=1e-12)
+
+
+def test_tie_sums_count_each_run_of_equal_ratings() -> None:
+    """Worked by hand: a rater's column (1, 1, 2, 2, 2) has runs of 2 and 3: (8 − 2) + (27 − 3)
+    = 30; a column without ties adds 0; a column of four equal values and one other adds
+    64 − 4 = 60. Two raters per sample: (30 + 0) and (60 + 30)."""
+    x = np.array([
+        [[1, 5], [1, 4], [2, 3], [2, 2], [2, 1]],
+        [[7, 2], [7, 2], [7, 9], [7, 9], [3, 9]],
+    ], dtype=float)
+    assert audit._tie_sums(x).tolist() == [30.0, 90.0]
+
+
+def test_trim_mean_is_scipys_to_the_last_bit() -> None:
+    """The leniency's trimmed mean takes scipy's steps, so its numbers (and the flags on them)
+    are scipy's exactly: 2 to 12 marks, with and without ties, at 20% cut."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    for size in range(1, 13):
+        for _ in range(30):
+            a = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 0.1, 0.7], size=size)
+            assert audit._trim_mean(a, 0.2) == float(stats.trim_mean(a, 0.2))
+    assert audit._trim_mean(np.array([1.0, 2.0, 3.0, 4.0, 100.0]), 0.2) == 3.0  # 1 and 100 cut
+
+
+def test_run_checks_gives_the_tables_each_check_gives(demo) -> None:  # type: ignore[no-untyped-def]
+    """The audit report computes every check once (run_checks); each table is the one its check
+    function gives, and the findings are those of audit_findings (which skips W's bootstrap:
+    no finding uses W's interval)."""
+    obs, fw, _, results = demo
+    marks = _marks(obs, fw, results)
+    tables = audit.run_checks(results, 2024, marks, n_resamples=50)
+    areas, dropped = audit.cronbach_by_area(results, 2024)
+    pd.testing.assert_frame_equal(tables.areas, areas)
+    pd.testing.assert_frame_equal(tables.dropped, dropped)
+    pd.testing.assert_frame_equal(tables.correlations, audit.indicator_correlations(results, 2024))
+    pd.testing.assert_frame_equal(tables.pairs, audit.redundant_pairs(results, 2024))
+    pd.testing.assert_frame_equal(tables.discrimination, audit.non_discriminating(results, 2024))
+    pd.testing.assert_frame_equal(tables.inter_rater, audit.inter_rater(marks, n_resamples=50))
+    pd.testing.assert_frame_equal(tables.leniency, audit.rater_leniency(marks))
+    pd.testing.assert_frame_equal(tables.shape, audit.distribution_shape(results, 2024))
+    pd.testing.assert_frame_equal(tables.outliers, audit.outlier_schools(results, 2024))
+    findings = audit.findings_of(tables)
+    pd.testing.assert_frame_equal(findings, audit.audit_findings(results, 2024, marks))
+    assert "D6 廉政问题" in "".join(findings["subject"])  # every school full marks: does not discriminate
+    without = audit.run_checks(results, 2024)
+    assert without.inter_rater.empty and without.leniency.empty
+    assert "评分人一致性" not in set(audit.findings_of(without)["topic"])

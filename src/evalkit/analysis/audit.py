@@ -39,6 +39,7 @@ skewness and kurtosis).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,10 +49,12 @@ from evalkit.results import Results
 
 __all__ = [
     "ALPHA_LOW",
+    "AuditTables",
     "audit_findings",
     "cronbach_alpha",
     "cronbach_by_area",
     "distribution_shape",
+    "findings_of",
     "icc2k",
     "indicator_correlations",
     "indicator_matrix",
@@ -63,6 +66,7 @@ __all__ = [
     "rater_marks",
     "rater_matrix",
     "redundant_pairs",
+    "run_checks",
 ]
 
 ALPHA_LOW = 0.6
@@ -280,16 +284,27 @@ def _w_many(x: np.ndarray) -> np.ndarray:
     _, n, m = x.shape
     ranks = stats.rankdata(x, axis=1)
     s = ((ranks.sum(axis=2) - m * (n + 1) / 2) ** 2).sum(axis=1)
-    srt = np.sort(x, axis=1)
-    # Σ (t³ − t) over ties: for each run of equal values of length t; via counts per value
-    ties = np.zeros(len(x))
-    for b in range(len(x)):
-        for j in range(m):
-            _, counts = np.unique(srt[b, :, j], return_counts=True)
-            ties[b] += float((counts**3 - counts).sum())
+    ties = _tie_sums(x)
     den = m**2 * (n**3 - n) - m * ties
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, 12 * s / den, np.nan)
+
+
+def _tie_sums(x: np.ndarray) -> np.ndarray:
+    """``Σ_raters Σ_ties (t³ − t)`` of each sample of ``x`` (``B × n targets × m raters``): a
+    tie is a run of ``t`` equal values in one rater's sorted column. All samples at once: each
+    run gets its own number (a new run starts at every change of value and at every column's
+    first value), ``np.bincount`` counts each run's length ``t``, and the ``t³ − t`` of the
+    runs of one sample are added up."""
+    b, n, m = x.shape
+    srt = np.sort(x, axis=1).transpose(0, 2, 1).reshape(b * m, n)  # one row per sample and rater
+    starts = np.ones_like(srt, dtype=bool)
+    starts[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    run = np.cumsum(starts.ravel()) - 1  # runs numbered over all rows (each row starts a run)
+    t = np.bincount(run).astype(float)
+    per_run = t**3 - t
+    row_of_run = np.repeat(np.arange(b * m), starts.sum(axis=1))
+    return np.bincount(row_of_run, weights=per_run, minlength=b * m).reshape(b, m).sum(axis=1)
 
 
 def inter_rater(marks: pd.DataFrame, *, n_resamples: int = 999) -> pd.DataFrame:
@@ -346,11 +361,19 @@ def rater_leniency(marks: pd.DataFrame) -> pd.DataFrame:
     return table[cols]
 
 
-def _leniency_pass(marks: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
-    """One pass of :func:`rater_leniency`: deviations from the 20% trimmed mean (scipy) of the
-    other raters not in ``excluded``; ``sd`` from the marks of raters not excluded."""
-    from scipy import stats
+def _trim_mean(a: np.ndarray, proportion: float) -> float:
+    """The mean of ``a`` without ``int(proportion × len(a))`` values at either end: the same
+    steps as ``scipy.stats.trim_mean`` (``np.partition`` at both cuts, the mean of what lies
+    between), so the same number to the last bit (checked in the tests), without the tenth of
+    a millisecond scipy's argument handling takes per call (a call per mark here)."""
+    cut = int(proportion * len(a))
+    return float(np.mean(np.partition(a, (cut, len(a) - cut - 1))[cut:len(a) - cut]))
 
+
+def _leniency_pass(marks: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    """One pass of :func:`rater_leniency`: deviations from the 20% trimmed mean
+    (:func:`_trim_mean`) of the other raters not in ``excluded``; ``sd`` from the marks of
+    raters not excluded."""
     keys = ["school_id", "indicator_id", "source"]
     dev = np.full(len(marks), np.nan)
     dev_pts = np.full(len(marks), np.nan)
@@ -364,7 +387,7 @@ def _leniency_pass(marks: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.Da
             others = idx[(idx != k) & ~out_all[idx]]
             if not len(others):
                 continue
-            d = pts_all[k] - stats.trim_mean(pts_all[others], 0.2)
+            d = pts_all[k] - _trim_mean(pts_all[others], 0.2)
             dev_pts[k], dev[k] = d, d / (mx_all[k] or 1.0)
     frame = marks.assign(dev=dev, dev_pts=dev_pts, out=out_all).dropna(subset=["dev"])
     ref = frame.loc[~frame["out"], "dev"]
@@ -440,22 +463,67 @@ def rater_marks(results: Results, year: int, framework: str | Framework = "shiqu
 # --------------------------------------------------------------------------- all findings
 
 
+@dataclass(frozen=True)
+class AuditTables:
+    """Every check's table for one year, computed once (:func:`run_checks`): what the audit's
+    sections show and what :func:`findings_of` gathers for its first section. ``inter_rater``
+    and ``leniency`` are empty without rater marks."""
+
+    areas: pd.DataFrame
+    dropped: pd.DataFrame
+    correlations: pd.DataFrame
+    pairs: pd.DataFrame
+    discrimination: pd.DataFrame
+    inter_rater: pd.DataFrame
+    leniency: pd.DataFrame
+    shape: pd.DataFrame
+    outliers: pd.DataFrame
+
+
+def run_checks(results: Results, year: int, marks: pd.DataFrame | None = None, *,
+               n_resamples: int = 999) -> AuditTables:
+    """Every check of the audit on ``year`` (the tables of :func:`cronbach_by_area`,
+    :func:`indicator_correlations`, :func:`redundant_pairs`, :func:`non_discriminating`,
+    :func:`inter_rater` with ``n_resamples`` bootstrap samples for W's interval,
+    :func:`rater_leniency`, :func:`distribution_shape` and :func:`outlier_schools`), each
+    computed once."""
+    areas, dropped = cronbach_by_area(results, year)
+    has_marks = marks is not None and len(marks) > 0
+    return AuditTables(
+        areas=areas, dropped=dropped, correlations=indicator_correlations(results, year),
+        pairs=redundant_pairs(results, year), discrimination=non_discriminating(results, year),
+        inter_rater=inter_rater(marks, n_resamples=n_resamples) if has_marks else inter_rater(_NO_MARKS),
+        leniency=rater_leniency(marks) if has_marks else rater_leniency(_NO_MARKS),
+        shape=distribution_shape(results, year), outliers=outlier_schools(results, year),
+    )
+
+
+_NO_MARKS = pd.DataFrame(columns=["year", "school_id", "indicator_id", "indicator_name", "source", "rater",
+                                  "points", "max_points"])
+
+
 def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every flagged finding in one table (:func:`findings_of` of :func:`run_checks`, without
+    the bootstrap of W's interval, which no finding uses)."""
+    return findings_of(run_checks(results, year, marks, n_resamples=0))
+
+
+def findings_of(tables: AuditTables) -> pd.DataFrame:
     """Every flagged finding in one table: ``topic``, ``subject`` (what it is about),
     ``finding`` (the number) and ``advice``, for the audit's first section. More than
     :data:`COLLAPSE_OVER` indicators that do not discriminate, or are skewed, share one row."""
     rows: list[dict[str, str]] = []
-    areas, dropped = cronbach_by_area(results, year)
+    areas, dropped = tables.areas, tables.dropped
     for r in areas[areas["flag"]].itertuples():
         rows.append({"topic": "内部一致性", "subject": r.area_name, "finding": f"α = {_f(r.alpha)}",
                      "advice": r.advice})
     for r in dropped[dropped["flag"]].itertuples():
         rows.append({"topic": "内部一致性", "subject": f"{r.indicator_id} {r.indicator_name}",
                      "finding": f"去掉后 α {_f(r.alpha)} → {_f(r.alpha_if_dropped)}", "advice": r.advice})
-    for r in redundant_pairs(results, year).itertuples():
+    for r in tables.pairs.itertuples():
         rows.append({"topic": "指标相关", "subject": f"{r.indicator_a} {r.name_a} — {r.indicator_b} {r.name_b}",
                      "finding": f"r = {_f(r.r)}", "advice": r.advice})
-    flat = non_discriminating(results, year).query("flag")
+    flat = tables.discrimination.query("flag")
     if len(flat) > COLLAPSE_OVER:
         rows.append({"topic": "区分度", "subject": "、".join(f"{r.indicator_id} {r.indicator_name}"
                                                           for r in flat.itertuples()),
@@ -466,14 +534,13 @@ def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = Non
         for r in flat.itertuples():
             rows.append({"topic": "区分度", "subject": f"{r.indicator_id} {r.indicator_name}",
                          "finding": f"满分学校 {r.full_share:.0%}", "advice": r.advice})
-    if marks is not None and len(marks):
-        for r in inter_rater(marks, n_resamples=0).query("flag").itertuples():
-            rows.append({"topic": "评分人一致性", "subject": f"{r.indicator_id} {r.indicator_name}",
-                         "finding": f"ICC(2,k) = {_f(r.icc)}", "advice": r.advice})
-        for r in rater_leniency(marks).query("flag").itertuples():
-            rows.append({"topic": "评分人宽严", "subject": f"评分人 {r.rater}",
-                         "finding": f"平均偏差 {r.mean_deviation:+.0%}", "advice": r.advice})
-    skewed = distribution_shape(results, year).query("flag")
+    for r in tables.inter_rater.query("flag").itertuples():
+        rows.append({"topic": "评分人一致性", "subject": f"{r.indicator_id} {r.indicator_name}",
+                     "finding": f"ICC(2,k) = {_f(r.icc)}", "advice": r.advice})
+    for r in tables.leniency.query("flag").itertuples():
+        rows.append({"topic": "评分人宽严", "subject": f"评分人 {r.rater}",
+                     "finding": f"平均偏差 {r.mean_deviation:+.0%}", "advice": r.advice})
+    skewed = tables.shape.query("flag")
     if len(skewed) > COLLAPSE_OVER:
         rows.append({"topic": "分布形态", "subject": "、".join(f"{r.indicator_id} {r.indicator_name}"
                                                            for r in skewed.itertuples()),
@@ -484,7 +551,7 @@ def audit_findings(results: Results, year: int, marks: pd.DataFrame | None = Non
         for r in skewed.itertuples():
             rows.append({"topic": "分布形态", "subject": f"{r.indicator_id} {r.indicator_name}",
                          "finding": f"偏度 {_f(r.skew)}，峰度 {_f(r.kurtosis)}", "advice": r.advice})
-    for r in outlier_schools(results, year).itertuples():
+    for r in tables.outliers.itertuples():
         rows.append({"topic": "异常学校", "subject": str(r.school_name), "finding": f"总分 {r.total:.1f}",
                      "advice": r.advice})
     return pd.DataFrame(rows, columns=["topic", "subject", "finding", "advice"])
