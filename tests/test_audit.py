@@ -187,3 +187,88 @@ def test_run_checks_gives_the_tables_each_check_gives(demo) -> None:  # type: ig
     without = audit.run_checks(results, 2024)
     assert without.inter_rater.empty and without.leniency.empty
     assert "评分人一致性" not in set(audit.findings_of(without)["topic"])
+
+
+def _random_tables(seed: int) -> list[pd.DataFrame]:
+    """Score tables as the audit meets them: a few points scales (with many ties), 5–40 rows,
+    2–6 columns."""
+    rng = np.random.default_rng(seed)
+    tables = []
+    for _ in range(40):
+        n, k = int(rng.integers(5, 41)), int(rng.integers(2, 7))
+        scale = (np.arange(0, 4.5, 0.5), np.arange(0, 3.0, 1.0), np.linspace(0, 2, 21))[int(rng.integers(3))]
+        base = rng.choice(scale, size=(n, 1))
+        noise = rng.choice(scale, size=(n, k))
+        tables.append(pd.DataFrame(np.where(rng.random((n, k)) < 0.6, base, noise),
+                                   columns=[f"R{j}" for j in range(k)]))
+    return tables
+
+
+def test_cronbach_alpha_is_pingouins_to_the_last_bit() -> None:
+    """Cronbach's α and its Feldt interval (rounded to 3 decimals) are pingouin's numbers
+    exactly, on 40 random score tables (and Shrout & Fleiss' judges)."""
+    import pingouin as pg
+
+    for table in [SHROUT_FLEISS, *_random_tables(1)]:
+        if table.sum(axis=1).var() == 0:
+            continue
+        alpha, ci = pg.cronbach_alpha(data=table)
+        assert audit.cronbach_alpha(table) == (float(alpha), float(ci[0]), float(ci[1]))
+
+
+def test_icc2k_is_pingouins_to_the_last_bit() -> None:
+    """ICC(2,k) and its McGraw & Wong interval (rounded to 2 decimals, as pingouin gives it)
+    equal pingouin's ICC(A,k) row, on 40 random targets × raters tables."""
+    import warnings
+
+    import pingouin as pg
+
+    for table in [SHROUT_FLEISS, *_random_tables(2)]:
+        if np.var(table.to_numpy()) == 0:
+            continue
+        long = table.rename_axis(index="target", columns="rater").stack().rename("score").reset_index()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="score")
+        row = got[got["Type"] == "ICC(A,k)"].iloc[0]
+        icc, lo, hi = audit.icc2k(table)
+        assert icc == pytest.approx(float(row["ICC"]), rel=1e-12, abs=1e-12)
+        assert (lo, hi) == (float(row["CI95"][0]), float(row["CI95"][1]))
+
+
+def test_friedman_ranks_and_moments_are_scipys_to_the_last_bit() -> None:
+    """Friedman's χ² (the W of the report), the average ranks of the bootstrap, skewness and
+    excess kurtosis are scipy's numbers exactly, on 40 random score tables with ties."""
+    from scipy import stats
+
+    for table in _random_tables(3):
+        x = table.to_numpy()
+        if len(x) < 3 or x.shape[1] < 2 or len(np.unique(x)) < 2:
+            continue
+        assert audit._friedman_chi2(x) == float(stats.friedmanchisquare(*x).statistic) or (
+            np.isnan(audit._friedman_chi2(x)) and np.isnan(stats.friedmanchisquare(*x).statistic))
+        assert np.array_equal(audit._average_ranks(x[None])[0], stats.rankdata(x, axis=0))
+        col = x[:, 0]
+        if np.ptp(col) > 0:
+            assert audit._skew_kurtosis(col) == (float(stats.skew(col)), float(stats.kurtosis(col)))
+
+
+def test_average_ranks_by_hand() -> None:
+    """Worked by hand: (30, 10, 20, 10) ranks as (4, 1.5, 3, 1.5) — the two 10s share places 1
+    and 2; (5, 5, 5, 1) as (3, 3, 3, 1)."""
+    x = np.array([[30, 5], [10, 5], [20, 5], [10, 1]], dtype=float)
+    assert audit._average_ranks(x[None])[0].tolist() == [[4, 3], [1.5, 3], [3, 3], [1.5, 1]]
+
+
+def test_the_audit_imports_neither_pingouin_nor_scipy_stats() -> None:
+    """What the audit's speed rests on: in a fresh process, every check on the demo county
+    leaves pingouin and scipy.stats unimported."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom evalkit.analysis import audit\nfrom evalkit.analysis.examples import example_results\n"
+            "audit.run_checks(example_results(), 2024)\n"
+            "audit.kendall_w(__import__('numpy').eye(4), n_resamples=9)\n"
+            "print(sorted(m for m in ('pingouin', 'scipy.stats') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
