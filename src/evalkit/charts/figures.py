@@ -357,9 +357,11 @@ def heatmap(matrix: pd.DataFrame) -> Figure:
     ax.xaxis.tick_top()
     ax.grid(False)
     mid = (low + 100) / 2
+    # the values lie inside their cells, so they cannot move the layout: left out of it
+    # (constrained layout would measure each of the schools × areas texts twice per draw)
     for (r, c), v in np.ndenumerate(values):
         ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=6.5,
-                color="white" if v > mid else "black")
+                color="white" if v > mid else "black", in_layout=False)
     bar = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.02)
     bar.set_label("得分率（%）")
     ax.set_title("各校各领域得分率（按排名）")
