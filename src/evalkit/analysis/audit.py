@@ -277,18 +277,17 @@ def icc2k(matrix: pd.DataFrame) -> tuple[float, float, float]:
     ssc = n * ((x.mean(axis=0) - grand) ** 2).sum()
     sse = ((x - grand) ** 2).sum() - ssr - ssc
     msb, msj, mse = ssr / (n - 1), ssc / (k - 1), sse / ((n - 1) * (k - 1))
-    with np.errstate(invalid="ignore", divide="ignore"):  # raters in full agreement: MSE = 0, no interval
-        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-        icc = (msb - mse) / (msb + (msj - mse) / n)
-        df1, df2 = n - 1, (n - 1) * (k - 1)
-        fj = msj / mse
-        vn = df2 * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        v = vn / vd
-        f_up, f_low = _f_quantile(1 - 0.05 / 2, n - 1, v), _f_quantile(1 - 0.05 / 2, v, n - 1)
-        lo1 = n * (msb - f_up * mse) / (f_up * (k * msj + (k * n - k - n) * mse) + n * msb)
-        hi1 = n * (f_low * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f_low * msb)
-        lo, hi = np.round([lo1 * k / (1 + lo1 * (k - 1)), hi1 * k / (1 + hi1 * (k - 1))], 2)
+    icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+    icc = (msb - mse) / (msb + (msj - mse) / n)
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    fj = msj / mse
+    vn = df2 * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    v = vn / vd
+    f_up, f_low = _f_quantile(1 - 0.05 / 2, n - 1, v), _f_quantile(1 - 0.05 / 2, v, n - 1)
+    lo1 = n * (msb - f_up * mse) / (f_up * (k * msj + (k * n - k - n) * mse) + n * msb)
+    hi1 = n * (f_low * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f_low * msb)
+    lo, hi = np.round([lo1 * k / (1 + lo1 * (k - 1)), hi1 * k / (1 + hi1 * (k - 1))], 2)
     return float(icc), float(lo), float(hi)
 
 
