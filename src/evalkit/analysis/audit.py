@@ -3,14 +3,10 @@
 Run once a year on the year's indicator points (``Results.indicators``) and every rater's marks
 of the multi-rater items (``Results.extra["rater_marks"]``, see :mod:`evalkit.robustness.model`).
 Each function returns a table with a ``flag`` column and an ``advice`` column: what to do about
-the finding, in plain Chinese. The statistics are pingouin's (Cronbach's α with its confidence
-interval, ICC with the F-based interval of McGraw & Wong 1996) and scipy's (Friedman's χ² for
-Kendall's W, average ranks, trimmed means, skewness and kurtosis), computed here with their
-formulas in their order of operations, so the same numbers to the last bit (the ICC to within
-1e-12: pingouin's ANOVA adds its sums of squares in another order; each checked against the
-library in tests/test_audit.py); only F's quantiles are called from scipy
-(``scipy.special.fdtri``). Importing pingouin and scipy.stats took the audit's kernel about
-1 s of CPU, more than all its checks.
+the finding, in plain Chinese. The statistics come from well-kept libraries, not hand-written
+formulas: pingouin (Cronbach's α with its confidence interval, ICC with the F-based interval of
+McGraw & Wong 1996) and scipy (Friedman's χ² for Kendall's W, bootstrap intervals, trimmed means,
+skewness and kurtosis).
 
 - **Internal consistency** — Cronbach's α per area (schools × the area's indicator points) and
   the α of the area with each indicator dropped. α < 0.6 is flagged as low; an indicator whose
@@ -42,6 +38,7 @@ library in tests/test_audit.py); only F's quantiles are called from scipy
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,36 +111,18 @@ def _names(results: Results) -> dict[str, str]:
 # --------------------------------------------------------------------------- consistency
 
 
-def _f_quantile(p: float, dfn: float, dfd: float) -> float:
-    """The ``p`` quantile of Fisher's F with ``(dfn, dfd)`` degrees of freedom: scipy's
-    ``stats.f.ppf`` is this same call, ``scipy.special.fdtri`` (imported alone: scipy.stats
-    costs a kernel about 0.6 s of CPU to import)."""
-    from scipy.special import fdtri
-
-    return float(fdtri(dfn, dfd, p))
-
-
 def cronbach_alpha(items: pd.DataFrame) -> tuple[float, float, float]:
-    """``(α, lower, upper)`` for a cases × items table, 95% interval. NaN when there are fewer
-    than 2 items or the total does not vary.
+    """``(α, lower, upper)`` for a cases × items table (pingouin; 95% interval). NaN when
+    there are fewer than 2 items or the total does not vary."""
+    import pingouin as pg
 
-    ``α = k/(k − 1) · (1 − tr C / ΣC)`` for the k items' covariance matrix C (the item
-    variances over the variance of the totals); the interval is Feldt's,
-    ``1 − (1 − α) F_{0.975}`` and ``1 − (1 − α) F_{0.025}`` with ``(n − 1, (n − 1)(k − 1))``
-    degrees of freedom, rounded to 3 decimals: pingouin's ``cronbach_alpha`` step for step
-    (checked against it in the tests) without importing pingouin (half a second of a kernel)."""
     items = items.dropna()
     if items.shape[1] < 2 or items.shape[0] < 3 or items.sum(axis=1).var() == 0:
         return float("nan"), float("nan"), float("nan")
-    n, k = items.shape
-    cov = items.cov(numeric_only=True)
-    alpha = (k / (k - 1)) * (1 - np.trace(cov) / cov.sum().sum())
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    tail = (1 - 0.95) / 2  # as pingouin computes it (0.025 to within a bit)
-    lower = 1 - (1 - alpha) * _f_quantile(1.0 - tail, df1, df2)  # F's isf(tail)
-    upper = 1 - (1 - alpha) * _f_quantile(1.0 - (1 - tail), df1, df2)
-    lo, hi = np.round([lower, upper], 3)
-    return float(alpha), float(lo), float(hi)
+    with warnings.catch_warnings():  # pingouin's own pandas deprecations are not the user's concern
+        warnings.simplefilter("ignore")
+        alpha, ci = pg.cronbach_alpha(data=items)
+    return float(alpha), float(ci[0]), float(ci[1])
 
 
 def cronbach_by_area(results: Results, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -258,49 +237,34 @@ def rater_matrix(marks: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
 
 
 def icc2k(matrix: pd.DataFrame) -> tuple[float, float, float]:
-    """ICC(2,k) with its 95% interval (Shrout & Fleiss' two-way random effects, absolute
-    agreement, mean of the k raters) for a targets × raters table (rows with a gap dropped).
+    """ICC(2,k) with its 95% interval (pingouin; Shrout & Fleiss' two-way random effects,
+    absolute agreement, mean of the k raters) for a targets × raters table."""
+    import pingouin as pg
 
-    The two-way ANOVA without replication of the n × k table: mean squares of the targets
-    ``MSR = k Σ(r̄ᵢ − x̄)² / (n − 1)``, of the raters ``MSC = n Σ(c̄ⱼ − x̄)² / (k − 1)`` and the
-    residual ``MSE = (SST − SSR − SSC) / ((n − 1)(k − 1))``; ``ICC(2,k) = (MSR − MSE) / (MSR +
-    (MSC − MSE)/n)``; the interval is McGraw & Wong's (1996) for ICC(A,1) with Satterthwaite's
-    degrees of freedom ``v``, stepped up to k raters and rounded to 2 decimals — pingouin's
-    ``intraclass_corr`` formulas (the same interval, the ICC to within 1e-12, checked against it
-    in the tests) without importing pingouin."""
-    x = matrix.dropna().to_numpy(dtype=float)
-    if x.shape[0] < 3 or x.shape[1] < 2 or np.nanvar(x) == 0:
+    if matrix.shape[0] < 3 or matrix.shape[1] < 2 or np.nanvar(matrix.to_numpy()) == 0:
         return float("nan"), float("nan"), float("nan")
-    n, k = x.shape
-    grand = x.mean()
-    ssr = k * ((x.mean(axis=1) - grand) ** 2).sum()
-    ssc = n * ((x.mean(axis=0) - grand) ** 2).sum()
-    sse = ((x - grand) ** 2).sum() - ssr - ssc
-    msb, msj, mse = ssr / (n - 1), ssc / (k - 1), sse / ((n - 1) * (k - 1))
-    icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-    icc = (msb - mse) / (msb + (msj - mse) / n)
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    fj = msj / mse
-    vn = df2 * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v = vn / vd
-    f_up, f_low = _f_quantile(1 - 0.05 / 2, n - 1, v), _f_quantile(1 - 0.05 / 2, v, n - 1)
-    lo1 = n * (msb - f_up * mse) / (f_up * (k * msj + (k * n - k - n) * mse) + n * msb)
-    hi1 = n * (f_low * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f_low * msb)
-    lo, hi = np.round([lo1 * k / (1 + lo1 * (k - 1)), hi1 * k / (1 + hi1 * (k - 1))], 2)
-    return float(icc), float(lo), float(hi)
+    long = matrix.rename_axis(index="target", columns="rater").stack().rename("score").reset_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="score")
+    row = table[table["Type"].isin(["ICC2k", "ICC(A,k)"])].iloc[0]
+    lo, hi = row["CI95%"] if "CI95%" in row.index else row["CI95"]
+    return float(row["ICC"]), float(lo), float(hi)
 
 
 def kendall_w(matrix: pd.DataFrame, *, n_resamples: int = 999, seed: int = 0) -> tuple[float, float, float]:
-    """Kendall's W for m raters (columns) ranking n targets (rows), tie-corrected, from
-    Friedman's χ² (``W = χ² / (m (n − 1))``, :func:`_friedman_chi2`), with a percentile
-    bootstrap 95% interval over targets (``n_resamples = 0``: no interval; the resamples use
-    :func:`_w_many`)."""
+    """Kendall's W for m raters (columns) ranking n targets (rows), tie-corrected, from scipy's
+    Friedman χ² (``W = χ² / (m (n − 1))``), with a percentile bootstrap 95% interval over
+    targets (``n_resamples = 0``: no interval; the resamples use :func:`_w_many`)."""
+    from scipy import stats
+
     x = np.asarray(matrix, dtype=float)
     n, m = x.shape
     if n < 3 or m < 2 or len(np.unique(x)) < 2:
         return float("nan"), float("nan"), float("nan")
-    w = float(_friedman_chi2(x) / (m * (n - 1)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chi2 = stats.friedmanchisquare(*x).statistic
+    w = float(chi2 / (m * (n - 1)))
     if n_resamples <= 0 or not np.isfinite(w):
         return w, float("nan"), float("nan")
     rng = np.random.default_rng(seed)
@@ -310,52 +274,20 @@ def kendall_w(matrix: pd.DataFrame, *, n_resamples: int = 999, seed: int = 0) ->
     return w, float(lo), float(hi)
 
 
-def _friedman_chi2(x: np.ndarray) -> float:
-    """Friedman's tie-corrected χ² of n targets (rows, the "treatments") ranked by m raters
-    (columns, the "blocks"): ``(12 / (n m (n + 1)) Σᵢ Rᵢ² − 3 m (n + 1)) / c`` with the targets'
-    rank sums ``Rᵢ`` and ``c = 1 − Σ_ties (t³ − t) / (n (n² − 1) m)`` — scipy's
-    ``friedmanchisquare(*x)`` step for step (the same number to the last bit, checked in the
-    tests) without importing scipy.stats (0.6 s of CPU in a kernel)."""
-    n, m = x.shape
-    ranks = _average_ranks(x[None])[0]
-    c = 1 - _tie_sums(x[None])[0] / (n * (n * n - 1) * m)
-    ssbn = np.sum(np.ascontiguousarray(ranks.sum(axis=1)) ** 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return float((12.0 / (n * m * (n + 1)) * ssbn - 3 * m * (n + 1)) / c)
-
-
 def _w_many(x: np.ndarray) -> np.ndarray:
     """Tie-corrected Kendall's W of many samples at once (``B × n targets × m raters``): ranks
-    within each rater (average ranks for ties, :func:`_average_ranks`), ``S = Σ_j (R_j −
-    m(n+1)/2)²`` over the targets' rank sums, ``W = 12 S / (m² (n³ − n) − m Σ_raters Σ_ties
-    (t³ − t))`` — the same value as scipy's tie-corrected Friedman χ² / (m (n − 1)) (checked
-    in the tests)."""
+    within each rater (scipy's average ranks), ``S = Σ_j (R_j − m(n+1)/2)²`` over the targets'
+    rank sums, ``W = 12 S / (m² (n³ − n) − m Σ_raters Σ_ties (t³ − t))`` — the same value as
+    scipy's tie-corrected Friedman χ² / (m (n − 1)) (checked in the tests)."""
+    from scipy import stats
+
     _, n, m = x.shape
-    ranks = _average_ranks(x)
+    ranks = stats.rankdata(x, axis=1)
     s = ((ranks.sum(axis=2) - m * (n + 1) / 2) ** 2).sum(axis=1)
     ties = _tie_sums(x)
     den = m**2 * (n**3 - n) - m * ties
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, 12 * s / den, np.nan)
-
-
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1…n within each rater's column of ``x`` (``B × n × m``), tied values sharing the
-    mean of their positions: scipy's ``rankdata(x, axis=1)`` (method ``average``). Each run of
-    equal values in a sorted column gets the mean of its positions (``np.bincount``), put back
-    in the column's original order."""
-    b, n, m = x.shape
-    rows = x.transpose(0, 2, 1).reshape(b * m, n)
-    order = np.argsort(rows, axis=1, kind="stable")
-    srt = np.take_along_axis(rows, order, axis=1)
-    starts = np.ones_like(srt, dtype=bool)
-    starts[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    run = np.cumsum(starts.ravel()) - 1
-    positions = np.tile(np.arange(1, n + 1, dtype=float), b * m)
-    mean_position = np.bincount(run, weights=positions) / np.bincount(run)
-    ranks = np.empty_like(rows)
-    np.put_along_axis(ranks, order, mean_position[run].reshape(b * m, n), axis=1)
-    return ranks.reshape(b, m, n).transpose(0, 2, 1)
 
 
 def _tie_sums(x: np.ndarray) -> np.ndarray:
@@ -475,15 +407,18 @@ def _leniency_pass(marks: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.Da
 
 
 def distribution_shape(results: Results, year: int) -> pd.DataFrame:
-    """Per indicator: skewness and excess kurtosis of the points (:func:`_skew_kurtosis`),
-    flagged with COINr's rule ``|skew| > 2 and kurtosis > 3.5``."""
+    """Per indicator: skewness and excess kurtosis of the points (scipy), flagged with COINr's
+    rule ``|skew| > 2 and kurtosis > 3.5``."""
+    from scipy import stats
+
     wide = indicator_matrix(results, year)
     names = _names(results)
     rows = []
     for ind in wide.columns:
         x = wide[ind].dropna().to_numpy(dtype=float)
         varies = len(x) > 2 and np.ptp(x) > 0
-        skew, kurt = _skew_kurtosis(x) if varies else (float("nan"), float("nan"))
+        skew = float(stats.skew(x)) if varies else float("nan")
+        kurt = float(stats.kurtosis(x)) if varies else float("nan")
         flag = bool(varies and abs(skew) > SKEW_LIMIT and kurt > KURTOSIS_LIMIT)
         side = "少数学校得分明显偏低" if skew < 0 else "少数学校得分明显偏高"
         rows.append({"indicator_id": ind, "indicator_name": names.get(ind, ind), "skew": skew, "kurtosis": kurt,
@@ -491,17 +426,6 @@ def distribution_shape(results: Results, year: int) -> pd.DataFrame:
                      "advice": (f"分布严重偏斜（偏度 {_f(skew)}，峰度 {_f(kurt)}）：{side}，其余学校挤在一起。"
                                 "建议核实这些极端值是否属实，并考虑调整评分档次使其更均衡。") if flag else ""})
     return pd.DataFrame(rows)
-
-
-def _skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
-    """Skewness ``m₃ / m₂^1.5`` and excess kurtosis ``m₄ / m₂² − 3`` of ``x`` from its central
-    moments ``m_r = mean((x − x̄)^r)`` (the biased estimators: scipy's ``skew`` and ``kurtosis``
-    with their defaults; the powers taken in scipy's order, so the same numbers to the last
-    bit, checked in the tests)."""
-    d = x - x.mean()
-    d2 = d**2
-    m2, m3, m4 = np.mean(d2), np.mean(d2 * d), np.mean(d2**2)
-    return float(m3 / m2**1.5), float(m4 / m2**2.0 - 3)
 
 
 def outlier_schools(results: Results, year: int) -> pd.DataFrame:
