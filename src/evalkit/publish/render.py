@@ -37,7 +37,7 @@ from typing import Any
 import markupsafe
 from nbformat import NotebookNode
 
-from evalkit.publish import pdf_images
+from evalkit.publish import pdf_images, pdf_tables
 from evalkit.publish.gc_pause import gc_paused
 from evalkit.textfmt import cjk_tight
 
@@ -234,7 +234,7 @@ def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") ->
         string=f"@page {{ @top-left {{ content: {_css_string(cjk_tight(header_left))}; }} @top-right {{ {right} }} }}",
         font_config=font_config,
     )
-    html, images = pdf_images.prepare(html)
+    html, images = pdf_images.prepare(pdf_tables.fix_widths(html))
     with gc_paused():
         document = HTML(string=html, url_fetcher=fetcher)
         return document.write_pdf(stylesheets=[page_css, header_css], font_config=font_config, cache=images)
