@@ -20,16 +20,16 @@ rule of the automatic layout (WeasyPrint's ``auto_table_layout``):
 
 When even the min-content widths do not fit (or a cell holds markup) the table is left to
 WeasyPrint as before. On the demo county's reports every page holds the same text as with the
-automatic layout; columns differ by a point or two (:data:`SLACK_PT` per column; full-width
-tables end at the margins, where the automatic layout let their outer borders stick out by 3pt).
+automatic layout, and the columns are as wide as it made them to within :data:`SLACK_PT`.
 
 Widths are in points for the fonts and sizes of the report stylesheet (``report.css``,
 ``blocks.css``): text 9.5pt (compact 8.5pt) in Noto Sans CJK SC, headers bold, cells padded 8px
 left and right with 1px borders; Chinese characters and full-width forms are 1 em wide, Latin
 letters and digits as in Noto Sans CJK SC (:data:`_REGULAR`, :data:`_BOLD`), anything else
 counted as 1 em (a column a little too wide, never too narrow). The text width is A4 minus the
-page margins of ``pdf.css`` (174 mm). The HTML file itself is never changed: only the copy
-WeasyPrint lays out.
+17 mm side margins of ``report.css``'s ``@page`` (176 mm): WeasyPrint reads ``pdf.css`` as a
+user stylesheet, so the document's own rule wins over its 18 mm. The HTML file itself is never
+changed: only the copy WeasyPrint lays out.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ import re
 
 __all__ = ["TEXT_WIDTH_PT", "column_widths", "fix_widths", "text_width"]
 
-TEXT_WIDTH_PT = 174 / 25.4 * 72
-"""The text width of an A4 page with pdf.css's 18 mm side margins, in points."""
+TEXT_WIDTH_PT = (210 - 2 * 17) / 25.4 * 72 - 0.75
+"""The width a full-width table's columns share, in points: an A4 page's text width with the
+17 mm side margins of report.css, less the outer halves of the collapsed 1px borders."""
 FONT_PT = 9.5
 """``table { font-size: 9.5pt }`` (report.css)."""
 COMPACT_FONT_PT = 8.5
@@ -48,7 +49,7 @@ COMPACT_FONT_PT = 8.5
 CELL_EXTRA_PT = 2 * 6 + 0.75
 """``th, td { padding: 3px 8px; border: 1px solid }`` (report.css): 8px = 6pt each side, and one
 1px (0.75pt) collapsed border per column."""
-SLACK_PT = 1.0
+SLACK_PT = 0.5
 """Added to each column: an estimate a hair short would break a line that fits."""
 
 # Advance widths (1/1000 em) of ASCII 0x20–0x7E in Noto Sans CJK SC Regular and Bold
@@ -69,8 +70,10 @@ _BOLD = (
 )
 _OTHER = {"α": (625, 663), "—": (894, 908)}
 # may not begin a line (closing punctuation) / may not end one (opening punctuation)
-_NO_START = set("，。、；：？！）》」』】〕〉”’%％·…—,.;:?!)]}")
-_NO_END = set("（《「『【〔〈“‘([{")
+_NO_START = set("，。、；：？！）》」』】〕〉%％·…—,.;:?!)]}")
+_NO_END = set("（《「『【〔〈([{")
+# quotation marks (line-break class QU) stick to what stands on both sides, as Pango breaks them
+_QUOTES = set("“”‘’\"'")
 
 _TABLE = re.compile(r'<table class="ekr-table([^"]*)"([^>]*)>(.*?)</table>', re.DOTALL)
 _ROW = re.compile(r"<tr>(.*?)</tr>", re.DOTALL)
@@ -94,8 +97,8 @@ def text_width(text: str, *, bold: bool = False) -> float:
 
 def _pieces(text: str) -> list[str]:
     """``text`` cut where a line may break: around each Chinese character (keeping closing
-    punctuation with what precedes it and opening punctuation with what follows) and at spaces;
-    Latin words and numbers stay whole."""
+    punctuation with what precedes it, opening punctuation with what follows and quotation
+    marks with both) and at spaces; Latin words and numbers stay whole."""
     pieces: list[str] = []
     current = ""
     for ch in _SPACE.sub(" ", text).strip():
@@ -105,7 +108,8 @@ def _pieces(text: str) -> list[str]:
             current = ""
             continue
         wide = ord(ch) > 0x7E
-        if current and ch not in _NO_START and current[-1] not in _NO_END and (wide or ord(current[-1]) > 0x7E):
+        if (current and ch not in _NO_START and current[-1] not in _NO_END
+                and ch not in _QUOTES and current[-1] not in _QUOTES and (wide or ord(current[-1]) > 0x7E)):
             pieces.append(current)
             current = ""
         current += ch
