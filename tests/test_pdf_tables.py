@@ -63,6 +63,11 @@ def test_compact_tables_keep_cells_on_one_line_and_impossible_tables_are_left_al
     assert column_widths(["甲"], [["一", "二"]]) is None  # a row with another number of cells
 
 
+def test_this_machine_has_the_measured_font() -> None:
+    # the other tests of real PDFs compare with WeasyPrint's own layout: meaningful only here
+    assert pdf_tables.fonts_measured()
+
+
 def test_fix_widths_adds_a_colgroup_only_to_plain_text_report_tables() -> None:
     frame = pd.DataFrame({"indicator_name": ["理论学习"], "share": [0.5]})
     fixed = fix_widths(table_html(frame, name="demo"))

@@ -19,8 +19,10 @@ rule of the automatic layout (WeasyPrint's ``auto_table_layout``):
 - ``ekr-compact`` tables keep their cells on one line (m = M).
 
 When even the min-content widths do not fit (or a cell holds markup) the table is left to
-WeasyPrint as before. On the demo county's reports every page holds the same text as with the
-automatic layout, and the columns are as wide as it made them to within :data:`SLACK_PT`.
+WeasyPrint as before; so is every table when fontconfig does not resolve the report font to
+Noto Sans CJK SC (:func:`fonts_measured`), whose widths these are. On the demo county's
+reports every page holds the same text as with the automatic layout, and the columns are as
+wide as it made them to within a point or two.
 
 Widths are in points for the fonts and sizes of the report stylesheet (``report.css``,
 ``blocks.css``): text 9.5pt (compact 8.5pt) in Noto Sans CJK SC, headers bold, cells padded 8px
@@ -34,10 +36,13 @@ changed: only the copy WeasyPrint lays out.
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
+import shutil
+import subprocess
 
-__all__ = ["TEXT_WIDTH_PT", "column_widths", "fix_widths", "text_width"]
+__all__ = ["TEXT_WIDTH_PT", "column_widths", "fix_widths", "fonts_measured", "text_width"]
 
 TEXT_WIDTH_PT = (210 - 2 * 17) / 25.4 * 72 - 0.75
 """The width a full-width table's columns share, in points: an A4 page's text width with the
@@ -174,7 +179,29 @@ def _table(match: re.Match[str]) -> str:
             f"<colgroup>{cols}</colgroup>{body}</table>")
 
 
+@functools.cache
+def fonts_measured() -> bool:
+    """Whether fontconfig (which Pango, and so WeasyPrint, asks) gives Noto Sans CJK SC for the
+    report font in regular and bold: the font whose advance widths :data:`_REGULAR` and
+    :data:`_BOLD` are. Asked once per process (``fc-match``, a few milliseconds)."""
+    exe = shutil.which("fc-match")
+    if exe is None:
+        return False
+    for pattern in ("Noto Sans CJK SC", "Noto Sans CJK SC:bold"):
+        try:
+            found = subprocess.run([exe, "-f", "%{family}", pattern], capture_output=True, text=True,
+                                   timeout=30, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return False
+        if "Noto Sans CJK SC" not in found.split(","):
+            return False
+    return True
+
+
 def fix_widths(html: str) -> str:
     """``html`` with each plain-text ``ekr-table`` given fixed column widths (module docstring);
-    other tables, and tables with markup in a cell, are left as they are."""
+    other tables, tables with markup in a cell, and every table where the report font is not
+    Noto Sans CJK SC (:func:`fonts_measured`) are left as they are."""
+    if "ekr-table" not in html or not fonts_measured():
+        return html
     return _TABLE.sub(_table, html)
