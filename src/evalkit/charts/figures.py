@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evalkit.charts import cache
 from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "radar",
     "reweight",
     "show",
+    "show_chart",
     "to_png",
     "trend",
 ]
@@ -152,10 +154,30 @@ block of GB/T 9704."""
 def show(fig: Figure, name: str = "") -> None:
     """Display ``fig`` in a notebook as a PNG at :data:`PRINT_DPI` (shown at the figure's size)
     whose output metadata has ``{"evalkit": {"chart": name}}``."""
+    _display_png(to_png(fig, dpi=PRINT_DPI), fig.get_figwidth(), name)
+
+
+def show_chart(name: str, draw: Callable[..., Figure], *args: object, **kwargs: object) -> None:
+    """:func:`show` the figure ``draw(*args, **kwargs)`` — or, when this run drew the very same
+    chart before (same function, same arguments, same matplotlib set-up), its PNG, byte for byte
+    the same, from the run's chart folder (:mod:`evalkit.charts.cache`): the school report and
+    the trend report of a school draw one trend chart once."""
+    key = cache.chart_key(draw, args, kwargs, PRINT_DPI) if cache.cache_folder() is not None else None
+    hit = cache.load(key) if key is not None else None
+    if hit is not None:
+        width, png = hit
+    else:
+        fig = draw(*args, **kwargs)
+        width, png = fig.get_figwidth(), to_png(fig, dpi=PRINT_DPI)
+        if key is not None:
+            cache.store(key, width, png)
+    _display_png(png, width, name)
+
+
+def _display_png(png: bytes, width_inches: float, name: str) -> None:
     from IPython.display import Image, display
 
-    display(Image(data=to_png(fig, dpi=PRINT_DPI), format="png", width=int(fig.get_figwidth() * 96)),
-            metadata={"evalkit": {"chart": name}})
+    display(Image(data=png, format="png", width=int(width_inches * 96)), metadata={"evalkit": {"chart": name}})
 
 
 # --------------------------------------------------------------------------- one school
