@@ -23,10 +23,14 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 from evalkit.charts import cache
 from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
@@ -107,22 +111,21 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
     A chart on its opaque face (the reports' charts: ``savefig.facecolor`` is white) is written
     as an 8-bit RGB PNG: the same pixels as matplotlib's own RGBA PNG, about a tenth fewer bytes,
     and no alpha channel that WeasyPrint would split off into a soft mask in every PDF. Any other
-    figure keeps its alpha channel (RGBA). Compressed at zlib level :data:`PNG_COMPRESS_LEVEL`."""
-    from PIL import Image
-
-    pixels = _draw_rgba(fig, dpi)
-    opaque = bool((pixels[..., 3] == 255).all())
-    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]) if opaque else pixels, "RGB" if opaque else "RGBA")
+    figure keeps its alpha channel (RGBA). Compressed at zlib level :data:`PNG_COMPRESS_LEVEL`.
+    The pixels go from Agg's buffer to Pillow without NumPy copies (Pillow drops the alpha
+    channel in one pass)."""
+    image = _draw_image(fig, dpi)
     out = io.BytesIO()
     image.save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
 
 
-def _draw_rgba(fig: Figure, dpi: float) -> np.ndarray:
-    """The figure drawn once by Agg at ``dpi`` with the ``savefig.*`` face and edge colours:
-    an (height, width, 4) array of 8-bit RGBA pixels (a copy)."""
+def _draw_image(fig: Figure, dpi: float) -> PILImage:
+    """The figure drawn once by Agg at ``dpi`` with the ``savefig.*`` face and edge colours: an
+    8-bit Pillow image of the canvas's pixels, RGB when every pixel is opaque, else RGBA."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
     old_canvas, old_dpi = fig.canvas, fig.dpi
     old_face, old_edge = fig.get_facecolor(), fig.get_edgecolor()
@@ -136,7 +139,10 @@ def _draw_rgba(fig: Figure, dpi: float) -> np.ndarray:
         if not (isinstance(edge, str) and edge == "auto"):
             fig.set_edgecolor(edge)
         canvas.draw()
-        return np.array(canvas.buffer_rgba())
+        buffer = canvas.buffer_rgba()
+        size = (buffer.shape[1], buffer.shape[0])
+        rgba = Image.frombuffer("RGBA", size, buffer, "raw", "RGBA", 0, 1)  # no copy yet
+        return rgba.convert("RGB") if rgba.getchannel("A").getextrema() == (255, 255) else rgba.copy()
     finally:
         fig.set_facecolor(old_face)
         fig.set_edgecolor(old_edge)
