@@ -20,7 +20,6 @@ b'\\x89PNG'
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -32,7 +31,7 @@ from matplotlib.figure import Figure
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-from evalkit.charts import cache
+from evalkit.charts import cache, png
 from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
 
 __all__ = [
@@ -111,13 +110,11 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
     A chart on its opaque face (the reports' charts: ``savefig.facecolor`` is white) is written
     as an 8-bit RGB PNG: the same pixels as matplotlib's own RGBA PNG, about a tenth fewer bytes,
     and no alpha channel that WeasyPrint would split off into a soft mask in every PDF. Any other
-    figure keeps its alpha channel (RGBA). Compressed at zlib level :data:`PNG_COMPRESS_LEVEL`.
-    The pixels go from Agg's buffer to Pillow without NumPy copies (Pillow drops the alpha
-    channel in one pass)."""
-    image = _draw_image(fig, dpi)
-    out = io.BytesIO()
-    image.save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+    figure keeps its alpha channel (RGBA). The pixels go from Agg's buffer to Pillow without
+    NumPy copies (Pillow drops the alpha channel in one pass); the file is written by
+    :func:`evalkit.charts.png.encode`: unfiltered scanlines (faster to write and smaller than
+    Pillow's per-row filter choice, for charts) at zlib level :data:`PNG_COMPRESS_LEVEL`."""
+    return png.encode(_draw_image(fig, dpi), dpi, PNG_COMPRESS_LEVEL)
 
 
 def _draw_image(fig: Figure, dpi: float) -> PILImage:
