@@ -77,15 +77,44 @@ def _figure(width: float = 6.4, height: float = 4.0, **kwargs: object) -> Figure
 def _legend_below(fig: Figure, ncols: int, fontsize: float = 8) -> None:
     """A legend centred below the plot in at most ``ncols`` columns: as many as fit in the
     figure's width, so a long school name moves entries onto another row instead of being
-    clipped at the figure's edge."""
+    clipped at the figure's edge.
+
+    Measured at :data:`PRINT_DPI`, the resolution the reports draw the chart at, with the
+    renderer of the figure's own Agg canvas: :func:`to_png` at that resolution draws with the
+    same renderer, and the legend's text sizes measured here are not measured again."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    for n in range(ncols, 0, -1):
-        legend = fig.legend(loc="outside lower center", ncols=n, fontsize=fontsize)
-        if n == 1 or legend.get_window_extent(renderer).width <= 0.96 * fig.bbox.width:
-            return
-        legend.remove()
+    canvas = fig.canvas if type(fig.canvas) is FigureCanvasAgg else FigureCanvasAgg(fig)
+    old_dpi = fig.dpi
+    fig.dpi = PRINT_DPI
+    try:
+        renderer = canvas.get_renderer()
+        for n in range(ncols, 0, -1):
+            legend = fig.legend(loc="outside lower center", ncols=n, fontsize=fontsize)
+            width = legend.get_window_extent(renderer).width
+            if width <= 0.96 * fig.bbox.width:
+                return
+            if n == 1:
+                _wrap_legend(legend, renderer, width - 0.96 * fig.bbox.width)
+                return
+            legend.remove()
+    finally:
+        fig.dpi = old_dpi
+
+
+def _wrap_legend(legend: object, renderer: object, excess: float) -> None:
+    """Break each label of a one-column ``legend`` that is ``excess`` pixels too wide for the
+    figure into lines of as many characters as fit (a school name longer than a narrow chart)."""
+    texts = legend.get_texts()  # type: ignore[attr-defined]
+    widest = max(t.get_window_extent(renderer).width for t in texts)
+    room = widest - excess
+    for text in texts:
+        label = text.get_text()
+        width = text.get_window_extent(renderer).width
+        if width <= room or len(label) < 2:
+            continue
+        per_line = max(1, int(len(label) * room / width))
+        text.set_text("\n".join(label[i : i + per_line] for i in range(0, len(label), per_line)))
 
 
 def _pct_axis(ax: object, axis: str = "y") -> None:
