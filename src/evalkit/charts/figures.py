@@ -273,7 +273,9 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     ax.set_xlabel("失分（分）")
     ax.set_title("各指标失分" + (f"（前 {top} 项）" if len(lost) > top else ""))
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="best", fontsize=8)
+    # inside the axes wherever "best" puts it: it cannot move the axes, so constrained layout
+    # need not place it (which would search the best place once more before the drawing does)
+    ax.legend(loc="best", fontsize=8).set_in_layout(False)
     ax.margins(x=0.12)
     return fig
 
