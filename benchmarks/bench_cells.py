@@ -18,8 +18,10 @@ CPU time (``time.process_time``) and what its cells displayed. The notebook's te
 ``SCORES_FOLDER`` is a run's ``<year>/scores`` (``evalkit run`` writes it; the registry and the
 framework are taken from the run file given by ``--params``, ``params/demo.yaml`` by default).
 Printed: per kind of report, the median CPU seconds of its cells over ``--rounds`` × schools
-(each a fresh fork). Times measured while other work runs are only comparable as before/after
-ratios taken back to back.
+(each a fresh fork). As in ``evalkit run``, the kernels share a chart folder
+(:mod:`evalkit.charts.cache`), empty at the start of each round, so a school's trend report reads
+the trend chart its school report drew; ``--no-chart-cache`` draws every chart.
+Times measured while other work runs are only comparable as before/after ratios taken back to back.
 """
 
 from __future__ import annotations
@@ -174,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", default="", help="in each child, first run this school's report untimed")
     parser.add_argument("--per-cell", action="store_true", help="also the median CPU seconds of each cell")
     parser.add_argument("--dump", type=Path, default=None, help="write each report's PNGs and HTML here")
+    parser.add_argument("--no-chart-cache", action="store_true",
+                        help="no shared chart folder (evalkit run's kernels have one: evalkit.charts.cache)")
     args = parser.parse_args(argv)
 
     from evalkit.planner.plan import _base_parameters
@@ -194,7 +198,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     times: dict[str, list[float]] = {k: [] for k in kinds}
     cell_times: dict[str, dict[str, list[float]]] = {k: {} for k in kinds}
+    import shutil
+    import tempfile
+
+    from evalkit.charts.cache import CACHE_ENV
+
+    chart_root = Path(tempfile.mkdtemp(prefix="bench-cells-charts-"))
     for r in range(args.rounds):
+        # each round starts with an empty chart folder, as a run does: a school's trend chart is
+        # drawn by its school report and read back by its trend report (kinds in that order)
+        folder = chart_root / str(r)
+        folder.mkdir()
+        if not args.no_chart_cache:
+            os.environ[CACHE_ENV] = str(folder)
         for school in schools:
             for kind in kinds:
                 if kind in COUNTY_KINDS and school != schools[0]:
@@ -206,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
                     cell_times[kind].setdefault(tag, []).append(t)
                 if args.dump is not None and r == 0:
                     _dump(args.dump, f"{sid or 'county'}_{kind}", got["outputs"])
+    shutil.rmtree(chart_root, ignore_errors=True)
     if args.per_cell:
         for kind, by_cell in cell_times.items():
             print(kind + ": " + ", ".join(f"{tag} {statistics.median(ts):.3f}" for tag, ts in by_cell.items()))

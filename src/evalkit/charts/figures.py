@@ -20,15 +20,20 @@ b'\\x89PNG'
 
 from __future__ import annotations
 
-import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+from evalkit.charts import cache, png
 from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
+from evalkit.charts.layout import SettledLayout
 
 __all__ = [
     "PRINT_DPI",
@@ -44,6 +49,7 @@ __all__ = [
     "radar",
     "reweight",
     "show",
+    "show_chart",
     "to_png",
     "trend",
 ]
@@ -64,23 +70,60 @@ def plain(text: object) -> str:
     return "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def _figure(width: float = 6.4, height: float = 4.0, **kwargs: object) -> Figure:
+def _figure(width: float = 6.4, height: float = 4.0, settled: bool = True, **kwargs: object) -> Figure:
+    """A figure of ``width`` × ``height`` inches with the reports' set-up. ``settled`` (the
+    default): its constrained layout skips the second pass when it could not move anything
+    (:class:`evalkit.charts.layout.SettledLayout`; polar axes, colour bars and the like get
+    both passes); ``False``: matplotlib's constrained layout as it is. A chart that sets its own
+    layout engine afterwards keeps that one."""
     setup_matplotlib()
-    return Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
+    fig = Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
+    if settled:
+        fig.set_layout_engine(SettledLayout())
+    return fig
 
 
 def _legend_below(fig: Figure, ncols: int, fontsize: float = 8) -> None:
     """A legend centred below the plot in at most ``ncols`` columns: as many as fit in the
     figure's width, so a long school name moves entries onto another row instead of being
-    clipped at the figure's edge."""
+    clipped at the figure's edge.
+
+    Measured at :data:`PRINT_DPI`, the resolution the reports draw the chart at, with the
+    renderer of the figure's own Agg canvas: :func:`to_png` at that resolution draws with the
+    same renderer, and the legend's text sizes measured here are not measured again."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    for n in range(ncols, 0, -1):
-        legend = fig.legend(loc="outside lower center", ncols=n, fontsize=fontsize)
-        if n == 1 or legend.get_window_extent(renderer).width <= 0.96 * fig.bbox.width:
-            return
-        legend.remove()
+    canvas = fig.canvas if type(fig.canvas) is FigureCanvasAgg else FigureCanvasAgg(fig)
+    old_dpi = fig.dpi
+    fig.dpi = PRINT_DPI
+    try:
+        renderer = canvas.get_renderer()
+        for n in range(ncols, 0, -1):
+            legend = fig.legend(loc="outside lower center", ncols=n, fontsize=fontsize)
+            width = legend.get_window_extent(renderer).width
+            if width <= 0.96 * fig.bbox.width:
+                return
+            if n == 1:
+                _wrap_legend(legend, renderer, width - 0.96 * fig.bbox.width)
+                return
+            legend.remove()
+    finally:
+        fig.dpi = old_dpi
+
+
+def _wrap_legend(legend: object, renderer: object, excess: float) -> None:
+    """Break each label of a one-column ``legend`` that is ``excess`` pixels too wide for the
+    figure into lines of as many characters as fit (a school name longer than a narrow chart)."""
+    texts = legend.get_texts()  # type: ignore[attr-defined]
+    widest = max(t.get_window_extent(renderer).width for t in texts)
+    room = widest - excess
+    for text in texts:
+        label = text.get_text()
+        width = text.get_window_extent(renderer).width
+        if width <= room or len(label) < 2:
+            continue
+        per_line = max(1, int(len(label) * room / width))
+        text.set_text("\n".join(label[i : i + per_line] for i in range(0, len(label), per_line)))
 
 
 def _pct_axis(ax: object, axis: str = "y") -> None:
@@ -105,22 +148,19 @@ def to_png(fig: Figure, dpi: int = 150) -> bytes:
     A chart on its opaque face (the reports' charts: ``savefig.facecolor`` is white) is written
     as an 8-bit RGB PNG: the same pixels as matplotlib's own RGBA PNG, about a tenth fewer bytes,
     and no alpha channel that WeasyPrint would split off into a soft mask in every PDF. Any other
-    figure keeps its alpha channel (RGBA). Compressed at zlib level :data:`PNG_COMPRESS_LEVEL`."""
-    from PIL import Image
-
-    pixels = _draw_rgba(fig, dpi)
-    opaque = bool((pixels[..., 3] == 255).all())
-    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]) if opaque else pixels, "RGB" if opaque else "RGBA")
-    out = io.BytesIO()
-    image.save(out, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+    figure keeps its alpha channel (RGBA). The pixels go from Agg's buffer to Pillow without
+    NumPy copies (Pillow drops the alpha channel in one pass); the file is written by
+    :func:`evalkit.charts.png.encode`: unfiltered scanlines (faster to write and smaller than
+    Pillow's per-row filter choice, for charts) at zlib level :data:`PNG_COMPRESS_LEVEL`."""
+    return png.encode(_draw_image(fig, dpi), dpi, PNG_COMPRESS_LEVEL)
 
 
-def _draw_rgba(fig: Figure, dpi: float) -> np.ndarray:
-    """The figure drawn once by Agg at ``dpi`` with the ``savefig.*`` face and edge colours:
-    an (height, width, 4) array of 8-bit RGBA pixels (a copy)."""
+def _draw_image(fig: Figure, dpi: float) -> PILImage:
+    """The figure drawn once by Agg at ``dpi`` with the ``savefig.*`` face and edge colours: an
+    8-bit Pillow image of the canvas's pixels, RGB when every pixel is opaque, else RGBA."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
     old_canvas, old_dpi = fig.canvas, fig.dpi
     old_face, old_edge = fig.get_facecolor(), fig.get_edgecolor()
@@ -134,7 +174,10 @@ def _draw_rgba(fig: Figure, dpi: float) -> np.ndarray:
         if not (isinstance(edge, str) and edge == "auto"):
             fig.set_edgecolor(edge)
         canvas.draw()
-        return np.array(canvas.buffer_rgba())
+        buffer = canvas.buffer_rgba()
+        size = (buffer.shape[1], buffer.shape[0])
+        rgba = Image.frombuffer("RGBA", size, buffer, "raw", "RGBA", 0, 1)  # no copy yet
+        return rgba.convert("RGB") if rgba.getchannel("A").getextrema() == (255, 255) else rgba.copy()
     finally:
         fig.set_facecolor(old_face)
         fig.set_edgecolor(old_edge)
@@ -152,10 +195,30 @@ block of GB/T 9704."""
 def show(fig: Figure, name: str = "") -> None:
     """Display ``fig`` in a notebook as a PNG at :data:`PRINT_DPI` (shown at the figure's size)
     whose output metadata has ``{"evalkit": {"chart": name}}``."""
+    _display_png(to_png(fig, dpi=PRINT_DPI), fig.get_figwidth(), name)
+
+
+def show_chart(name: str, draw: Callable[..., Figure], *args: object, **kwargs: object) -> None:
+    """:func:`show` the figure ``draw(*args, **kwargs)`` — or, when this run drew the very same
+    chart before (same function, same arguments, same matplotlib set-up), its PNG, byte for byte
+    the same, from the run's chart folder (:mod:`evalkit.charts.cache`): the school report and
+    the trend report of a school draw one trend chart once."""
+    key = cache.chart_key(draw, args, kwargs, PRINT_DPI) if cache.cache_folder() is not None else None
+    hit = cache.load(key) if key is not None else None
+    if hit is not None:
+        width, png = hit
+    else:
+        fig = draw(*args, **kwargs)
+        width, png = fig.get_figwidth(), to_png(fig, dpi=PRINT_DPI)
+        if key is not None:
+            cache.store(key, width, png)
+    _display_png(png, width, name)
+
+
+def _display_png(png: bytes, width_inches: float, name: str) -> None:
     from IPython.display import Image, display
 
-    display(Image(data=to_png(fig, dpi=PRINT_DPI), format="png", width=int(fig.get_figwidth() * 96)),
-            metadata={"evalkit": {"chart": name}})
+    display(Image(data=png, format="png", width=int(width_inches * 96)), metadata={"evalkit": {"chart": name}})
 
 
 # --------------------------------------------------------------------------- one school
@@ -219,7 +282,9 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     ax.set_xlabel("失分（分）")
     ax.set_title("各指标失分" + (f"（前 {top} 项）" if len(lost) > top else ""))
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="best", fontsize=8)
+    # inside the axes wherever "best" puts it: it cannot move the axes, so constrained layout
+    # need not place it (which would search the best place once more before the drawing does)
+    ax.legend(loc="best", fontsize=8).set_in_layout(False)
     ax.margins(x=0.12)
     return fig
 

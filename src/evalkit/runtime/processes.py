@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sized
@@ -21,6 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 
 from evalkit.publish.markup import STYLESHEET_PROVIDED
 from evalkit.runtime.job import Job, JobResult
+
+CHART_CACHE_ENV = "EVALKIT_CHART_CACHE"
+""":data:`evalkit.charts.cache.CACHE_ENV` (not imported from there: that would import matplotlib
+into every process that runs jobs)."""
 
 RunOne = Callable[[Job], JobResult]
 """Runs one job to completion in the worker process (picklable: a bound method of a frozen
@@ -38,12 +43,15 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker() -> None:
+def _init_worker(chart_folder: str = "") -> None:
     """Workers leave Ctrl-C to the main process, which stops them with SIGTERM; their kernels
-    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)."""
+    render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)
+    and share the batch's chart folder (:mod:`evalkit.charts.cache`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     os.environ[STYLESHEET_PROVIDED] = "1"
+    if chart_folder:
+        os.environ[CHART_CACHE_ENV] = chart_folder
 
 
 def _run_job(run_one: RunOne, job: Job) -> JobResult:
@@ -74,7 +82,7 @@ def _freeze_after_first_job() -> None:
         gc.freeze()
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(workers: int, chart_folder: str = "") -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -83,7 +91,8 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
             ["evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
              "jupyter_client.manager", "evalkit.publish.render"]
         )
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(chart_folder,))
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -143,7 +152,8 @@ def run_in_processes(
     bar = tqdm(
         total=_hint(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
     )
-    pool = _new_pool(workers)
+    charts = tempfile.TemporaryDirectory(prefix="evalkit-charts-")  # the batch's charts, drawn once
+    pool = _new_pool(workers, charts.name)
     try:
         while pending or running or not exhausted:
             while len(running) < workers and (pending or not exhausted):
@@ -178,15 +188,17 @@ def run_in_processes(
                     bar.update(1)
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = _new_pool(workers)
+                pool = _new_pool(workers, charts.name)
             if tick is not None:
                 tick()
     except BaseException:
         _stop_pool(pool)
+        charts.cleanup()
         raise
     finally:
         bar.close()
     pool.shutdown(wait=True)
+    charts.cleanup()
 
 
 def _hint(jobs: Iterable[Job]) -> int | None:
