@@ -70,12 +70,10 @@ def plain(text: object) -> str:
     return "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def _figure(width: float = 6.4, height: float = 4.0, settled: bool = True, **kwargs: object) -> Figure:
-    """A figure of ``width`` × ``height`` inches with the reports' set-up. ``settled`` (the
-    default): its constrained layout skips the second pass when it could not move anything
-    (:class:`evalkit.charts.layout.SettledLayout`; polar axes, colour bars and the like get
-    both passes); ``False``: matplotlib's constrained layout as it is. A chart that sets its own
-    layout engine afterwards keeps that one."""
+def _figure(width: float = 6.4, height: float = 4.0, settled: bool = False, **kwargs: object) -> Figure:
+    """A figure of ``width`` × ``height`` inches with the reports' set-up; ``settled``: its
+    constrained layout skips the second pass when it could not move anything
+    (:class:`evalkit.charts.layout.SettledLayout`, for one rectilinear axes)."""
     setup_matplotlib()
     fig = Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
     if settled:
@@ -264,7 +262,7 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     """Horizontal bars of the points lost per indicator (most first), hatched by area: the
     table of :func:`evalkit.analysis.points_lost`."""
     rows = lost.head(top).iloc[::-1]
-    fig = _figure(6.4, 1.0 + 0.28 * max(len(rows), 1))
+    fig = _figure(6.4, 1.0 + 0.28 * max(len(rows), 1), settled=True)
     ax = fig.add_subplot()
     if rows.empty:
         ax.text(0.5, 0.5, "各指标均得满分", ha="center", va="center", transform=ax.transAxes)
@@ -294,7 +292,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = Fals
     shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`.
     ``rates``: the score rates instead (``rate``, ``county_rate``, ``type_rate``, in %), for years
     scored under different frameworks (:func:`evalkit.analysis.trend_notes`)."""
-    fig = _figure(6.4, 3.6)
+    fig = _figure(6.4, 3.6, settled=True)
     ax = fig.add_subplot()
     years = history["year"].astype(int).to_numpy()
     own, county, typed = ("rate", "county_rate", "type_rate") if rates else ("total", "county_mean", "type_mean")
@@ -318,7 +316,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = Fals
 def area_trend(areas: pd.DataFrame) -> Figure:
     """Each area's share per year (one line per area): the table of
     :func:`evalkit.analysis.area_trend`."""
-    fig = _figure(6.4, 3.8)
+    fig = _figure(6.4, 3.8, settled=True)
     ax = fig.add_subplot()
     for i, (name, grp) in enumerate(areas.groupby("area_name", sort=False)):
         ax.plot(grp["year"].astype(int), grp["share"] * 100, color=color(i), linestyle=_LINESTYLES[i],
