@@ -66,34 +66,34 @@ class SettledLayout(ConstrainedLayoutEngine):
 
     def execute(self, fig: Figure) -> Any:
         try:
-            return self._settle(fig)
-        except (ImportError, AttributeError, KeyError, TypeError):  # matplotlib's internals moved
+            from matplotlib import _constrained_layout as cl
+
+            steps = (cl.make_layoutgrids, cl.make_layout_margins, cl.make_margin_suptitles,
+                     cl.match_submerged_margins, cl.check_no_collapsed_axes, cl.reposition_axes,
+                     cl.reset_margins)
+        except (ImportError, AttributeError):
             return super().execute(fig)
-
-    def _settle(self, fig: Figure) -> Any:
-        from matplotlib import _constrained_layout as cl
-
         before = _ticks(fig)
-        if (before is None or self._compress or fig.subfigs
-                or any(getattr(fig, k, None) is not None for k in ("_suptitle", "_supxlabel", "_supylabel"))):
+        if before is None or self._compress or fig.subfigs or fig._suptitle or fig._supxlabel or fig._supylabel:
             return super().execute(fig)
+        make_layoutgrids, make_margins, make_suptitles, match, not_collapsed, reposition, reset = steps
         width, height = fig.get_size_inches()
         pads = {"w_pad": self._params["w_pad"] / width, "h_pad": self._params["h_pad"] / height}
         spaces = {"wspace": self._params["wspace"], "hspace": self._params["hspace"]}
         renderer = fig._get_renderer()
-        grids = cl.make_layoutgrids(fig, None, rect=self._params["rect"])
+        grids = make_layoutgrids(fig, None, rect=self._params["rect"])
         if not grids["hasgrids"]:
             return super().execute(fig)
-        for npass in (1, 2):  # matplotlib's do_constrained_layout, its loop left after one pass if settled
-            cl.make_layout_margins(grids, fig, renderer, **pads, **spaces)
-            cl.make_margin_suptitles(grids, fig, renderer, **pads)
-            cl.match_submerged_margins(grids, fig)
+        for npass in (1, 2):
+            make_margins(grids, fig, renderer, **pads, **spaces)
+            make_suptitles(grids, fig, renderer, **pads)
+            match(grids, fig)
             grids[fig].update_variables()
-            if not cl.check_no_collapsed_axes(grids, fig):
-                cl.reset_margins(grids, fig)
-                return super().execute(fig)  # matplotlib's engine warns and leaves the axes
-            cl.reposition_axes(grids, fig, renderer, **pads, **spaces)
-            cl.reset_margins(grids, fig)
+            if not not_collapsed(grids, fig):
+                reset(grids, fig)
+                return super().execute(fig)  # matplotlib warns and leaves the axes
+            reposition(grids, fig, renderer, **pads, **spaces)
+            reset(grids, fig)
             if npass == 1 and _ticks(fig) == before and _texts_inside(fig, renderer):
                 break
         return grids
