@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 from evalkit.charts import cache, png
 from evalkit.charts.fonts import PNG_COMPRESS_LEVEL, color, hatch, setup_matplotlib
-from evalkit.charts.layout import SettledLayout
 
 __all__ = [
     "PRINT_DPI",
@@ -70,15 +69,9 @@ def plain(text: object) -> str:
     return "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def _figure(width: float = 6.4, height: float = 4.0, settled: bool = False, **kwargs: object) -> Figure:
-    """A figure of ``width`` × ``height`` inches with the reports' set-up; ``settled``: its
-    constrained layout skips the second pass when it could not move anything
-    (:class:`evalkit.charts.layout.SettledLayout`, for one rectilinear axes)."""
+def _figure(width: float = 6.4, height: float = 4.0, **kwargs: object) -> Figure:
     setup_matplotlib()
-    fig = Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
-    if settled:
-        fig.set_layout_engine(SettledLayout())
-    return fig
+    return Figure(figsize=(width, height), **kwargs)  # type: ignore[arg-type]
 
 
 def _legend_below(fig: Figure, ncols: int, fontsize: float = 8) -> None:
@@ -262,7 +255,7 @@ def points_lost(lost: pd.DataFrame, top: int = 15) -> Figure:
     """Horizontal bars of the points lost per indicator (most first), hatched by area: the
     table of :func:`evalkit.analysis.points_lost`."""
     rows = lost.head(top).iloc[::-1]
-    fig = _figure(6.4, 1.0 + 0.28 * max(len(rows), 1), settled=True)
+    fig = _figure(6.4, 1.0 + 0.28 * max(len(rows), 1))
     ax = fig.add_subplot()
     if rows.empty:
         ax.text(0.5, 0.5, "各指标均得满分", ha="center", va="center", transform=ax.transAxes)
@@ -292,7 +285,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = Fals
     shown), each point labelled with its grade: the table of :func:`evalkit.analysis.school_trend`.
     ``rates``: the score rates instead (``rate``, ``county_rate``, ``type_rate``, in %), for years
     scored under different frameworks (:func:`evalkit.analysis.trend_notes`)."""
-    fig = _figure(6.4, 3.6, settled=True)
+    fig = _figure(6.4, 3.6)
     ax = fig.add_subplot()
     years = history["year"].astype(int).to_numpy()
     own, county, typed = ("rate", "county_rate", "type_rate") if rates else ("total", "county_mean", "type_mean")
@@ -316,7 +309,7 @@ def trend(history: pd.DataFrame, school_name: str = "本校", rates: bool = Fals
 def area_trend(areas: pd.DataFrame) -> Figure:
     """Each area's share per year (one line per area): the table of
     :func:`evalkit.analysis.area_trend`."""
-    fig = _figure(6.4, 3.8, settled=True)
+    fig = _figure(6.4, 3.8)
     ax = fig.add_subplot()
     for i, (name, grp) in enumerate(areas.groupby("area_name", sort=False)):
         ax.plot(grp["year"].astype(int), grp["share"] * 100, color=color(i), linestyle=_LINESTYLES[i],
