@@ -164,3 +164,19 @@ def test_a_pools_workers_started_ahead_fork_every_report_from_the_template_they_
     calls.clear()
     again = run_batch(load_run_file(run_file), progress=False, out=io.StringIO())
     assert again.exit_code == 0 and calls == [] and taken == [True]  # up to date: nothing started
+
+
+def test_workers_started_ahead_are_ended_when_the_jobs_cannot_be_given(tmp_path: Path) -> None:
+    """A lazy feed that raises before its first job (a county-year that cannot be opened)."""
+    started = StartedWorkers(1)
+    started._thread.join()
+    pids = list(started.pool._processes)
+
+    def feed():  # type: ignore[no-untyped-def]
+        raise RuntimeError("县区打不开")
+        yield
+
+    with pytest.raises(RuntimeError, match="县区打不开"):
+        run_in_processes(feed(), _who_ran, 1, lambda job, result: None, progress=False, started=started)
+    assert started.pool is None
+    assert not any(alive(pid) for pid in pids)

@@ -189,7 +189,12 @@ def run_in_processes(
     from tqdm import tqdm
 
     source = iter(jobs)
-    first = next(source, None)
+    try:
+        first = next(source, None)
+    except BaseException:  # the feed could not open its first county-year, or Ctrl-C
+        if started is not None:
+            started.close()
+        raise
     if first is None:
         if started is not None:
             started.close()
