@@ -114,6 +114,7 @@ class StartedWorkers:
         self._thread.start()
 
     def _start(self, warm: Callable[[], object] | None) -> None:
+        pool = None
         try:
             pool = _new_pool(self.workers, warm)
             # a process is started per job submitted while none is idle: one no-op job each
@@ -122,6 +123,8 @@ class StartedWorkers:
             self.pool = pool
         except BaseException as err:  # the run starts its own workers instead
             self.error = err
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def take(self, workers: int) -> ProcessPoolExecutor | None:
         """The started pool when it has ``workers`` workers and started well (it is then the
