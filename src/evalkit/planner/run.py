@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from evalkit.errors import EvalkitError
 from evalkit.planner.correction import Correction, begin_correction, finish_correction
 from evalkit.planner.feed import JobFeed, execute_feed
+from evalkit.planner.manifest import MANIFEST_NAME
 from evalkit.planner.names import display
 from evalkit.planner.region import open_region_year, region_folder, unlisted_counties
 from evalkit.planner.report import RunError, RunReport
@@ -153,7 +154,8 @@ def _run(
     summary = region and "region_summary" in spec.notebooks and schools is None
     # connect, check and warm up workers (a cluster's start takes seconds) while the counties are
     # scored; before any report, a cluster's problems stop the run
-    started = _start_beside(executor, [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary])
+    notebooks = [p for kind, p in spec.notebooks.items() if kind != "region_summary" or summary]
+    started = _start_beside(executor, notebooks)
     try:
         scored = _score_counties(spec, counties, schools, out, correction=correction, reissue=reissue)
     finally:
@@ -173,12 +175,15 @@ def _run(
                     continue
             todo.append((county, obs, results, grades, year, wanted))
     years_of_region = sorted({item[4] for item in todo}) if summary else []
+    workers = max((c.jobs or 0 for c in counties), default=0) or None
     corrections: dict[Path, Correction] = {}
     with contextlib.ExitStack() as locks:  # every year's folder, until its reports are done
         for item in todo:  # a second run on any of them is refused before anything is opened
             locks.enter_context(folder_lock(item[0].year_folder(item[4])))
         for year in years_of_region:
             locks.enter_context(folder_lock(region_folder(spec, year)))
+        if (sure := _sure_reports(todo, force=force, only_failed=only_failed)) > 0:  # workers started
+            executor.expect(notebooks, sure, workers=workers)  # while the county-years are opened
 
         def opening() -> Iterator[YearRun]:
             """Each county-year opened in turn (in the feed's thread), then each year's region
@@ -200,7 +205,6 @@ def _run(
         feed = JobFeed(opening())
         years = sorted({item[4] for item in todo})
         what = f"{spec.region} 各县报告" if region else f"{spec.county} {'、'.join(map(str, years))} 年报告".strip()
-        workers = max((c.jobs or 0 for c in counties), default=0) or None
         execute_feed(feed, executor, workers=workers, progress=progress, desc=what)
         for year_run in feed.opened:
             close_year(year_run)
@@ -237,6 +241,21 @@ def _score_counties(
               f"年度 {', '.join(map(str, results.years))}", file=out, flush=True)
         scored.append((county, obs, results, grades, years))
     return scored
+
+
+def _sure_reports(todo: list, *, force: bool, only_failed: bool) -> int:  # type: ignore[type-arg]
+    """How many reports the county-years ``todo`` will surely run, known before they are opened
+    (for :meth:`~evalkit.runtime.executor.Executor.expect`): one per school of each county-year,
+    when every report will run (``force``, or a year folder without a manifest yet); ``0`` when
+    some may be up to date and skipped (``--only-failed``, or a manifest from an earlier run)."""
+    if only_failed:
+        return 0
+    total = 0
+    for county, _obs, results, _grades, year, wanted in todo:
+        if not force and (county.year_folder(year) / MANIFEST_NAME).is_file():
+            return 0
+        total += len(wanted) if wanted is not None else int((results.schools["year"] == year).sum())
+    return total
 
 
 def _start_beside(executor: Executor, notebooks: list[Path]) -> Callable[[], BaseException | None]:

@@ -3,8 +3,9 @@
 An :class:`Executor` runs :class:`~evalkit.runtime.job.Job` objects and reports each one's
 :class:`~evalkit.runtime.job.JobResult` as it finishes; it never raises for a failing notebook.
 Its life: ``start(notebooks)`` (connect, check and warm up workers; problems raise an
-:class:`~evalkit.errors.EvalkitError`), ``run_jobs(...)`` any number of times, ``close()``. It is
-a context manager that closes itself::
+:class:`~evalkit.errors.EvalkitError`), optionally ``expect(notebooks, reports)`` (a large batch
+is sure to come: get ready for it in the background), ``run_jobs(...)`` any number of times,
+``close()``. It is a context manager that closes itself::
 
     with KernelPoolExecutor() as executor:
         executor.start([notebook])
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 
 from evalkit.runtime.job import Job, JobResult
-from evalkit.runtime.processes import run_in_processes
+from evalkit.runtime.processes import StartedWorkers, run_in_processes
 from evalkit.runtime.render_job import cell_seconds, run_and_render
 
 OnResult = Callable[[Job, JobResult], None]
@@ -72,6 +73,12 @@ class Executor(abc.ABC):
         exhausted and every job has finished; an exception raised by the iterable stops the
         running jobs as an interrupt does and propagates."""
 
+    def expect(self, notebooks: list[Path], reports: int, *, workers: int | None = None) -> None:  # noqa: B027
+        """At least ``reports`` reports of these ``notebooks`` will surely be run by the next
+        :meth:`run_jobs` (with this ``workers``), which the caller will call after some seconds
+        of its own work (the county's robustness tables, documents and plan): an executor may
+        start in the background what they will need. Nothing by default."""
+
     def close(self) -> None:  # noqa: B027 - optional step, nothing to do by default
         """Release what the executor holds (kernels, a cluster connection)."""
 
@@ -84,6 +91,17 @@ class Executor(abc.ABC):
         self.close()
 
 
+PRESTART_REPORTS_PER_WORKER = 4
+""":meth:`LocalExecutor.expect` starts the worker processes ahead only for at least this many
+reports per worker: then every worker surely gets a report (so starting it ahead costs nothing
+that report would not have cost), and a short run (the test suite's, most of them) is left as it
+was."""
+
+_STARTED: dict[LocalExecutor, StartedWorkers] = {}
+"""Worker processes a :class:`LocalExecutor` started ahead (:meth:`LocalExecutor.expect`), until
+its next :meth:`~LocalExecutor.run_jobs` takes them over or :meth:`~LocalExecutor.close` ends them."""
+
+
 class LocalExecutor(Executor):
     """An executor that runs one job at a time in the current process (:meth:`run`), and many
     in local worker processes (:meth:`run_jobs`)."""
@@ -91,6 +109,19 @@ class LocalExecutor(Executor):
     @abc.abstractmethod
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
+
+    def warm(self, notebooks: list[Path]) -> None:
+        """In a worker process started ahead (:meth:`expect`), as it starts: begin, in the
+        background, what running these notebooks needs (return at once). Nothing by default."""
+
+    def expect(self, notebooks: list[Path], reports: int, *, workers: int | None = None) -> None:
+        """Start the worker processes of the next :meth:`run_jobs` now, in the background, each
+        calling :meth:`warm` as it starts, when there are at least
+        :data:`PRESTART_REPORTS_PER_WORKER` reports per worker (else nothing)."""
+        count = workers or os.cpu_count() or 1
+        if reports < PRESTART_REPORTS_PER_WORKER * count or self in _STARTED:
+            return
+        _STARTED[self] = StartedWorkers(count, functools.partial(self.warm, list(notebooks)))
 
     def run_jobs(
         self,
@@ -103,7 +134,13 @@ class LocalExecutor(Executor):
         tick: Callable[[], object] | None = None,
     ) -> None:
         run_in_processes(jobs, self.run, workers or os.cpu_count() or 1, on_result,
-                         progress=progress, desc=desc, tick=tick)
+                         progress=progress, desc=desc, tick=tick, started=_STARTED.pop(self, None))
+
+    def close(self) -> None:
+        """End the worker processes started ahead and never used."""
+        started = _STARTED.pop(self, None)
+        if started is not None:
+            started.close()
 
 
 @functools.cache

@@ -124,11 +124,38 @@ class KernelPoolExecutor(LocalExecutor):
         if pool.spare is None:
             pool._start_spare((kernel_name, notebook_dir), 60, {})
 
+    def warm(self, notebooks: list[Path]) -> None:
+        """In a worker process started ahead: start the kernel template for these notebooks
+        (one per notebook folder and kernel), which imports in the background while the run
+        prepares its reports; the first report then forks its kernel from it at once. Only the
+        template: the first kernel is forked for the first report, with its saved scores read
+        into the template first (they do not exist yet now)."""
+        pool = _pool(self)
+        for notebook in notebooks:
+            name = self.kernel_name or notebook_kernel_name(notebook)
+            if name:
+                pool._server(name, str(notebook.parent))  # started at once, importing on its own
+
     def close(self) -> None:
-        """Stop this process's kernels and template (done anyway when the worker exits)."""
+        """Stop this process's kernels and template (done anyway when the worker exits), and the
+        worker processes started ahead and never used."""
+        super().close()
         pool = _POOLS.pop(self, None)
         if pool is not None:
             pool.close()
+
+
+def notebook_kernel_name(notebook: Path) -> str | None:
+    """The kernel a notebook names (``metadata.kernelspec.name``, as papermill reads it);
+    ``None`` when it names none or cannot be read."""
+    import json
+
+    try:
+        with open(notebook, encoding="utf-8") as f:
+            name = json.load(f)["metadata"]["kernelspec"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 _POOLS: dict[KernelPoolExecutor, _Pool] = {}

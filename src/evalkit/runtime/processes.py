@@ -43,15 +43,22 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(chart_folder: str = "") -> None:
+def _init_worker(chart_folder: str = "", warm: Callable[[], object] | None = None) -> None:
     """Workers leave Ctrl-C to the main process, which stops them with SIGTERM; their kernels
     render reports whose template brings the blocks' stylesheet (:mod:`evalkit.publish.markup`)
-    and share the batch's chart folder (:mod:`evalkit.charts.cache`)."""
+    and share the batch's chart folder (:mod:`evalkit.charts.cache`). ``warm`` (a worker pool
+    started ahead, :class:`StartedWorkers`) is then called: it must return at once, starting
+    what it starts in the background; its failure is ignored (the first job then starts it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     os.environ[STYLESHEET_PROVIDED] = "1"
-    if chart_folder:
+    if chart_folder:  # before warm: the kernel template it starts passes it on to every kernel
         os.environ[CHART_CACHE_ENV] = chart_folder
+    if warm is not None:
+        try:
+            warm()
+        except Exception:
+            pass
 
 
 def _run_job(run_one: RunOne, job: Job) -> JobResult:
@@ -82,7 +89,7 @@ def _freeze_after_first_job() -> None:
         gc.freeze()
 
 
-def _new_pool(workers: int, chart_folder: str = "") -> ProcessPoolExecutor:
+def _new_pool(workers: int, chart_folder: str = "", warm: Callable[[], object] | None = None) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -92,7 +99,61 @@ def _new_pool(workers: int, chart_folder: str = "") -> ProcessPoolExecutor:
              "jupyter_client.manager", "evalkit.publish.render"]
         )
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(chart_folder,))
+                               initargs=(chart_folder, warm))
+
+
+class StartedWorkers:
+    """``workers`` worker processes started now, in a background thread (starting the first
+    one waits for the fork server's imports, about a second), each calling ``warm`` as it
+    starts; :func:`run_in_processes` takes them over (``started=``) instead of starting its own.
+
+    For a run that will surely have jobs for every worker (see
+    :meth:`evalkit.runtime.executor.Executor.expect`): the workers' start then overlaps what the
+    run does before its first report, and costs nothing that the first jobs would not have
+    cost. :meth:`close` ends them when they were never taken over."""
+
+    def __init__(self, workers: int, warm: Callable[[], object] | None = None):
+        import threading
+
+        self.workers = workers
+        self.charts = tempfile.TemporaryDirectory(prefix="evalkit-charts-")  # the batch's charts, drawn once
+        self.pool: ProcessPoolExecutor | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(warm,), name="evalkit-workers", daemon=True)
+        self._thread.start()
+
+    def _start(self, warm: Callable[[], object] | None) -> None:
+        pool = None
+        try:
+            pool = _new_pool(self.workers, self.charts.name, warm)
+            # a process is started per job submitted while none is idle: one no-op job each
+            for fut in [pool.submit(os.getpid) for _ in range(self.workers)]:
+                fut.result()
+            self.pool = pool
+        except BaseException as err:  # the run starts its own workers instead
+            self.error = err
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def take(self, workers: int) -> ProcessPoolExecutor | None:
+        """The started pool when it has ``workers`` workers and started well (it is then the
+        caller's); else ``None`` (and whatever was started is ended)."""
+        self._thread.join()
+        pool, self.pool = self.pool, None
+        if pool is not None and workers != self.workers:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        if pool is None:
+            self.charts.cleanup()
+        return pool
+
+    def close(self) -> None:
+        """End the workers if they were not taken over."""
+        self._thread.join()
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.charts.cleanup()
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -129,10 +190,12 @@ def run_in_processes(
     desc: str = "报告",
     tick: Callable[[], object] | None = None,
     tick_seconds: float = 1.0,
+    started: StartedWorkers | None = None,
 ) -> None:
     """Run ``jobs`` with ``run_one`` in ``workers`` worker processes, at most ``workers`` at a
     time, calling ``on_result`` (in this process) as each finishes, and ``tick`` (e.g. to save
-    the manifest when due) after each finished batch and at least every ``tick_seconds``. A
+    the manifest when due) after each finished batch and at least every ``tick_seconds``;
+    ``started``: workers started ahead, used when they are ``workers`` (else ended). A
     tqdm bar on stderr names the report being processed. ``jobs`` may be lazy (a
     :class:`~evalkit.planner.feed.JobFeed` whose counties are still being opened): a job is
     taken from it when a worker is free to start it, in the order given. On
@@ -141,8 +204,15 @@ def run_in_processes(
     from tqdm import tqdm
 
     source = iter(jobs)
-    first = next(source, None)
+    try:
+        first = next(source, None)
+    except BaseException:  # the feed could not open its first county-year, or Ctrl-C
+        if started is not None:
+            started.close()
+        raise
     if first is None:
+        if started is not None:
+            started.close()
         return
     sized = isinstance(jobs, Sized)
     workers = max(1, min(workers, len(jobs))) if sized else max(1, workers)  # type: ignore[arg-type]
@@ -152,8 +222,10 @@ def run_in_processes(
     bar = tqdm(
         total=_hint(jobs), unit="份", desc=desc, disable=not progress, file=sys.stderr, dynamic_ncols=True
     )
-    charts = tempfile.TemporaryDirectory(prefix="evalkit-charts-")  # the batch's charts, drawn once
-    pool = _new_pool(workers, charts.name)
+    pool = started.take(workers) if started is not None else None
+    # the batch's charts, drawn once (a pool started ahead brought its own folder)
+    charts = started.charts if pool is not None else tempfile.TemporaryDirectory(prefix="evalkit-charts-")
+    pool = pool or _new_pool(workers, charts.name)
     try:
         while pending or running or not exhausted:
             while len(running) < workers and (pending or not exhausted):
