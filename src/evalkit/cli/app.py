@@ -265,7 +265,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; never shows a traceback (see :mod:`evalkit.cli.guard` for the exit codes)."""
     from evalkit.cli.guard import guarded
+    from evalkit.runtime.lean_imports import skip_unused
 
+    skip_unused()  # before any command imports papermill or nbconvert
     parser = build_parser()
     args = parser.parse_args(argv)
     return guarded(lambda: args.func(args), argv)

@@ -95,7 +95,8 @@ def _new_pool(workers: int, chart_folder: str = "", warm: Callable[[], object] |
     if ctx.get_start_method() == "forkserver":
         # import once in the fork server, so each worker starts warm
         ctx.set_forkserver_preload(
-            ["evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
+            ["evalkit.runtime.lean_imports",  # first: before papermill's nbformat imports jsonschema
+             "evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
              "jupyter_client.manager", "evalkit.publish.render"]
         )
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
