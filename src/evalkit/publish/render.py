@@ -18,9 +18,7 @@ and disappear as empty code cells. Errors stay visible.
 (e.g. school name left, year right) and a "第N页 / 共M页" footer, embedding subsets of the
 Noto CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
 stylesheet are reused across calls (per thread). The charts' RGB PNGs go into the PDF as their
-own compressed data (:mod:`evalkit.publish.pdf_images`), the report tables get the column widths
-WeasyPrint's automatic layout would find, worked out from the font's advance widths
-(:mod:`evalkit.publish.pdf_tables`, fixed table layout), and the cyclic garbage collector rests
+own compressed data (:mod:`evalkit.publish.pdf_images`) and the cyclic garbage collector rests
 during the layout (:mod:`evalkit.publish.gc_pause`): same pages, less time.
 
 Both work in memory; ``evalkit run`` writes the files (atomically, :mod:`evalkit.runtime.render_job`).
@@ -39,7 +37,7 @@ from typing import Any
 import markupsafe
 from nbformat import NotebookNode
 
-from evalkit.publish import pdf_images, pdf_tables
+from evalkit.publish import pdf_images
 from evalkit.publish.gc_pause import gc_paused
 from evalkit.textfmt import cjk_tight
 
@@ -237,7 +235,6 @@ def html_to_pdf_bytes(html: str, *, header_left: str, header_right: str = "") ->
         font_config=font_config,
     )
     html, images = pdf_images.prepare(html)
-    html = pdf_tables.fix_widths(html)  # after the images' base64 text is gone: less to scan
     with gc_paused():
         document = HTML(string=html, url_fetcher=fetcher)
         return document.write_pdf(stylesheets=[page_css, header_css], font_config=font_config, cache=images)
