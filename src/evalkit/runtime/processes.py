@@ -119,7 +119,6 @@ class StartedWorkers:
         self.workers = workers
         self.charts = tempfile.TemporaryDirectory(prefix="evalkit-charts-")  # the batch's charts, drawn once
         self.pool: ProcessPoolExecutor | None = None
-        self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._start, args=(warm,), name="evalkit-workers", daemon=True)
         self._thread.start()
 
@@ -131,8 +130,7 @@ class StartedWorkers:
             for fut in [pool.submit(os.getpid) for _ in range(self.workers)]:
                 fut.result()
             self.pool = pool
-        except BaseException as err:  # the run starts its own workers instead
-            self.error = err
+        except BaseException:  # the run starts its own workers instead (take() finds no pool)
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
