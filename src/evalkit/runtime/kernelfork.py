@@ -21,7 +21,10 @@ Pieces:
 * :func:`serve` — the template's main loop (``python -m evalkit.runtime.kernelfork``): imports
   :data:`PRELOAD`, then forks a kernel per request read from a pipe, reaps them, and when the
   pipe closes (its worker ended, however it ended) kills the kernels still running and exits.
-* :class:`ForkServer` — the worker's handle on its template (spawn, ``fork``, ``close``).
+* :class:`ForkServer` — the worker's handle on its template (spawn, ``fork``, ``fork_shell``,
+  ``close``). ``fork_shell`` forks, instead of a kernel, a process that runs a report's cells in
+  an IPython shell without Jupyter's messaging (:mod:`evalkit.runtime.shell_child`), set up
+  exactly as a kernel is (environment, working directory, session, seeds).
 * :func:`forked_provisioner` — a ``jupyter_client`` provisioner that launches through a
   :class:`ForkServer` instead of ``Popen``; everything else (connection file, signals, kill,
   shutdown) is ``jupyter_client``'s.
@@ -83,6 +86,9 @@ PRELOAD: tuple[str, ...] = (
     "evalkit.analysis.uncertainty",
     "evalkit.charts.uncertainty",
     "evalkit.intake.registry",
+    # a report run in a shell without a kernel (evalkit.runtime.shell_child): its connection
+    "multiprocessing.connection",
+    "evalkit.runtime.shell_child",
 )
 """Modules the template imports (imported only: of their functions only :func:`warm_charts` and
 :func:`preload` are called)."""
@@ -132,24 +138,43 @@ def _kill_all(children: set[int]) -> None:
         children.discard(pid)
 
 
+def _enter_child(request: dict[str, Any], close_fds: Sequence[int]) -> None:
+    """In a forked child: what a process started for a report would be (own session and process
+    group, default signals, ``/dev/null`` as stdin, the request's environment and working
+    directory, a re-seeded numpy generator)."""
+    os.setsid()
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    for fd in close_fds:
+        os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())
+    os.chdir(request["cwd"])
+    if "numpy" in sys.modules:  # a fresh process seeds numpy's global generator from the OS
+        sys.modules["numpy"].random.seed()
+
+
+def _exit_child(code: int) -> None:
+    """Run the child's exit functions, flush, and end the process (never returns)."""
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
     """In the forked child: turn into ``python -m ipykernel_launcher <args>``; never returns."""
     code = 1
     try:
-        os.setsid()
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        for fd in close_fds:
-            os.close(fd)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())
-        os.chdir(request["cwd"])
-        if "numpy" in sys.modules:  # a fresh process seeds numpy's global generator from the OS
-            sys.modules["numpy"].random.seed()
+        _enter_child(request, close_fds)
         import ipykernel
 
         sys.argv = [os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)), f"{LAUNCHER}.py"),
@@ -165,14 +190,33 @@ def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
 
         traceback.print_exc()
     finally:
-        try:
-            import atexit
+        _exit_child(code)
 
-            atexit._run_exitfuncs()
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+
+def _become_shell(request: dict[str, Any], close_fds: Sequence[int]) -> None:
+    """In the forked child: connect to the worker at ``request["shell"]`` (a Unix socket) and run
+    the report's cells it sends in an IPython shell (:mod:`evalkit.runtime.shell_child`); never
+    returns."""
+    code = 1
+    try:
+        _enter_child(request, close_fds)
+        import socket
+        from multiprocessing.connection import Connection
+
+        from evalkit.runtime import shell_child
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(request["shell"])
+        shell_child.serve(Connection(sock.detach()))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
+    finally:
+        _exit_child(code)
 
 
 def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
@@ -226,8 +270,10 @@ def preload(what: dict[str, Sequence[str]]) -> bool:
 def serve(request_fd: int, reply_fd: int, modules: Sequence[str] = PRELOAD) -> None:
     """The template's main loop: import ``modules``, answer ``ready``, then fork one kernel per
     request line (JSON ``{"args", "cwd", "env", "preload"}``, answered with ``{"pid"}``; what
-    ``preload`` names is read first, see :func:`preload`) until the request pipe closes; then kill
-    the kernels still running and return."""
+    ``preload`` names is read first, see :func:`preload`) — or, for a request with ``"shell"``
+    (a Unix socket's path) instead of ``"args"``, a process running a report's cells in an IPython
+    shell (:func:`_become_shell`) — until the request pipe closes; then kill the kernels still
+    running and return."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process
     # what ipykernel sets before a notebook imports matplotlib
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -262,6 +308,8 @@ def serve(request_fd: int, reply_fd: int, modules: Sequence[str] = PRELOAD) -> N
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
+                if request.get("shell"):
+                    _become_shell(request, (request_fd, reply_fd))
                 _become_kernel(request, (request_fd, reply_fd))
             children.add(pid)
             reply.write(json.dumps({"pid": pid}) + "\n")
@@ -342,10 +390,21 @@ class ForkServer:
     ) -> int:
         """A new kernel process running ``ipykernel_launcher args`` in ``cwd``, with what ``ahead``
         names (see :func:`preload`) already in memory; return its pid."""
+        return self._request({"args": list(args), "cwd": str(cwd), "env": dict(env),
+                              "preload": {k: list(v) for k, v in (ahead or {}).items()}})
+
+    def fork_shell(
+        self, address: str, cwd: str, env: dict[str, str], ahead: dict[str, Sequence[str]] | None = None
+    ) -> int:
+        """A new process running a report's cells in an IPython shell (no kernel) in ``cwd``, which
+        connects to the Unix socket ``address`` (:mod:`evalkit.runtime.shell_session`); return its
+        pid. ``ahead`` as for :meth:`fork`."""
+        return self._request({"shell": address, "cwd": str(cwd), "env": dict(env),
+                              "preload": {k: list(v) for k, v in (ahead or {}).items()}})
+
+    def _request(self, request: dict[str, Any]) -> int:
         with self._lock:
             self.wait_ready()
-            request = {"args": list(args), "cwd": str(cwd), "env": dict(env),
-                       "preload": {k: list(v) for k, v in (ahead or {}).items()}}
             line = json.dumps(request) + "\n"
             try:
                 os.write(self._req_w, line.encode("utf-8"))

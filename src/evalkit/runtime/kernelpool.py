@@ -58,6 +58,7 @@ from evalkit.runtime.kernelfork import (
     launcher_args,
 )
 from evalkit.runtime.render_job import cell_seconds, run_and_render
+from evalkit.runtime.shell_session import ShellSession
 
 __all__ = ["WARM_UP", "KernelPoolExecutor"]
 
@@ -105,12 +106,15 @@ class KernelPoolExecutor(LocalExecutor):
     """Executes each report in a fresh, pre-started kernel (see the module docstring).
 
     ``kernel_name`` overrides the notebook's kernel; ``fork`` forks kernels from a pre-warmed
-    template process where possible; ``ipc`` talks to kernels over Unix sockets.
+    template process where possible; ``ipc`` talks to kernels over Unix sockets; ``shell`` runs the
+    cells, where they are forked, in a forked IPython shell without a kernel
+    (:mod:`evalkit.runtime.shell_session`) rather than in a forked kernel.
     """
 
     kernel_name: str | None = None
     fork: bool = True
     ipc: bool = os.name == "posix"
+    shell: bool = True
 
     def run(self, job: Job) -> JobResult:
         """Execute ``job``; return how it ended (failures are results, not exceptions)."""
@@ -198,6 +202,9 @@ class _Pool:
         self.servers: dict[tuple[tuple[str, ...], str], ForkServer | None] = {}
         self.spare: tuple[tuple[str, str], Future[_Kernel]] | None = None
         self.current: _Kernel | None = None
+        self.spare_shell: tuple[tuple[str, str], ShellSession] | None = None
+        self.current_shell: ShellSession | None = None
+        self.shell_envs: dict[str, dict[str, str]] = {}
         self.killing: set[Future[None]] = set()
         self.pythons: dict[str, tuple[str, ...] | None] = {}
         self.closed = False
@@ -258,6 +265,10 @@ class _Pool:
         if self.closed:
             return
         self.closed = True
+        for session in (self.current_shell, self.spare_shell[1] if self.spare_shell else None):
+            if session is not None:
+                session.kill()
+        self.current_shell = self.spare_shell = None
         kernels = [self.current] if self.current is not None else []
         self.current = None
         if self.spare is not None:
@@ -389,6 +400,47 @@ class _Pool:
         self._start_spare(key, timeout, ahead)
         return kernel
 
+    def _take_shell(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> ShellSession | None:
+        """A ready shell process for ``key`` (the spare when it matches, else a new one; the next
+        spare is forked before returning); ``None`` when shells cannot be forked for it."""
+        kernel_name, cwd = key
+        server = self._server(kernel_name, cwd)
+        if server is None or not server.alive():
+            return None
+        if kernel_name not in self.shell_envs:
+            self.shell_envs[kernel_name] = _shell_env(kernel_name)
+        env = self.shell_envs[kernel_name]
+        session = None
+        if self.spare_shell is not None:
+            spare_key, spare = self.spare_shell
+            self.spare_shell = None
+            if spare_key == key:
+                session = spare
+            else:
+                spare.kill()
+        for attempt in (1, 2):  # a spare that failed to start: one more try
+            try:
+                if session is None:
+                    session = ShellSession(server, cwd, env, ahead)
+                session.wait_ready(timeout)
+                break
+            except ForkServerError:
+                if session is not None:
+                    session.kill()
+                self._forget_server(key)
+                return None
+            except Exception:
+                if session is not None:
+                    session.kill()
+                session = None
+                if attempt == 2:
+                    raise
+        try:
+            self.spare_shell = (key, ShellSession(server, cwd, env, ahead))
+        except ForkServerError:
+            pass
+        return session
+
     def _forget_server(self, key: tuple[str, str]) -> None:
         """A template that failed: start kernels of this kind the usual way from now on."""
         for skey, server in list(self.servers.items()):
@@ -447,8 +499,35 @@ class _JobKernels:
     job: Job
     timings: dict[str, float]
 
-    def execute_with(self, kernel_name: str, make_client: Callable[[Any, Any], Any]) -> Any:
+    def execute_with(
+        self, kernel_name: str, make_client: Callable[[Any, Any], Any],
+        run_in_shell: Callable[[ShellSession], Any] | None = None,
+    ) -> Any:
         pool, job = self.pool, self.job
+        if run_in_shell is not None and pool.executor.shell:
+            t0 = time.monotonic()
+            try:
+                session = pool._take_shell((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
+            except Exception:
+                raise
+            except BaseException:  # interrupted while waiting for the shell
+                pool.abort()
+                raise
+            if session is not None:
+                self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
+                self.timings["kernel_start"] = session.seconds
+                self.timings["kernel_ahead"] = round(t0 - session.began, 3)
+                pool.current_shell = session
+                try:
+                    return run_in_shell(session)
+                except Exception:
+                    raise
+                except BaseException:  # interrupted (SIGTERM in a worker): nothing may outlive us
+                    pool.abort()
+                    raise
+                finally:
+                    pool.current_shell = None
+                    session.kill()
         t0 = time.monotonic()
         try:
             kernel = pool._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
@@ -472,6 +551,20 @@ class _JobKernels:
             if pool.current is not None:
                 pool.current = None
                 pool._kill_later(kernel)  # off the critical path
+
+
+def _shell_env(kernel_name: str) -> dict[str, str]:
+    """The environment a kernel of ``kernel_name`` would get: this process's, the kernel spec's
+    ``env``, and the inline matplotlib backend ipykernel sets when none is chosen."""
+    env = dict(os.environ)
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        env.update(KernelSpecManager().get_kernel_spec(kernel_name).env or {})
+    except Exception:
+        pass
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
 
 
 def _close_pool(pool: _Pool) -> None:

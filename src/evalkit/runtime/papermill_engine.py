@@ -10,11 +10,13 @@ papermill's default engine) on a kernel it gets from a *kernel source*:
 - with ``kernels=<source>`` (how :class:`~evalkit.runtime.kernelpool.KernelPoolExecutor` and the
   Dask workers call it): a fresh kernel the source started and connected ahead of time (see
   :mod:`evalkit.runtime.kernelpool`); the source also decides in which thread and event loop the
-  client runs, and kills the kernel afterwards;
+  client runs, and kills the kernel afterwards. Where the source has one, the cells run instead
+  in a fresh IPython shell forked without a kernel (:mod:`evalkit.runtime.shell_session`), with
+  papermill's same per-cell protocol;
 - without (``papermill --engine evalkit in.ipynb out.ipynb``): a kernel started for the notebook,
   talking over Unix sockets where available, shut down at once afterwards.
 
-Either way a kernel runs exactly one notebook.
+Either way a kernel (or shell process) runs exactly one notebook.
 
 Registered with papermill under the name ``evalkit`` through the ``papermill.engine`` entry point
 (``pyproject.toml``), and by importing this module (for an environment installed before the entry
@@ -40,9 +42,11 @@ def __getattr__(name: str) -> Any:
 
 class KernelSource(Protocol):
     """Where the engine gets a started kernel: runs papermill's client ``make_client(km, kc)``
-    on a fresh kernel and returns the executed notebook (raising what the client raised)."""
+    on a fresh kernel — or ``run_in_shell(session)`` on a fresh
+    :class:`~evalkit.runtime.shell_session.ShellSession` (a forked IPython shell without a
+    kernel), where it has one — and returns the executed notebook (raising what they raised)."""
 
-    def execute_with(self, kernel_name: str, make_client: Any) -> Any:  # pragma: no cover - protocol
+    def execute_with(self, kernel_name: str, make_client: Any, run_in_shell: Any) -> Any:  # pragma: no cover
         ...
 
 
@@ -101,7 +105,12 @@ cls: type,
             client.kc = kc  # connected and checked while the previous report ran
             return client
 
-        return kernels.execute_with(kernel_name, make_client)
+        def run_in_shell(session: Any) -> Any:
+            from evalkit.runtime.shell_session import run_cells
+
+            return run_cells(nb_man, session, execution_timeout)
+
+        return kernels.execute_with(kernel_name, make_client, run_in_shell)
     except BaseException as err:
         err.evalkit_notebook = nb_man.nb  # type: ignore[attr-defined]
         raise
