@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from typing import Any
 
 __all__ = ["serve"]
@@ -219,7 +220,8 @@ def run_cell(shell: Any, code: str, fds: _FdCapture | None) -> dict[str, Any]:
 
 
 def serve(conn: Any) -> None:
-    """The child's loop: make the shell, say ``{"ready": pid, "language_info"}``, then run each
+    """The child's loop: make the shell, say ``{"ready": pid, "language_info", "at"}`` (``at``: when
+    it was ready, ``time.monotonic()``, the system-wide clock), then run each
     ``{"code": …}`` received on ``conn`` and send back its result, until ``None`` or the connection
     closes. Like a kernel, the process ends when its template (its parent) ends, however it ends
     (ipykernel's parent poller); when its worker ends, the template kills it."""
@@ -229,7 +231,7 @@ def serve(conn: Any) -> None:
     fds = _FdCapture()
     sys.stdout, sys.stderr = _Stream("stdout", 1), _Stream("stderr", 2)
     shell = make_shell()
-    conn.send({"ready": os.getpid(), "language_info": language_info()})
+    conn.send({"ready": os.getpid(), "language_info": language_info(), "at": time.monotonic()})
     while True:
         try:
             message = conn.recv()
