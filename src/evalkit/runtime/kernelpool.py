@@ -1,35 +1,41 @@
-"""The default executor of ``evalkit run``: every report in a new kernel that was started (and
+"""The default executor of ``evalkit run``: every report in a new process that was started (and
 warmed) while the previous report ran.
 
-:class:`KernelPoolExecutor` keeps, in each worker process, one kernel started and ready. When a
-report comes, it takes that kernel, at once starts the next one in the background, executes the
-report's notebook on the taken kernel and afterwards kills it, also in the background. So a
-report never waits for a kernel to start, and no kernel ever runs two reports: each report has a
-new process, a new IPython shell and an empty namespace, exactly as with ``papermill``.
+:class:`KernelPoolExecutor` keeps, in each worker process, the next report's process started and
+ready. When a report comes, it takes that process, at once starts the next one in the
+background, executes the report's notebook in the taken one and afterwards kills it. So a report
+never waits for a start, and no process ever runs two reports: each report has a new process, a
+new IPython shell and an empty namespace, exactly as with ``papermill``.
 
-Kernels are forked from a template process that has imported pandas, pyarrow, matplotlib (with
-its font cache), IPython and evalkit once (:mod:`evalkit.runtime.kernelfork`), so starting one
-costs about 0.1 s of CPU instead of about 1 s. Where forking is not available (or with
-``fork=False``) kernels are started as usual and then run a silent warm-up cell importing the same
-modules, before the report is known (it leaves no name in the namespace and does not count as
-an execution).
+The process is, by default (``shell=True``), a forked IPython shell without a Jupyter kernel
+(:mod:`evalkit.runtime.shell_session`: the cells go over a Unix socket, the outputs come back as
+notebook outputs, ~0.2 s of CPU less per report than a kernel's messaging); with ``shell=False``,
+or where the template cannot be used, a Jupyter kernel (ipykernel) driven by papermill's client.
+
+Both are forked from a template process that has imported pandas, pyarrow, matplotlib (with its
+font cache), IPython and evalkit once (:mod:`evalkit.runtime.kernelfork`), so starting one costs
+a few hundredths of a second of CPU instead of about 1 s. Where forking is not available (or with
+``fork=False``) kernels are started as usual and then run a silent warm-up cell importing the
+same modules, before the report is known (it leaves no name in the namespace and does not count
+as an execution).
 
 The saved Results and the framework a report reads (its ``scores`` and ``framework`` parameters,
 the same for every report of a year) are read once per worker by the template — or by each
-warm-up cell — before the next kernel is forked (:func:`evalkit.api.preload_results`,
+warm-up cell — before the next process is forked (:func:`evalkit.api.preload_results`,
 :func:`evalkit.analysis.inputs.preload_framework`): the notebook then gets them from memory while
 their files are unchanged (Results as shallow copy-on-write copies, frameworks frozen), so a
 report changing them changes nothing for the next one. Nothing school-specific is loaded ahead.
 
 Execution is papermill's: ``papermill.execute_notebook`` with the ``evalkit`` engine
-(:mod:`evalkit.runtime.papermill_engine`), which runs papermill's own client on the pool's ready kernel. The
-client runs in the pool's kernel thread, whose event loop also starts and kills kernels in the
-background (while idle, and during the report's awaits). The per-cell timeout (``cell_timeout``)
-kills the kernel, as does any failure; the next report gets a new kernel either way.
+(:mod:`evalkit.runtime.papermill_engine`), which runs the cells on the pool's ready shell (in the
+worker's main thread) or runs papermill's own client on the pool's ready kernel (in the pool's
+kernel thread, whose event loop also starts and kills kernels in the background). The per-cell
+timeout (``cell_timeout``) kills the process, as does any failure; the next report gets a new one
+either way.
 
-Timings recorded per report (seconds): ``kernel_start`` (how long its kernel took to start, in
-the background), ``kernel_wait`` (how long the report waited for it: about 0 when the kernel was
-ready), ``kernel_ahead`` (how long before the report asked for its kernel that kernel's start
+Timings recorded per report (seconds): ``kernel_start`` (how long its process took to be ready,
+in the background), ``kernel_wait`` (how long the report waited for it: about 0 when it was
+ready), ``kernel_ahead`` (how long before the report asked for its process that process's start
 began: positive when it was started ahead, negative when it was started for the report),
 ``cells`` (executing the notebook), ``html``, ``pdf``, ``write``; ``execute`` as for every executor.
 """
@@ -121,10 +127,12 @@ class KernelPoolExecutor(LocalExecutor):
         return run_and_render(job, _pool(self).execute)
 
     def warm_up(self, kernel_name: str, notebook_dir: str) -> None:
-        """Start, in this process, the template and a first kernel for notebooks of
-        ``kernel_name`` in ``notebook_dir``, so the first report does not wait for them (a Dask
-        worker's set-up); nothing when a kernel is ready already."""
+        """Start, in this process, the template and a first kernel (or shell process, see
+        ``shell``) for notebooks of ``kernel_name`` in ``notebook_dir``, so the first report does
+        not wait for them (a Dask worker's set-up); nothing when one is ready already."""
         pool = _pool(self)
+        if self.shell and pool.spare_shell is None and pool._start_spare_shell((kernel_name, notebook_dir), {}):
+            return
         if pool.spare is None:
             pool._start_spare((kernel_name, notebook_dir), 60, {})
 
@@ -435,11 +443,22 @@ class _Pool:
                 session = None
                 if attempt == 2:
                     raise
-        try:
-            self.spare_shell = (key, ShellSession(server, cwd, env, ahead))
-        except ForkServerError:
-            pass
+        self._start_spare_shell(key, ahead)
         return session
+
+    def _start_spare_shell(self, key: tuple[str, str], ahead: Ahead) -> bool:
+        """Fork the next report's shell process for ``key`` now; whether it was forked."""
+        kernel_name, cwd = key
+        server = self._server(kernel_name, cwd)
+        if server is None or not server.alive():
+            return False
+        if kernel_name not in self.shell_envs:
+            self.shell_envs[kernel_name] = _shell_env(kernel_name)
+        try:
+            self.spare_shell = (key, ShellSession(server, cwd, self.shell_envs[kernel_name], ahead))
+        except ForkServerError:
+            return False
+        return True
 
     def _forget_server(self, key: tuple[str, str]) -> None:
         """A template that failed: start kernels of this kind the usual way from now on."""
