@@ -408,16 +408,25 @@ class _Pool:
         self._start_spare(key, timeout, ahead)
         return kernel
 
-    def _take_shell(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> ShellSession | None:
-        """A ready shell process for ``key`` (the spare when it matches, else a new one; the next
-        spare is forked before returning); ``None`` when shells cannot be forked for it."""
+    def _shell_server(self, key: tuple[str, str]) -> tuple[ForkServer, dict[str, str]] | None:
+        """The running template that forks shells for ``key`` and their environment; ``None``
+        when there is none."""
         kernel_name, cwd = key
         server = self._server(kernel_name, cwd)
         if server is None or not server.alive():
             return None
         if kernel_name not in self.shell_envs:
             self.shell_envs[kernel_name] = _shell_env(kernel_name)
-        env = self.shell_envs[kernel_name]
+        return server, self.shell_envs[kernel_name]
+
+    def _take_shell(self, key: tuple[str, str], timeout: float, ahead: Ahead) -> ShellSession | None:
+        """A ready shell process for ``key`` (the spare when it matches, else a new one; the next
+        spare is forked before returning); ``None`` when shells cannot be forked for it."""
+        where = self._shell_server(key)
+        if where is None:
+            return None
+        server, env = where
+        cwd = key[1]
         session = None
         if self.spare_shell is not None:
             spare_key, spare = self.spare_shell
@@ -448,14 +457,11 @@ class _Pool:
 
     def _start_spare_shell(self, key: tuple[str, str], ahead: Ahead) -> bool:
         """Fork the next report's shell process for ``key`` now; whether it was forked."""
-        kernel_name, cwd = key
-        server = self._server(kernel_name, cwd)
-        if server is None or not server.alive():
+        where = self._shell_server(key)
+        if where is None:
             return False
-        if kernel_name not in self.shell_envs:
-            self.shell_envs[kernel_name] = _shell_env(kernel_name)
         try:
-            self.spare_shell = (key, ShellSession(server, cwd, self.shell_envs[kernel_name], ahead))
+            self.spare_shell = (key, ShellSession(where[0], key[1], where[1], ahead))
         except ForkServerError:
             return False
         return True
@@ -523,53 +529,47 @@ class _JobKernels:
         run_in_shell: Callable[[ShellSession], Any] | None = None,
     ) -> Any:
         pool, job = self.pool, self.job
+        key = (kernel_name, str(job.notebook.parent))
         if run_in_shell is not None and pool.executor.shell:
-            t0 = time.monotonic()
-            try:
-                session = pool._take_shell((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
-            except Exception:
-                raise
-            except BaseException:  # interrupted while waiting for the shell
-                pool.abort()
-                raise
+            session = self._taken(lambda timeout: pool._take_shell(key, timeout, _ahead(job)))
             if session is not None:
-                self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
-                self.timings["kernel_start"] = session.seconds
-                self.timings["kernel_ahead"] = round(t0 - session.began, 3)
                 pool.current_shell = session
                 try:
-                    return run_in_shell(session)
-                except Exception:
-                    raise
-                except BaseException:  # interrupted (SIGTERM in a worker): nothing may outlive us
-                    pool.abort()
-                    raise
+                    return self._interruptible(lambda: run_in_shell(session))
                 finally:
                     pool.current_shell = None
                     session.kill()
-        t0 = time.monotonic()
-        try:
-            kernel = pool._take((kernel_name, str(job.notebook.parent)), job.start_timeout, _ahead(job))
-        except Exception:
-            raise
-        except BaseException:  # interrupted while waiting for a kernel
-            pool.abort()
-            raise
-        self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
-        self.timings["kernel_start"] = kernel.seconds
-        self.timings["kernel_ahead"] = round(t0 - kernel.began, 3)
+        kernel = self._taken(lambda timeout: pool._take(key, timeout, _ahead(job)))
         pool.current = kernel
         try:
-            return pool.run_in_kernel_thread(lambda: make_client(kernel.km, kernel.kc).execute())
-        except Exception:
-            raise
-        except BaseException:  # interrupted (SIGTERM in a worker): no kernel may outlive us
-            pool.abort()
-            raise
+            return self._interruptible(
+                lambda: pool.run_in_kernel_thread(lambda: make_client(kernel.km, kernel.kc).execute()))
         finally:
             if pool.current is not None:
                 pool.current = None
                 pool._kill_later(kernel)  # off the critical path
+
+    def _taken(self, take: Callable[[float], Any]) -> Any:
+        """``take(start_timeout)``: the report's ready shell or kernel (or ``None``), with its
+        ``kernel_wait``, ``kernel_start`` and ``kernel_ahead`` timings."""
+        t0 = time.monotonic()
+        taken = self._interruptible(lambda: take(self.job.start_timeout))
+        if taken is not None:
+            self.timings["kernel_wait"] = round(time.monotonic() - t0, 3)
+            self.timings["kernel_start"] = taken.seconds
+            self.timings["kernel_ahead"] = round(t0 - taken.began, 3)
+        return taken
+
+    def _interruptible(self, fn: Callable[[], Any]) -> Any:
+        """``fn()``; interrupted (Ctrl-C, SIGTERM in a worker), the pool's processes are killed
+        at once: none may outlive the worker."""
+        try:
+            return fn()
+        except Exception:
+            raise
+        except BaseException:
+            self.pool.abort()
+            raise
 
 
 def _shell_env(kernel_name: str) -> dict[str, str]:
