@@ -9,7 +9,7 @@ look of the markup is in a stylesheet of its own (``templates/evalkit_report/blo
 the report template includes beside ``report.css``: the templates use classes, never inline
 styles. In JupyterLab, where no report template is around, each block brings that stylesheet
 with it (a ``<style>`` element before it), so a notebook run by hand looks like its report;
-``evalkit run``'s kernels have :data:`STYLESHEET_PROVIDED` set in their environment and leave it
+``evalkit run``'s report processes have :data:`STYLESHEET_PROVIDED` set in their environment and leave it
 out.
 
 >>> note = render("note.html.j2", text="<b>甲&乙</b>", kind="demo")
