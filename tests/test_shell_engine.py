@@ -34,6 +34,9 @@ CELLS: list[tuple[str, str, list[str]]] = [
     ("fd", 'import os\nos.system("echo fd-out");', []),
     ("handle", 'handle = display(HTML("one"), display_id=True)', []),
     ("update", 'handle.update(HTML("two"))\nprint("updated")', []),
+    ("raw", "class Raw:\n    def __repr__(self):\n        return 'Raw()'\n    def _repr_png_(self):\n"
+            "        return bytes([137, 80, 78, 71])\n    def _repr_json_(self):\n        return {'t': (1, 2)}\n"
+            "Raw()", []),
     ("clear", 'from IPython.display import clear_output\nprint("gone")\nclear_output()\nprint("kept")', []),
     ("blank", "   ", []),
     ("skipped", 'print("never")', ["skip-execution"]),
@@ -56,12 +59,15 @@ EXPECTED: dict[str, list[dict]] = {
     "handle": [{"output_type": "display_data", "metadata": {},  # updated by the next cell
                 "data": {"text/html": "two", "text/plain": "<IPython.core.display.HTML object>"}}],
     "update": [{"output_type": "stream", "name": "stdout", "text": "updated\n"}],
+    # a repr returning bytes and a tuple: base64 and a list, as a kernel's JSON message carries them
+    "raw": [{"output_type": "execute_result", "execution_count": 11, "metadata": {},
+             "data": {"text/plain": "Raw()", "image/png": "iVBORw==", "application/json": {"t": [1, 2]}}}],
     "clear": [{"output_type": "stream", "name": "stdout", "text": "kept\n"}],
     "blank": [],
     "skipped": [],
-    # while cell 12 runs, the shell's counter already says 13 (IPython counts up before running)
+    # while cell 13 runs, the shell's counter already says 14 (IPython counts up before running)
     "after": [{"output_type": "stream", "name": "stdout", "text": "after 001\n"},
-              {"output_type": "execute_result", "execution_count": 12, "metadata": {}, "data": {"text/plain": "13"}}],
+              {"output_type": "execute_result", "execution_count": 13, "metadata": {}, "data": {"text/plain": "14"}}],
     "which": [{"output_type": "stream", "name": "stdout", "text": "ReportShell\n"}],  # the kernel's below
     "fails": [{"output_type": "stream", "name": "stdout", "text": "last words\n"},
               {"output_type": "error", "ename": "ValueError", "evalue": "planned"}],
@@ -71,7 +77,8 @@ EXPECTED: dict[str, list[dict]] = {
 
 # the notebook's parameters cell is execution 1, papermill's injected parameters 2
 COUNTS = {"stdout": 3, "stderr": 4, "display": 5, "value": 6, "quiet": 7, "fd": 8, "handle": 9, "update": 10,
-          "clear": 11, "blank": None, "skipped": None, "after": 12, "which": 13, "fails": 14, "unreached": None}
+          "raw": 11, "clear": 12, "blank": None, "skipped": None, "after": 13, "which": 14, "fails": 15,
+          "unreached": None}
 
 
 def _project(root: Path) -> Path:
@@ -100,7 +107,7 @@ def _executed(root: Path, executor: KernelPoolExecutor) -> nbformat.NotebookNode
     """The executed notebook, kept as ``.failed.ipynb`` since its cell ``fails`` raises."""
     report = run_batch(load_run_file(_project(root)), executor=executor, progress=False, out=io.StringIO())
     assert [o.status for o in report.outcomes] == ["failed"]
-    assert "第 14 个执行单元格出错" in report.outcomes[0].reason and "ValueError: planned" in report.outcomes[0].reason
+    assert "第 15 个执行单元格出错" in report.outcomes[0].reason and "ValueError: planned" in report.outcomes[0].reason
     return nbformat.read(root / "out" / "2024" / "schools" / "001" / "001_2024_报告.failed.ipynb", as_version=4)
 
 

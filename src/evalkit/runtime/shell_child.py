@@ -26,6 +26,7 @@ report to the next.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -205,6 +206,15 @@ def language_info() -> dict[str, Any]:
         return {}
 
 
+def _as_json(value: Any) -> Any:
+    """``value`` as a kernel's message would carry it: through JSON with jupyter_client's
+    ``json_default`` (bytes in base64, as a ``_repr_png_`` returning bytes becomes; tuples as
+    lists; dates in ISO form)."""
+    from jupyter_client.jsonutil import json_default
+
+    return json.loads(json.dumps(value, default=json_default))
+
+
 def run_cell(shell: Any, code: str, fds: _FdCapture | None) -> dict[str, Any]:
     """Run one cell; return its outputs, execution count and status (``ok`` or ``error``)."""
     _CELL.reset()
@@ -212,8 +222,8 @@ def run_cell(shell: Any, code: str, fds: _FdCapture | None) -> dict[str, Any]:
     if fds is not None:
         fds.drain()
     return {
-        "outputs": _CELL.items,
-        "updates": _CELL.updates,
+        "outputs": _as_json(_CELL.items),
+        "updates": _as_json(_CELL.updates),
         "execution_count": result.execution_count,
         "status": "ok" if result.success else "error",
     }
