@@ -26,6 +26,7 @@ report to the next.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -87,13 +88,15 @@ class _Cell:
 _CELL = _Cell()
 
 
-class _Stream:
-    """``sys.stdout`` / ``sys.stderr`` of the shell: each write becomes stream output."""
+class _Stream(io.TextIOBase):
+    """``sys.stdout`` / ``sys.stderr`` of the shell: each write becomes stream output (a text
+    stream that can only be written, as ipykernel's ``OutStream``)."""
 
     encoding = "utf-8"
     errors = "strict"
 
     def __init__(self, name: str, fd: int):
+        super().__init__()
         self.name = name
         self._fd = fd
 
@@ -116,15 +119,8 @@ class _Stream:
     def fileno(self) -> int:
         return self._fd
 
-    def readable(self) -> bool:
-        return False
-
     def writable(self) -> bool:
         return True
-
-    @property
-    def closed(self) -> bool:
-        return False
 
 
 class _FdCapture:
