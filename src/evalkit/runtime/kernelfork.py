@@ -45,7 +45,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["PRELOAD", "ForkServer", "ForkServerError", "fork_supported", "forked_provisioner", "serve"]
@@ -170,44 +170,13 @@ def _exit_child(code: int) -> None:
         os._exit(code)
 
 
-def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
-    """In the forked child: turn into ``python -m ipykernel_launcher <args>``; never returns."""
+def _run_child(request: dict[str, Any], close_fds: Sequence[int], body: Callable[[], None]) -> None:
+    """In a forked child: :func:`_enter_child`, then ``body()``; the exit status is 0 when it
+    returns, a ``SystemExit``'s code, or 1 after printing any other exception. Never returns."""
     code = 1
     try:
         _enter_child(request, close_fds)
-        import ipykernel
-
-        sys.argv = [os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)), f"{LAUNCHER}.py"),
-                    *request["args"]]
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance(argv=list(request["args"]))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        _exit_child(code)
-
-
-def _become_shell(request: dict[str, Any], close_fds: Sequence[int]) -> None:
-    """In the forked child: connect to the worker at ``request["shell"]`` (a Unix socket) and run
-    the report's cells it sends in an IPython shell (:mod:`evalkit.runtime.shell_child`); never
-    returns."""
-    code = 1
-    try:
-        _enter_child(request, close_fds)
-        import socket
-        from multiprocessing.connection import Connection
-
-        from evalkit.runtime import shell_child
-
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(request["shell"])
-        shell_child.serve(Connection(sock.detach()))
+        body()
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -217,6 +186,39 @@ def _become_shell(request: dict[str, Any], close_fds: Sequence[int]) -> None:
         traceback.print_exc(file=sys.__stderr__)
     finally:
         _exit_child(code)
+
+
+def _become_kernel(request: dict[str, Any], close_fds: Sequence[int]) -> None:
+    """In the forked child: turn into ``python -m ipykernel_launcher <args>``; never returns."""
+
+    def kernel() -> None:
+        import ipykernel
+
+        sys.argv = [os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)), f"{LAUNCHER}.py"),
+                    *request["args"]]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=list(request["args"]))
+
+    _run_child(request, close_fds, kernel)
+
+
+def _become_shell(request: dict[str, Any], close_fds: Sequence[int]) -> None:
+    """In the forked child: connect to the worker at ``request["shell"]`` (a Unix socket) and run
+    the report's cells it sends in an IPython shell (:mod:`evalkit.runtime.shell_child`); never
+    returns."""
+
+    def shell() -> None:
+        import socket
+        from multiprocessing.connection import Connection
+
+        from evalkit.runtime import shell_child
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(request["shell"])
+        shell_child.serve(Connection(sock.detach()))
+
+    _run_child(request, close_fds, shell)
 
 
 def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
@@ -390,8 +392,7 @@ class ForkServer:
     ) -> int:
         """A new kernel process running ``ipykernel_launcher args`` in ``cwd``, with what ``ahead``
         names (see :func:`preload`) already in memory; return its pid."""
-        return self._request({"args": list(args), "cwd": str(cwd), "env": dict(env),
-                              "preload": {k: list(v) for k, v in (ahead or {}).items()}})
+        return self._request({"args": list(args)}, cwd, env, ahead)
 
     def fork_shell(
         self, address: str, cwd: str, env: dict[str, str], ahead: dict[str, Sequence[str]] | None = None
@@ -399,10 +400,15 @@ class ForkServer:
         """A new process running a report's cells in an IPython shell (no kernel) in ``cwd``, which
         connects to the Unix socket ``address`` (:mod:`evalkit.runtime.shell_session`); return its
         pid. ``ahead`` as for :meth:`fork`."""
-        return self._request({"shell": address, "cwd": str(cwd), "env": dict(env),
-                              "preload": {k: list(v) for k, v in (ahead or {}).items()}})
+        return self._request({"shell": address}, cwd, env, ahead)
 
-    def _request(self, request: dict[str, Any]) -> int:
+    def _request(
+        self, what: dict[str, Any], cwd: str, env: dict[str, str], ahead: dict[str, Sequence[str]] | None
+    ) -> int:
+        """Send one fork request (``what`` and the child's working directory, environment and
+        what to read ahead); return the child's pid."""
+        request = {**what, "cwd": str(cwd), "env": dict(env),
+                   "preload": {k: list(v) for k, v in (ahead or {}).items()}}
         with self._lock:
             self.wait_ready()
             line = json.dumps(request) + "\n"

@@ -47,7 +47,7 @@ class _Cell:
         self.clear_pending = False
 
     def reset(self) -> None:
-        self.items, self.updates, self.clear_pending = [], [], False
+        self.items, self.updates, self.by_display_id, self.clear_pending = [], [], {}, False
 
     def add(self, output: dict[str, Any]) -> None:
         if self.clear_pending:
@@ -68,9 +68,9 @@ class _Cell:
         if update:
             if display_id is None:
                 return
-            for output in self.by_display_id.get(display_id, []):
+            for output in self.by_display_id.get(display_id, []):  # shown earlier in this cell
                 output["data"], output["metadata"] = data, metadata
-            self.updates.append((display_id, data, metadata))  # also outputs of earlier cells
+            self.updates.append((display_id, data, metadata))  # for those of earlier cells
             return
         output = {"output_type": "display_data", "data": data, "metadata": metadata}
         self.add(output)
@@ -90,7 +90,8 @@ _CELL = _Cell()
 
 class _Stream(io.TextIOBase):
     """``sys.stdout`` / ``sys.stderr`` of the shell: each write becomes stream output (a text
-    stream that can only be written, as ipykernel's ``OutStream``)."""
+    stream that can only be written, as ipykernel's ``OutStream``; ``writelines``, ``flush`` and
+    ``isatty`` are :class:`io.TextIOBase`'s)."""
 
     encoding = "utf-8"
     errors = "strict"
@@ -105,16 +106,6 @@ class _Stream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         _CELL.stream(self.name, text)
         return len(text)
-
-    def writelines(self, lines: Any) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
 
     def fileno(self) -> int:
         return self._fd

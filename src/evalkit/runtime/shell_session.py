@@ -151,10 +151,10 @@ def run_cells(nb_man: Any, session: ShellSession, timeout: float | None) -> Any:
             result = session.run(cell.source, timeout)
             cell.execution_count = result["execution_count"]
             cell.outputs = [nbformat.from_dict(output) for output in result["outputs"]]
-            _remember_displays(cell.outputs, displayed)
-            for display_id, data, metadata in result["updates"]:
+            for display_id, data, metadata in result["updates"]:  # this cell's own: updated by the child
                 for output in displayed.get(display_id, []):
                     output["data"], output["metadata"] = nbformat.from_dict(data), nbformat.from_dict(metadata)
+            _remember_displays(cell.outputs, displayed)
             done = _timestamp()
             cell.metadata["execution"] = {"iopub.execute_input": busy, "iopub.status.busy": busy,
                                           "iopub.status.idle": done, "shell.execute_reply": done}
