@@ -22,6 +22,7 @@ from evalkit.planner.run import run_batch
 from evalkit.planner.runfile import load_run_file
 from evalkit.runtime.kernelfork import fork_supported
 from evalkit.runtime.kernelpool import KernelPoolExecutor
+from test_batch_pool import make_project
 
 PARAMETERS = 'school_id = ""\nyear = 0\nscores = ""\ndata = ""\nframework = ""\nregistry = ""\nintake_notes = ""'
 
@@ -82,8 +83,9 @@ COUNTS = {"stdout": 3, "stderr": 4, "display": 5, "value": 6, "quiet": 7, "fd": 
 
 
 def _project(root: Path) -> Path:
-    """A run file whose school report is the notebook above: one school, ipynb only."""
-    (root / "nb").mkdir(parents=True)
+    """A run file whose school report is the notebook above: one school, ipynb only (the project
+    of tests/test_batch_pool.py, its notebook replaced)."""
+    run_file = make_project(root, ["001"])
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells.append(nbformat.v4.new_markdown_cell("# 输出种类"))
@@ -91,16 +93,7 @@ def _project(root: Path) -> Path:
     for name, code, tags in CELLS:
         nb.cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": [name, *tags]}))
     nbformat.write(nb, root / "nb" / "report.ipynb")
-    (root / "registry.csv").write_text(
-        "school_id,school_name,school_type,township,pupils,staff,party_members,branch,active_from,active_to\n"
-        "001,一小,小学,城关镇,100,10,5,第一支部,2024,\n", encoding="utf-8")
-    (root / "obs.csv").write_text(
-        "school_id,year,indicator_id,item,source,rater,value,evidence\n001,2024,A1,,inspection,,6.0,\n",
-        encoding="utf-8")
-    (root / "run.yaml").write_text(
-        "year: 2024\ndata: [obs.csv]\nregistry: registry.csv\nnotebooks:\n  school_report: nb/report.ipynb\n"
-        "formats: [ipynb]\noutput: out\njobs: 1\n", encoding="utf-8")
-    return root / "run.yaml"
+    return run_file
 
 
 def _executed(root: Path, executor: KernelPoolExecutor) -> nbformat.NotebookNode:
