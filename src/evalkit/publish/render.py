@@ -16,8 +16,9 @@ and disappear as empty code cells. Errors stay visible.
 
 :func:`html_to_pdf_bytes` lays the HTML out with WeasyPrint on A4 pages with a running header
 (e.g. school name left, year right) and a "第N页 / 共M页" footer, embedding subsets of the
-Noto CJK fonts. Only ``data:`` URLs are fetched. One ``FontConfiguration`` and the parsed page
-stylesheet are reused across calls (per thread). The charts' RGB PNGs go into the PDF as their
+Noto CJK fonts, from faces cut down once per process to the common characters
+(:mod:`evalkit.publish.pdf_fonts`). Only ``data:`` URLs are fetched. One ``FontConfiguration`` and
+the parsed page stylesheet are reused across calls (per thread). The charts' RGB PNGs go into the PDF as their
 own compressed data (:mod:`evalkit.publish.pdf_images`) and the cyclic garbage collector rests
 during the layout (:mod:`evalkit.publish.gc_pause`): same pages, less time.
 
@@ -26,6 +27,7 @@ Both work in memory; ``evalkit run`` writes the files (atomically, :mod:`evalkit
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -197,18 +199,29 @@ def fast_font_subsetting() -> bool:
     return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
+@atexit.register
+def _drop_pdf_tools() -> None:
+    """Let this thread's ``FontConfiguration`` remove its temporary font folder while the
+    interpreter still can (its ``__del__`` fails once modules are torn down at exit)."""
+    _local.__dict__.pop("pdf_tools", None)
+
+
 def _pdf_tools() -> tuple[Any, Any, Any]:
-    """(FontConfiguration, parsed pdf.css, URL fetcher), built once per thread."""
+    """(FontConfiguration, parsed pdf.css, URL fetcher), built once per thread. The stylesheet
+    starts with the ``@font-face`` rules of the cut-down report fonts (:mod:`evalkit.publish.pdf_fonts`),
+    which the fetcher serves."""
     tools = getattr(_local, "pdf_tools", None)
     if tools is None:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
-        from weasyprint.urls import URLFetcher
+
+        from evalkit.publish.pdf_fonts import ReportFetcher, font_face_css
 
         font_config = FontConfiguration()
+        fetcher = ReportFetcher()
         css_path = _templates_dir() / TEMPLATE_NAME / "pdf.css"
-        page_css = CSS(string=css_path.read_text(encoding="utf-8"), font_config=font_config)
-        fetcher = URLFetcher(allowed_protocols={"data"})
+        page_css = CSS(string=font_face_css() + css_path.read_text(encoding="utf-8"), font_config=font_config,
+                       url_fetcher=fetcher)
         if not fast_font_subsetting():
             _log.warning(
                 "PDF 生成较慢：未安装 libharfbuzz-subset0（apt-get install libharfbuzz-subset0）/ "
