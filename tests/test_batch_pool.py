@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -228,3 +229,21 @@ def test_preloaded_scores_are_shared_read_only_and_dropped_when_the_folder_chang
     changed.schools["total"] = 1.0
     changed.save(tmp_path / "scores")  # new files: the preloaded copy is not used any more
     assert (load_results(year, scores=str(tmp_path / "scores")).schools["total"] == 1.0).all()
+
+
+def test_preloaded_registry_start_years_are_read_once_and_again_when_the_file_changes(tmp_path: Path) -> None:
+    from evalkit.analysis.history import preload_registry, registry_start_years
+    from evalkit.runtime.kernelfork import preload
+    from evalkit.runtime.kernelpool import _ahead
+
+    registry = tmp_path / "registry.csv"
+    registry.write_text("school_id,school_name,active_from\n001,城关一小,2021\n002,石门小学,\n", encoding="utf-8")
+    assert preload_registry(registry) is True  # read now…
+    assert preload_registry(registry) is False  # …and only once while unchanged
+    assert registry_start_years(str(registry)) == {"001": 2021}
+    registry.write_text("school_id,school_name,active_from\n001,城关一小,2022\n002,石门小学,2023\n", encoding="utf-8")
+    assert preload({"registries": [str(registry)]}) is True  # the template reads the new file
+    assert registry_start_years(str(registry)) == {"001": 2022, "002": 2023}
+    job = SimpleNamespace(parameters={"scores": "s", "framework": "f", "registry": str(registry)})
+    assert _ahead(job)["registries"] == [str(registry)]  # what the pool asks the template to read
+    assert _ahead(SimpleNamespace(parameters={"registry": ""}))["registries"] == []

@@ -34,6 +34,7 @@ __all__ = [
     "history_sentence",
     "history_status",
     "new_schools",
+    "preload_registry",
     "registry_start_years",
     "start_year",
 ]
@@ -61,6 +62,18 @@ def registry_start_years(registry: pd.DataFrame | str | Path | None) -> dict[str
         return {}
     years = pd.to_numeric(registry["active_from"], errors="coerce")
     return {str(s): int(y) for s, y in zip(registry["school_id"], years, strict=True) if pd.notna(y)}
+
+
+def preload_registry(registry: str | Path) -> bool:
+    """Read the start years of the registry file ``registry`` now and keep them in this process
+    (:func:`registry_start_years` then answers from memory while the file is unchanged): the
+    kernel template does it once per worker, for every report it forks. Returns whether the
+    file was read (``False``: already in memory and unchanged)."""
+    path = Path(registry)
+    st = path.stat()
+    before = _start_years_from_file.cache_info().misses
+    _start_years_from_file(str(path.resolve()), (st.st_size, st.st_mtime_ns))
+    return _start_years_from_file.cache_info().misses > before
 
 
 def start_year(results: Results, school_id: str, registry: pd.DataFrame | str | Path | None = None) -> int | None:

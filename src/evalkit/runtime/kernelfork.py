@@ -247,8 +247,9 @@ def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
 
 def preload(what: dict[str, Sequence[str]]) -> bool:
     """Read what the next reports will read into this process: saved Results folders
-    (``"scores"``, :func:`evalkit.api.preload_results`) and frameworks (``"frameworks"``,
-    :func:`evalkit.analysis.inputs.preload_framework`); each is a no-op when already read and
+    (``"scores"``, :func:`evalkit.api.preload_results`), frameworks (``"frameworks"``,
+    :func:`evalkit.analysis.inputs.preload_framework`) and registry files' start years
+    (``"registries"``, :func:`evalkit.analysis.history.preload_registry`); each is a no-op when already read and
     unchanged on disk. Failures are ignored: the report then reads the file itself and reports
     the problem. Returns whether anything was read."""
     read = False
@@ -264,6 +265,13 @@ def preload(what: dict[str, Sequence[str]]) -> bool:
             from evalkit.analysis.inputs import preload_framework
 
             read = preload_framework(framework) or read
+        except Exception:
+            pass
+    for registry in what.get("registries") or ():
+        try:
+            from evalkit.analysis.history import preload_registry
+
+            read = preload_registry(registry) or read
         except Exception:
             pass
     return read

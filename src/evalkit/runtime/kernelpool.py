@@ -97,14 +97,18 @@ WARM_UP = (
 HISTORY_ARGS = ("--HistoryManager.hist_file=:memory:",)  # what nbclient gives its kernels
 
 Ahead = dict[str, list[str]]
-"""What a kernel should have read before its report: ``{"scores": [...], "frameworks": [...]}``."""
+"""What a kernel should have read before its report:
+``{"scores": [...], "frameworks": [...], "registries": [...]}``."""
 
 
 def _ahead(job: Job) -> Ahead:
-    """The saved scores and the framework ``job`` reads — the same for every report of a year,
-    so the next report most likely reads them too (never anything school-specific)."""
+    """The saved scores, the framework and the registry file ``job`` reads — the same for every
+    report of a year, so the next report most likely reads them too (never anything
+    school-specific)."""
     scores, framework = job.parameters.get("scores"), job.parameters.get("framework")
-    return {"scores": [str(scores)] if scores else [], "frameworks": [str(framework)] if framework else []}
+    registry = job.parameters.get("registry")
+    return {"scores": [str(scores)] if scores else [], "frameworks": [str(framework)] if framework else [],
+            "registries": [str(registry)] if isinstance(registry, str) and registry.strip() else []}
 
 
 @dataclass(frozen=True)
