@@ -199,11 +199,22 @@ def fast_font_subsetting() -> bool:
     return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
-@atexit.register
 def _drop_pdf_tools() -> None:
-    """Let this thread's ``FontConfiguration`` remove its temporary font folder while the
-    interpreter still can (its ``__del__`` fails once modules are torn down at exit)."""
+    """Let this thread's ``FontConfiguration`` remove the temporary folder where WeasyPrint keeps
+    the ``@font-face`` fonts, while the interpreter still can: at exit (its ``__del__`` fails
+    once modules are torn down) and when a ``multiprocessing`` worker ends (it skips ``atexit``
+    and ends with ``os._exit``; its finalizers run)."""
     _local.__dict__.pop("pdf_tools", None)
+
+
+def _drop_pdf_tools_at_exit() -> None:
+    atexit.register(_drop_pdf_tools)
+    try:
+        from multiprocessing import util
+
+        util.Finalize(None, _drop_pdf_tools, exitpriority=0)
+    except Exception:  # pragma: no cover - multiprocessing is in the standard library
+        pass
 
 
 def _pdf_tools() -> tuple[Any, Any, Any]:
@@ -228,6 +239,8 @@ def _pdf_tools() -> tuple[Any, Any, Any]:
                 "slow PDFs: WeasyPrint subsets the CJK fonts with fontTools (many seconds per report)"
             )
         tools = _local.pdf_tools = (font_config, page_css, fetcher)
+        if threading.current_thread() is threading.main_thread():
+            _drop_pdf_tools_at_exit()
     return tools
 
 
