@@ -99,3 +99,11 @@ def test_the_fetcher_serves_the_faces_and_still_refuses_files() -> None:
     with pytest.raises(ValueError, match="disallowed protocol"):
         fetcher.fetch("file:///etc/passwd")
     assert f'font-family: "{PDF_FAMILY}"; font-weight: 700' in pdf_fonts.font_face_css()
+
+
+def test_only_the_faces_the_family_has_are_matched() -> None:
+    # fonts-noto-cjk installs Noto Sans CJK SC Regular (fontconfig weight 80) and Bold (200) only:
+    # Black (210) matches the Bold face, which is not cut as a Black one
+    assert pdf_fonts._fontconfig_match(SOURCE_FAMILY, 80) is not None
+    assert pdf_fonts._fontconfig_match(SOURCE_FAMILY, 210) is None
+    assert pdf_fonts._fontconfig_match("No Such Family Anywhere", 80) is None

@@ -100,7 +100,8 @@ class Face:
 
 def _fontconfig_match(family: str, weight: int) -> tuple[str, int] | None:
     """(file, face index in the file) of the font fontconfig matches for ``family`` at fontconfig
-    ``weight``, or ``None`` when the match is another family (the font is not installed)."""
+    ``weight``, or ``None`` when the match is another family (the font is not installed) or
+    another weight (the family has no such face)."""
     library = ctypes.util.find_library("fontconfig")
     if library is None:
         return None
@@ -130,8 +131,11 @@ def _fontconfig_match(family: str, weight: int) -> tuple[str, int] | None:
         while fc.FcPatternGetString(match, b"family", i, ctypes.byref(value)) == 0:  # FcResultMatch
             families.append(value.value.decode("utf-8", "replace") if value.value else "")
             i += 1
-        index = ctypes.c_int(0)
-        if family not in families or fc.FcPatternGetString(match, b"file", 0, ctypes.byref(value)) != 0:
+        index, matched_weight = ctypes.c_int(0), ctypes.c_int(-1)
+        fc.FcPatternGetInteger(match, b"weight", 0, ctypes.byref(matched_weight))
+        if family not in families or matched_weight.value != weight:  # not installed, or no such weight
+            return None  # (Pango would then embolden the regular face: left to it, as before)
+        if fc.FcPatternGetString(match, b"file", 0, ctypes.byref(value)) != 0:
             return None
         fc.FcPatternGetInteger(match, b"index", 0, ctypes.byref(index))
         return (value.value or b"").decode("utf-8", "surrogateescape"), index.value
@@ -160,14 +164,14 @@ def _cut(path: str, index: int) -> bytes:
 @functools.cache
 def common_faces() -> tuple[Face, ...]:
     """The cut-down regular and bold faces of :data:`SOURCE_FAMILY`, made on the first call in this
-    process; ``()`` when they cannot be made (logged once, in Chinese and English)."""
+    process (a weight the family has no face of is left out); ``()`` when they cannot be made
+    (logged once, in Chinese and English)."""
     try:
         faces = []
         for weight, fc_weight in _WEIGHTS.items():
             source = _fontconfig_match(SOURCE_FAMILY, fc_weight)
-            if source is None:
-                return ()
-            faces.append(Face(weight, f"{_SCHEME}{weight}", _cut(*source)))
+            if source is not None:  # a weight without its own face keeps the full family's
+                faces.append(Face(weight, f"{_SCHEME}{weight}", _cut(*source)))
         return tuple(faces)
     except Exception as err:  # ImportError, OSError, a HarfBuzz failure: the full faces do the work
         _log.warning("PDF 字体子集未能生成，将嵌入完整字体（较慢，版面相同）/ "
