@@ -42,6 +42,13 @@ __all__ = [
 HistoryStatus = Literal["history", "first", "no_data"]
 
 
+def _file_key(registry: str | Path) -> tuple[str, tuple[int, int]]:
+    """The registry file's resolved path and (size, mtime): a new key when the file changes."""
+    path = Path(registry)
+    st = path.stat()
+    return str(path.resolve()), (st.st_size, st.st_mtime_ns)
+
+
 @functools.lru_cache(maxsize=8)
 def _start_years_from_file(path: str, stamp: tuple[int, int]) -> dict[str, int]:
     from evalkit.intake.registry import load_registry
@@ -55,9 +62,7 @@ def registry_start_years(registry: pd.DataFrame | str | Path | None) -> dict[str
     if registry is None or (isinstance(registry, str) and not registry.strip()):
         return {}
     if not isinstance(registry, pd.DataFrame):
-        path = Path(registry)
-        st = path.stat()
-        return dict(_start_years_from_file(str(path.resolve()), (st.st_size, st.st_mtime_ns)))
+        return dict(_start_years_from_file(*_file_key(registry)))
     if "active_from" not in registry.columns:
         return {}
     years = pd.to_numeric(registry["active_from"], errors="coerce")
@@ -69,10 +74,8 @@ def preload_registry(registry: str | Path) -> bool:
     (:func:`registry_start_years` then answers from memory while the file is unchanged): the
     kernel template does it once per worker, for every report it forks. Returns whether the
     file was read (``False``: already in memory and unchanged)."""
-    path = Path(registry)
-    st = path.stat()
     before = _start_years_from_file.cache_info().misses
-    _start_years_from_file(str(path.resolve()), (st.st_size, st.st_mtime_ns))
+    _start_years_from_file(*_file_key(registry))
     return _start_years_from_file.cache_info().misses > before
 
 

@@ -98,10 +98,10 @@ class Face:
     data: bytes
 
 
-def _fontconfig_match(family: str, weight: int) -> tuple[str, int] | None:
-    """(file, face index in the file) of the font fontconfig matches for ``family`` at fontconfig
-    ``weight``, or ``None`` when the match is another family (the font is not installed) or
-    another weight (the family has no such face)."""
+@functools.cache
+def _fontconfig() -> Any:
+    """libfontconfig with the signatures of the functions :func:`_fontconfig_match` calls, or
+    ``None`` when it is not installed."""
     library = ctypes.util.find_library("fontconfig")
     if library is None:
         return None
@@ -117,6 +117,16 @@ def _fontconfig_match(family: str, weight: int) -> tuple[str, int] | None:
     fc.FcPatternGetInteger.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
                                        ctypes.POINTER(ctypes.c_int)]
     fc.FcPatternDestroy.argtypes = [ctypes.c_void_p]
+    return fc
+
+
+def _fontconfig_match(family: str, weight: int) -> tuple[str, int] | None:
+    """(file, face index in the file) of the font fontconfig matches for ``family`` at fontconfig
+    ``weight``, or ``None`` when the match is another family (the font is not installed) or
+    another weight (the family has no such face)."""
+    fc = _fontconfig()
+    if fc is None:
+        return None
     pattern = fc.FcNameParse(f"{family}:weight={weight}".encode())
     if not pattern:
         return None
