@@ -44,3 +44,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (evalkit)" >/dev/null
   touch "$stamp"
 fi
+
+# evalkit's own modules compiled to bytecode (__pycache__, ignored by git). pip compiles the
+# packages it installs, but not the source of an editable install, and with PYTHONDONTWRITEBYTECODE
+# set (as on many CI machines) Python never caches what it compiles: every process of a run (the
+# main one, each worker, each kernel template) would compile evalkit again, ~0.2 s of CPU each.
+# Only files changed since the last run are compiled (~0.05 s when nothing changed).
+.venv/bin/python -m compileall -q src/evalkit

@@ -11,8 +11,9 @@ page set-up, headers and footers the bureau can replace with its own in Word
 The report HTML (:func:`evalkit.publish.render.notebook_to_html`) is converted as it is; the Lua filter
 ``templates/docx/evalkit.lua`` maps its classes to the reference document's styles (title block
 → ``Title``/``Subtitle``, charts → ``图表``, the 落款 → ``落款``, provenance → ``报告说明``) and
-sizes table columns by their content. One pandoc process per document (its cost:
-``docs/benchmarks.md``).
+sizes table columns by their content. Each process converts its Word files in one long-lived
+pandoc (:mod:`evalkit.publish.pandoc_server`), and runs the pandoc command for a document only when
+that server cannot convert it (its cost: ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -100,6 +101,27 @@ def _run(args: list[str], data: bytes, what: str, timeout: float, cwd: str | Non
     return done.stdout
 
 
+def _to_docx(source: str, source_format: str, template: str | os.PathLike[str] | None, timeout: float,
+             folder: str) -> bytes:
+    """``source`` (text in ``source_format``) as a ``.docx``, with images read from ``folder``:
+    by this process's pandoc server (:mod:`evalkit.publish.pandoc_server`), or, when it cannot,
+    by the pandoc command."""
+    from evalkit.publish import pandoc_server
+
+    reference = reference_docx(template)
+    source_file, output_file = Path(folder, "evalkit-source"), Path(folder, "evalkit-output.docx")
+    source_file.write_text(source, encoding="utf-8")
+    request = {"input": str(source_file), "from": source_format, "output": str(output_file),
+               "reference_doc": str(reference), "filter": str(LUA_FILTER), "lang": "zh-CN", "cwd": folder}
+    try:
+        done = pandoc_server.convert(request, pandoc=pandoc_path(), timeout=timeout)
+    except TimeoutError:
+        raise PandocError(f"生成 Word 文档超过 {timeout:g} 秒 / pandoc timed out") from None
+    if done:
+        return output_file.read_bytes()
+    return _run(_docx_args(source_format, template), source.encode("utf-8"), " Word 文档", timeout, cwd=folder)
+
+
 def _docx_args(source_format: str, template: str | os.PathLike[str] | None) -> list[str]:
     return [
         "--from", source_format,
@@ -133,8 +155,7 @@ def html_to_docx_bytes(
             Path(folder, name).write_bytes(base64.b64decode(match.group(2)))
             return f'src="{name}"'
 
-        local = _DATA_IMAGE.sub(to_file, html)
-        return _run(_docx_args("html", template), local.encode("utf-8"), " Word 文档", timeout, cwd=folder)
+        return _to_docx(_DATA_IMAGE.sub(to_file, html), "html", template, timeout, folder)
 
 
 def markdown_to_docx_bytes(
@@ -142,7 +163,8 @@ def markdown_to_docx_bytes(
 ) -> bytes:
     """Pandoc Markdown (:data:`MARKDOWN`) as a ``.docx`` styled by ``template``. A fenced div
     ``::: {custom-style="落款"}`` takes the named paragraph style of the reference document."""
-    return _run(_docx_args(MARKDOWN, template), markdown.encode("utf-8"), " Word 文档", timeout)
+    with tempfile.TemporaryDirectory(prefix="evalkit-docx-") as folder:
+        return _to_docx(markdown, MARKDOWN, template, timeout, folder)
 
 
 def markdown_to_html(markdown: str, *, timeout: float = 60) -> str:
