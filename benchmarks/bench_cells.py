@@ -131,7 +131,7 @@ def _fork(cells: list[tuple[list[str], str]], params: dict[str, Any], profile: b
     return payload
 
 
-def _template(scores: Path, framework: str) -> None:
+def _template(scores: Path, framework: str, registry: str = "") -> None:
     """What the kernel template does before forking: imports, chart warm-up, preloads."""
     import importlib
 
@@ -143,7 +143,7 @@ def _template(scores: Path, framework: str) -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     warm_charts(PRELOAD)
-    preload({"scores": [str(scores)], "frameworks": [framework]})
+    preload({"scores": [str(scores)], "frameworks": [framework], "registries": [registry] if registry else []})
     gc.collect()
     gc.freeze()
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = load_run_file(args.params)
     year = spec.years[-1]
     base = _base_parameters(spec, args.scores.resolve(), year)
-    _template(args.scores.resolve(), base["framework"])
+    _template(args.scores.resolve(), base["framework"], base.get("registry") or "")
     kinds = args.kinds.split(",")
     cells = {k: _cells(args.notebooks / NOTEBOOKS[k]) for k in kinds}
     schools = args.schools.split(",")

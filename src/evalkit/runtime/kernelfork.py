@@ -225,9 +225,17 @@ def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
     """When ``modules`` include :mod:`evalkit.charts.fonts`: its :func:`~evalkit.charts.fonts.warm_up`
     (matplotlib's rcParams for the reports, the CJK font opened, Agg's text path drawn once), and
     when they include :mod:`evalkit.publish.present`: :func:`evalkit.publish.markup.warm_up` (the
-    report blocks' templates compiled), so every kernel forked afterwards starts with them. The
+    report blocks' templates compiled), and when they include :mod:`evalkit.runtime.shell_child`: its
+    shell class, so every kernel forked afterwards starts with them. The
     same rcParams every chart sets itself, the same templates every report renders; nothing
     school-specific. A failure is ignored (the report's first chart or block then says why)."""
+    if "evalkit.runtime.shell_child" in modules:  # the report shell's class (traitlets' set-up)
+        try:
+            from evalkit.runtime.shell_child import _shell_class
+
+            _shell_class()
+        except Exception:
+            pass
     if "evalkit.publish.present" in modules:  # the report blocks' Jinja templates, compiled
         try:
             from evalkit.publish.markup import warm_up as warm_markup

@@ -26,6 +26,7 @@ report to the next.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -136,7 +137,10 @@ class _FdCapture:
                 _CELL.stream(name, data.decode("utf-8", errors="replace"))
 
 
+@functools.cache
 def _shell_class() -> type:
+    """The shell class (made once per process: the kernel template makes it before it forks, see
+    :func:`evalkit.runtime.kernelfork.warm_charts`; about 4 ms of traitlets' class set-up)."""
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
