@@ -146,6 +146,22 @@ def _exporter() -> Any:
     return exporter
 
 
+def warm_up() -> None:
+    """Do once what every worker process's first report would do: import WeasyPrint, cut the
+    report fonts (:func:`evalkit.publish.pdf_fonts.common_faces`) and build this thread's HTML
+    exporter with its templates compiled (an empty notebook converted). Nothing that holds a file
+    or a folder: WeasyPrint's font configuration (a temporary folder) is made by each process at
+    its first PDF. The worker processes' fork server calls it (:mod:`evalkit.runtime.warm_worker`),
+    so every worker forked from it starts with them (``docs/benchmarks.md``)."""
+    import weasyprint  # noqa: F401 - imported for the workers
+    from nbformat import v4
+
+    from evalkit.publish import pdf_fonts
+
+    pdf_fonts.common_faces()
+    notebook_to_html(v4.new_notebook(), title="")
+
+
 def _header_html(header: str) -> str:
     if isinstance(header, markupsafe.Markup):
         return str(header)

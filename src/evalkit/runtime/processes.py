@@ -97,7 +97,8 @@ def _new_pool(workers: int, chart_folder: str = "", warm: Callable[[], object] |
         ctx.set_forkserver_preload(
             ["evalkit.runtime.lean_imports",  # first: before papermill's nbformat imports jsonschema
              "evalkit.runtime.executor", "evalkit.runtime.kernelpool", "papermill", "nbclient",
-             "jupyter_client.manager", "evalkit.publish.render"]
+             "jupyter_client.manager", "evalkit.publish.render",
+             "evalkit.runtime.warm_worker"]  # last: WeasyPrint, the cut fonts, the HTML exporter
         )
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(chart_folder, warm))
