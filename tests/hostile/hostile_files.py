@@ -29,10 +29,16 @@ SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 _MEASURER = r"""
-import json, os, resource, signal, sys, time, traceback
+import json, os, signal, sys, time, traceback
 import pandas, openpyxl  # noqa: F401  what validate and score import anyway, imported once here
 import evalkit.cli.app, evalkit.cli.validate, evalkit.intake  # noqa: F401
 from evalkit.cli import main
+
+def own_peak_kb():
+    # this process's peak since it started (VmHWM: the high-water mark of its own memory map);
+    # not getrusage(RUSAGE_SELF).ru_maxrss, which keeps the parent's peak across fork and exec
+    with open("/proc/self/status") as status:
+        return int(next(x for x in status if x.startswith("VmHWM:")).split()[1])
 
 for line in sys.stdin:
     req = json.loads(line)
@@ -72,7 +78,7 @@ for line in sys.stdin:
     read = lambda p: open(p, "rb").read().decode("utf-8", "replace")
     # a fresh process's peak: its imports' peak (this process's own) plus what the command added
     grown = usage.ru_maxrss - int(read(req["start"]) or usage.ru_maxrss)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + max(grown, 0)
+    rss = own_peak_kb() + max(grown, 0)
     print(json.dumps({"rc": None if killed else os.waitstatus_to_exitcode(status),
                       "rss_mb": rss / 1024, "seconds": seconds,
                       "out": read(req["out"]), "err": read(req["err"])}), flush=True)
@@ -82,7 +88,9 @@ for line in sys.stdin:
 class _Measurer:
     """One child process that imports evalkit once and runs each command in a fork of itself,
     reporting the fork's exit code, output and wall time, and the peak resident memory a fresh
-    process would have had: this process's own peak (evalkit's imports) plus what the fork added
+    process would have had: this process's own peak (evalkit's imports; ``VmHWM``, not
+    ``getrusage``'s ``ru_maxrss``, which Linux carries over from the parent that started this
+    process — a pytest worker grown past 500 MB made every file here read too big) plus what the fork added
     to its resident memory after the fork (``wait4``'s ``ru_maxrss`` less the fork's ``VmRSS`` at
     its start). The fork's bare ``ru_maxrss`` reads ~40 MB below a fresh process's, as a fork does
     not count the shared libraries' pages it has not touched."""
