@@ -32,6 +32,7 @@ import select
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,9 @@ class _Server:
         except (BrokenPipeError, OSError):
             return None
         fd = self.process.stdout.fileno()
-        deadline = _now() + timeout
+        deadline = time.monotonic() + timeout
         while b"\n" not in self.pending:
-            left = deadline - _now()
+            left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
             ready, _, _ = select.select([fd], [], [], left)
@@ -94,12 +95,6 @@ class _Server:
             if self.process.stdout is not None:
                 self.process.stdout.close()
             self.log.close()
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()
 
 
 _lock = threading.Lock()

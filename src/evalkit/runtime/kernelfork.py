@@ -231,9 +231,9 @@ def warm_charts(modules: Sequence[str] = PRELOAD) -> None:
     school-specific. A failure is ignored (the report's first chart or block then says why)."""
     if "evalkit.runtime.shell_child" in modules:  # the report shell's class (traitlets' set-up)
         try:
-            from evalkit.runtime.shell_child import _shell_class
+            from evalkit.runtime.shell_child import warm_up as warm_shell
 
-            _shell_class()
+            warm_shell()
         except Exception:
             pass
     if "evalkit.publish.present" in modules:  # the report blocks' Jinja templates, compiled

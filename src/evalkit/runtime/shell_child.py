@@ -35,7 +35,7 @@ import tempfile
 import time
 from typing import Any
 
-__all__ = ["serve"]
+__all__ = ["serve", "warm_up"]
 
 
 class _Cell:
@@ -139,8 +139,8 @@ class _FdCapture:
 
 @functools.cache
 def _shell_class() -> type:
-    """The shell class (made once per process: the kernel template makes it before it forks, see
-    :func:`evalkit.runtime.kernelfork.warm_charts`; about 4 ms of traitlets' class set-up)."""
+    """The shell class, made once per process (:func:`warm_up`; about 4 ms of traitlets' class
+    set-up)."""
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
@@ -176,6 +176,12 @@ def _shell_class() -> type:
                        "evalue": str(evalue), "traceback": list(stb)})
 
     return ReportShell
+
+
+def warm_up() -> None:
+    """Make the shell class now (traitlets' class set-up): the kernel template calls it before it
+    forks (:func:`evalkit.runtime.kernelfork.warm_charts`), so each report's process has it."""
+    _shell_class()
 
 
 def make_shell() -> Any:
