@@ -25,7 +25,6 @@ ends, its end of the pipe closes), the server ends too.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
@@ -35,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from evalkit.publish.process_exit import call_at_exit
 
 __all__ = ["SERVER_SCRIPT", "close", "convert"]
 
@@ -116,7 +117,7 @@ def convert(request: dict[str, Any], *, pandoc: str, timeout: float) -> bool:
             except OSError:
                 return False
             if threading.current_thread() is threading.main_thread():
-                _close_at_exit()
+                call_at_exit(close)
         try:
             answer = _server.ask(request, timeout)
         except TimeoutError:
@@ -141,21 +142,3 @@ def close() -> None:
     with _lock:
         _drop()
 
-
-_registered = False
-
-
-def _close_at_exit() -> None:
-    """End the server when the interpreter exits, and when a ``multiprocessing`` worker ends
-    (it skips ``atexit``; its finalizers run)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    atexit.register(close)
-    try:
-        from multiprocessing import util
-
-        util.Finalize(None, close, exitpriority=0)
-    except Exception:  # pragma: no cover - multiprocessing is in the standard library
-        pass

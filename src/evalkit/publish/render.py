@@ -27,7 +27,6 @@ Both work in memory; ``evalkit run`` writes the files (atomically, :mod:`evalkit
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import re
@@ -41,6 +40,7 @@ from nbformat import NotebookNode
 
 from evalkit.publish import pdf_images
 from evalkit.publish.gc_pause import gc_paused
+from evalkit.publish.process_exit import call_at_exit
 from evalkit.textfmt import cjk_tight
 
 __all__ = [
@@ -223,16 +223,6 @@ def _drop_pdf_tools() -> None:
     _local.__dict__.pop("pdf_tools", None)
 
 
-def _drop_pdf_tools_at_exit() -> None:
-    atexit.register(_drop_pdf_tools)
-    try:
-        from multiprocessing import util
-
-        util.Finalize(None, _drop_pdf_tools, exitpriority=0)
-    except Exception:  # pragma: no cover - multiprocessing is in the standard library
-        pass
-
-
 def _pdf_tools() -> tuple[Any, Any, Any]:
     """(FontConfiguration, parsed pdf.css, URL fetcher), built once per thread. The stylesheet
     starts with the ``@font-face`` rules of the cut-down report fonts (:mod:`evalkit.publish.pdf_fonts`),
@@ -256,7 +246,7 @@ def _pdf_tools() -> tuple[Any, Any, Any]:
             )
         tools = _local.pdf_tools = (font_config, page_css, fetcher)
         if threading.current_thread() is threading.main_thread():
-            _drop_pdf_tools_at_exit()
+            call_at_exit(_drop_pdf_tools)
     return tools
 
 
