@@ -3,7 +3,9 @@ be the same (used by ``evalkit replay`` and ``scripts/compare_outputs.py``).
 
 Compared: every school-year's total, grade and rank (``scores/schools.parquet``) and every
 indicator's points (``scores/indicators.parquet``); the scoreboard's cell values; every
-``data-*`` attribute of every HTML report, in order; the county documents' text (``.docx``
+``data-*`` attribute of every HTML report, element by element in order (an element's attributes
+in any order: their order means nothing in HTML, and the reports of evalkit before 2026-12-08
+have them sorted by name, as nbconvert's BeautifulSoup pass wrote them); the county documents' text (``.docx``
 paragraphs and tables, ``.pdf`` through ``pdftotext``; the times of the county summary's and the
 audit's provenance line, 评分时间 and 报告生成时间, masked, and a reissued report's mark
 "更正版（第 n 版）" left out) and their ``.xlsx`` cells. The year's
@@ -22,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 MARKER = re.compile(r'data-[\w-]+="[^"]*"')
+START_TAG = re.compile(r"<[A-Za-z][^>]*>")
+"""An element's start tag (attribute values are escaped: no ``>`` inside)."""
 MADE_AT = re.compile(r"(评分时间|报告生成时间)：\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(:\d{2})?")
 """The provenance line's times (when the scores and the report were made), masked in the text."""
 EDITION = re.compile(r"更正版（第\s*\d+\s*版）\s*\d{4}年\d{1,2}月\d{1,2}日更正")
@@ -54,8 +58,19 @@ def pdf_text(path: Path) -> str:
 
 
 def markers(path: Path) -> list[str]:
-    """The ``data-*`` attributes of an HTML file, in order (correction marks left out)."""
-    return [m for m in MARKER.findall(path.read_text(encoding="utf-8")) if not m.startswith(IGNORED_MARKERS)]
+    """The ``data-*`` attributes of an HTML file (correction marks left out): element by element
+    in the page's order, each element's sorted by name.
+
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "r.html"
+    >>> _ = page.write_text('<div data-total="86.0" data-grade="较好"><p data-x="1">', encoding="utf-8")
+    >>> markers(page)
+    ['data-grade="较好"', 'data-total="86.0"', 'data-x="1"']
+    """
+    found: list[str] = []
+    for tag in START_TAG.finditer(path.read_text(encoding="utf-8")):
+        found += sorted(m for m in MARKER.findall(tag.group(0)) if not m.startswith(IGNORED_MARKERS))
+    return found
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:

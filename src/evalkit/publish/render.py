@@ -4,7 +4,9 @@
 outputs only (no code, no prompts), markdown rendered, tables and figures inline (images as
 ``data:`` URIs), a title block, screen and print CSS, no scripts and nothing fetched from the
 network. It uses the nbconvert template ``templates/evalkit_report`` (on top of nbconvert's
-``lab`` template) through one cached exporter per thread.
+``lab`` template) through one cached exporter per thread: nbconvert's HTML exporter without its
+final BeautifulSoup pass (:mod:`evalkit.publish.report_exporter`), so the page is the template's
+own text.
 
 Before rendering, nbconvert's ``TagRemovePreprocessor`` (configured on the exporter with
 ``remove_cell_tags`` = :data:`REMOVE_CELL_TAGS`) drops the cells tagged to be hidden; then the
@@ -113,9 +115,13 @@ def _clean_preprocessor(nb: NotebookNode, resources: dict[str, Any]) -> tuple[No
 # --------------------------------------------------------------------------- HTML
 
 
-def _build_exporter() -> Any:
-    from nbconvert import HTMLExporter
+def _build_exporter(exporter_class: type | None = None) -> Any:
+    """The reports' exporter: a :class:`~evalkit.publish.report_exporter.ReportExporter` (or an
+    ``exporter_class``, e.g. nbconvert's own ``HTMLExporter`` to compare with) configured for the
+    report template."""
     from traitlets.config import Config
+
+    from evalkit.publish.report_exporter import ReportExporter
 
     # TagRemovePreprocessor is one of nbconvert's default preprocessors (enabled by the template
     # exporters); it runs before the registered clean-up below. ``optimistic_validation``: the
@@ -125,7 +131,7 @@ def _build_exporter() -> Any:
         "TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": set(REMOVE_CELL_TAGS)},
         "HTMLExporter": {"optimistic_validation": True},
     })
-    exporter = HTMLExporter(
+    exporter = (exporter_class or ReportExporter)(
         config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(_templates_dir())],
