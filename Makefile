@@ -22,4 +22,4 @@ bench: setup
 	.venv/bin/python benchmarks/bench_scoring.py
 	.venv/bin/python benchmarks/bench_batch_scale.py
 	.venv/bin/python benchmarks/bench_hostile_files.py
-	.venv/bin/python benchmarks/bench_batch.py   # the plain papermill loop takes ~12 minutes
+	.venv/bin/python benchmarks/bench_batch.py   # ~16 minutes: the plain papermill loop ~13, evalkit run three times

@@ -4,8 +4,9 @@ be the same (used by ``evalkit replay`` and ``scripts/compare_outputs.py``).
 Compared: every school-year's total, grade and rank (``scores/schools.parquet``) and every
 indicator's points (``scores/indicators.parquet``); the scoreboard's cell values; every
 ``data-*`` attribute of every HTML report, element by element in order (an element's attributes
-in any order: their order means nothing in HTML, and the reports of evalkit before 2026-12-08
-have them sorted by name, as nbconvert's BeautifulSoup pass wrote them); the county documents' text (``.docx``
+in any order: their order means nothing in HTML; reports made before 2026-12-07's change to
+:mod:`evalkit.publish.report_exporter` have them sorted by name, as nbconvert's BeautifulSoup pass
+wrote them, later ones in the template's order); the county documents' text (``.docx``
 paragraphs and tables, ``.pdf`` through ``pdftotext``; the times of the county summary's and the
 audit's provenance line, 评分时间 and 报告生成时间, masked, and a reissued report's mark
 "更正版（第 n 版）" left out) and their ``.xlsx`` cells. The year's

@@ -7,11 +7,11 @@ output area a ``tabindex``, and writes the page out again. For a school report (
 charts) that pass is three quarters of the HTML's time: 0.045 s against 0.011 s without it
 (medians of 7, one process; ``docs/benchmarks.md``).
 
-The reports' template (``templates/evalkit_report``) already gives every image its alt text
-(``图表``, or the output's ``alt`` metadata) and shows no code input, and a report is read on
-paper or in a browser, not keyboard-navigated cell by cell; so the pass adds nothing to them. It
-only rewrites the page: attributes sorted by name, ``class`` lists with single spaces, ``<meta
-…/>`` and blank lines between blocks dropped. Without it the page is the template's own text
+In the reports the pass found nothing to add: the template (``templates/evalkit_report``) gives
+every image its alt text (``图表``, or the output's ``alt`` metadata), and its page has no
+``.jp-Notebook`` element, so no area ever got a ``tabindex`` (the reports had none). It only
+rewrote the page: attributes sorted by name, ``class`` lists with single spaces, ``<meta …/>``,
+blank lines between blocks dropped. Without it the page is the template's own text
 (the same elements, attributes, text and images; what a browser, WeasyPrint or pandoc builds
 from it is the same document).
 
