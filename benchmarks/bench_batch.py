@@ -248,15 +248,21 @@ def plain_loop(work: Path, year: int, reports: list[dict], run_file: Path) -> di
     return steps
 
 
-def evalkit_run(work: Path, run_file: Path, schools: list[str] | None) -> None:
-    """(b): ``evalkit run`` with its defaults on a copy of the run file, into ``work``."""
-    text = run_file.read_text(encoding="utf-8")
-    copy = work / "run.yaml"
+def run_file_copy(run_file: Path, work: Path) -> Path:
+    """``work/run.yaml``: the run file with its ``../`` paths made absolute and its output
+    ``work/out``."""
     base = run_file.parent.resolve()
     text = re.sub(r"(?m)^(\s*(?:-|[a-z_]+:)\s*)(\.\./\S+)", lambda m: m.group(1) + str((base / m.group(2)).resolve()),
-                  text)
+                  run_file.read_text(encoding="utf-8"))
     text = re.sub(r"(?m)^output:.*$", f"output: {work / 'out'}", text)
+    copy = work / "run.yaml"
     copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+def evalkit_run(work: Path, run_file: Path, schools: list[str] | None) -> None:
+    """(b): ``evalkit run`` with its defaults on a copy of the run file, into ``work``."""
+    copy = run_file_copy(run_file, work)
     # the formats the plain loop makes (the demo also writes .docx: benchmarks/bench_docx.py times it)
     cmd = [str(BIN / "evalkit"), "run", str(copy), "--force", "--formats", "ipynb,html,pdf"]
     if schools:

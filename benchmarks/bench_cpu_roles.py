@@ -19,8 +19,9 @@ system) at its last reading is summed by role:
 A report process lives about a second; the CPU it used after its last reading (at most
 0.1 s of its life) is missed, so the sum is a little below the run's total, which is printed
 beside it (``RUSAGE_CHILDREN`` of this process after the run: every descendant reaped).
-Printed also: when the first report process appeared (seconds from the start), i.e. how long
-the run's front — imports, scoring, documents, worker start — kept the reports waiting.
+Printed also: when the first process was forked from a template (seconds from the start; a
+report's process is forked ahead, as soon as its template is ready), i.e. how long the run's
+front — imports, scoring, worker and template start — lasted.
 
     .venv/bin/python benchmarks/bench_cpu_roles.py
     .venv/bin/python benchmarks/bench_cpu_roles.py --formats ipynb,html,pdf,docx
@@ -33,7 +34,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -42,6 +42,8 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from bench_batch import run_file_copy  # the same copy of the run file as the batch benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -92,17 +94,6 @@ def _role(pid: int, root: int, seen: dict[int, tuple[int, str, float]]) -> str:
     return "other"
 
 
-def run_file_copy(run_file: Path, work: Path) -> Path:
-    """The run file with its ``../`` paths made absolute and its output in ``work``."""
-    base = run_file.parent.resolve()
-    text = re.sub(r"(?m)^(\s*(?:-|[a-z_]+:)\s*)(\.\./\S+)", lambda m: m.group(1) + str((base / m.group(2)).resolve()),
-                  run_file.read_text(encoding="utf-8"))
-    text = re.sub(r"(?m)^output:.*$", f"output: {work / 'out'}", text)
-    copy = work / "run.yaml"
-    copy.write_text(text, encoding="utf-8")
-    return copy
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-file", type=Path, default=ROOT / "params" / "demo.yaml")
@@ -119,7 +110,7 @@ def main(argv: list[str]) -> int:
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seen: dict[int, tuple[int, str, float]] = {}
-        first_report = None
+        first_fork = None
         while proc.poll() is None:
             procs = _processes()
             for pid in _descendants(proc.pid, procs):
@@ -127,8 +118,8 @@ def main(argv: list[str]) -> int:
                 if not cmd and pid in seen:  # a process that has ended: its command line is gone
                     cmd = seen[pid][1]
                 seen[pid] = (parent, cmd, cpu)
-            if first_report is None and any(_role(p, proc.pid, seen) == "report processes" for p in seen):
-                first_report = time.monotonic() - t0
+            if first_fork is None and any(_role(p, proc.pid, seen) == "report processes" for p in seen):
+                first_fork = time.monotonic() - t0
             time.sleep(0.1)
         wall = time.monotonic() - t0
         while True:  # reap the orphans
@@ -146,7 +137,7 @@ def main(argv: list[str]) -> int:
             roles[role] += cpu
             counts[role] += 1
         print(f"evalkit run ({args.formats}): wall {wall:.1f} s, CPU {total:.1f} s (all descendants), exit "
-              f"{proc.returncode}; first report process after {first_report or float('nan'):.1f} s")
+              f"{proc.returncode}; first process forked from a template after {first_fork or float('nan'):.1f} s")
         for role, cpu in sorted(roles.items(), key=lambda kv: -kv[1]):
             print(f"  {role:<18}{counts[role]:>5} processes {cpu:>8.1f} s  {100 * cpu / total:>5.1f} %")
         print(f"  {'(read)':<18}{'':>15}{sum(roles.values()):>8.1f} s")
