@@ -21,9 +21,8 @@ planner (:func:`evalkit.planner.plan.plan_year`, so the same reports with the sa
     ``--evalkit-runs`` times (3 by default): once before the plain loop and the others after it,
     each into its own fresh folder. The ratio is taken against the median of these runs. The
     machine's speed drifts by up to a third within the hour (docs/benchmarks.md); a 50-second run
-    samples one moment of that drift, while the 13-minute plain loop averages over it, so a
-    single evalkit run on either side of the plain loop would make the ratio a measure of the
-    machine's mood.
+    samples one moment of that drift, while the 13-minute plain loop averages over it, so the
+    ratio to a single evalkit run would measure the drift as much as evalkit.
 
 Both must produce the same reports, or no ratio is printed (exit status 1): for every report,
 the executed notebooks of (a) and (b) must have the same ``data-*`` markers in the same order
@@ -42,7 +41,7 @@ evalkit, the plain loop's cost per step, and ``evalkit run``'s per-report cost b
 ``manifest.json`` (kernel start — in the background —, waiting for the kernel, notebook cells,
 HTML, PDF, the rest).
 
-    .venv/bin/python benchmarks/bench_batch.py                 # the whole demo county (~15 min)
+    .venv/bin/python benchmarks/bench_batch.py                 # the whole demo county (~16 min)
     .venv/bin/python benchmarks/bench_batch.py --schools 4     # the first 4 schools (no county summary)
     .venv/bin/python benchmarks/bench_batch.py --skip-plain    # only evalkit run (3 times)
     .venv/bin/python benchmarks/bench_batch.py --skip-plain --evalkit-runs 1
