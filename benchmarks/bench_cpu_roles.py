@@ -32,7 +32,6 @@ Times drift with the machine (docs/benchmarks.md): compare shares, or alternate 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import resource
 import shutil
@@ -43,7 +42,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench_batch import run_file_copy  # the same copy of the run file as the batch benchmark
+from bench_batch import become_subreaper, reap_orphans, run_file_copy  # as the batch benchmark does
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -99,10 +98,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--run-file", type=Path, default=ROOT / "params" / "demo.yaml")
     parser.add_argument("--formats", default="ipynb,html,pdf")
     args = parser.parse_args(argv)
-    try:  # orphans (the fork server) are reaped here, so RUSAGE_CHILDREN counts them
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
+    become_subreaper()  # orphans (the fork server) are reaped here, so RUSAGE_CHILDREN counts them
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-roles-"))
     try:
         cmd = [str(BIN / "evalkit"), "run", str(run_file_copy(args.run_file, work)), "--force",
@@ -114,20 +110,15 @@ def main(argv: list[str]) -> int:
         while proc.poll() is None:
             procs = _processes()
             for pid in _descendants(proc.pid, procs):
-                parent, cmd, cpu = procs[pid]
-                if not cmd and pid in seen:  # a process that has ended: its command line is gone
-                    cmd = seen[pid][1]
-                seen[pid] = (parent, cmd, cpu)
+                parent, line, cpu = procs[pid]
+                if not line and pid in seen:  # a process that has ended: its command line is gone
+                    line = seen[pid][1]
+                seen[pid] = (parent, line, cpu)
             if first_fork is None and any(_role(p, proc.pid, seen) == "report processes" for p in seen):
                 first_fork = time.monotonic() - t0
             time.sleep(0.1)
         wall = time.monotonic() - t0
-        while True:  # reap the orphans
-            try:
-                if os.waitpid(-1, 0)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        reap_orphans()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         total = usage.ru_utime + usage.ru_stime
         roles: dict[str, float] = defaultdict(float)
